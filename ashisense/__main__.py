@@ -1,0 +1,5 @@
+import sys
+
+from ashisense.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""Sub-commands of `ashisense`: each module defines `register(subparsers)`."""

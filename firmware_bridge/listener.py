@@ -1,0 +1,113 @@
+"""Listeners consume what the link produces; one dispatcher thread fans items out to them."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Iterable
+
+from firmware_bridge.blocks import DeviceEvent, Gap, GridBlock, SampleBlock
+from firmware_bridge.protocol import Hello
+
+log = logging.getLogger(__name__)
+
+Item = SampleBlock | GridBlock | Gap | DeviceEvent | Hello | BaseException
+
+
+class Listener:
+    """Base listener: override what you need. Called from the dispatcher thread only."""
+
+    def on_hello(self, hello: Hello) -> None:
+        """The device (re)announced itself."""
+
+    def on_block(self, block: SampleBlock) -> None:
+        """A block of consecutive samples."""
+
+    def on_grid(self, grid: GridBlock) -> None:
+        """Frames of a pressure grid."""
+
+    def on_gap(self, gap: Gap) -> None:
+        """Samples were lost or the link was down."""
+
+    def on_event(self, event: DeviceEvent) -> None:
+        """The device reported an EVENT."""
+
+    def on_error(self, exc: BaseException) -> None:
+        """Something went wrong upstream (the link keeps going)."""
+
+    def stop(self) -> None:
+        """Flush and release resources; no more calls follow."""
+
+
+def deliver(listener: Listener, item: Item) -> None:
+    """Route one item to the matching listener method."""
+    if isinstance(item, SampleBlock):
+        listener.on_block(item)
+    elif isinstance(item, GridBlock):
+        listener.on_grid(item)
+    elif isinstance(item, Gap):
+        listener.on_gap(item)
+    elif isinstance(item, DeviceEvent):
+        listener.on_event(item)
+    elif isinstance(item, Hello):
+        listener.on_hello(item)
+    else:
+        listener.on_error(item)
+
+
+class Dispatcher:
+    """Owns a thread that takes items from a queue and hands each to every listener.
+
+    A listener that raises is reported (logged and told via on_error) and keeps receiving:
+    one faulty consumer must not starve the others.
+    """
+
+    def __init__(self, listeners: Iterable[Listener] = (), maxsize: int = 10_000) -> None:
+        self._listeners: list[Listener] = list(listeners)
+        self._queue: queue.Queue[Item | None] = queue.Queue(maxsize=maxsize)
+        self._thread = threading.Thread(target=self._run, name="ashisense-dispatch", daemon=True)
+        self._lock = threading.Lock()
+        self._thread.start()
+
+    def add(self, listener: Listener) -> None:
+        with self._lock:
+            self._listeners.append(listener)
+
+    def remove(self, listener: Listener) -> None:
+        with self._lock:
+            self._listeners.remove(listener)
+
+    def put(self, item: Item) -> None:
+        """Queue an item; blocks only if the listeners are hopelessly behind (10k items)."""
+        self._queue.put(item)
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            with self._lock:
+                targets = list(self._listeners)
+            for listener in targets:
+                try:
+                    deliver(listener, item)
+                except Exception as exc:  # a faulty listener must not stop the others
+                    log.exception("listener %r failed", listener)
+                    if not isinstance(item, BaseException):
+                        try:
+                            listener.on_error(exc)
+                        except Exception:
+                            log.exception("listener %r failed in on_error", listener)
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        """Deliver what is queued, then stop every listener and the thread."""
+        self._queue.put(None)
+        self._thread.join(timeout_s)
+        with self._lock:
+            targets = list(self._listeners)
+        for listener in targets:
+            try:
+                listener.stop()
+            except Exception:
+                log.exception("listener %r failed to stop", listener)
