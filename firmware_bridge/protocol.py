@@ -154,7 +154,9 @@ class Hello:
             isinstance(grid, dict)
             and all(isinstance(grid.get(k), int) and grid[k] > 0 for k in ("rows", "cols"))
         ):
-            raise HelloError(f"HELLO: 'grid' must have positive integer rows and cols, got {grid!r}")
+            raise HelloError(
+                f"HELLO: 'grid' must have positive integer rows and cols, got {grid!r}"
+            )
         return cls(
             device=obj["device"],
             serial=obj["serial"],
@@ -167,12 +169,16 @@ class Hello:
 
     def to_dict(self) -> dict[str, Any]:
         """The HELLO object as the device sent it."""
-        return dict(self.raw) if self.raw else {
-            "protocol": PROTOCOL_VERSION,
-            "device": self.device,
-            "serial": self.serial,
-            "firmware": self.firmware,
-            "rate_hz": self.rate_hz,
-            "channels": list(self.channels),
-            **({"grid": self.grid} if self.grid else {}),
-        }
+        return (
+            dict(self.raw)
+            if self.raw
+            else {
+                "protocol": PROTOCOL_VERSION,
+                "device": self.device,
+                "serial": self.serial,
+                "firmware": self.firmware,
+                "rate_hz": self.rate_hz,
+                "channels": list(self.channels),
+                **({"grid": self.grid} if self.grid else {}),
+            }
+        )

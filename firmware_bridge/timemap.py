@@ -1,0 +1,113 @@
+"""Device clock → host clock: unwrap t_us and follow the drift between the two crystals.
+
+USB delivery only ever delays a sample, so for each packet `host_rx - t_device` is the
+true clock offset plus a non-negative latency. The minimum of that per window of device
+time tracks the offset; a line fitted through the recent minima follows the drift
+(tens of ppm) without taking on the jitter (milliseconds).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+import numpy as np
+
+WRAP_US = 1 << 32
+
+
+class DeviceClock:
+    """Unwraps the u32 microsecond device clock of one connection."""
+
+    def __init__(self) -> None:
+        self._last_raw: int | None = None
+        self._last_us = 0
+
+    def reset(self) -> None:
+        """Forget the clock: the next sample starts a new connection or a rebooted device."""
+        self._last_raw = None
+        self._last_us = 0
+
+    def unwrap(self, t_us: np.ndarray) -> tuple[np.ndarray, int]:
+        """Unwrapped device times (µs, int64) of the leading samples that continue this clock.
+
+        Returns (times, k): times covers t_us[:k]. k < len(t_us) means the clock went back
+        at index k (by less than half the wrap range, so it is no wrap): the device
+        restarted and the caller resets and unwraps the rest as a new clock.
+        """
+        raw = t_us.astype(np.int64)
+        first = raw[0] if self._last_raw is None else self._last_raw
+        start = raw[0] if self._last_raw is None else self._last_us
+        steps = np.diff(raw, prepend=first) % WRAP_US
+        back = np.flatnonzero(steps > WRAP_US // 2)
+        k = int(back[0]) if back.size else raw.size
+        times = start + np.cumsum(steps[:k])
+        if k:
+            self._last_raw = int(raw[k - 1])
+            self._last_us = int(times[-1])
+        return times, k
+
+
+class ClockMapper:
+    """Maps unwrapped device seconds to host seconds with a drift-following fit.
+
+    window_s: span of device time over which the minimum offset is taken; history: how
+    many windows the line is fitted through (the span over which drift is followed).
+    """
+
+    def __init__(self, window_s: float = 1.0, history: int = 120) -> None:
+        self.window_s = window_s
+        self.history = history
+        self.reset()
+
+    def reset(self) -> None:
+        """Start over (new connection or restarted device clock)."""
+        self._mins: deque[tuple[float, float]] = deque(maxlen=self.history)
+        self._win: int | None = None
+        self._win_min = (0.0, np.inf)  # (device time, offset) of the open window's minimum
+        self._t_ref = 0.0
+        self._offset = np.nan
+        self._slope = 0.0
+
+    def observe_and_map(self, t_dev_s: np.ndarray, host_rx_s: float | np.ndarray) -> np.ndarray:
+        """Take arrivals (device times, received at host_rx_s) and return their host times."""
+        offs = np.asarray(host_rx_s, dtype=np.float64) - t_dev_s
+        win = np.floor(t_dev_s / self.window_s).astype(np.int64)
+        # device time is monotonic within a connection, so windows are contiguous runs
+        starts = np.flatnonzero(np.diff(win, prepend=win[0] - 1))
+        ends = [*starts[1:].tolist(), offs.size]
+        refit = np.isnan(self._offset)
+        for s, e in zip(starts.tolist(), ends, strict=True):
+            if self._win is not None and win[s] != self._win:
+                self._mins.append(self._win_min)
+                self._win_min = (0.0, np.inf)
+                refit = True
+            self._win = int(win[s])
+            i = s + int(np.argmin(offs[s:e]))
+            if offs[i] < self._win_min[1]:
+                self._win_min = (float(t_dev_s[i]), float(offs[i]))
+                refit = refit or len(self._mins) < 2
+        if refit:
+            self._refit()
+        return t_dev_s + self._offset + self._slope * (t_dev_s - self._t_ref)
+
+    def map_or(self, t_dev_s: float, fallback_s: float) -> float:
+        """Host time of one device time by the current fit (no observation); fallback before one."""
+        if np.isnan(self._offset):
+            return fallback_s
+        return float(t_dev_s + self._offset + self._slope * (t_dev_s - self._t_ref))
+
+    def _refit(self) -> None:
+        if len(self._mins) < 2:
+            pts = [*self._mins, self._win_min]
+            self._t_ref, self._offset = min(pts, key=lambda p: p[1])
+            self._slope = 0.0
+            return
+        t, o = np.array(self._mins).T
+        t_ref = t[-1]
+        slope, offset = np.polyfit(t - t_ref, o, 1)
+        # windows whose every packet was delayed (a USB stall) sit above the line: drop, refit
+        res = o - (offset + slope * (t - t_ref))
+        keep = res <= np.median(res) + 3.0 * np.median(np.abs(res - np.median(res))) + 1e-4
+        if 2 <= keep.sum() < keep.size:
+            slope, offset = np.polyfit(t[keep] - t_ref, o[keep], 1)
+        self._t_ref, self._offset, self._slope = float(t_ref), float(offset), float(slope)
