@@ -1,0 +1,171 @@
+"""Client and therapist profiles: data a session carries (JSON or TOML files), not code.
+
+`load_client(path)` / `load_therapist(path)` validate a file and raise ProfileError naming the
+file, the field, what was expected and what was found. Examples: examples/profiles/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from ashisense.bodymap import NO_GO_DEFAULT, REGIONS, BodyMap, regions_named
+
+G_M_PER_S2 = 9.80665  # standard gravity: kg -> N
+
+ContactKind = Literal["whole_foot", "heel", "forefoot"]
+
+
+class ProfileError(ValueError):
+    """A profile file that cannot be read or does not describe a valid profile."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ClientProfile(_Model):
+    """The person lying on the table.
+
+    head_x_m: x of the top of the head on the table; head_end: "head" if the head lies at the
+    table's head end (feet toward larger x), "foot" otherwise. limits_n: feet-force limit per
+    body region (names from ashisense.bodymap.REGIONS); max_feet_n: limit anywhere.
+    contraindications: regions not to be pressed for this client (added to the default no-go
+    regions: head, neck, spine, popliteal).
+    """
+
+    id: str = Field(min_length=1)
+    weight_kg: float = Field(gt=20, lt=300)
+    height_m: float = Field(gt=0.5, lt=2.5)
+    head_x_m: float = 0.0
+    head_end: Literal["head", "foot"] = "head"
+    midline_y_m: float = 0.0
+    spine_half_width_m: float = Field(default=0.03, gt=0, le=0.1)
+    max_feet_n: float | None = Field(default=None, gt=0)
+    limits_n: dict[str, float] = Field(default_factory=dict)
+    contraindications: tuple[str, ...] = ()
+    notes: str = ""
+
+    @field_validator("limits_n")
+    @classmethod
+    def _limit_regions(cls, v: dict[str, float]) -> dict[str, float]:
+        regions_named(v)
+        bad = {k: x for k, x in v.items() if not x > 0}
+        if bad:
+            raise ValueError(f"limits must be > 0 N, got {bad}")
+        return v
+
+    @field_validator("contraindications")
+    @classmethod
+    def _contra_regions(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        regions_named(v)
+        return v
+
+    @property
+    def weight_n(self) -> float:
+        """Body weight in newtons."""
+        return self.weight_kg * G_M_PER_S2
+
+    @property
+    def no_go(self) -> frozenset[str]:
+        """Regions this client must not be pressed on."""
+        return NO_GO_DEFAULT | frozenset(self.contraindications)
+
+    def body_map(self) -> BodyMap:
+        """The client's body regions on the table."""
+        return BodyMap(
+            stature_m=self.height_m,
+            head_x_m=self.head_x_m,
+            direction=1 if self.head_end == "head" else -1,
+            midline_y_m=self.midline_y_m,
+            spine_half_width_m=self.spine_half_width_m,
+            no_go=self.no_go,
+        )
+
+    def limit_n(self, region: str) -> float | None:
+        """The feet-force limit in a region (the region's own, else max_feet_n, else None)."""
+        if region not in REGIONS:
+            raise ValueError(f"unknown region {region!r}; valid: {', '.join(REGIONS)}")
+        return self.limits_n.get(region, self.max_feet_n)
+
+
+class FootAreas(_Model):
+    """Contact area of one foot, cm^2, by the part in contact."""
+
+    whole_foot: float = Field(gt=20, lt=400)
+    heel: float = Field(gt=5, lt=200)
+    forefoot: float = Field(gt=5, lt=250)
+
+
+class TherapistProfile(_Model):
+    """The person standing on the client: weight and foot contact areas.
+
+    contact: which foot area turns force into pressure by default; feet_in_contact: how many
+    feet share the load for that figure (1 is the conservative choice: all force on one foot).
+    """
+
+    id: str = Field(min_length=1)
+    weight_kg: float = Field(gt=20, lt=250)
+    foot_area_cm2: FootAreas
+    contact: ContactKind = "whole_foot"
+    feet_in_contact: Literal[1, 2] = 1
+
+    @property
+    def weight_n(self) -> float:
+        """Body weight in newtons."""
+        return self.weight_kg * G_M_PER_S2
+
+    def contact_area_m2(self, contact: ContactKind | None = None) -> float:
+        """Area (m^2) that carries the feet force for a pressure figure."""
+        cm2 = getattr(self.foot_area_cm2, contact or self.contact)
+        return cm2 * 1e-4 * self.feet_in_contact
+
+
+# Profile file formats by suffix.
+READERS: dict[str, Callable[[str], Any]] = {".json": json.loads, ".toml": tomllib.loads}
+
+P = TypeVar("P", ClientProfile, TherapistProfile)
+
+
+def _load(path: str | os.PathLike[str], model: type[P]) -> P:
+    path = Path(path)
+    reader = READERS.get(path.suffix.lower())
+    if reader is None:
+        raise ProfileError(
+            f"{path.name}: expected a file ending in {' or '.join(READERS)}, got {path.suffix!r}"
+        )
+    try:
+        doc = reader(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, ValueError) as err:  # JSON and TOML decode errors are both
+        raise ProfileError(f"{path.name}: expected UTF-8 {path.suffix[1:]}, found {err}") from err
+    return profile_from_dict(doc, model, path.name)
+
+
+def profile_from_dict(doc: Any, model: type[P], source: str = "<profile>") -> P:
+    """Validate a parsed profile; raises ProfileError naming source, field and value."""
+    try:
+        return model.model_validate(doc)
+    except ValidationError as err:
+        parts = []
+        for e in err.errors():
+            where = ".".join(str(p) for p in e["loc"]) or "profile"
+            ctx = e.get("ctx") or {}
+            what = str(ctx["error"]) if "error" in ctx else e["msg"].lower()
+            parts.append(f"{source}: {where}: {what}, got {e.get('input')!r}")
+        raise ProfileError("; ".join(parts)) from err
+
+
+def load_client(path: str | os.PathLike[str]) -> ClientProfile:
+    """Read a client profile (.json or .toml); raises ProfileError or OSError."""
+    return _load(path, ClientProfile)
+
+
+def load_therapist(path: str | os.PathLike[str]) -> TherapistProfile:
+    """Read a therapist profile (.json or .toml); raises ProfileError or OSError."""
+    return _load(path, TherapistProfile)
