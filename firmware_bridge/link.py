@@ -229,7 +229,6 @@ class Link:
         else:
             if down_reason is not None:
                 self._stream.reconnected(down_reason)
-            port.reset_input_buffer()
             port.write(b"HELLO?\n")
         if down_reason is not None:
             with self._lock:

@@ -13,6 +13,7 @@ from collections import deque
 import numpy as np
 
 WRAP_US = 1 << 32
+SLEW = 0.9
 
 
 class DeviceClock:
@@ -67,6 +68,7 @@ class ClockMapper:
         self._t_ref = 0.0
         self._offset = np.nan
         self._slope = 0.0
+        self._floor_u = -np.inf
 
     def observe_and_map(self, t_dev_s: np.ndarray, host_rx_s: float | np.ndarray) -> np.ndarray:
         """Take arrivals (device times, received at host_rx_s) and return their host times."""
@@ -88,7 +90,12 @@ class ClockMapper:
                 refit = refit or len(self._mins) < 2
         if refit:
             self._refit()
-        return t_dev_s + self._offset + self._slope * (t_dev_s - self._t_ref)
+        mapped = t_dev_s + self._offset + self._slope * (t_dev_s - self._t_ref)
+        # When a better minimum moves the fit back, slew instead of stepping: consecutive
+        # host times advance by at least SLEW of the device interval, so they never go back.
+        u = np.maximum.accumulate(np.maximum(mapped - SLEW * t_dev_s, self._floor_u))
+        self._floor_u = float(u[-1])
+        return u + SLEW * t_dev_s
 
     def map_or(self, t_dev_s: float, fallback_s: float) -> float:
         """Host time of one device time by the current fit (no observation); fallback before one."""

@@ -1,0 +1,1 @@
+"""pyserial URL handlers of AshiSense (registered in ashisense/__init__.py)."""

@@ -1,0 +1,110 @@
+"""Shared fixtures: a leak check for threads, a real pseudo-terminal, a listener that collects."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import queue
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+import ashisense  # noqa: F401  (registers the sim:// URL scheme with pyserial)
+from firmware_bridge.blocks import DeviceEvent, Gap, GridBlock, SampleBlock
+from firmware_bridge.listener import Listener
+from firmware_bridge.protocol import Hello
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_threads() -> Iterator[None]:
+    """Fail a test that leaves a thread of ours running (a link, server or writer not stopped)."""
+    before = set(threading.enumerate())
+    yield
+    deadline = time.monotonic() + 5.0
+    while True:
+        leaked = [
+            t
+            for t in threading.enumerate()
+            if t not in before and t.is_alive() and t.name.startswith("ashisense")
+        ]
+        if not leaked or time.monotonic() > deadline:
+            break
+        time.sleep(0.02)
+    assert not leaked, f"test left threads running: {[t.name for t in leaked]}"
+
+
+class Collector(Listener):
+    """Keeps everything a link delivers and lets a test wait for it without sleeping."""
+
+    def __init__(self) -> None:
+        self.items: queue.Queue[object] = queue.Queue()
+        self.blocks: list[SampleBlock] = []
+        self.gaps: list[Gap] = []
+        self.hellos: list[Hello] = []
+        self.events: list[DeviceEvent] = []
+        self.grids: list[GridBlock] = []
+        self.errors: list[BaseException] = []
+        self.stopped = threading.Event()
+
+    def on_hello(self, hello: Hello) -> None:
+        self.hellos.append(hello)
+        self.items.put(hello)
+
+    def on_block(self, block: SampleBlock) -> None:
+        self.blocks.append(block)
+        self.items.put(block)
+
+    def on_gap(self, gap: Gap) -> None:
+        self.gaps.append(gap)
+        self.items.put(gap)
+
+    def on_event(self, event: DeviceEvent) -> None:
+        self.events.append(event)
+        self.items.put(event)
+
+    def on_grid(self, grid: GridBlock) -> None:
+        self.grids.append(grid)
+        self.items.put(grid)
+
+    def on_error(self, exc: BaseException) -> None:
+        self.errors.append(exc)
+        self.items.put(exc)
+
+    def stop(self) -> None:
+        self.stopped.set()
+
+    @property
+    def n_samples(self) -> int:
+        return sum(len(b) for b in self.blocks)
+
+    def wait_for(self, predicate: object, timeout_s: float = 10.0) -> None:
+        """Wait until predicate() is true, woken by each delivered item."""
+        deadline = time.monotonic() + timeout_s
+        while not predicate():  # type: ignore[operator]
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"timed out after {timeout_s} s waiting for {predicate}")
+            with contextlib.suppress(queue.Empty):
+                self.items.get(timeout=min(left, 0.1))
+
+
+@pytest.fixture
+def collector() -> Collector:
+    return Collector()
+
+
+@pytest.fixture
+def pty_pair() -> Iterator[tuple[int, str]]:
+    """A real pseudo-terminal: (master fd, slave path); the slave is what a serial program opens."""
+    import tty
+
+    master, slave = os.openpty()
+    tty.setraw(slave)
+    path = os.ttyname(slave)
+    # our slave fd stays open: with no slave open at all, the master reads EIO (a hang-up)
+    yield master, path
+    for fd in (master, slave):
+        with contextlib.suppress(OSError):
+            os.close(fd)

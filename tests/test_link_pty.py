@@ -1,0 +1,224 @@
+"""The link over a real pseudo-terminal: handshake, blocks, lost samples, unplug and replug."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import select
+import threading
+import tty
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from firmware_bridge.errors import DeviceChangedError
+from firmware_bridge.link import Link
+from firmware_bridge.protocol import encode_event, encode_hello, encode_samples
+
+CHANNELS = ["a", "b", "c"]
+HELLO = {
+    "protocol": 1,
+    "device": "test-rig",
+    "serial": "T1",
+    "firmware": "0",
+    "rate_hz": 1000,
+    "channels": CHANNELS,
+}
+
+
+def samples(first_seq: int, n: int, t0_us: int = 0, rate_hz: float = 1000) -> bytes:
+    seq = np.arange(first_seq, first_seq + n)
+    t_us = t0_us + (seq * 1e6 / rate_hz).astype(np.int64)
+    counts = np.stack([seq, -seq, seq * 3], axis=1)
+    return encode_samples(seq, t_us, np.zeros(n, dtype=np.int64), counts)
+
+
+class PtyDevice:
+    """A device on the master side of a pty that answers HELLO? with `hello`."""
+
+    def __init__(self, master: int, hello: dict) -> None:
+        self.master = master
+        self.hello = hello
+        self.commands: list[str] = []
+        self.got_start = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="ashisense-test-device")
+        self._thread.start()
+
+    def _run(self) -> None:
+        buf = b""
+        while not self._stop.is_set():
+            try:
+                ready, _, _ = select.select([self.master], [], [], 0.02)
+                if not ready:
+                    continue
+                buf += os.read(self.master, 1024)
+            except OSError:
+                return
+            *lines, buf = buf.split(b"\n")
+            for line in lines:
+                cmd = line.decode().strip()
+                self.commands.append(cmd)
+                if cmd == "HELLO?":
+                    os.write(self.master, encode_hello(self.hello))
+                elif cmd == "START":
+                    self.got_start.set()
+
+    def send(self, data: bytes) -> None:
+        os.write(self.master, data)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(2)
+
+
+def open_pty(link_path: Path) -> tuple[int, int]:
+    """A new pty whose slave is reachable at link_path (as a by-id symlink would be).
+
+    Returns (master, slave); the slave fd is held so the master does not read a hang-up.
+    """
+    master, slave = os.openpty()
+    tty.setraw(slave)
+    tmp = link_path.with_suffix(".tmp")
+    tmp.symlink_to(os.ttyname(slave))
+    tmp.replace(link_path)
+    return master, slave
+
+
+def unplug(*fds: int) -> None:
+    for fd in fds:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+
+
+def test_handshake_and_blocks_over_a_real_pty(pty_pair, collector):
+    master, path = pty_pair
+    dev = PtyDevice(master, HELLO)
+    try:
+        with Link(path, listeners=[collector]) as link:
+            hello = link.wait_for_hello(5)
+            assert hello.channels == tuple(CHANNELS)
+            assert dev.got_start.wait(5), f"no START sent; commands seen: {dev.commands}"
+            dev.send(samples(0, 500) + encode_event(500_000, {"event": "overflow", "dropped": 3}))
+            collector.wait_for(lambda: collector.n_samples == 500 and collector.events)
+            stats = link.stats
+        assert dev.commands[:2] == ["HELLO?", "START"]
+        counts = np.concatenate([b.counts for b in collector.blocks])
+        assert np.array_equal(counts[:, 0], np.arange(500))
+        assert np.array_equal(counts[:, 1], -np.arange(500))
+        t_s = np.concatenate([b.t_s for b in collector.blocks])
+        # host times follow the device clock; a burst may only slow them (slew), never reverse
+        step = np.diff(t_s)
+        assert np.all((step > 0.9e-3 - 1e-6) & (step < 1e-3 + 1e-6)), step
+        assert collector.events[0].payload == {"event": "overflow", "dropped": 3}
+        assert stats.samples == 500 and stats.lost_samples == 0 and stats.bad_packets == 0
+        assert stats.device == HELLO
+        assert collector.stopped.is_set()
+    finally:
+        dev.stop()
+
+
+def test_lost_and_garbled_packets_are_counted_never_invented(pty_pair, collector):
+    master, path = pty_pair
+    dev = PtyDevice(master, HELLO)
+    try:
+        with Link(path, listeners=[collector]) as link:
+            link.wait_for_hello(5)
+            dev.got_start.wait(5)
+            wire = samples(0, 100)
+            garbled = bytearray(samples(100, 1))
+            garbled[5] ^= 0xFF
+            dev.send(wire + bytes(garbled) + samples(101, 9) + samples(120, 10))
+            collector.wait_for(lambda: collector.n_samples == 119)
+            stats = link.stats
+        seqs = np.concatenate([b.seq for b in collector.blocks])
+        assert 100 not in seqs and not set(range(110, 120)) & set(seqs.tolist())
+        assert stats.bad_packets == 1
+        assert stats.lost_samples == 11
+        assert [g.lost for g in collector.gaps] == [1, 10]
+    finally:
+        dev.stop()
+
+
+def test_unplug_and_replug_through_a_closed_and_reopened_pty(tmp_path, collector):
+    port = tmp_path / "ttyRIG"
+    master, slave = open_pty(port)
+    dev = PtyDevice(master, HELLO)
+    with Link(str(port), listeners=[collector], stall_timeout_s=1.0) as link:
+        link.wait_for_hello(5)
+        assert dev.got_start.wait(5)
+        dev.send(samples(0, 50))
+        collector.wait_for(lambda: collector.n_samples == 50)
+        dev.stop()
+        unplug(master, slave)  # the cable is pulled: the link's side gets an I/O error
+        collector.wait_for(lambda: link.stats.state != "streaming", timeout_s=5)
+        master, slave = open_pty(port)  # plugged back in, a new pty behind the same path
+        dev = PtyDevice(master, HELLO)
+        assert dev.got_start.wait(5), "link did not reconnect and restart the stream"
+        dev.send(samples(80, 20))  # the device kept counting while unplugged
+        collector.wait_for(lambda: collector.n_samples == 70)
+        stats = link.stats
+    dev.stop()
+    unplug(master, slave)
+    assert stats.reconnects == 1
+    assert len(collector.gaps) == 1
+    gap = collector.gaps[0]
+    assert gap.lost == 30 and "link down" in gap.reason
+    assert len(collector.hellos) == 2
+
+
+def test_a_device_that_returns_with_other_channels_is_refused(tmp_path, collector):
+    port = tmp_path / "ttyRIG"
+    master, slave = open_pty(port)
+    dev = PtyDevice(master, HELLO)
+    with Link(str(port), listeners=[collector], stall_timeout_s=1.0) as link:
+        link.wait_for_hello(5)
+        dev.got_start.wait(5)
+        dev.send(samples(0, 10))
+        collector.wait_for(lambda: collector.n_samples == 10)
+        dev.stop()
+        unplug(master, slave)
+        master, slave = open_pty(port)
+        dev = PtyDevice(master, {**HELLO, "channels": ["a", "b"]})
+        dev.send(
+            encode_samples(np.arange(5), np.arange(5) * 1000, np.zeros(5, int), np.ones((5, 2)))
+        )
+        collector.wait_for(lambda: collector.errors, timeout_s=5)
+        state = link.stats.state
+    dev.stop()
+    unplug(master, slave)
+    assert isinstance(collector.errors[0], DeviceChangedError)
+    assert "expected ['a', 'b', 'c']" in str(collector.errors[0])
+    assert state.startswith("refused")
+    assert collector.n_samples == 10  # nothing from the wrong device got through
+
+
+def test_expected_channels_mismatch_is_refused(pty_pair, collector):
+    master, path = pty_pair
+    dev = PtyDevice(master, HELLO)
+    try:
+        with Link(path, listeners=[collector], expected_channels=("x", "y")) as link:
+            collector.wait_for(lambda: collector.errors, timeout_s=5)
+            assert "differ from the rig's" in str(collector.errors[0])
+            assert not dev.got_start.is_set()
+            assert link.stats.state.startswith("refused")
+    finally:
+        dev.stop()
+
+
+@pytest.mark.parametrize("sep", [b",", b" ", b"\t", b", "])
+def test_ascii_lines_over_a_pty(pty_pair, collector, sep):
+    master, path = pty_pair
+    link = Link(
+        path, listeners=[collector], kind="ascii", ascii_channels=("l", "r"), ascii_rate_hz=10
+    )
+    with link:
+        collector.wait_for(lambda: collector.hellos)  # port open (opening flushes its input)
+        lines = b"".join(sep.join(b"%d" % v for v in (i, -i)) + b"\r\n" for i in range(20))
+        os.write(master, lines + b"oops,1\n" + b"7" + sep + b"8\n")
+        collector.wait_for(lambda: collector.n_samples == 21)
+        stats = link.stats
+    counts = np.concatenate([b.counts for b in collector.blocks])
+    assert counts[:20, 0].tolist() == list(range(20)) and counts[20].tolist() == [7, 8]
+    assert stats.bad_packets == 1
