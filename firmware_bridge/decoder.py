@@ -155,11 +155,11 @@ class FrameDecoder:
             except _CobsError:
                 c.bad_cobs += 1
                 continue
+            if len(p) > MAX_PACKET_BYTES:  # even with a good CRC (PROTOCOL.md's limit)
+                c.oversize += 1
+                continue
             if crc32(p) != CRC32_RESIDUE or len(p) < 5:
-                if len(p) > MAX_PACKET_BYTES:
-                    c.oversize += 1
-                else:
-                    c.bad_crc += 1
+                c.bad_crc += 1
                 continue
             if p[0] == TYPE_SAMPLE:
                 n = len(p)
