@@ -1,0 +1,100 @@
+"""The one interface every session store implements (SQLite now; PostgreSQL can follow)."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from types import TracebackType
+
+from ashisense.store.records import (
+    AlarmRecord,
+    Annotation,
+    Batch,
+    RecorderFault,
+    SessionInfo,
+    SessionMeta,
+    SessionSummary,
+)
+from firmware_bridge.blocks import DeviceEvent, Gap, GridBlock, SampleBlock
+
+
+class SessionStore(ABC):
+    """Sessions of raw blocks and everything around them, written in batches, read by session.
+
+    A store is used by one thread at a time per instance (a writer owns its own instance);
+    several instances may read one store while one writes. Writes raise StoreWriteError or
+    StoreFullError; a session id that does not exist raises SessionNotFoundError.
+    """
+
+    @abstractmethod
+    def create_session(self, meta: SessionMeta) -> int:
+        """Start a session; returns its id."""
+
+    @abstractmethod
+    def write(self, session_id: int, batch: Batch) -> None:
+        """Append a batch atomically: after a crash it is either all there or not at all."""
+
+    @abstractmethod
+    def finish_session(self, session_id: int, stopped_s: float, summary: SessionSummary) -> None:
+        """Mark a session stopped with its summary."""
+
+    @abstractmethod
+    def sessions(self) -> list[SessionInfo]:
+        """Every session, oldest first."""
+
+    @abstractmethod
+    def session(self, session_id: int) -> SessionInfo:
+        """One session's description."""
+
+    @abstractmethod
+    def blocks(
+        self, session_id: int, t_start_s: float | None = None, t_end_s: float | None = None
+    ) -> Iterator[SampleBlock]:
+        """The session's samples in time order as blocks (a block may reach outside the range)."""
+
+    @abstractmethod
+    def sample_count(self, session_id: int) -> int:
+        """How many samples the session holds (for progress bars and checks)."""
+
+    @abstractmethod
+    def grids(self, session_id: int) -> Iterator[GridBlock]:
+        """The session's grid frames in time order."""
+
+    @abstractmethod
+    def gaps(self, session_id: int) -> list[Gap]:
+        """Samples that never arrived (link) or that the recorder had to drop, in time order."""
+
+    @abstractmethod
+    def events(self, session_id: int) -> list[DeviceEvent]:
+        """Device EVENTs in time order."""
+
+    @abstractmethod
+    def alarms(self, session_id: int) -> list[AlarmRecord]:
+        """The alarm log in time order."""
+
+    @abstractmethod
+    def annotations(self, session_id: int) -> list[Annotation]:
+        """Notes in time order."""
+
+    @abstractmethod
+    def faults(self, session_id: int) -> list[RecorderFault]:
+        """The recorder's own problems during the session, in time order."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release the connection; the instance is unusable afterwards."""
+
+    def add_annotation(self, session_id: int, note: Annotation) -> None:
+        """Add a note to a session (also after it stopped: a trainer's review)."""
+        self.write(session_id, Batch(annotations=[note]))
+
+    def __enter__(self) -> SessionStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

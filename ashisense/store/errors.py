@@ -1,0 +1,27 @@
+"""Errors of the session store; each also inherits the matching builtin."""
+
+from __future__ import annotations
+
+
+class StoreError(Exception):
+    """Base of every error raised by ashisense.store."""
+
+
+class StoreOpenError(StoreError, OSError):
+    """A recording file could not be opened (missing, read-only location, not a recording)."""
+
+
+class StoreWriteError(StoreError, OSError):
+    """A write to the recording failed (I/O error, locked database)."""
+
+
+class StoreFullError(StoreWriteError):
+    """The disk, or the recording's size quota, is full."""
+
+
+class SessionNotFoundError(StoreError, LookupError):
+    """No session with that id in this recording."""
+
+
+class SessionDataError(StoreError, ValueError):
+    """Data that does not fit the session (channels changed, malformed record)."""

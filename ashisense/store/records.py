@@ -1,0 +1,156 @@
+"""What a session holds besides raw blocks: its description, summary, alarm log and notes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from firmware_bridge.blocks import DeviceEvent, Gap, GridBlock, SampleBlock
+from firmware_bridge.protocol import Hello
+
+
+@dataclass(frozen=True)
+class SessionMeta:
+    """Known when a session starts: who, on which rig, with which calibration and rules.
+
+    started_s: host time (Unix epoch seconds). rig_text: the rig file's text as used (a
+    snapshot, so the session can be re-derived after the file changes). calibration: the
+    calibration in use as JSON-able data. client, therapist: profiles as JSON-able dicts.
+    rules_text: the alarm rule set's text, if any.
+    """
+
+    started_s: float
+    rig_text: str = ""
+    rig_path: str = ""
+    calibration: dict[str, Any] = field(default_factory=dict)
+    client: dict[str, Any] = field(default_factory=dict)
+    therapist: dict[str, Any] = field(default_factory=dict)
+    rules_text: str = ""
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class SessionSummary:
+    """Figures of a whole session: filled at stop, or computed from the rows if it never stopped.
+
+    peak_feet_n is None when no estimate reached the writer (a raw-only recording or a session
+    cut short by a crash); `sessions` then shows it as unknown, and a replay recomputes it.
+    """
+
+    duration_s: float = 0.0
+    samples: int = 0
+    lost_samples: int = 0
+    dropped_samples: int = 0
+    alarm_count: int = 0
+    peak_feet_n: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "duration_s": self.duration_s,
+            "samples": self.samples,
+            "lost_samples": self.lost_samples,
+            "dropped_samples": self.dropped_samples,
+            "alarm_count": self.alarm_count,
+            "peak_feet_n": self.peak_feet_n,
+        }
+
+    @classmethod
+    def from_dict(cls, obj: dict[str, Any]) -> SessionSummary:
+        return cls(**{k: obj[k] for k in cls().to_dict() if k in obj})
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    """A stored session as listed: its meta, its HELLO and channels, stop time and summary.
+
+    stopped_s is None for a session that never stopped cleanly (the process died).
+    """
+
+    id: int
+    meta: SessionMeta
+    stopped_s: float | None
+    hello: dict[str, Any] | None
+    channels: tuple[str, ...]
+    summary: SessionSummary
+
+    @property
+    def interrupted(self) -> bool:
+        return self.stopped_s is None
+
+
+@dataclass(frozen=True)
+class AlarmRecord:
+    """One alarm state transition: when, which rule, priority, from/to state, value vs limit."""
+
+    t_s: float
+    rule_id: str
+    priority: str
+    from_state: str
+    to_state: str
+    value: float
+    limit: float
+    message: str
+
+
+#: States in which an alarm is already raised: a transition between them is not a new alarm.
+RAISED_STATES = frozenset({"active", "acknowledged", "audio_paused", "alarm_off"})
+
+
+def count_raised(alarms: list[AlarmRecord]) -> int:
+    """How many alarms were raised: transitions into "active" from a state that was not raised."""
+    return sum(a.to_state == "active" and a.from_state not in RAISED_STATES for a in alarms)
+
+
+@dataclass(frozen=True)
+class Annotation:
+    """A note (a trainer's, a therapist's) pinned to a time of the session."""
+
+    t_s: float
+    text: str
+    author: str = ""
+
+
+@dataclass(frozen=True)
+class RecorderFault:
+    """Something the recorder itself got wrong: a write error, a stall, data it had to drop.
+
+    dropped_samples counts samples lost to this fault (0 when nothing was lost).
+    """
+
+    t_s: float
+    kind: str
+    message: str
+    dropped_samples: int = 0
+
+
+@dataclass
+class Batch:
+    """Everything one commit writes for one session, in arrival order per kind."""
+
+    blocks: list[SampleBlock] = field(default_factory=list)
+    grids: list[GridBlock] = field(default_factory=list)
+    gaps: list[Gap] = field(default_factory=list)
+    events: list[DeviceEvent] = field(default_factory=list)
+    alarms: list[AlarmRecord] = field(default_factory=list)
+    annotations: list[Annotation] = field(default_factory=list)
+    faults: list[RecorderFault] = field(default_factory=list)
+    hello: Hello | None = None
+    #: The session's figures so far: a session cut short by a crash keeps its last summary.
+    summary: SessionSummary | None = None
+
+    @property
+    def samples(self) -> int:
+        return sum(len(b) for b in self.blocks)
+
+    def __bool__(self) -> bool:
+        return bool(
+            self.blocks
+            or self.grids
+            or self.gaps
+            or self.events
+            or self.alarms
+            or self.annotations
+            or self.faults
+            or self.hello
+            or self.summary
+        )

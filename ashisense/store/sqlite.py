@@ -1,0 +1,627 @@
+"""SQLite session store: one file, WAL, a transaction per batch, blocks as compressed blobs.
+
+WAL with synchronous=NORMAL: a committed batch survives the process being killed (it is in the
+WAL, which the OS holds); only an OS crash or power cut may lose the last commits. Each chunk
+row holds up to MAX_CHUNK_SAMPLES consecutive samples as codec.pack blobs, so a long session is
+thousands of rows, not millions, and reads back at memory speed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import numpy as np
+
+from ashisense.store.base import SessionStore
+from ashisense.store.codec import pack, unpack
+from ashisense.store.errors import (
+    SessionDataError,
+    SessionNotFoundError,
+    StoreError,
+    StoreFullError,
+    StoreOpenError,
+    StoreWriteError,
+)
+from ashisense.store.records import (
+    AlarmRecord,
+    Annotation,
+    Batch,
+    RecorderFault,
+    SessionInfo,
+    SessionMeta,
+    SessionSummary,
+    count_raised,
+)
+from firmware_bridge.blocks import DeviceEvent, Gap, GridBlock, SampleBlock
+
+FORMAT = "ashisense-sessions"
+FORMAT_VERSION = 1
+MAX_CHUNK_SAMPLES = 65_536
+BUSY_TIMEOUT_MS = 5_000
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS store_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sessions (
+    id INTEGER PRIMARY KEY,
+    started_s REAL NOT NULL,
+    stopped_s REAL,
+    label TEXT NOT NULL,
+    rig_path TEXT NOT NULL,
+    rig_text TEXT NOT NULL,
+    calibration_json TEXT NOT NULL,
+    client_json TEXT NOT NULL,
+    therapist_json TEXT NOT NULL,
+    rules_text TEXT NOT NULL,
+    hello_json TEXT,
+    channels_json TEXT,
+    summary_json TEXT
+);
+CREATE TABLE IF NOT EXISTS chunks (
+    id INTEGER PRIMARY KEY,
+    session_id INTEGER NOT NULL REFERENCES sessions(id),
+    t0_s REAL NOT NULL,
+    t1_s REAL NOT NULL,
+    seq0 INTEGER NOT NULL,
+    n INTEGER NOT NULL,
+    t_s BLOB NOT NULL,
+    t_device_s BLOB NOT NULL,
+    seq BLOB NOT NULL,
+    counts BLOB NOT NULL,
+    invalid BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_by_session ON chunks(session_id, t1_s);
+CREATE TABLE IF NOT EXISTS grids (
+    id INTEGER PRIMARY KEY,
+    session_id INTEGER NOT NULL REFERENCES sessions(id),
+    t0_s REAL NOT NULL,
+    n INTEGER NOT NULL,
+    n_rows INTEGER NOT NULL,
+    n_cols INTEGER NOT NULL,
+    t_s BLOB NOT NULL,
+    seq BLOB NOT NULL,
+    frame_values BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS grids_by_session ON grids(session_id, t0_s);
+CREATE TABLE IF NOT EXISTS gaps (
+    session_id INTEGER NOT NULL REFERENCES sessions(id),
+    t_start_s REAL NOT NULL, t_end_s REAL NOT NULL, lost INTEGER NOT NULL, reason TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS gaps_by_session ON gaps(session_id, t_start_s);
+CREATE TABLE IF NOT EXISTS events (
+    session_id INTEGER NOT NULL REFERENCES sessions(id),
+    t_s REAL NOT NULL, t_device_s REAL NOT NULL, payload_json TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_by_session ON events(session_id, t_s);
+CREATE TABLE IF NOT EXISTS alarms (
+    session_id INTEGER NOT NULL REFERENCES sessions(id),
+    t_s REAL NOT NULL, rule_id TEXT NOT NULL, priority TEXT NOT NULL,
+    from_state TEXT NOT NULL, to_state TEXT NOT NULL,
+    value REAL, limit_value REAL, message TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS alarms_by_session ON alarms(session_id, t_s);
+CREATE TABLE IF NOT EXISTS annotations (
+    session_id INTEGER NOT NULL REFERENCES sessions(id),
+    t_s REAL NOT NULL, text TEXT NOT NULL, author TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS annotations_by_session ON annotations(session_id, t_s);
+CREATE TABLE IF NOT EXISTS faults (
+    session_id INTEGER NOT NULL REFERENCES sessions(id),
+    t_s REAL NOT NULL, kind TEXT NOT NULL, message TEXT NOT NULL, dropped_samples INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS faults_by_session ON faults(session_id, t_s);
+"""
+
+_SESSION_COLUMNS = (
+    "id, started_s, stopped_s, label, rig_path, rig_text, calibration_json, client_json, "
+    "therapist_json, rules_text, hello_json, channels_json, summary_json"
+)
+
+
+# SQLite's primary result codes (the low byte of an extended code).
+SQLITE_READONLY = 8
+SQLITE_FULL = 13
+SQLITE_CANTOPEN = 14
+SQLITE_NOTADB = 26
+
+
+def _primary_code(err: sqlite3.Error) -> int:
+    return int(getattr(err, "sqlite_errorcode", 0)) & 0xFF
+
+
+def _float(value: float | None) -> float:
+    """SQLite stores NaN as NULL; give it back as NaN."""
+    return math.nan if value is None else float(value)
+
+
+def _json(obj: Any) -> str:
+    return json.dumps(obj, separators=(",", ":"), allow_nan=True)
+
+
+def coalesce(blocks: list[SampleBlock], max_samples: int = MAX_CHUNK_SAMPLES) -> list[SampleBlock]:
+    """Join runs of consecutive blocks (seq continues, same channels) into chunks of at most
+    `max_samples`; a seq jump (a gap) always starts a new chunk."""
+    out: list[SampleBlock] = []
+    run: list[SampleBlock] = []
+    run_n = 0
+    for block in blocks:
+        if not len(block):
+            continue
+        if run and (
+            block.channels != run[-1].channels
+            or int(block.seq[0]) != int(run[-1].seq[-1]) + 1
+            or run_n + len(block) > max_samples
+        ):
+            out.append(SampleBlock.concat(run) if len(run) > 1 else run[0])
+            run, run_n = [], 0
+        run.append(block)
+        run_n += len(block)
+    if run:
+        out.append(SampleBlock.concat(run) if len(run) > 1 else run[0])
+    return out
+
+
+class SQLiteStore(SessionStore):
+    """Sessions in one SQLite file.
+
+    path: the file (created with its schema if missing, unless readonly). readonly: open with
+    SQLite's mode=ro, for listing, export and reports. max_bytes: a size quota for the file
+    (SQLite's max_page_count): writes beyond it fail with StoreFullError, as a full disk
+    does, which keeps room for the rest of the system. Raises StoreOpenError at once when the
+    file cannot be opened as asked (missing, read-only location, not a recording).
+    """
+
+    def __init__(
+        self, path: str | Path, *, readonly: bool = False, max_bytes: int | None = None
+    ) -> None:
+        self.path = Path(path)
+        self.readonly = readonly
+        self._conn = self._connect(max_bytes)
+
+    def _connect(self, max_bytes: int | None) -> sqlite3.Connection:
+        where = self.path
+        if self.readonly and not where.is_file():
+            raise StoreOpenError(f"{where}: no such recording file")
+        if not self.readonly and not where.parent.is_dir():
+            raise StoreOpenError(f"{where}: directory {where.parent} does not exist")
+        conn: sqlite3.Connection | None = None
+        try:
+            if self.readonly:
+                return self._open_readonly()
+            conn = self._sqlite("")
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if mode != "wal":
+                raise StoreOpenError(
+                    f"{where}: expected SQLite to use its write-ahead log (journal_mode=wal), "
+                    f"got {mode!r}; a recording needs a local file system"
+                )
+            conn.execute("PRAGMA synchronous = NORMAL")
+            if max_bytes is not None:
+                page_size = conn.execute("PRAGMA page_size").fetchone()[0]
+                conn.execute(f"PRAGMA max_page_count = {max(1, max_bytes // page_size)}")
+            self._create_schema(conn)
+            return conn
+        except sqlite3.Error as err:
+            if conn is not None:
+                conn.close()
+            raise StoreOpenError(self._open_message(err)) from err
+        except StoreError:
+            if conn is not None:
+                conn.close()
+            raise
+
+    def _sqlite(self, query: str) -> sqlite3.Connection:
+        uri = f"file:{quote(str(self.path.absolute()))}{query}"
+        conn = sqlite3.connect(
+            uri, uri=True, isolation_level=None, check_same_thread=False, timeout=5.0
+        )
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        return conn
+
+    def _open_readonly(self) -> sqlite3.Connection:
+        """mode=ro; on read-only media, where SQLite cannot make its -shm file, immutable=1,
+        which is safe only when no write-ahead log holds data the file lacks."""
+        conn = self._sqlite("?mode=ro")
+        try:
+            self._check_format(conn)
+            return conn
+        except sqlite3.OperationalError as err:
+            conn.close()
+            if _primary_code(err) not in (SQLITE_READONLY, SQLITE_CANTOPEN):
+                raise
+            wal = self.path.with_name(self.path.name + "-wal")
+            if wal.exists() and wal.stat().st_size > 0:
+                raise StoreOpenError(
+                    f"{self.path}: cannot read it here ({err}): its write-ahead log {wal} holds "
+                    "data and SQLite cannot create the -shm file it needs in this read-only "
+                    "location; copy the recording with its -wal file somewhere writable"
+                ) from err
+        conn = self._sqlite("?mode=ro&immutable=1")
+        try:
+            self._check_format(conn)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _open_message(self, err: sqlite3.Error) -> str:
+        name = getattr(err, "sqlite_errorname", "")
+        if _primary_code(err) == SQLITE_NOTADB:
+            return f"{self.path}: not an AshiSense recording (not an SQLite database)"
+        if self.readonly:
+            return f"{self.path}: cannot open the recording for reading: {err} ({name})"
+        return (
+            f"{self.path}: cannot record here: {err} ({name}); SQLite needs to write the file "
+            f"and create its -wal and -shm files beside it in {self.path.parent}"
+        )
+
+    def _check_format(self, conn: sqlite3.Connection) -> None:
+        """Raise StoreOpenError unless this is a recording of a version we read."""
+        try:
+            rows = dict(conn.execute("SELECT key, value FROM store_meta").fetchall())
+        except sqlite3.OperationalError as err:
+            if "no such table" not in str(err):
+                raise
+            raise StoreOpenError(f"{self.path}: not an AshiSense recording ({err})") from err
+        if rows.get("format") != FORMAT or int(rows.get("version", "0")) > FORMAT_VERSION:
+            raise StoreOpenError(
+                f"{self.path}: expected an {FORMAT} file of version <= {FORMAT_VERSION}, "
+                f"got {rows.get('format')!r} version {rows.get('version')!r}"
+            )
+
+    def _create_schema(self, conn: sqlite3.Connection) -> None:
+        try:
+            conn.executescript(
+                "BEGIN IMMEDIATE;"
+                + SCHEMA
+                + f"INSERT OR IGNORE INTO store_meta VALUES ('format', '{FORMAT}');"
+                + f"INSERT OR IGNORE INTO store_meta VALUES ('version', '{FORMAT_VERSION}');"
+                + "COMMIT;"
+            )
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        self._check_format(conn)
+
+    # -- writing -------------------------------------------------------------------------
+
+    def _transaction(self, work: Any, *args: Any) -> Any:
+        """Run work(cursor, *args) in one IMMEDIATE transaction; translate SQLite errors."""
+        conn = self._conn
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            result = work(conn, *args)
+            conn.execute("COMMIT")
+            return result
+        except sqlite3.Error as err:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            name = getattr(err, "sqlite_errorname", "")
+            message = f"{self.path}: write failed: {err} ({name})"
+            if _primary_code(err) == SQLITE_FULL:
+                raise StoreFullError(message) from err
+            raise StoreWriteError(message) from err
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+    def create_session(self, meta: SessionMeta) -> int:
+        def work(conn: sqlite3.Connection) -> int:
+            cur = conn.execute(
+                "INSERT INTO sessions (started_s, label, rig_path, rig_text, calibration_json, "
+                "client_json, therapist_json, rules_text) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    meta.started_s,
+                    meta.label,
+                    meta.rig_path,
+                    meta.rig_text,
+                    _json(meta.calibration),
+                    _json(meta.client),
+                    _json(meta.therapist),
+                    meta.rules_text,
+                ),
+            )
+            return int(cur.lastrowid or 0)
+
+        return int(self._transaction(work))
+
+    def write(self, session_id: int, batch: Batch) -> None:
+        self._transaction(self._write, session_id, batch)
+
+    def _write(self, conn: sqlite3.Connection, sid: int, batch: Batch) -> None:
+        row = conn.execute("SELECT channels_json FROM sessions WHERE id = ?", (sid,)).fetchone()
+        if row is None:
+            raise SessionNotFoundError(f"{self.path}: no session {sid}")
+        channels = None if row[0] is None else tuple(json.loads(row[0]))
+        if batch.hello is not None:
+            channels = self._set_channels(conn, sid, channels, batch.hello.channels, "HELLO")
+            conn.execute(
+                "UPDATE sessions SET hello_json = ? WHERE id = ?",
+                (_json(batch.hello.to_dict()), sid),
+            )
+        chunks = coalesce(batch.blocks)
+        for chunk in chunks:
+            channels = self._set_channels(conn, sid, channels, chunk.channels, "block")
+        conn.executemany(
+            "INSERT INTO chunks (session_id, t0_s, t1_s, seq0, n, t_s, t_device_s, seq, counts, "
+            "invalid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    sid,
+                    float(c.t_s[0]),
+                    float(c.t_s[-1]),
+                    int(c.seq[0]),
+                    len(c),
+                    pack(c.t_s),
+                    pack(c.t_device_s),
+                    pack(c.seq),
+                    pack(c.counts),
+                    pack(c.invalid),
+                )
+                for c in chunks
+            ],
+        )
+        conn.executemany(
+            "INSERT INTO grids (session_id, t0_s, n, n_rows, n_cols, t_s, seq, frame_values) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    sid,
+                    float(g.t_s[0]),
+                    len(g),
+                    *g.values.shape[1:],
+                    pack(g.t_s),
+                    pack(g.seq),
+                    pack(g.values),
+                )
+                for g in batch.grids
+                if len(g)
+            ],
+        )
+        conn.executemany(
+            "INSERT INTO gaps VALUES (?, ?, ?, ?, ?)",
+            [(sid, g.t_start_s, g.t_end_s, g.lost, g.reason) for g in batch.gaps],
+        )
+        conn.executemany(
+            "INSERT INTO events VALUES (?, ?, ?, ?)",
+            [(sid, e.t_s, e.t_device_s, _json(e.payload)) for e in batch.events],
+        )
+        conn.executemany(
+            "INSERT INTO alarms VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    sid,
+                    a.t_s,
+                    a.rule_id,
+                    a.priority,
+                    a.from_state,
+                    a.to_state,
+                    a.value,
+                    a.limit,
+                    a.message,
+                )
+                for a in batch.alarms
+            ],
+        )
+        conn.executemany(
+            "INSERT INTO annotations VALUES (?, ?, ?, ?)",
+            [(sid, a.t_s, a.text, a.author) for a in batch.annotations],
+        )
+        conn.executemany(
+            "INSERT INTO faults VALUES (?, ?, ?, ?, ?)",
+            [(sid, f.t_s, f.kind, f.message, f.dropped_samples) for f in batch.faults],
+        )
+        if batch.summary is not None:
+            conn.execute(
+                "UPDATE sessions SET summary_json = ? WHERE id = ?",
+                (_json(batch.summary.to_dict()), sid),
+            )
+
+    def _set_channels(
+        self,
+        conn: sqlite3.Connection,
+        sid: int,
+        known: tuple[str, ...] | None,
+        found: tuple[str, ...],
+        what: str,
+    ) -> tuple[str, ...]:
+        if known is None:
+            conn.execute(
+                "UPDATE sessions SET channels_json = ? WHERE id = ?", (_json(list(found)), sid)
+            )
+            return found
+        if known != found:
+            raise SessionDataError(
+                f"{self.path}: session {sid}: expected channels {list(known)}, "
+                f"got {list(found)} in a {what}"
+            )
+        return known
+
+    def finish_session(self, session_id: int, stopped_s: float, summary: SessionSummary) -> None:
+        def work(conn: sqlite3.Connection) -> None:
+            cur = conn.execute(
+                "UPDATE sessions SET stopped_s = ?, summary_json = ? WHERE id = ?",
+                (stopped_s, _json(summary.to_dict()), session_id),
+            )
+            if cur.rowcount != 1:
+                raise SessionNotFoundError(f"{self.path}: no session {session_id}")
+
+        self._transaction(work)
+
+    # -- reading -------------------------------------------------------------------------
+
+    def sessions(self) -> list[SessionInfo]:
+        rows = self._conn.execute(f"SELECT {_SESSION_COLUMNS} FROM sessions ORDER BY id")
+        return [self._info(row) for row in rows.fetchall()]
+
+    def session(self, session_id: int) -> SessionInfo:
+        row = self._conn.execute(
+            f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE id = ?", (session_id,)
+        ).fetchone()
+        if row is None:
+            ids = [r[0] for r in self._conn.execute("SELECT id FROM sessions ORDER BY id")]
+            raise SessionNotFoundError(f"{self.path}: no session {session_id}; sessions: {ids}")
+        return self._info(row)
+
+    def _info(self, row: tuple[Any, ...]) -> SessionInfo:
+        (sid, started, stopped, label, rig_path, rig_text, cal, client, therapist, rules,
+         hello, channels, summary) = row  # fmt: skip
+        meta = SessionMeta(
+            started_s=started,
+            rig_text=rig_text,
+            rig_path=rig_path,
+            calibration=json.loads(cal),
+            client=json.loads(client),
+            therapist=json.loads(therapist),
+            rules_text=rules,
+            label=label,
+        )
+        return SessionInfo(
+            id=sid,
+            meta=meta,
+            stopped_s=stopped,
+            hello=None if hello is None else json.loads(hello),
+            channels=() if channels is None else tuple(json.loads(channels)),
+            summary=(
+                SessionSummary.from_dict(json.loads(summary))
+                if summary is not None
+                else self._summary_from_rows(sid)
+            ),
+        )
+
+    def _summary_from_rows(self, sid: int) -> SessionSummary:
+        """What can be said of a session that never wrote a summary (killed before its first)."""
+        n, t0, t1 = self._conn.execute(
+            "SELECT COALESCE(SUM(n), 0), MIN(t0_s), MAX(t1_s) FROM chunks WHERE session_id = ?",
+            (sid,),
+        ).fetchone()
+        lost = self._conn.execute(
+            "SELECT COALESCE(SUM(lost), 0) FROM gaps WHERE session_id = ? AND lost > 0", (sid,)
+        ).fetchone()[0]
+        dropped = self._conn.execute(
+            "SELECT COALESCE(SUM(dropped_samples), 0) FROM faults WHERE session_id = ?", (sid,)
+        ).fetchone()[0]
+        return SessionSummary(
+            duration_s=0.0 if t0 is None else t1 - t0,
+            samples=n,
+            lost_samples=lost,
+            dropped_samples=dropped,
+            alarm_count=count_raised(self.alarms(sid)),
+        )
+
+    def _require(self, session_id: int) -> tuple[str, ...]:
+        """The session's channels; raises SessionNotFoundError for an unknown id."""
+        row = self._conn.execute(
+            "SELECT channels_json FROM sessions WHERE id = ?", (session_id,)
+        ).fetchone()
+        if row is None:
+            self.session(session_id)  # raises, listing the ids there are
+        return () if row[0] is None else tuple(json.loads(row[0]))
+
+    def blocks(
+        self, session_id: int, t_start_s: float | None = None, t_end_s: float | None = None
+    ) -> Iterator[SampleBlock]:
+        channels = self._require(session_id)
+        c = len(channels)
+        rows = self._conn.execute(
+            "SELECT n, t_s, t_device_s, seq, counts, invalid FROM chunks "
+            "WHERE session_id = ? AND t1_s >= ? AND t0_s <= ? ORDER BY id",
+            (
+                session_id,
+                -math.inf if t_start_s is None else t_start_s,
+                math.inf if t_end_s is None else t_end_s,
+            ),
+        )
+        for n, t_s, t_dev, seq, counts, invalid in rows:
+            yield SampleBlock(
+                t_s=unpack(t_s, np.float64, (n,)),
+                t_device_s=unpack(t_dev, np.float64, (n,)),
+                seq=unpack(seq, np.int64, (n,)),
+                counts=unpack(counts, np.int32, (n, c)),
+                invalid=unpack(invalid, np.bool_, (n, c)),
+                channels=channels,
+            )
+
+    def sample_count(self, session_id: int) -> int:
+        """Samples stored for a session (for progress bars)."""
+        self._require(session_id)
+        return int(
+            self._conn.execute(
+                "SELECT COALESCE(SUM(n), 0) FROM chunks WHERE session_id = ?", (session_id,)
+            ).fetchone()[0]
+        )
+
+    def grids(self, session_id: int) -> Iterator[GridBlock]:
+        self._require(session_id)
+        rows = self._conn.execute(
+            "SELECT n, n_rows, n_cols, t_s, seq, frame_values FROM grids "
+            "WHERE session_id = ? ORDER BY id",
+            (session_id,),
+        )
+        for n, n_rows, n_cols, t_s, seq, values in rows:
+            yield GridBlock(
+                t_s=unpack(t_s, np.float64, (n,)),
+                seq=unpack(seq, np.int64, (n,)),
+                values=unpack(values, np.uint16, (n, n_rows, n_cols)),
+            )
+
+    def _rows(self, sql: str, session_id: int) -> list[tuple[Any, ...]]:
+        self._require(session_id)
+        return self._conn.execute(sql, (session_id,)).fetchall()
+
+    def gaps(self, session_id: int) -> list[Gap]:
+        rows = self._rows(
+            "SELECT t_start_s, t_end_s, lost, reason FROM gaps WHERE session_id = ? "
+            "ORDER BY t_start_s, rowid",
+            session_id,
+        )
+        return [Gap(*row) for row in rows]
+
+    def events(self, session_id: int) -> list[DeviceEvent]:
+        rows = self._rows(
+            "SELECT t_s, t_device_s, payload_json FROM events WHERE session_id = ? "
+            "ORDER BY t_s, rowid",
+            session_id,
+        )
+        return [DeviceEvent(t, td, json.loads(p)) for t, td, p in rows]
+
+    def alarms(self, session_id: int) -> list[AlarmRecord]:
+        rows = self._rows(
+            "SELECT t_s, rule_id, priority, from_state, to_state, value, limit_value, message "
+            "FROM alarms WHERE session_id = ? ORDER BY t_s, rowid",
+            session_id,
+        )
+        return [
+            AlarmRecord(t, rule, prio, a, b, _float(value), _float(limit), msg)
+            for t, rule, prio, a, b, value, limit, msg in rows
+        ]
+
+    def annotations(self, session_id: int) -> list[Annotation]:
+        rows = self._rows(
+            "SELECT t_s, text, author FROM annotations WHERE session_id = ? ORDER BY t_s, rowid",
+            session_id,
+        )
+        return [Annotation(*row) for row in rows]
+
+    def faults(self, session_id: int) -> list[RecorderFault]:
+        rows = self._rows(
+            "SELECT t_s, kind, message, dropped_samples FROM faults WHERE session_id = ? "
+            "ORDER BY t_s, rowid",
+            session_id,
+        )
+        return [RecorderFault(*row) for row in rows]
+
+    def integrity_check(self) -> str:
+        """SQLite's own check of the file: "ok", or what is damaged."""
+        rows = self._conn.execute("PRAGMA integrity_check").fetchall()
+        return "\n".join(str(r[0]) for r in rows)
+
+    def close(self) -> None:
+        self._conn.close()
