@@ -1,0 +1,61 @@
+"""Alarms after IEC 60601-1-8: rules per block, priorities, delays, latching, the alarm log.
+
+Typical use::
+
+    rules = load_rule_set("examples/rules/studio_default.toml")
+    contra = load_contraindications("examples/rules/contraindications.toml")
+    engine = AlarmEngine.for_session(rules, client_profile, contra, channel_names)
+    engine.add_listener(recorder_callback)          # AlarmEvent rows
+    engine.process(signals_from_estimate(estimate_block))
+    engine.tick(time.time())                        # a few times a second
+"""
+
+from ashisense.alarms.engine import AlarmEngine, AlarmListener
+from ashisense.alarms.errors import (
+    AlarmError,
+    AlarmPolicyError,
+    ProfileError,
+    RuleFileError,
+    SignalError,
+    UnknownRuleError,
+    UnknownRuleKindError,
+)
+from ashisense.alarms.events import AlarmEvent, AlarmState, AlarmStatus, Priority, Transition
+from ashisense.alarms.kinds import KINDS, BindContext, RuleSpec
+from ashisense.alarms.limits import (
+    ContraindicationMap,
+    load_contraindications,
+    parse_contraindications,
+    tighten_for_client,
+)
+from ashisense.alarms.rules import AlarmPolicy, RuleSet, load_rule_set, parse_rule_set
+from ashisense.alarms.signals import signals_from_estimate
+
+__all__ = [
+    "KINDS",
+    "AlarmEngine",
+    "AlarmError",
+    "AlarmEvent",
+    "AlarmListener",
+    "AlarmPolicy",
+    "AlarmPolicyError",
+    "AlarmState",
+    "AlarmStatus",
+    "BindContext",
+    "ContraindicationMap",
+    "Priority",
+    "ProfileError",
+    "RuleFileError",
+    "RuleSet",
+    "RuleSpec",
+    "SignalError",
+    "Transition",
+    "UnknownRuleError",
+    "UnknownRuleKindError",
+    "load_contraindications",
+    "load_rule_set",
+    "parse_contraindications",
+    "parse_rule_set",
+    "signals_from_estimate",
+    "tighten_for_client",
+]

@@ -1,0 +1,351 @@
+"""The alarm engine: rules evaluated per block, vectorized over samples, state carried.
+
+Feed it blocks of signals (`process`), clock ticks (`tick`, so a dead link still alarms) and
+operator actions (`acknowledge`, `pause_audio`, `set_alarm_off`). Every transition becomes an
+AlarmEvent row, kept in `log`, returned, and handed to each listener (the recorder).
+Thread-safe: the acquisition thread and the user interface may call it concurrently.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ashisense.alarms.errors import AlarmPolicyError, SignalError, UnknownRuleError
+from ashisense.alarms.events import AlarmEvent, AlarmState, AlarmStatus, Priority, Transition
+from ashisense.alarms.kinds import BindContext, Measure, Measurer, RuleSpec
+from ashisense.alarms.limits import ClientLimits, ContraindicationMap, tighten_for_client
+from ashisense.alarms.rules import RuleSet
+from ashisense.alarms.signals import as_signals
+from ashisense.alarms.state import AlarmStateMachine
+from ashisense.alarms.timing import ConditionTimer
+
+log = logging.getLogger(__name__)
+
+AlarmListener = Callable[[AlarmEvent], None]
+
+
+@dataclass
+class _Bound:
+    """A rule at work in one session: its spec, measurer, timer and alarm state."""
+
+    spec: RuleSpec
+    measure: Measurer
+    timer: ConditionTimer
+    alarm: AlarmStateMachine
+    available: bool | None = None
+    value: float = math.nan  # last known measured value
+    peak: float = math.nan  # most extreme value of the current episode
+    missing: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _last_known(values: np.ndarray, carry: float) -> np.ndarray:
+    """Each value, or the last known one before it where it is NaN."""
+    idx = np.where(np.isnan(values), -1, np.arange(values.shape[0]))
+    np.maximum.accumulate(idx, out=idx)
+    return np.where(idx >= 0, values[np.maximum(idx, 0)], carry)
+
+
+class AlarmEngine:
+    """Evaluates a rule set over a session. Build it with `for_session` to apply a client.
+
+    rule_set: the rules as they apply (already tightened for the client). ctx: client weight
+    and channel names. notes: how the limits were tightened (kept for the log and reports).
+    """
+
+    def __init__(
+        self, rule_set: RuleSet, ctx: BindContext | None = None, notes: Sequence[str] = ()
+    ) -> None:
+        self.ctx = ctx or BindContext()
+        self.rule_set = rule_set.with_rules(r.for_client(self.ctx) for r in rule_set)
+        self.notes = list(notes)
+        self.log: list[AlarmEvent] = []
+        self._rules: dict[str, _Bound] = {
+            spec.id: _Bound(
+                spec,
+                spec.measurer(self.ctx),
+                ConditionTimer(spec.delay_s, spec.clear_delay_s),
+                AlarmStateMachine(spec.id, spec.priority, self.rule_set.latches(spec)),
+            )
+            for spec in self.rule_set
+            if spec.enabled
+        }
+        self._listeners: list[AlarmListener] = []
+        self._context: dict[str, float] = {}
+        self._lock = threading.RLock()
+        self._last_t_s = math.nan  # newest sample
+        self._last_tick_s = math.nan
+        self._first_tick_s = math.nan
+
+    @classmethod
+    def for_session(
+        cls,
+        rule_set: RuleSet,
+        client: Any = None,
+        contraindications: ContraindicationMap | None = None,
+        channel_names: Iterable[str] = (),
+    ) -> AlarmEngine:
+        """An engine with the studio's rules tightened for this client (see limits.py).
+
+        client: a ClientProfile, a dict with its keys, or None (studio limits only).
+        """
+        rules, notes = tighten_for_client(rule_set, client, contraindications)
+        ctx = BindContext(ClientLimits.of(client).weight_n, tuple(channel_names))
+        return cls(rules, ctx, notes)
+
+    # -- listeners and context -------------------------------------------------------------
+
+    def add_listener(self, listener: AlarmListener) -> None:
+        """Call listener(event) for every transition from now on (in the caller's thread)."""
+        with self._lock:
+            self._listeners.append(listener)
+
+    def remove_listener(self, listener: AlarmListener) -> None:
+        with self._lock:
+            self._listeners.remove(listener)
+
+    def set_context(self, **values: float) -> None:
+        """Session-wide values every block gets unless it carries its own (for example
+        calibration_age_days, zero_drift_n, therapist_weight_n)."""
+        with self._lock:
+            self._context.update(values)
+
+    # -- evaluation ------------------------------------------------------------------------
+
+    def process(self, signals: Mapping[str, Any]) -> list[AlarmEvent]:
+        """Evaluate one block of signals (see signals.py); returns the transitions it caused.
+
+        Raises SignalError for malformed signals or times not after the previous block's.
+        """
+        with self._lock:
+            sig = as_signals(signals, self._context)
+            t_s = sig["t_s"]
+            if t_s.shape[0] == 0:
+                return []
+            if t_s[0] <= self._last_t_s:
+                raise SignalError(
+                    f"signals['t_s']: expected times after the previous block's last "
+                    f"{self._last_t_s:.6f}, found {t_s[0]:.6f}"
+                )
+            events = self._catch_up(float(t_s[0]))
+            for rt in self._rules.values():
+                missing = tuple(s for s in rt.spec.required_signals() if s not in sig)
+                events += self._availability(rt, float(t_s[0]), missing)
+                if not missing:
+                    events += self._advance(rt, t_s, rt.measure(sig))
+            self._last_t_s = float(t_s[-1])
+            events += self._expire(self._last_t_s)
+            return self._publish(events)
+
+    def tick(self, t_s: float) -> list[AlarmEvent]:
+        """Clock tick (live: a few times a second): stale-link rules and audio pauses."""
+        with self._lock:
+            if math.isnan(self._first_tick_s):
+                self._first_tick_s = t_s
+            events = []
+            for rt in self._rules.values():
+                if rt.spec.ticking:
+                    events += self._tick_rule(rt, t_s)
+            if not t_s <= self._last_tick_s:
+                self._last_tick_s = t_s
+            events += self._expire(t_s)
+            return self._publish(events)
+
+    def _tick_rule(self, rt: _Bound, t_s: float) -> list[AlarmEvent]:
+        since_s = self._last_t_s if not math.isnan(self._last_t_s) else self._first_tick_s
+        age_s = t_s - since_s if not math.isnan(since_s) else math.nan
+        return self._advance(rt, np.array([t_s]), Measure(np.array([age_s])))
+
+    def _catch_up(self, first_t_s: float) -> list[AlarmEvent]:
+        """Replay the ticks a gap before this block should have had (exact in replays; live
+        ticks usually did it already)."""
+        if math.isnan(self._last_t_s):
+            return []
+        events: list[AlarmEvent] = []
+        for rt in self._rules.values():
+            if not rt.spec.ticking:
+                continue
+            crossing_s = self._last_t_s + rt.spec.limit_value * (1 + 1e-9) + 1e-9
+            for t_s in dict.fromkeys((crossing_s, crossing_s + rt.spec.delay_s)):
+                if t_s < first_t_s and not t_s <= self._last_tick_s:
+                    events += self._tick_rule(rt, t_s)
+        return events
+
+    def _availability(self, rt: _Bound, t_s: float, missing: tuple[str, ...]) -> list[AlarmEvent]:
+        available = not missing
+        if rt.available == available:
+            return []
+        first = rt.available is None
+        rt.available, rt.missing = available, missing
+        if first and available:
+            return []
+        spec = rt.spec
+        if available:
+            msg = f"{spec.title()}: evaluated again (its signals are back)"
+            transition = Transition.AVAILABLE
+        else:
+            msg = f"{spec.title()}: not evaluated, this rig gives no {', '.join(missing)}"
+            transition = Transition.UNAVAILABLE
+        return [rt.alarm.row(t_s, transition, math.nan, spec.limit_value, msg)]
+
+    def _advance(self, rt: _Bound, t_s: np.ndarray, m: Measure) -> list[AlarmEvent]:
+        """Compare one block's measured values with the limit and log the transitions."""
+        spec = rt.spec
+        limit, hyst = spec.limit_value, spec.hysteresis_value
+        value = m.value
+        applies = np.ones(value.shape, dtype=bool) if m.applies is None else m.applies
+        with np.errstate(invalid="ignore"):
+            if spec.direction == "above":
+                over, back = value > limit, value <= limit - hyst
+            else:
+                over, back = value < limit, value >= limit + hyst
+        known = ~np.isnan(value) | ~applies
+        was_active = rt.timer.active
+        changes = rt.timer.update(t_s, applies & over, ~applies | back, known)
+        shown = _last_known(np.where(applies, value, np.nan), rt.value)
+        extreme = np.fmax if spec.direction == "above" else np.fmin
+        events = []
+        start, active = 0, was_active
+        for i, on in changes:
+            if on:
+                rt.peak = shown[i]
+                detail = None if m.detail is None else int(m.detail[i])
+                msg = spec.message(shown[i], detail, self.ctx)
+                events.append(rt.alarm.raise_(float(t_s[i]), shown[i], limit, msg))
+            else:
+                rt.peak = float(extreme.reduce(shown[start : i + 1], initial=rt.peak))
+                latches = rt.alarm.latching and not rt.alarm.off and not rt.alarm.acknowledged
+                msg = (
+                    f"{spec.title()}: back within limit ({spec.fmt(shown[i])}), peak "
+                    f"{spec.fmt(rt.peak)}, limit {spec.fmt(limit)}"
+                    + ("; latched until acknowledged" if latches else "")
+                )
+                events.append(rt.alarm.end(float(t_s[i]), shown[i], limit, msg))
+            start, active = i, on
+        if active:
+            rt.peak = float(extreme.reduce(shown[start:], initial=rt.peak))
+        rt.value = float(shown[-1])
+        return events
+
+    def _expire(self, t_s: float) -> list[AlarmEvent]:
+        events = []
+        for rt in self._rules.values():
+            msg = f"{rt.spec.title()}: audio pause over, alarm still on"
+            ev = rt.alarm.expire(t_s, rt.value, rt.spec.limit_value, msg)
+            if ev is not None:
+                events.append(ev)
+        return events
+
+    def _publish(self, events: list[AlarmEvent]) -> list[AlarmEvent]:
+        events.sort(key=lambda e: e.t_s)
+        self.log.extend(events)
+        for ev in events:
+            for listener in list(self._listeners):
+                try:
+                    listener(ev)
+                except Exception:  # one failing consumer must not silence the alarms
+                    log.exception("alarm listener %r failed", listener)
+        return events
+
+    # -- operator actions ------------------------------------------------------------------
+
+    def _targets(self, rule_id: str | None) -> list[_Bound]:
+        if rule_id is None:
+            return list(self._rules.values())
+        if rule_id not in self._rules:
+            raise UnknownRuleError(
+                f"no enabled rule '{rule_id}'; rules: {', '.join(self._rules) or 'none'}"
+            )
+        return [self._rules[rule_id]]
+
+    def acknowledge(self, t_s: float, rule_id: str | None = None) -> list[AlarmEvent]:
+        """Acknowledge one alarm or all sounding ones: silent while the condition lasts, and a
+        latched alarm whose condition ended goes back to inactive."""
+        with self._lock:
+            events = []
+            for rt in self._targets(rule_id):
+                msg = f"{rt.spec.title()}: acknowledged"
+                ev = rt.alarm.acknowledge(t_s, rt.value, rt.spec.limit_value, msg)
+                if ev is not None:
+                    events.append(ev)
+            return self._publish(events)
+
+    def pause_audio(
+        self, t_s: float, duration_s: float | None = None, rule_id: str | None = None
+    ) -> list[AlarmEvent]:
+        """Pause the sound of one or all sounding alarms for duration_s (default and maximum:
+        the policy's audio_pause_max_s); it returns then if the alarm is still on."""
+        max_s = self.rule_set.policy.audio_pause_max_s
+        duration_s = max_s if duration_s is None else duration_s
+        if not 0 < duration_s <= max_s:
+            raise AlarmPolicyError(
+                f"audio pause: expected 0 < duration_s <= {max_s:g} s (studio policy), "
+                f"found {duration_s:g}"
+            )
+        with self._lock:
+            events = []
+            for rt in self._targets(rule_id):
+                msg = f"{rt.spec.title()}: audio paused for {duration_s:g} s"
+                ev = rt.alarm.pause_audio(t_s, t_s + duration_s, rt.value, rt.spec.limit_value, msg)
+                if ev is not None:
+                    events.append(ev)
+            return self._publish(events)
+
+    def set_alarm_off(self, t_s: float, rule_id: str, off: bool = True) -> list[AlarmEvent]:
+        """Switch one rule's alarm off (indefinitely; shown as off, conditions still logged)
+        or back on. Raises AlarmPolicyError when the policy does not allow it for the priority."""
+        with self._lock:
+            (rt,) = self._targets(rule_id)
+            allowed = self.rule_set.policy.alarm_off_allowed
+            if off and rt.spec.priority not in allowed:
+                raise AlarmPolicyError(
+                    f"rule '{rule_id}': alarm off is allowed for priorities "
+                    f"{', '.join(allowed) or 'none'} (studio policy), found {rt.spec.priority}"
+                )
+            if rt.alarm.off == off:
+                return []
+            word = "off (shown until switched back on)" if off else "on"
+            msg = f"{rt.spec.title()}: alarm {word}"
+            return self._publish([rt.alarm.switch(t_s, off, rt.value, rt.spec.limit_value, msg)])
+
+    # -- what to show ----------------------------------------------------------------------
+
+    def status(self) -> list[AlarmStatus]:
+        """Every rule's alarm now: sounding ones first, then by priority."""
+        with self._lock:
+            rows = [
+                AlarmStatus(
+                    rule_id=rt.spec.id,
+                    priority=rt.spec.priority,
+                    state=rt.alarm.state,
+                    condition=rt.alarm.condition,
+                    latched=rt.alarm.latched,
+                    available=bool(rt.available) or rt.available is None,
+                    since_s=rt.alarm.since_s,
+                    audio_paused_until_s=rt.alarm.paused_until_s,
+                    value=rt.value,
+                    limit=rt.spec.limit_value,
+                    message=self._status_message(rt),
+                )
+                for rt in self._rules.values()
+            ]
+        order = [AlarmState.ACTIVE, AlarmState.AUDIO_PAUSED, AlarmState.ACKNOWLEDGED]
+        rank = {s: i for i, s in enumerate(order)}
+        return sorted(rows, key=lambda r: (rank.get(r.state, 9), r.priority.rank, r.rule_id))
+
+    def _status_message(self, rt: _Bound) -> str:
+        if rt.available is False:
+            return f"{rt.spec.title()}: not evaluated (no {', '.join(rt.missing)})"
+        spec = rt.spec
+        return f"{spec.title()}: {spec.fmt(rt.value)} (limit {spec.fmt(spec.limit_value)})"
+
+    def audible_priority(self) -> Priority | None:
+        """The highest priority among sounding alarms (what the speaker plays), or None."""
+        sounding = [s.priority for s in self.status() if s.audible]
+        return min(sounding, key=lambda p: p.rank) if sounding else None

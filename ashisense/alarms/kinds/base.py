@@ -1,0 +1,160 @@
+"""What every rule kind shares: the validated spec, the bind context and the per-block measure.
+
+A kind is a pydantic model (its fields are the rule's TOML keys, units in their names) that
+builds a stateful measurer. The measurer turns a block's signals into the rule's measured
+value per sample; the engine compares it with the limit, applies delay and hysteresis.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal, Protocol
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat
+
+from ashisense.alarms.events import Priority
+
+Signals = Mapping[str, np.ndarray]
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A rule's measured value over one block.
+
+    value: (n,) float64 in the rule's unit, NaN where unknown (keeps the previous verdict).
+    applies: (n,) bool or None (always); where False the condition is absent whatever value.
+    detail: (n,) int64 or None; a kind-specific code the message names (region, channels).
+    """
+
+    value: np.ndarray
+    applies: np.ndarray | None = None
+    detail: np.ndarray | None = None
+
+
+class Measurer(Protocol):
+    """Turns one block of signals into a Measure, carrying its own state across blocks."""
+
+    def __call__(self, sig: Signals) -> Measure: ...
+
+
+@dataclass(frozen=True)
+class BindContext:
+    """What rules need to know about the session beyond the signals.
+
+    client_weight_n: the client's weight (N, NaN unknown). channel_names: the rig's channel
+    names in order (bit i of a channel mask is channel i).
+    """
+
+    client_weight_n: float = math.nan
+    channel_names: tuple[str, ...] = field(default_factory=tuple)
+
+
+class RuleSpec(BaseModel):
+    """Fields common to every rule; a kind adds its limit, hysteresis and parameters.
+
+    delay_s: how long the condition must hold before the alarm. clear_delay_s: how long it
+    must be gone (past the hysteresis) before the alarm condition ends. latching: None follows
+    the studio policy for the priority. label: the message's opening words.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # Set by each kind: the name in rule files, the unit shown, the limit's direction and the
+    # fields holding the limit and the hysteresis, the signals the rule needs, and the number
+    # format of its messages.
+    kind_name: ClassVar[str]
+    unit: ClassVar[str]
+    direction: ClassVar[Literal["above", "below"]] = "above"
+    limit_field: ClassVar[str]
+    hysteresis_field: ClassVar[str]
+    needs: ClassVar[tuple[str, ...]] = ()
+    precision: ClassVar[int] = 0
+    ticking: ClassVar[bool] = False  # measured on clock ticks, not on samples (stale link)
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    kind: str
+    priority: Priority
+    delay_s: NonNegativeFloat = 0.0
+    clear_delay_s: NonNegativeFloat = 0.0
+    latching: bool | None = None
+    enabled: bool = True
+    label: str = ""
+
+    @property
+    def limit_value(self) -> float:
+        """The limit in force, whatever the kind calls its field."""
+        return float(getattr(self, self.limit_field))
+
+    @property
+    def hysteresis_value(self) -> float:
+        """The clearing hysteresis, in the limit's unit."""
+        return float(getattr(self, self.hysteresis_field))
+
+    def required_signals(self) -> tuple[str, ...]:
+        """Signals this rule cannot be evaluated without (besides t_s)."""
+        return self.needs
+
+    def with_changes(self, **changes: Any) -> RuleSpec:
+        """A validated copy with some fields replaced (limits tightened, regions added)."""
+        return type(self).model_validate(self.model_dump() | changes)
+
+    def for_client(self, ctx: BindContext) -> RuleSpec:
+        """This rule with limits that depend on the client resolved (most kinds: unchanged)."""
+        return self
+
+    def measurer(self, ctx: BindContext) -> Measurer:
+        """A fresh measurer for one session."""
+        raise NotImplementedError
+
+    def title(self) -> str:
+        return self.label or self.id.replace("_", " ").capitalize()
+
+    def fmt(self, x: float) -> str:
+        """A value of this rule with its unit ("612 N", "n/a" for NaN)."""
+        if math.isnan(x):
+            return "n/a"
+        return f"{x:.{self.precision}f} {self.unit}".rstrip()
+
+    def describe(self, value: float, detail: int | None, ctx: BindContext) -> str:
+        """The words after the title saying where or what (a region, channels); '' if none."""
+        return ""
+
+    def message(self, value: float, detail: int | None, ctx: BindContext) -> str:
+        """Message of a raised alarm: what, the measured value and the limit."""
+        where = self.describe(value, detail, ctx)
+        where = f" ({where})" if where else ""
+        sign = ">" if self.direction == "above" else "<"
+        return f"{self.title()}{where}: {self.fmt(value)} {sign} limit {self.fmt(self.limit_value)}"
+
+
+def column(sig: Signals, name: str) -> np.ndarray:
+    """A float64 view of one signal."""
+    return np.asarray(sig[name], dtype=np.float64)
+
+
+@dataclass
+class TrailingWindow:
+    """The last few samples of a signal carried across blocks, for look-back over a time window.
+
+    window_s: how far back. The number of samples that spans is fixed from the first block's
+    median sample interval (blocks are gap-free and rigs sample at a fixed rate).
+    """
+
+    window_s: float
+    lag: int = 0
+    _t_s: np.ndarray = field(default_factory=lambda: np.empty(0))
+    _x: np.ndarray = field(default_factory=lambda: np.empty(0))
+
+    def extend(self, t_s: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """This block preceded by the carried history: (t_s, x), `lag` samples longer at most."""
+        if self.lag == 0 and t_s.shape[0] > 1:
+            dt_s = float(np.median(np.diff(t_s)))
+            self.lag = max(1, round(self.window_s / dt_s)) if dt_s > 0 else 1
+        t_all = np.concatenate([self._t_s, t_s])
+        x_all = np.concatenate([self._x, x])
+        keep = max(self.lag, 1)
+        self._t_s, self._x = t_all[-keep:].copy(), x_all[-keep:].copy()
+        return t_all, x_all
