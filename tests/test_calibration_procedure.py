@@ -1,0 +1,221 @@
+"""The calibration procedure on a simulated rig: recovered gains, eccentricity, and bad steps
+(settling, moving, misplaced, wrong weight) detected and repeated instead of fitted."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ashisense.rig import load_rig
+from calibration.errors import ProcedureError
+from calibration.geometry import RigGeometry
+from calibration.plan import PlanSettings, build_plan
+from calibration.procedure import CalibrationProcedure
+from calibration.simulate import (
+    Fault,
+    Load,
+    SimTruth,
+    SimulatedOperator,
+    SimulatedTable,
+    run_simulated,
+)
+
+RIG = Path(__file__).resolve().parent.parent / "examples" / "sim_rig.toml"
+
+
+@pytest.fixture(scope="module")
+def geometry() -> RigGeometry:
+    return RigGeometry.from_rig(load_rig(RIG))
+
+
+@pytest.fixture(scope="module")
+def truth(geometry) -> SimTruth:
+    """True gains 3 % (sd) away from the rig file's nominal ones, HX711-like noise, drift, creep."""
+    rng = np.random.default_rng(7)
+    gains = {c: g * (1 + rng.normal(0, 0.03)) for c, g in geometry.nominal_gain_n_per_count.items()}
+    return SimTruth(gains, geometry.nominal_offset_counts, noise_counts=20.0)
+
+
+def calibrate(geometry, truth, faults=None, settings=None, seed=1):
+    plan = build_plan(geometry, settings)
+    proc = CalibrationProcedure(geometry, plan)
+    operator = SimulatedOperator(SimulatedTable(geometry, truth, seed=seed), faults)
+    events = run_simulated(proc, operator)
+    return proc, operator, events
+
+
+def index_of(plan, group, label, series="single"):
+    return next(
+        s.index for s in plan if s.group == group and s.label == label and s.series.endswith(series)
+    )
+
+
+def gain_errors(cal, truth):
+    return {
+        c: cal.channels[c].gain_n_per_count / truth.gains_n_per_count[c] - 1 for c in cal.channels
+    }
+
+
+def test_recovered_gains_are_within_0_1_percent_of_truth(geometry, truth):
+    proc, _, events = calibrate(geometry, truth)
+    assert events[-1].state == "finished"
+    cal = proc.result("SIM-1")
+    errors = gain_errors(cal, truth)
+    assert set(errors) == set(geometry.channels)
+    assert max(abs(e) for e in errors.values()) < 1e-3, errors
+
+
+def test_mat_corner_test_totals_within_0_1_percent_and_positions_within_5_mm(geometry, truth):
+    proc, operator, _ = calibrate(geometry, truth)
+    cal = proc.result("SIM-1")
+    ecc = cal.report["groups"]["mat"]["eccentricity"]
+    assert ecc["corner_max_total_err_pct"] < 0.1
+    assert ecc["corner_max_position_err_m"] < 0.005
+    # Verification afterwards, with the saved constants: 20 kg on each corner position again.
+    mat = geometry.group("mat")
+    cols = geometry.index(mat.channels)
+    gains = np.array([cal.channels[c].gain_n_per_count for c in mat.channels])
+    offsets = np.array([cal.channels[c].offset_counts for c in mat.channels])
+    corners = [s for s in proc.plan if s.group == "mat" and "corner" in s.label]
+    assert len(corners) == 4
+    for step in corners:
+        operator.table.set_loads([Load("mat", 20.0, step.where_m)])
+        operator.table.read(3.0)  # let it settle
+        f = (operator.table.read(2.0).counts[:, cols].mean(axis=0) - offsets) * gains
+        total_n, cop = f.sum(), f @ mat.positions_m / f.sum()
+        assert abs(total_n / (20.0 * 9.80665) - 1) < 1e-3
+        assert np.linalg.norm(cop - step.where_m) < 0.005
+
+
+def test_zero_is_refused_while_the_signal_settles(geometry, truth):
+    proc = CalibrationProcedure(geometry, build_plan(geometry))
+    table = SimulatedTable(geometry, replace(truth, settle_tau_s=1.0))
+    table.set_loads([Load("mat", 40.0, (0.95, 0.0))])
+    table.read(5.0)
+    table.set_loads([])  # the weight has just been lifted off
+    proc.begin()
+    states = []
+    while not states or states[-1].state == "settling":
+        states.append(proc.feed(table.read(0.25)))
+    assert states[-1].state == "captured"
+    assert any("still settling" in u.message for u in states)
+    settle_s = states[-1].elapsed_s
+    assert settle_s > 6.0  # 40 kg needs several time constants to come within the noise
+
+
+def test_a_swinging_load_is_reported_unstable_and_the_step_repeated(geometry, truth):
+    plan = build_plan(geometry)
+    k = index_of(plan, "bar_left", "the middle", series="stack")
+    proc, operator, events = calibrate(geometry, truth, {k: Fault(swing_fraction=0.02)})
+    unstable = [u for u in events if u.state == "unstable"]
+    assert [u.step.index for u in unstable] == [k]
+    assert "load moving" in unstable[0].message
+    assert operator.attempts[k] == 2
+    assert max(abs(e) for e in gain_errors(proc.result("S"), truth).values()) < 1e-3
+
+
+def test_a_misplaced_weight_is_rejected_and_repeated_not_fitted(geometry, truth):
+    plan = build_plan(geometry)
+    k = index_of(plan, "mat", "foot-right corner")
+    proc, operator, events = calibrate(geometry, truth, {k: Fault(offset_m=(0.04, 0.0))})
+    rejected = [u for u in events if u.state == "rejected"]
+    assert rejected, "the misplaced weight went unnoticed"
+    assert "mm" in rejected[0].message
+    assert k in {u.step.index for u in rejected} | {i for u in rejected for i in u.redo}
+    assert operator.attempts[k] == 2
+    cal = proc.result("S")
+    assert max(abs(e) for e in gain_errors(cal, truth).values()) < 1e-3
+    assert cal.report["groups"]["mat"]["eccentricity"]["max_position_err_m"] < 0.005
+
+
+def test_a_grossly_wrong_weight_is_caught_at_once(geometry, truth):
+    plan = build_plan(geometry)
+    k = index_of(plan, "bar_right", "the middle", series="stack") + 1  # second stacked weight
+    _, operator, events = calibrate(geometry, truth, {k: Fault(mass_factor=0.75)})
+    first = next(u for u in events if u.state != "captured")
+    assert first.state == "rejected" and first.step.index == k
+    assert "reads 7.50 kg" in first.message
+    assert operator.attempts[k] == 2
+
+
+def test_a_small_outlier_is_found_by_the_final_robust_test(geometry, truth):
+    plan = build_plan(geometry)
+    k = index_of(plan, "mat", "left edge")
+    proc, operator, events = calibrate(geometry, truth, {k: Fault(mass_factor=1.012)})
+    final = [u for u in events if u.redo]
+    assert len(final) == 1 and final[0].redo == (k,)
+    assert "total off by +1.2" in final[0].message
+    assert operator.attempts[k] == 2
+    assert events[-1].state == "finished"
+    assert max(abs(e) for e in gain_errors(proc.result("S"), truth).values()) < 1e-3
+
+
+def test_feeding_arrays_in_any_channel_order_gives_the_same_captures(geometry, truth):
+    table = SimulatedTable(geometry, truth, seed=3)
+    block = table.read(3.0)
+    perm = np.random.default_rng(0).permutation(len(geometry.channels))
+    shuffled = block.__class__(
+        t_s=block.t_s,
+        t_device_s=block.t_device_s,
+        seq=block.seq,
+        counts=np.ascontiguousarray(block.counts[:, perm]),
+        invalid=block.invalid[:, perm],
+        channels=tuple(block.channels[i] for i in perm),
+    )
+    means = []
+    for feed in (
+        lambda p: p.feed(shuffled),
+        lambda p: p.feed(block.counts, block.t_s),
+    ):
+        proc = CalibrationProcedure(geometry, build_plan(geometry))
+        proc.begin()
+        assert feed(proc).state == "captured"
+        means.append(proc.captures[0].mean_counts)
+    np.testing.assert_allclose(means[0], means[1])
+    proc = CalibrationProcedure(geometry, build_plan(geometry), rate_hz=80.0)
+    proc.begin()
+    assert proc.feed(block.counts).state == "captured"
+    with pytest.raises(ProcedureError, match=r"shape \(n, 8\)"):
+        proc.feed(block.counts[:, :3])
+
+
+def test_a_skipped_step_is_left_out_and_reported(geometry, truth):
+    plan = build_plan(geometry, PlanSettings(groups=("mat",)))
+    proc = CalibrationProcedure(geometry, plan)
+    operator = SimulatedOperator(SimulatedTable(geometry, truth))
+    with pytest.raises(ProcedureError, match="zero step is required"):
+        proc.skip()
+    k = index_of(plan, "mat", "head edge")
+    while proc.current.index != k:
+        operator.prepare(proc.current)
+        proc.begin()
+        while proc.capturing:
+            proc.feed(operator.next_block())
+    proc.skip()
+    run_simulated(proc, operator)
+    cal = proc.result("S")
+    assert [s["step"] for s in cal.report["skipped_steps"]] == [k]
+    assert k not in {r["step"] for r in cal.report["groups"]["mat"]["steps"]}
+
+
+def test_a_mat_only_calibration_carries_the_bars_over_from_the_previous_one(geometry, truth):
+    full, _, _ = calibrate(geometry, truth)
+    previous = full.result("S", created_utc="2025-01-01T00:00:00Z")
+    mat_only, _, _ = calibrate(geometry, truth, settings=PlanSettings(groups=("mat",)), seed=5)
+    cal = mat_only.result("S", previous=previous)
+    assert cal.channels["bar_left_head"] == previous.channels["bar_left_head"]
+    assert cal.channels["mat_head_left"] != previous.channels["mat_head_left"]
+    assert cal.report["carried_over"]["from"] == "2025-01-01T00:00:00Z"
+    assert "bar_left" not in cal.report["groups"]
+
+
+def test_driving_the_procedure_out_of_order_is_an_error(geometry, truth):
+    proc = CalibrationProcedure(geometry, build_plan(geometry))
+    with pytest.raises(ProcedureError, match="not finished: step 1 is next"):
+        proc.result("S")
+    assert proc.feed(np.zeros((4, 8)), np.arange(4.0)).state == "idle"
+    with pytest.raises(ProcedureError, match="must start with a zero step"):
+        CalibrationProcedure(geometry, build_plan(geometry)[1:])
