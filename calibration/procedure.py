@@ -111,6 +111,7 @@ class CalibrationProcedure:
         self._captures: dict[int, Capture] = {}
         self._skipped: set[int] = set()
         self._asked_again: set[int] = set()
+        self._attempted: set[int] = set()
         self._capturing = False
         self._t0_s: float | None = None
         self._t: list[np.ndarray] = []
@@ -144,6 +145,11 @@ class CalibrationProcedure:
         return tuple(sorted(self._skipped))
 
     @property
+    def attempted(self) -> frozenset[int]:
+        """Indices of the steps begun at least once (a prompt can say "again")."""
+        return frozenset(self._attempted)
+
+    @property
     def progress(self) -> tuple[int, int]:
         """(steps accepted or skipped, steps in the plan)."""
         return len(self._captures) + len(self._skipped), len(self.plan)
@@ -159,6 +165,7 @@ class CalibrationProcedure:
         """The operator says the current step's load is in place: judge data from now on."""
         if self.current is None:
             raise ProcedureError("the calibration is finished; nothing to begin")
+        self._attempted.add(self.current.index)
         self._capturing = True
         self._t0_s = None
         self._t, self._c, self._inv = [], [], []

@@ -1,0 +1,293 @@
+"""`ashisense calibrate`: the guided terminal wizard over calibration.CalibrationProcedure.
+
+The wizard only talks (prompts, progress, results) and moves samples from a source to the
+procedure: the live link, or with --simulate a simulated rig whose operator follows the prompts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import queue
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Protocol, TextIO
+
+from tqdm import tqdm
+
+from calibration.files import history, save_calibration
+from calibration.geometry import RigGeometry
+from calibration.plan import PlanSettings, Step, build_plan
+from calibration.procedure import CalibrationProcedure, Update
+from calibration.report import format_report
+from calibration.simulate import SimTruth, SimulatedOperator, SimulatedTable
+from firmware_bridge.blocks import SampleBlock
+from firmware_bridge.errors import LinkTimeout
+from firmware_bridge.listener import Listener
+
+Ask = Callable[[str], str]
+BLOCK_TIMEOUT_S = 5.0
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "calibrate",
+        help="guided calibration with known weights (bars and mat)",
+        description=(
+            "Walk through zeroing, known weights on each bar and on the table (stacked, then "
+            "at several positions), fit every gain and save a dated calibration file in the "
+            "rig's history folder. Steps with a moving, misplaced or wrong weight are repeated."
+        ),
+    )
+    p.add_argument("--rig", type=Path, required=True, help="rig file (TOML)")
+    p.add_argument("--device", help="device URL (default: the rig file's [device] url)")
+    p.add_argument(
+        "--out",
+        type=Path,
+        help="calibration history folder (default: the rig's [calibration] path if a folder, "
+        "else calibrations/ next to the rig file)",
+    )
+    p.add_argument(
+        "--only", choices=("bars", "mat"), help="calibrate only these (others carried over)"
+    )
+    p.add_argument(
+        "--simulate",
+        action="store_true",
+        help="no hardware: a simulated rig with weights (true gains near the rig file's)",
+    )
+    p.add_argument("--seed", type=int, default=0, help="seed of the --simulate rig")
+    p.set_defaults(func=run)
+
+
+class BlockSource(Protocol):
+    """Where the wizard gets samples: the device's serial and channels, then blocks."""
+
+    serial: str
+
+    @property
+    def channels(self) -> tuple[str, ...]: ...
+
+    def prepare(self, step: Step) -> None: ...
+
+    def next_block(self, timeout_s: float) -> SampleBlock: ...
+
+    def close(self) -> None: ...
+
+
+class LinkSource(Listener):
+    """Blocks from a live firmware_bridge Link, queued for the wizard's thread."""
+
+    def __init__(self, url: str, kind: str, rate_hz: float | None, channels: tuple[str, ...]):
+        from firmware_bridge.link import Link
+
+        self._queue: queue.Queue[SampleBlock | BaseException] = queue.Queue()
+        ascii_args = {"ascii_channels": channels, "ascii_rate_hz": rate_hz}
+        self._link = Link(
+            url, listeners=[self], kind=kind, **(ascii_args if kind == "ascii" else {})
+        )
+        self._link.start()
+        try:
+            hello = self._link.wait_for_hello(BLOCK_TIMEOUT_S)
+        except BaseException:
+            self._link.stop()
+            raise
+        self.serial = hello.serial
+        self._channels = hello.channels
+
+    @property
+    def channels(self) -> tuple[str, ...]:
+        return self._channels
+
+    def on_block(self, block: SampleBlock) -> None:
+        self._queue.put(block)
+
+    def on_error(self, exc: BaseException) -> None:
+        self._queue.put(exc)
+
+    def prepare(self, step: Step) -> None:
+        """Forget samples from before the operator said the load is in place."""
+        while True:
+            try:
+                self._queue.get_nowait()
+            except queue.Empty:
+                return
+
+    def next_block(self, timeout_s: float) -> SampleBlock:
+        """Everything received so far as one block, waiting up to timeout_s for the first."""
+        try:
+            items = [self._queue.get(timeout=timeout_s)]
+        except queue.Empty as err:
+            raise LinkTimeout(
+                f"{self._link.url}: no samples from the device for {timeout_s:g} s"
+            ) from err
+        while len(items) < 10_000:
+            try:
+                items.append(self._queue.get_nowait())
+            except queue.Empty:
+                break
+        for item in items:
+            if isinstance(item, BaseException):
+                raise item
+        blocks = [b for b in items if isinstance(b, SampleBlock)]
+        if all(b.channels == blocks[0].channels for b in blocks):
+            return SampleBlock.concat(blocks)
+        return blocks[-1]  # the device restarted with other channels: the procedure says so
+
+    def close(self) -> None:
+        self._link.stop()
+
+
+def _ask_masses(ask: Ask, out: TextIO, question: str, default: tuple[float, ...]) -> tuple:
+    shown = ", ".join(f"{m:g}" for m in default)
+    while True:
+        answer = ask(f"{question} [{shown}]: ").strip()
+        if not answer:
+            return default
+        try:
+            masses = tuple(float(a) for a in answer.replace(",", " ").split())
+        except ValueError:
+            masses = ()
+        if masses and all(m > 0 for m in masses):
+            return masses
+        print(f"  expected masses in kg above 0, such as '{shown}', got {answer!r}", file=out)
+
+
+def ask_settings(ask: Ask, out: TextIO, groups: tuple[str, ...]) -> PlanSettings:
+    """Ask which calibration weights the operator has (Enter keeps the defaults)."""
+    d = PlanSettings()
+    bars = any(g.startswith("bar_") for g in groups)
+    mat = "mat" in groups
+    values: dict[str, Any] = {"groups": groups}
+    if bars:
+        values["bar_stack_kg"] = _ask_masses(
+            ask, out, "Weights to stack on each bar, one by one, in kg", d.bar_stack_kg
+        )
+        (values["bar_single_kg"],) = _ask_masses(
+            ask, out, "One weight to hang at several places on a bar, kg", (d.bar_single_kg,)
+        )[:1]
+    if mat:
+        values["mat_stack_kg"] = _ask_masses(
+            ask, out, "Weights to stack on the table's centre, one by one, in kg", d.mat_stack_kg
+        )
+        (values["mat_single_kg"],) = _ask_masses(
+            ask, out, "One weight to place at several places on the table, kg", (d.mat_single_kg,)
+        )[:1]
+    return PlanSettings(**values)
+
+
+def _outcome_line(update: Update) -> str:
+    if update.state == "captured":
+        return "  captured."
+    if update.state == "finished":
+        return "  captured. All steps done."
+    return f"  ! {update.message}"
+
+
+def run_wizard(proc: CalibrationProcedure, source: BlockSource, ask: Ask, out: TextIO) -> bool:
+    """Prompt, capture and report each step until the procedure is finished (True) or the
+    operator quits (False)."""
+    while not proc.done:
+        step = proc.current
+        done, total = proc.progress
+        again = " (again)" if step.index in proc.attempted else ""
+        print(f"\nStep {done + 1} of {total}{again}: {step.prompt}", file=out)
+        answer = ask("  [Enter] ready, [s] skip this step, [q] quit: ").strip().lower()
+        if answer == "q":
+            return False
+        if answer == "s":
+            if step.kind == "zero":
+                print("  a zero step cannot be skipped.", file=out)
+            else:
+                proc.skip()
+                print("  skipped: this step will not be fitted.", file=out)
+            continue
+        source.prepare(step)
+        proc.begin()
+        update = None
+        with tqdm(
+            total=100, desc="  waiting for rest", file=out, leave=False, disable=None, ncols=90
+        ) as bar:
+            while proc.capturing:
+                update = proc.feed(source.next_block(BLOCK_TIMEOUT_S))
+                bar.n = round(100 * update.progress)
+                bar.set_postfix_str(f"{update.elapsed_s:.0f} s", refresh=True)
+        print(_outcome_line(update), file=out)
+    return True
+
+
+def _history_dir(args: argparse.Namespace, rig: Any) -> Path:
+    if args.out is not None:
+        return args.out
+    if rig.calibration is not None and Path(rig.calibration.path).is_dir():
+        return Path(rig.calibration.path)
+    return args.rig.parent / "calibrations"
+
+
+def _simulated_source(geometry: RigGeometry, seed: int) -> SimulatedOperator:
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    nominal = geometry.nominal_gain_n_per_count
+    gains = {c: nominal.get(c, 1e-3) * (1 + rng.normal(0, 0.02)) for c in geometry.channels}
+    offsets = {c: geometry.nominal_offset_counts.get(c, 0.0) for c in geometry.channels}
+    return SimulatedOperator(SimulatedTable(geometry, SimTruth(gains, offsets), seed=seed))
+
+
+def run(args: argparse.Namespace, ask: Ask = input, out: TextIO | None = None) -> int:
+    """Load the rig, connect, ask for the weights, walk the steps, report and save."""
+    from ashisense.rig import load_rig
+
+    out = out or sys.stdout
+    rig = load_rig(args.rig)
+    geometry = RigGeometry.from_rig(rig)
+    groups = tuple(
+        g.name
+        for g in geometry.groups
+        if args.only is None or (g.kind == "bar") == (args.only == "bars")
+    )
+    if args.simulate:
+        source: BlockSource = _simulated_source(geometry, args.seed)
+    else:
+        url = args.device or rig.device.url
+        if url.startswith("sim://"):
+            print(
+                f"note: {url} simulates sessions, not calibration weights; "
+                "use --simulate to try the wizard without hardware",
+                file=out,
+            )
+        source = LinkSource(url, rig.device.input, rig.device.rate_hz, rig.channels)
+    try:
+        rig.check_channels(source.channels)
+        folder = _history_dir(args, rig)
+        print(f"Calibrating device {source.serial} ({', '.join(groups)}).", file=out)
+        settings = ask_settings(ask, out, groups)
+        proc = CalibrationProcedure(geometry, build_plan(geometry, settings))
+        weights = sorted({s.mass_kg for s in proc.plan if s.kind == "load"})
+        print(
+            f"{len(proc.plan)} steps; loads from {weights[0]:g} to {weights[-1]:g} kg. "
+            "At each step do what it says, press Enter, then keep clear while it captures.",
+            file=out,
+        )
+        if not run_wizard(proc, source, ask, out):
+            print("Calibration abandoned; nothing saved.", file=out)
+            return 1
+    finally:
+        source.close()
+    previous = None
+    if folder.is_dir():
+        same = [cal for _, cal in history(folder) if cal.device_serial == source.serial]
+        previous = same[-1] if same else None
+    cal = proc.result(source.serial, previous=previous)
+    print("\n" + format_report(cal), file=out)
+    path = save_calibration(cal, folder)
+    print(f"\nSaved {path}", file=out)
+    if rig.calibration is None or Path(rig.calibration.path).resolve() not in (
+        folder.resolve(),
+        path.resolve(),
+    ):
+        print(
+            f'To use it, set [calibration] path = "{folder}" in {args.rig.name} and '
+            'calibration = "file" on its channels.',
+            file=out,
+        )
+    return 0
