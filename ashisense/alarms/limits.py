@@ -210,6 +210,12 @@ def tighten_for_client(
     rules = {r.id: r.for_client(ctx) for r in rule_set}
     source = contraindications.source if contraindications else rule_set.source
     t = _Tightener(rules, source)
+    if math.isnan(limits.weight_n):
+        t.notes += [
+            f"{r.id}: no client weight, limit_client_weight_share not applied"
+            for r in rule_set
+            if getattr(r, "limit_client_weight_share", None) is not None
+        ]
     feet_rules = [r for r in rules.values() if isinstance(r, FeetForce)]
     for rule in feet_rules:
         if limits.max_feet_n is not None:

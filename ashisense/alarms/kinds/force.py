@@ -8,7 +8,6 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from pydantic import Field, NonNegativeFloat, PositiveFloat, field_validator
 
-from ashisense.alarms.errors import ProfileError
 from ashisense.alarms.kinds.base import (
     BindContext,
     Measure,
@@ -35,15 +34,13 @@ class FeetForce(RuleSpec):
     hysteresis_n: NonNegativeFloat = 20.0
 
     def for_client(self, ctx: BindContext) -> FeetForce:
-        """The limit this client gets: the lower of limit_n and the share of their weight."""
+        """The limit this client gets: the lower of limit_n and the share of their weight
+        (limit_n alone when the weight is unknown)."""
         if self.limit_client_weight_share is None:
             return self
-        if not ctx.client_weight_n > 0:
-            raise ProfileError(
-                f"rule '{self.id}': limit_client_weight_share needs the client's weight, "
-                "but the client profile has none"
-            )
-        limit_n = min(self.limit_n, self.limit_client_weight_share * ctx.client_weight_n)
+        limit_n = self.limit_n
+        if ctx.client_weight_n > 0:
+            limit_n = min(limit_n, self.limit_client_weight_share * ctx.client_weight_n)
         return self.with_changes(limit_n=limit_n, limit_client_weight_share=None)
 
     def measurer(self, ctx: BindContext) -> Measurer:
@@ -139,7 +136,8 @@ class _WeightShare(RuleSpec):
 
 class BarDrop(_WeightShare):
     """Grip loss: bar load fell by more than limit_share of the therapist's weight within
-    window_s, while the therapist stands on the client (feet carry on_client_share of it)."""
+    window_s, and by at least min_bar_fraction of what the bars held (a hand let go, not a
+    deliberate step onto the feet), while the feet carry on_client_share of the weight."""
 
     kind_name = "bar_drop"
     needs = ("bar_n", "feet_n", "therapist_weight_n")
@@ -148,6 +146,7 @@ class BarDrop(_WeightShare):
     hysteresis_share: NonNegativeFloat = 0.05
     window_s: float = Field(default=0.1, gt=0.0, le=1.0)
     on_client_share: float = Field(default=0.3, ge=0.0, le=1.0)
+    min_bar_fraction: float = Field(default=0.5, ge=0.0, le=1.0)
 
     def measurer(self, ctx: BindContext) -> Measurer:
         history = TrailingWindow(self.window_s)
@@ -160,8 +159,12 @@ class BarDrop(_WeightShare):
             padded = np.concatenate([np.full(lag, -np.inf), np.nan_to_num(b_all, nan=-np.inf)])
             recent_max = sliding_window_view(padded, lag + 1).max(axis=1)[-n:]
             w = _weight(sig)
-            drop = np.where(np.isfinite(recent_max), recent_max - bar_n, np.nan) / w
-            return Measure(drop, applies=column(sig, "feet_n") >= self.on_client_share * w)
+            drop_n = np.where(np.isfinite(recent_max), recent_max - bar_n, np.nan)
+            with np.errstate(invalid="ignore"):
+                applies = (column(sig, "feet_n") >= self.on_client_share * w) & (
+                    drop_n >= self.min_bar_fraction * recent_max
+                )
+            return Measure(drop_n / w, applies=applies)
 
         return measure
 

@@ -1,0 +1,100 @@
+"""Technical alarm signals from the raw link: lost samples and invalid, saturated or flat channels.
+
+Feed it what the link delivers (gaps, sample blocks, in order); merge `signals(block)` into
+the engine's signals for that block. Channel masks have bit i set for channel i.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from ashisense.alarms.errors import SignalError
+from firmware_bridge.blocks import Gap, SampleBlock
+
+ADC_RAILS_COUNTS = (-(2**23), 2**23 - 1)  # a 24-bit converter pinned at a rail is saturated
+MAX_CHANNELS = 63  # masks are int64
+
+
+def channel_mask(flags: np.ndarray) -> np.ndarray:
+    """(n, C) bool -> (n,) int64 with bit i set where channel i is flagged."""
+    return flags.astype(np.int64) @ (np.int64(1) << np.arange(flags.shape[1], dtype=np.int64))
+
+
+class LinkHealth:
+    """Per-sample technical signals: lost_n, invalid_mask, saturated_mask, flat_mask.
+
+    channels: the device's channel names. flat_s: a channel whose counts stay exactly equal
+    this long is stuck (live load cells always show a few counts of noise). rails_counts:
+    the ADC's extreme codes.
+    """
+
+    def __init__(
+        self,
+        channels: Sequence[str],
+        flat_s: float = 2.0,
+        rails_counts: tuple[int, int] = ADC_RAILS_COUNTS,
+    ) -> None:
+        if len(channels) > MAX_CHANNELS:
+            raise SignalError(
+                f"LinkHealth: expected at most {MAX_CHANNELS} channels, found {len(channels)}"
+            )
+        self.channels = tuple(channels)
+        self.flat_s = flat_s
+        self.rails_counts = rails_counts
+        self._pending_lost = 0.0
+        self._rate_hz = math.nan
+        self._last_counts: np.ndarray | None = None
+        self._same_since_s = np.full(len(channels), np.nan)
+
+    def on_gap(self, gap: Gap) -> None:
+        """Count the samples a gap lost (estimated from its duration when the device can't say)."""
+        lost = float(gap.lost)
+        if lost < 0:
+            span_s = gap.t_end_s - gap.t_start_s
+            lost = max(0.0, round(span_s * self._rate_hz)) if self._rate_hz > 0 else 0.0
+        self._pending_lost += lost
+
+    def signals(self, block: SampleBlock) -> dict[str, np.ndarray]:
+        """The technical signals of one block (lost samples counted at its first sample)."""
+        if block.channels != self.channels:
+            raise SignalError(
+                f"LinkHealth: expected channels {list(self.channels)}, found {list(block.channels)}"
+            )
+        n = len(block)
+        if n > 1 and math.isnan(self._rate_hz):
+            self._rate_hz = 1.0 / float(np.median(np.diff(block.t_s)))
+        lost = np.zeros(n)
+        if n:
+            lost[0], self._pending_lost = self._pending_lost, 0.0
+        counts = block.counts
+        saturated = (counts <= self.rails_counts[0]) | (counts >= self.rails_counts[1])
+        return {
+            "lost_n": lost,
+            "invalid_mask": channel_mask(block.invalid),
+            "saturated_mask": channel_mask(saturated),
+            "flat_mask": channel_mask(self._flat(block.t_s, counts)),
+        }
+
+    def _flat(self, t_s: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        """(n, C) True where a channel's counts have not changed for flat_s."""
+        n = counts.shape[0]
+        if n == 0:
+            return np.zeros(counts.shape, dtype=bool)
+        prev = np.vstack(
+            [counts[:1] if self._last_counts is None else self._last_counts, counts[:-1]]
+        )
+        changed = counts != prev
+        if self._last_counts is None:
+            changed[0] = True
+        # Start time of each channel's current run of equal counts.
+        start = np.where(changed, t_s[:, None], np.nan)
+        start[0] = np.where(changed[0], t_s[0], self._same_since_s)
+        rows = np.where(np.isnan(start), -1, np.arange(n)[:, None])
+        np.maximum.accumulate(rows, axis=0, out=rows)
+        since = np.take_along_axis(start, np.maximum(rows, 0), axis=0)
+        self._last_counts = counts[-1].copy()
+        self._same_since_s = since[-1].copy()
+        return (t_s[:, None] - since) >= self.flat_s
