@@ -502,9 +502,9 @@ def offrig(s: Script) -> None:
 
 
 def client_moving(s: Script) -> None:
-    """The client settles before the therapist climbs on and shifts an arm two to four
-    times during the work: the mat's centre of pressure and force move with nobody
-    stepping (client CoP moves 2-6 cm, a few kgf of m·a)."""
+    """The client settles before the therapist climbs on (CoP moves up to 4 cm) and shifts
+    an arm two to four times during the work (up to 2 cm each, 1-4 kgf of m·a): the mat's
+    centre of pressure and force change with nobody stepping."""
     s.begin(client_shift=True)
     _work(s, s.client_move, events=(2, 4))
     s.end()
