@@ -17,6 +17,7 @@ from firmware_bridge.protocol import Hello
 from firmware_bridge.timemap import ClockMapper, DeviceClock
 
 SEQ_WRAP = 1 << 16
+OUTAGE_SETTLE_S = 0.5
 _BITS = np.arange(32, dtype=np.uint32)
 
 
@@ -44,6 +45,9 @@ class SampleStream:
         self._awaiting_hello = False
         self._held: list[tuple[RawSamples, float]] = []
         self._outage: str | None = None
+        # samples buffered in the device before the outage may arrive first; a loss seen
+        # within OUTAGE_SETTLE_S of reconnecting belongs to the outage, else none was lost
+        self._outage_until_s = np.inf
 
     def reconnected(self, reason: str) -> None:
         """The link was down (`reason`) and is back: hold samples until the device's HELLO.
@@ -53,6 +57,7 @@ class SampleStream:
         """
         self._awaiting_hello = True
         self._outage = reason
+        self._outage_until_s = np.inf
 
     @property
     def last_t_s(self) -> float | None:
@@ -161,7 +166,10 @@ class SampleStream:
             if a == b:
                 continue
             lost = int(dseq[a] - 1)
-            if lost > 0 or (a == 0 and self._outage):
+            if self._outage and np.isinf(self._outage_until_s):
+                self._outage_until_s = host_rx_s + OUTAGE_SETTLE_S
+            no_loss_seen = a == 0 and not cuts.size and host_rx_s > self._outage_until_s
+            if lost > 0 or (self._outage and no_loss_seen):
                 t0 = float(t_s[a - 1]) if a else (self._last_t_s or float(t_s[0]))
                 reason = self._outage or "samples lost between device and host"
                 out.append(Gap(t0, float(t_s[a]), lost, reason))
