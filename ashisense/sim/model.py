@@ -195,14 +195,15 @@ class SimBlock:
     @classmethod
     def concat(cls, blocks: list[SimBlock]) -> SimBlock:
         """Join consecutive blocks."""
-        with_grid = blocks[0].grid is not None
+        grid_t = [b.grid_t_s for b in blocks if b.grid_t_s is not None]
+        grids = [b.grid for b in blocks if b.grid is not None]
         return cls(
             t_s=np.concatenate([b.t_s for b in blocks]),
             counts=np.concatenate([b.counts for b in blocks]),
             invalid=np.concatenate([b.invalid for b in blocks]),
             truth=SimTruth.concat([b.truth for b in blocks]),
-            grid_t_s=np.concatenate([b.grid_t_s for b in blocks]) if with_grid else None,  # type: ignore[misc]
-            grid=np.concatenate([b.grid for b in blocks]) if with_grid else None,  # type: ignore[misc]
+            grid_t_s=np.concatenate(grid_t) if grid_t else None,
+            grid=np.concatenate(grids) if grids else None,
         )
 
 
