@@ -66,6 +66,8 @@ def meta(t_s: float = 1.7e9, **overrides: object) -> SessionMeta:
         "calibration": {"bar_left_head": {"offset_counts": 8100, "gain_n_per_count": 0.00186}},
         "client": {"id": "client-1", "weight_kg": 70.0},
         "therapist": {"id": "ther-1", "weight_kg": 65.0},
+        "rules_text": "[policy]\n",
+        "contraindications_text": "# none\n",
         "label": "test",
     }
     fields.update(overrides)

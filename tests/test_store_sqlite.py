@@ -23,12 +23,15 @@ from ashisense.store import (
     StoreWriteError,
     open_store,
 )
-from ashisense.store.sqlite import coalesce
+from ashisense.store.blocks import join_blocks
 from firmware_bridge.blocks import DeviceEvent, Gap, GridBlock, SampleBlock
 
 
 def _alarm(t_s: float, from_state: str, to_state: str) -> AlarmRecord:
-    return AlarmRecord(t_s, "feet_over_limit", "high", from_state, to_state, 612.0, 500.0, "over")
+    why = "raised" if to_state == "active" and from_state == "inactive" else "acknowledged"
+    return AlarmRecord(
+        t_s, "feet_over_limit", "high", why, from_state, to_state, 612.0, 500.0, "over"
+    )
 
 
 def test_a_session_reads_back_exactly_as_written(tmp_path: Path) -> None:
@@ -41,21 +44,21 @@ def test_a_session_reads_back_exactly_as_written(tmp_path: Path) -> None:
     gap = Gap(1.7e9 + 0.1, 1.7e9 + 0.2, 12, "seq jump")
     event = DeviceEvent(1.7e9 + 0.05, 0.05, {"event": "overflow", "dropped": 3})
     alarms = [_alarm(1.7e9 + 0.1, "inactive", "active"), _alarm(1.7e9 + 0.3, "active", "inactive")]
-    alarms.append(AlarmRecord(1.7e9 + 0.4, "link_stale", "high", "inactive", "active", math.nan,
-                              2.0, "no data"))  # fmt: skip
+    alarms.append(AlarmRecord(1.7e9 + 0.4, "link_stale", "high", "raised", "inactive", "active",
+                              math.nan, 2.0, "no data"))  # fmt: skip
     note = Annotation(1.7e9 + 0.15, "heel on the lumbar band", "trainer")
     fault = RecorderFault(1.7e9 + 0.2, "link_error", "PortError: gone")
     with SQLiteStore(tmp_path / "s.sqlite") as store:
         sid = store.create_session(storekit.meta())
         store.write(sid, Batch(hello=storekit.hello(), blocks=blocks[:10], events=[event]))
         store.write(sid, Batch(blocks=blocks[10:], grids=[grid], gaps=[gap], alarms=alarms))
-        store.write(sid, Batch(annotations=[note], faults=[fault]))
+        store.write(sid, Batch(annotations=[note], faults=[fault], calibration={"k": [1, 2]}))
         summary = SessionSummary(1.5, 210, 12, 0, 1, 640.5)
         store.finish_session(sid, 1.7e9 + 2.0, summary)
 
     with SQLiteStore(tmp_path / "s.sqlite", readonly=True) as store:
         info = store.session(sid)
-        assert info.meta == storekit.meta()
+        assert info.meta == storekit.meta(calibration={"k": [1, 2]})
         assert info.hello == storekit.hello().to_dict()
         assert info.channels == storekit.CHANNELS
         assert info.stopped_s == 1.7e9 + 2.0 and not info.interrupted
@@ -77,9 +80,9 @@ def test_a_session_reads_back_exactly_as_written(tmp_path: Path) -> None:
 def test_consecutive_blocks_become_few_chunks_and_a_seq_jump_splits_them(tmp_path: Path) -> None:
     first = storekit.blocks(50, 4)
     after_gap = storekit.blocks(50, 4, seq0=1000, t0_s=1.7e9 + 5.0, seed=1)
-    chunks = coalesce(first + after_gap)
+    chunks = list(join_blocks(first + after_gap, 10_000))
     assert [len(c) for c in chunks] == [200, 200]
-    assert [len(c) for c in coalesce(first, max_samples=64)] == [64, 64, 64, 8]
+    assert [len(c) for c in join_blocks(first, 64)] == [64, 64, 64, 8]
     with SQLiteStore(tmp_path / "s.sqlite") as store:
         sid = store.create_session(storekit.meta())
         store.write(sid, Batch(blocks=first + after_gap))

@@ -59,7 +59,9 @@ def _wait_state(seen: queue.Queue[WriterHealth], state: str) -> WriterHealth:
 
 def test_everything_delivered_through_a_dispatcher_is_in_the_session(tmp_path: Path) -> None:
     blocks = storekit.blocks(40, 10)
-    alarm = AlarmRecord(1.7e9 + 0.2, "feet_over_limit", "high", "inactive", "active", 610, 500, "")
+    alarm = AlarmRecord(
+        1.7e9 + 0.2, "feet_overload", "high", "raised", "inactive", "active", 610, 500, ""
+    )
     with SQLiteStore(tmp_path / "s.sqlite") as store:
         writer = SessionWriter(store, storekit.meta())
         sid = writer.start()

@@ -6,6 +6,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from types import TracebackType
 
+from ashisense.store.errors import SessionNotFoundError
 from ashisense.store.records import (
     AlarmRecord,
     Annotation,
@@ -81,8 +82,21 @@ class SessionStore(ABC):
         """The recorder's own problems during the session, in time order."""
 
     @abstractmethod
+    def __str__(self) -> str:
+        """Where the sessions are (a file path, a database URL), for messages."""
+
+    @abstractmethod
     def close(self) -> None:
         """Release the connection; the instance is unusable afterwards."""
+
+    def session_or_latest(self, session_id: int | None) -> SessionInfo:
+        """That session, or the newest one when None; SessionNotFoundError if there is none."""
+        if session_id is not None:
+            return self.session(session_id)
+        infos = self.sessions()
+        if not infos:
+            raise SessionNotFoundError(f"{self}: no sessions recorded yet")
+        return infos[-1]
 
     def add_annotation(self, session_id: int, note: Annotation) -> None:
         """Add a note to a session (also after it stopped: a trainer's review)."""

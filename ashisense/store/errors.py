@@ -19,8 +19,8 @@ class StoreFullError(StoreWriteError):
     """The disk, or the recording's size quota, is full."""
 
 
-class SessionNotFoundError(StoreError, LookupError):
-    """No session with that id in this recording."""
+class SessionNotFoundError(StoreError, LookupError, ValueError):
+    """No session with that id in this recording (a lookup, and a wrong value a person gave)."""
 
 
 class SessionDataError(StoreError, ValueError):

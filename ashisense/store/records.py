@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +17,8 @@ class SessionMeta:
     started_s: host time (Unix epoch seconds). rig_text: the rig file's text as used (a
     snapshot, so the session can be re-derived after the file changes). calibration: the
     calibration in use as JSON-able data. client, therapist: profiles as JSON-able dicts.
-    rules_text: the alarm rule set's text, if any.
+    rules_text, contraindications_text: the alarm rule set and the studio's
+    contraindication map in use (file texts), if any.
     """
 
     started_s: float
@@ -26,6 +28,7 @@ class SessionMeta:
     client: dict[str, Any] = field(default_factory=dict)
     therapist: dict[str, Any] = field(default_factory=dict)
     rules_text: str = ""
+    contraindications_text: str = ""
     label: str = ""
 
 
@@ -80,25 +83,42 @@ class SessionInfo:
 
 @dataclass(frozen=True)
 class AlarmRecord:
-    """One alarm state transition: when, which rule, priority, from/to state, value vs limit."""
+    """One alarm log row (ashisense.alarms.AlarmEvent, stored as plain values).
+
+    transition: why the row was written ("raised", "cleared", "acknowledged", ...);
+    from_state / state: the alarm state before and after; value and limit in the rule's unit,
+    NaN when none applies.
+    """
 
     t_s: float
     rule_id: str
     priority: str
+    transition: str
     from_state: str
-    to_state: str
+    state: str
     value: float
     limit: float
     message: str
 
-
-#: States in which an alarm is already raised: a transition between them is not a new alarm.
-RAISED_STATES = frozenset({"active", "acknowledged", "audio_paused", "alarm_off"})
+    @classmethod
+    def of(cls, event: Any) -> AlarmRecord:
+        """From any row with these attributes (an AlarmEvent: enums become their strings)."""
+        return cls(
+            t_s=float(event.t_s),
+            rule_id=str(event.rule_id),
+            priority=str(event.priority),
+            transition=str(event.transition),
+            from_state=str(event.from_state),
+            state=str(event.state),
+            value=math.nan if event.value is None else float(event.value),
+            limit=math.nan if event.limit is None else float(event.limit),
+            message=str(event.message),
+        )
 
 
 def count_raised(alarms: list[AlarmRecord]) -> int:
-    """How many alarms were raised: transitions into "active" from a state that was not raised."""
-    return sum(a.to_state == "active" and a.from_state not in RAISED_STATES for a in alarms)
+    """How many alarms were raised (log rows whose transition is "raised")."""
+    return sum(a.transition == "raised" for a in alarms)
 
 
 @dataclass(frozen=True)
@@ -135,6 +155,9 @@ class Batch:
     annotations: list[Annotation] = field(default_factory=list)
     faults: list[RecorderFault] = field(default_factory=list)
     hello: Hello | None = None
+    #: The calibration in use once known (a rig with calibration files resolves it from the
+    #: device's serial after HELLO); replaces SessionMeta.calibration.
+    calibration: dict[str, Any] | None = None
     #: The session's figures so far: a session cut short by a crash keeps its last summary.
     summary: SessionSummary | None = None
 
@@ -152,5 +175,6 @@ class Batch:
             or self.annotations
             or self.faults
             or self.hello
+            or self.calibration
             or self.summary
         )

@@ -19,6 +19,7 @@ from urllib.parse import quote
 import numpy as np
 
 from ashisense.store.base import SessionStore
+from ashisense.store.blocks import join_blocks
 from ashisense.store.codec import pack, unpack
 from ashisense.store.errors import (
     SessionDataError,
@@ -58,6 +59,7 @@ CREATE TABLE IF NOT EXISTS sessions (
     client_json TEXT NOT NULL,
     therapist_json TEXT NOT NULL,
     rules_text TEXT NOT NULL,
+    contraindications_text TEXT NOT NULL,
     hello_json TEXT,
     channels_json TEXT,
     summary_json TEXT
@@ -100,8 +102,8 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE INDEX IF NOT EXISTS events_by_session ON events(session_id, t_s);
 CREATE TABLE IF NOT EXISTS alarms (
     session_id INTEGER NOT NULL REFERENCES sessions(id),
-    t_s REAL NOT NULL, rule_id TEXT NOT NULL, priority TEXT NOT NULL,
-    from_state TEXT NOT NULL, to_state TEXT NOT NULL,
+    t_s REAL NOT NULL, rule_id TEXT NOT NULL, priority TEXT NOT NULL, transition TEXT NOT NULL,
+    from_state TEXT NOT NULL, state TEXT NOT NULL,
     value REAL, limit_value REAL, message TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS alarms_by_session ON alarms(session_id, t_s);
@@ -119,7 +121,7 @@ CREATE INDEX IF NOT EXISTS faults_by_session ON faults(session_id, t_s);
 
 _SESSION_COLUMNS = (
     "id, started_s, stopped_s, label, rig_path, rig_text, calibration_json, client_json, "
-    "therapist_json, rules_text, hello_json, channels_json, summary_json"
+    "therapist_json, rules_text, contraindications_text, hello_json, channels_json, summary_json"
 )
 
 
@@ -141,29 +143,6 @@ def _float(value: float | None) -> float:
 
 def _json(obj: Any) -> str:
     return json.dumps(obj, separators=(",", ":"), allow_nan=True)
-
-
-def coalesce(blocks: list[SampleBlock], max_samples: int = MAX_CHUNK_SAMPLES) -> list[SampleBlock]:
-    """Join runs of consecutive blocks (seq continues, same channels) into chunks of at most
-    `max_samples`; a seq jump (a gap) always starts a new chunk."""
-    out: list[SampleBlock] = []
-    run: list[SampleBlock] = []
-    run_n = 0
-    for block in blocks:
-        if not len(block):
-            continue
-        if run and (
-            block.channels != run[-1].channels
-            or int(block.seq[0]) != int(run[-1].seq[-1]) + 1
-            or run_n + len(block) > max_samples
-        ):
-            out.append(SampleBlock.concat(run) if len(run) > 1 else run[0])
-            run, run_n = [], 0
-        run.append(block)
-        run_n += len(block)
-    if run:
-        out.append(SampleBlock.concat(run) if len(run) > 1 else run[0])
-    return out
 
 
 class SQLiteStore(SessionStore):
@@ -316,7 +295,8 @@ class SQLiteStore(SessionStore):
         def work(conn: sqlite3.Connection) -> int:
             cur = conn.execute(
                 "INSERT INTO sessions (started_s, label, rig_path, rig_text, calibration_json, "
-                "client_json, therapist_json, rules_text) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "client_json, therapist_json, rules_text, contraindications_text) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     meta.started_s,
                     meta.label,
@@ -326,6 +306,7 @@ class SQLiteStore(SessionStore):
                     _json(meta.client),
                     _json(meta.therapist),
                     meta.rules_text,
+                    meta.contraindications_text,
                 ),
             )
             return int(cur.lastrowid or 0)
@@ -346,7 +327,12 @@ class SQLiteStore(SessionStore):
                 "UPDATE sessions SET hello_json = ? WHERE id = ?",
                 (_json(batch.hello.to_dict()), sid),
             )
-        chunks = coalesce(batch.blocks)
+        if batch.calibration is not None:
+            conn.execute(
+                "UPDATE sessions SET calibration_json = ? WHERE id = ?",
+                (_json(batch.calibration), sid),
+            )
+        chunks = list(join_blocks(batch.blocks, MAX_CHUNK_SAMPLES))
         for chunk in chunks:
             channels = self._set_channels(conn, sid, channels, chunk.channels, "block")
         conn.executemany(
@@ -394,15 +380,16 @@ class SQLiteStore(SessionStore):
             [(sid, e.t_s, e.t_device_s, _json(e.payload)) for e in batch.events],
         )
         conn.executemany(
-            "INSERT INTO alarms VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO alarms VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     sid,
                     a.t_s,
                     a.rule_id,
                     a.priority,
+                    a.transition,
                     a.from_state,
-                    a.to_state,
+                    a.state,
                     a.value,
                     a.limit,
                     a.message,
@@ -472,7 +459,7 @@ class SQLiteStore(SessionStore):
 
     def _info(self, row: tuple[Any, ...]) -> SessionInfo:
         (sid, started, stopped, label, rig_path, rig_text, cal, client, therapist, rules,
-         hello, channels, summary) = row  # fmt: skip
+         contra, hello, channels, summary) = row  # fmt: skip
         meta = SessionMeta(
             started_s=started,
             rig_text=rig_text,
@@ -481,6 +468,7 @@ class SQLiteStore(SessionStore):
             client=json.loads(client),
             therapist=json.loads(therapist),
             rules_text=rules,
+            contraindications_text=contra,
             label=label,
         )
         return SessionInfo(
@@ -594,13 +582,13 @@ class SQLiteStore(SessionStore):
 
     def alarms(self, session_id: int) -> list[AlarmRecord]:
         rows = self._rows(
-            "SELECT t_s, rule_id, priority, from_state, to_state, value, limit_value, message "
-            "FROM alarms WHERE session_id = ? ORDER BY t_s, rowid",
+            "SELECT t_s, rule_id, priority, transition, from_state, state, value, limit_value, "
+            "message FROM alarms WHERE session_id = ? ORDER BY t_s, rowid",
             session_id,
         )
         return [
-            AlarmRecord(t, rule, prio, a, b, _float(value), _float(limit), msg)
-            for t, rule, prio, a, b, value, limit, msg in rows
+            AlarmRecord(t, rule, prio, why, a, b, _float(value), _float(limit), msg)
+            for t, rule, prio, why, a, b, value, limit, msg in rows
         ]
 
     def annotations(self, session_id: int) -> list[Annotation]:
@@ -622,6 +610,9 @@ class SQLiteStore(SessionStore):
         """SQLite's own check of the file: "ok", or what is damaged."""
         rows = self._conn.execute("PRAGMA integrity_check").fetchall()
         return "\n".join(str(r[0]) for r in rows)
+
+    def __str__(self) -> str:
+        return str(self.path)
 
     def close(self) -> None:
         self._conn.close()

@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from types import TracebackType
+from typing import Any
 
 import numpy as np
 
@@ -48,6 +49,11 @@ MAX_BATCH_SAMPLES = 65_536
 
 _STOP = object()
 _SEVERITY = {"ok": 0, "stalled": 1, "dropping": 2, "failed": 3}
+
+
+@dataclass(frozen=True)
+class _Calibration:
+    values: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -196,6 +202,10 @@ class SessionWriter(Listener):
         for alarm in alarms:
             self._side_put(alarm)
 
+    def set_calibration(self, calibration: dict[str, Any]) -> None:
+        """The calibration in use, once known (replaces the one given at start)."""
+        self._side_put(_Calibration(calibration))
+
     def annotate(self, t_s: float, text: str, author: str = "") -> None:
         """Pin a note to time t_s of the session."""
         self._side_put(Annotation(t_s, text, author))
@@ -340,6 +350,8 @@ class SessionWriter(Listener):
                 batch.annotations.append(record)
             elif isinstance(record, RecorderFault):
                 batch.faults.append(record)
+            elif isinstance(record, _Calibration):
+                batch.calibration = record.values
         with self._lock:
             drops, self._drop_gaps = self._drop_gaps, []
         batch.gaps.extend(drops)

@@ -1,0 +1,112 @@
+"""`ashisense record`: record a session headless, rig link -> pipeline -> session file."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import signal
+import sys
+import threading
+import time
+from typing import Any
+
+from ashisense.alarms import load_contraindications, load_rule_set
+from ashisense.profiles import load_client, load_therapist
+from ashisense.rig import load_rig
+from ashisense.store import SessionInfo, WriterHealth, open_store
+from ashisense.store.context import session_meta
+from ashisense.store.recorder import Recorder
+from firmware_bridge.link import Link, host_clock
+
+TICK_S = 0.25
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "record",
+        help="record a session from a rig into a session file",
+        description=(
+            "Connect to the rig, run the live pipeline and alarms, and record the raw counts "
+            "with everything needed to derive the session again (rig and calibration "
+            "snapshot, profiles, rules, alarm log) into FILE (SQLite; created if missing, "
+            "sessions are added). Stops after --seconds, or on Ctrl-C."
+        ),
+    )
+    p.add_argument("--rig", required=True, help="rig file (TOML)")
+    p.add_argument("--device", help="rig URL (default: the rig file's [device] url)")
+    p.add_argument("--seconds", type=float, help="stop after this many seconds")
+    p.add_argument("--out", required=True, help="session file to add the session to")
+    p.add_argument("--client", help="client profile (.toml or .json)")
+    p.add_argument("--therapist", help="therapist profile (.toml or .json)")
+    p.add_argument("--rules", help="alarm rule set (.toml); without it no alarms are evaluated")
+    p.add_argument("--contraindications", help="studio contraindication map (.toml)")
+    p.add_argument("--label", default="", help="a label for the session list")
+    p.set_defaults(func=run)
+
+
+def _loud(health: WriterHealth) -> None:
+    if not health.ok:
+        print(f"RECORDER {health.state.upper()}: {health.message}", file=sys.stderr, flush=True)
+
+
+def describe(info: SessionInfo) -> str:
+    """A few lines about a recorded session."""
+    s = info.summary
+    peak = "unknown" if s.peak_feet_n is None else f"{s.peak_feet_n:.0f} N"
+    return (
+        f"session {info.id}: {s.duration_s:.1f} s, {s.samples} samples, "
+        f"{s.lost_samples} lost on the link, {s.dropped_samples} dropped by the recorder, "
+        f"peak feet force {peak}, {s.alarm_count} alarms"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    rig = load_rig(args.rig)
+    client = load_client(args.client) if args.client else None
+    therapist = load_therapist(args.therapist) if args.therapist else None
+    rules = load_rule_set(args.rules) if args.rules else None
+    contra = load_contraindications(args.contraindications) if args.contraindications else None
+    meta = session_meta(
+        rig,
+        args.rig,
+        started_s=time.time(),
+        client=client,
+        therapist=therapist,
+        rules_path=args.rules,
+        contraindications_path=args.contraindications,
+        label=args.label,
+    )
+    stop = threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    url = args.device or rig.device.url
+    ascii_input = rig.device.input == "ascii"
+    deadline = None if args.seconds is None else time.monotonic() + args.seconds
+    with open_store(args.out) as store:
+        recorder = Recorder(store, meta, rig, client, therapist, rules, contra, on_fault=_loud)
+        with recorder, contextlib.suppress(KeyboardInterrupt):
+            print(f"recording session {recorder.writer.session_id} from {url} into {args.out}")
+            with Link(
+                url,
+                listeners=recorder.listeners,
+                kind=rig.device.input,
+                expected_channels=None,
+                ascii_channels=rig.channels if ascii_input else None,
+                ascii_rate_hz=rig.device.rate_hz if ascii_input else None,
+            ):
+                while not (stop.is_set() or recorder.failed.is_set()):
+                    left = None if deadline is None else deadline - time.monotonic()
+                    if left is not None and left <= 0:
+                        break
+                    stop.wait(TICK_S if left is None else min(TICK_S, left))
+                    recorder.tick(host_clock())
+        info = store.session(recorder.writer.session_id)
+    print(describe(info))
+    if recorder.failure is not None:
+        print(f"ashisense record: error: {recorder.failure}", file=sys.stderr)
+        return 2
+    health = recorder.writer.health
+    if not health.ok or health.dropped_samples:
+        print(f"ashisense record: recorder {health.state}: {health.message}", file=sys.stderr)
+        return 1
+    return 0

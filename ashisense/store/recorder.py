@@ -1,0 +1,149 @@
+"""Live recording: a SessionWriter for the raw stream beside the session's analysis.
+
+`Recorder` is what `ashisense record` and a session started from the dashboard both use:
+give its `listeners` to a Link. The writer comes first, so raw data is queued before any
+estimate is computed; the analysis listener runs the pipeline and the alarm engine on the
+dispatcher thread, hands the peak feet force and every alarm transition to the writer, and
+each Step to `on_step` (a live view).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from types import TracebackType
+
+from ashisense.alarms import AlarmEvent, ContraindicationMap, RuleSet
+from ashisense.profiles import ClientProfile, TherapistProfile
+from ashisense.rig import Rig
+from ashisense.store.analysis import SessionAnalysis, Step
+from ashisense.store.base import SessionStore
+from ashisense.store.context import calibration_of
+from ashisense.store.records import AlarmRecord, SessionMeta
+from ashisense.store.writer import SessionWriter, WriterHealth
+from firmware_bridge.blocks import Gap, GridBlock, SampleBlock
+from firmware_bridge.listener import Listener
+from firmware_bridge.protocol import Hello
+
+log = logging.getLogger(__name__)
+
+
+class _AnalysisListener(Listener):
+    """Builds the analysis at HELLO (the rig resolved for the device) and feeds it."""
+
+    def __init__(self, recorder: Recorder) -> None:
+        self._rec = recorder
+
+    def on_hello(self, hello: Hello) -> None:
+        self._rec._on_hello(hello)
+
+    def on_block(self, block: SampleBlock) -> None:
+        self._rec._on_block(block)
+
+    def on_grid(self, grid: GridBlock) -> None:
+        self._rec._feed(grid)
+
+    def on_gap(self, gap: Gap) -> None:
+        self._rec._feed(gap)
+
+
+class Recorder:
+    """Record one live session: raw stream to `store`, estimates and alarms alongside.
+
+    rig: the rig as loaded (calibration files are resolved at HELLO for the device's serial;
+    a device that does not fit the rig sets `failure` and the session records raw data only).
+    rules None: no alarm engine. on_step(step): each block's estimates and alarms (called on
+    the dispatcher thread; must be quick). on_fault: SessionWriter's. Use as a context
+    manager around the Link: start() creates the session, stop() flushes and closes it.
+    """
+
+    def __init__(
+        self,
+        store: SessionStore,
+        meta: SessionMeta,
+        rig: Rig,
+        client: ClientProfile | None = None,
+        therapist: TherapistProfile | None = None,
+        rules: RuleSet | None = None,
+        contraindications: ContraindicationMap | None = None,
+        *,
+        on_step: Callable[[Step], None] | None = None,
+        on_fault: Callable[[WriterHealth], None] | None = None,
+    ) -> None:
+        self.writer = SessionWriter(store, meta, on_fault=on_fault)
+        self._rig, self._client, self._therapist = rig, client, therapist
+        self._rules, self._contra = rules, contraindications
+        self._on_step = on_step
+        self.analysis: SessionAnalysis | None = None
+        self.failure: Exception | None = None
+        self.failed = threading.Event()
+        self.skipped_samples = 0
+        self.listeners: tuple[Listener, ...] = (self.writer, _AnalysisListener(self))
+
+    def start(self) -> int:
+        """Create the session (the store's error at once if it cannot); returns its id."""
+        return self.writer.start()
+
+    def stop(self) -> None:
+        self.writer.stop()
+
+    def __enter__(self) -> Recorder:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def tick(self, t_s: float) -> list[AlarmEvent]:
+        """Clock tick for the alarm engine (call a few times a second while live)."""
+        return [] if self.analysis is None else self.analysis.tick(t_s)
+
+    def _on_hello(self, hello: Hello) -> None:
+        if self.analysis is None and self.failure is None:
+            try:
+                rig = self._rig.for_device(hello.serial, hello.channels)
+                self._start_analysis(rig, hello.rate_hz)
+            except (ValueError, OSError) as err:  # RigMismatchError, calibration files
+                self._fail(err)
+        self._feed(hello)
+
+    def _start_analysis(self, rig: Rig, rate_hz: float | None) -> None:
+        analysis = SessionAnalysis(
+            rig, self._client, self._therapist, self._rules, self._contra, rate_hz=rate_hz
+        )
+        if analysis.engine is not None:
+            analysis.engine.add_listener(self._on_alarm)
+        self.writer.set_calibration(calibration_of(rig))
+        self.analysis = analysis
+
+    def _on_alarm(self, event: AlarmEvent) -> None:
+        self.writer.add_alarms([AlarmRecord.of(event)])
+        if str(event.transition) == "raised":
+            log.info("alarm %s (%s): %s", event.rule_id, event.priority, event.message)
+
+    def _on_block(self, block: SampleBlock) -> None:
+        if self.analysis is None and self.failure is None and self._rig.resolved:
+            self._start_analysis(self._rig, None)  # a device without HELLO (ASCII input)
+        if self.analysis is None:
+            self.skipped_samples += len(block)
+            return
+        step = self.analysis.feed(block)
+        if step is not None:
+            self.writer.note_estimate(step.estimate.feet_n)
+            if self._on_step is not None:
+                self._on_step(step)
+
+    def _feed(self, item: Hello | GridBlock | Gap) -> None:
+        if self.analysis is not None:
+            self.analysis.feed(item)
+
+    def _fail(self, err: Exception) -> None:
+        self.failure = err
+        self.failed.set()
+        log.error("recording raw data only: %s", err)

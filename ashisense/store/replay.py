@@ -1,0 +1,81 @@
+"""A stored session as the stream the link once delivered: HELLO, then blocks, grid frames,
+gaps and device events in time order, as fast as possible or paced like the original."""
+
+from __future__ import annotations
+
+import heapq
+import threading
+import time
+from collections.abc import Iterable, Iterator
+
+from ashisense.store.base import SessionStore
+from ashisense.store.blocks import join_blocks
+from firmware_bridge.blocks import DeviceEvent, Gap, GridBlock, SampleBlock
+from firmware_bridge.listener import Item
+from firmware_bridge.protocol import Hello
+
+# At equal times a gap comes before the block after it, events and frames after the samples.
+_ORDER = {Gap: 0, SampleBlock: 1, GridBlock: 2, DeviceEvent: 3}
+
+
+def item_time_s(item: Item) -> float:
+    """Host time at which an item starts (NaN for a HELLO)."""
+    if isinstance(item, SampleBlock | GridBlock):
+        return float(item.t_s[0])
+    if isinstance(item, Gap):
+        return item.t_start_s
+    if isinstance(item, DeviceEvent):
+        return item.t_s
+    return float("nan")
+
+
+def session_items(
+    store: SessionStore, session_id: int, block_samples: int | None = None
+) -> Iterator[Item]:
+    """The session's HELLO (if it had one), then everything else merged in time order.
+
+    block_samples: join consecutive stored blocks up to this many samples; the pipeline and
+    the alarms give the same results however the stream is cut, and far fewer, bigger blocks
+    replay much faster. None: the blocks as stored (about one per commit interval).
+    """
+    info = store.session(session_id)
+    if info.hello is not None:
+        yield Hello.from_dict(info.hello)
+    blocks = store.blocks(session_id)
+    streams: list[Iterable[Item]] = [
+        store.gaps(session_id),
+        blocks if block_samples is None else join_blocks(blocks, block_samples),
+        store.grids(session_id),
+        store.events(session_id),
+    ]
+    # Each stream is in time order already: merging them is enough.
+    for _, item in heapq.merge(*map(_keyed, streams), key=lambda pair: pair[0]):
+        yield item
+
+
+def _keyed(items: Iterable[Item]) -> Iterator[tuple[tuple[float, int], Item]]:
+    for item in items:
+        yield (item_time_s(item), _ORDER[type(item)]), item
+
+
+def paced(
+    items: Iterable[Item], speed: float, stop: threading.Event | None = None
+) -> Iterator[Item]:
+    """Yield items when they are due at `speed` times real time (2.0: twice as fast); stops
+    early when `stop` is set."""
+    if not speed > 0:
+        raise ValueError(f"replay speed must be > 0, got {speed}")
+    stop = stop or threading.Event()
+    start_wall = time.monotonic()
+    first_s: float | None = None
+    for item in items:
+        t_s = item_time_s(item)
+        if t_s == t_s:  # not NaN
+            if first_s is None:
+                first_s = t_s
+            due = start_wall + (t_s - first_s) / speed
+            if stop.wait(max(0.0, due - time.monotonic())):
+                return
+        if stop.is_set():
+            return
+        yield item
