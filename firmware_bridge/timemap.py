@@ -14,6 +14,8 @@ import numpy as np
 
 WRAP_US = 1 << 32
 SLEW = 0.9
+MIN_WINDOWS_FOR_SLOPE = 10
+OUTLIER_FLOOR_S = 0.5e-3
 
 
 class DeviceClock:
@@ -104,17 +106,23 @@ class ClockMapper:
         return float(t_dev_s + self._offset + self._slope * (t_dev_s - self._t_ref))
 
     def _refit(self) -> None:
-        if len(self._mins) < 2:
-            pts = [*self._mins, self._win_min]
+        pts = [*self._mins, self._win_min] if np.isfinite(self._win_min[1]) else [*self._mins]
+        if len(self._mins) < MIN_WINDOWS_FOR_SLOPE:
+            # too short a span to see drift: the lowest offset so far is the best estimate
             self._t_ref, self._offset = min(pts, key=lambda p: p[1])
             self._slope = 0.0
             return
         t, o = np.array(self._mins).T
         t_ref = t[-1]
-        slope, offset = np.polyfit(t - t_ref, o, 1)
-        # windows whose every packet was delayed (a USB stall) sit above the line: drop, refit
-        res = o - (offset + slope * (t - t_ref))
-        keep = res <= np.median(res) + 3.0 * np.median(np.abs(res - np.median(res))) + 1e-4
-        if 2 <= keep.sum() < keep.size:
+        keep = np.ones(t.size, dtype=bool)
+        for _ in range(3):
+            # windows whose every packet was delayed (a burst, a USB stall) sit above the
+            # line: drop them and fit again
             slope, offset = np.polyfit(t[keep] - t_ref, o[keep], 1)
+            res = o - (offset + slope * (t - t_ref))
+            spread = 3.0 * np.median(np.abs(res[keep] - np.median(res[keep])))
+            new_keep = res <= np.median(res[keep]) + max(spread, OUTLIER_FLOOR_S)
+            if new_keep.sum() < MIN_WINDOWS_FOR_SLOPE // 2 or np.array_equal(new_keep, keep):
+                break
+            keep = new_keep
         self._t_ref, self._offset, self._slope = float(t_ref), float(offset), float(slope)
