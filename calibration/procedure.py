@@ -34,7 +34,8 @@ class CheckLimits:
     """When a captured step is sent back to be redone.
 
     At the end every load step is predicted from all the others (leave one out): it is
-    redone when its total is off by more than total_pct of the weight, or its position by more
+    redone when its total is off by more than total_pct of the group's span (the largest
+    weight the plan puts on it; load-cell errors are judged against span), or its position by more
     than position_m, and by more than robust_k robust sds of all steps' errors. Right after
     capture the same test runs against the steps so far, immediate_factor times looser (when
     they determine the gains with a condition number under max_condition), else against the
@@ -334,6 +335,10 @@ class CalibrationProcedure:
             return "zero"
         return f"{step.mass_kg:g} kg on the {group_title(step.group)} at {step.label}"
 
+    def _span_kg(self, group: Group) -> float:
+        """The largest weight the plan puts on the group."""
+        return max(s.mass_kg for s in self.plan if s.group == group.name)
+
     def _immediate_problem(self, capture: Capture) -> str | None:
         """A wrong or misplaced weight, judged against the steps so far or the nominal gains."""
         step = capture.step
@@ -361,12 +366,13 @@ class CalibrationProcedure:
             return None
         weight_n = step.mass_kg * self.gravity_m_s2
         total_pct, pos_m = step_errors(group, gains, delta, weight_n, step.where_m)
-        if abs(total_pct[0]) <= total_tol and pos_m[0] <= pos_tol:
+        span_pct = total_pct[0] * step.mass_kg / self._span_kg(group)
+        if abs(span_pct) <= total_tol and pos_m[0] <= pos_tol:
             return None
         measured_kg = (1.0 + total_pct[0] / 100.0) * step.mass_kg
         return (
             f"This does not look like {self._describe(step)}: it reads {measured_kg:.2f} kg "
-            f"({total_pct[0]:+.1f} %), {1000.0 * pos_m[0]:.0f} mm from that place "
+            f"({span_pct:+.1f} % of span), {1000.0 * pos_m[0]:.0f} mm from that place "
             f"(limits {total_tol:g} %, {1000.0 * pos_tol:.0f} mm). "
             "Check the weight and where it sits, then repeat this step."
         )
@@ -382,12 +388,16 @@ class CalibrationProcedure:
             total_pct, pos_m = leave_one_out(
                 group, data.deltas, data.weights_n, data.where_m, lim.max_condition
             )
+            masses_kg = np.array([s.mass_kg for s in data.steps])
+            total_pct = total_pct * masses_kg / self._span_kg(group)
             bad_total = robust_outliers(total_pct, lim.total_pct, lim.robust_k)
             bad_pos = robust_outliers(pos_m, lim.position_m, lim.robust_k)
             for k in np.flatnonzero(bad_total | bad_pos):
                 why = []
                 if bad_total[k]:
-                    why.append(f"total off by {total_pct[k]:+.2f} % (outlier or wrong weight)")
+                    why.append(
+                        f"total off by {total_pct[k]:+.2f} % of span (outlier or wrong weight)"
+                    )
                 if bad_pos[k]:
                     why.append(f"position off by {1000.0 * pos_m[k]:.0f} mm (misplaced weight)")
                 redo.append((data.steps[k].index, ", ".join(why)))

@@ -1,9 +1,10 @@
 """Is a load at rest? A test on a window of samples, never a single reading.
 
 Per channel, a straight line is fitted over the window: its change across the window (trend)
-catches settling and creep, the spread around it (sd) catches a swinging or moving load. Both are
-compared with the channel's white noise (from successive differences), with an allowance
-proportional to the load for the trend and the sd.
+catches settling and creep, the spread around it (sd) catches a swinging or moving load. The
+trend is compared with its own standard error for the channel's noise (an unfinished settling
+would bias the captured mean), the sd with the noise itself; both get an allowance proportional
+to the load.
 """
 
 from __future__ import annotations
@@ -17,26 +18,31 @@ import numpy as np
 class StabilityCriteria:
     """Thresholds of the stability test; counts are raw ADC counts.
 
-    A channel is at rest when, over the last window_s seconds (at least min_samples),
-    sd <= max(max_sd_ratio * noise, max_sd_fraction * |load|) and
-    |trend| <= max(max_trend_ratio * noise, max_trend_fraction * |load|),
-    where load is the mean minus the zero and noise the white noise floor (at least
-    noise_floor_counts). timeout_s is how long a step may settle before it is called unstable.
+    A channel is at rest when, over the last window_s seconds (n samples, at least
+    min_samples), sd <= max(max_sd_ratio * noise, max_sd_fraction * |load|) and
+    |trend| <= max(max_trend_sigmas * noise * sqrt(12 / n), max_trend_fraction * |load|),
+    where load is the mean minus the zero and noise the channel's noise at zero (at least
+    noise_floor_counts); noise * sqrt(12 / n) is the standard error of the trend for white
+    noise. timeout_s is how long a step may settle before it is called unstable.
     """
 
     window_s: float = 2.0
     min_samples: int = 10
     max_sd_ratio: float = 4.0
     max_sd_fraction: float = 2e-4
-    max_trend_ratio: float = 6.0
-    max_trend_fraction: float = 5e-4
+    max_trend_sigmas: float = 4.0
+    max_trend_fraction: float = 2e-4
     noise_floor_counts: float = 1.0
     timeout_s: float = 30.0
 
 
 @dataclass(frozen=True)
 class WindowAssessment:
-    """Result of the test on one window: per-channel (C,) figures and why it is not at rest."""
+    """Result of the test on one window: per-channel (C,) figures and why it is not at rest.
+
+    noise_counts is the larger of the white noise and the sd around the trend: at rest, the
+    noise reference for later windows (it includes slow, correlated noise).
+    """
 
     stable: bool
     t_mid_s: float
@@ -86,11 +92,14 @@ def assess_window(
     resid = x - mean - np.outer(tc, slope)
     sd = resid.std(axis=0)
     trend = slope * span_s
-    own_noise = white_noise_counts(x, criteria.noise_floor_counts)
-    noise = own_noise if reference_noise_counts is None else reference_noise_counts
+    white = white_noise_counts(x, criteria.noise_floor_counts)
+    noise = white if reference_noise_counts is None else reference_noise_counts
     load = np.abs(mean - zero_counts) if zero_counts is not None else np.zeros_like(mean)
     sd_limit = np.maximum(criteria.max_sd_ratio * noise, criteria.max_sd_fraction * load)
-    trend_limit = np.maximum(criteria.max_trend_ratio * noise, criteria.max_trend_fraction * load)
+    trend_se = noise * np.sqrt(12.0 / max(len(t), 1))
+    trend_limit = np.maximum(
+        criteria.max_trend_sigmas * trend_se, criteria.max_trend_fraction * load
+    )
     reasons: list[str] = []
     if len(t) < criteria.min_samples or span_s < 0.95 * criteria.window_s:
         reasons.append(
@@ -115,6 +124,6 @@ def assess_window(
         mean_counts=mean,
         sd_counts=sd,
         trend_counts=trend,
-        noise_counts=own_noise,
+        noise_counts=np.maximum(white, sd),
         reasons=tuple(reasons),
     )

@@ -72,9 +72,9 @@ def test_invalid_samples_make_the_window_unstable():
 
 
 def test_creep_is_judged_against_the_load_fraction():
-    # A 10000-count load creeping 2 counts (0.02 %) over the window is at rest; 20 (0.2 %) is not.
+    # A 10000-count load creeping 1 count (0.01 %) over the window is at rest; 20 (0.2 %) is not.
     quiet = np.array([0.1, 0.1])
-    for change, stable in ((2.0, True), (20.0, False)):
+    for change, stable in ((1.0, True), (20.0, False)):
         t, counts = window(lambda t, c=change: c * t / 2.0, noise=0.5)
         verdict = assess_window(
             t,
@@ -101,3 +101,10 @@ def test_white_noise_estimate_ignores_drift_and_repeated_rows(noise, drift_per_s
     for x in (counts, repeated):
         est = white_noise_counts(x)[0]
         assert abs(est / noise - 1) < 0.15
+
+
+def test_a_moving_zero_is_refused_without_any_noise_reference():
+    t, counts = window(lambda t: 300 * np.sin(2 * np.pi * t / 1.3))
+    verdict = assess_window(t, counts, StabilityCriteria(), CHANNELS)
+    assert not verdict.stable
+    assert any("a: load moving" in r for r in verdict.reasons)
