@@ -1,0 +1,168 @@
+"""Export a session, one row per sample, to open formats (CSV, Parquet) with pyarrow.
+
+The estimates are derived again from the raw counts through the same pipeline as live
+(SessionAnalysis); the file is written block by block, so an hour at 1 kHz needs no more
+memory than a minute. Unknown values (NaN) are empty cells / nulls, never 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+from typing import Protocol
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+
+from ashisense.bodymap import REGIONS
+from ashisense.store.analysis import SessionAnalysis, Step
+from ashisense.store.base import SessionStore
+from ashisense.store.replay import session_items
+
+#: Estimate columns, in order (EstimateBlock field names: units in the names).
+ESTIMATE_COLUMNS: tuple[str, ...] = (
+    "bar_n",
+    "mat_n",
+    "feet_n",
+    "feet_x_m",
+    "feet_y_m",
+    "region",
+    "pressure_kpa",
+    "pressure_basis",
+    "bar_left_n",
+    "bar_right_n",
+    "bar_left_share",
+    "hand_left_x_m",
+    "hand_right_x_m",
+    "cop_x_m",
+    "cop_y_m",
+    "feet_mat_n",
+    "feet_bar_n",
+    "support_ratio",
+    "no_go",
+    "uncertain",
+)
+#: Samples per block fed through the pipeline while exporting (fewer, bigger steps).
+EXPORT_BLOCK_SAMPLES = 8192
+_REGION_NAMES = np.array(REGIONS, dtype=object)
+
+
+class ExportError(ValueError):
+    """An export that cannot be made as asked (unknown format)."""
+
+
+class _Sink(Protocol):
+    def write(self, table: pa.Table) -> None: ...
+    def close(self) -> None: ...
+
+
+def _csv(path: Path, schema: pa.Schema) -> _Sink:
+    return pa_csv.CSVWriter(path, schema)
+
+
+def _parquet(path: Path, schema: pa.Schema) -> _Sink:
+    return pq.ParquetWriter(path, schema, compression="zstd")
+
+
+#: Format name -> writer factory; the name is also the file suffix.
+FORMATS: dict[str, Callable[[Path, pa.Schema], _Sink]] = {"csv": _csv, "parquet": _parquet}
+
+
+def _floats(values: np.ndarray) -> pa.Array:
+    """float64 with NaN as null (an empty cell in a spreadsheet)."""
+    return pa.array(np.asarray(values, dtype=np.float64), from_pandas=True)
+
+
+def step_table(step: Step, started_s: float, raw: bool) -> pa.Table:
+    """One row per sample of a Step: times, estimates, and with `raw` the counts per channel."""
+    est, block = step.estimate, step.block
+    n = len(block)
+    columns: dict[str, pa.Array] = {
+        "t_s": pa.array(block.t_s),
+        "elapsed_s": pa.array(block.t_s - started_s),
+    }
+    for name in ESTIMATE_COLUMNS:
+        if name == "region":  # a name, null where the position is unknown (code -1)
+            code = est.region.astype(np.intp)
+            names = _REGION_NAMES[np.maximum(code, 0)]
+            columns[name] = pa.array(names, type=pa.string(), mask=code < 0)
+        elif name == "pressure_basis":
+            columns[name] = pa.array([est.pressure_basis] * n, type=pa.string())
+        elif name in ("no_go", "uncertain"):
+            columns[name] = pa.array(np.asarray(getattr(est, name), dtype=bool))
+        else:
+            columns[name] = _floats(getattr(est, name))
+    if raw:
+        columns["seq"] = pa.array(block.seq)
+        columns["t_device_s"] = pa.array(block.t_device_s)
+        for i, name in enumerate(block.channels):
+            columns[f"counts_{name}"] = pa.array(block.counts[:, i])
+        for i, name in enumerate(block.channels):
+            columns[f"invalid_{name}"] = pa.array(block.invalid[:, i])
+    return pa.table(columns)
+
+
+class SessionExport:
+    """Write one session's samples to `path` in `fmt` ("csv" or "parquet"), step by step.
+
+    A context manager: the file is complete when it exits. Raises ExportError for an
+    unknown format.
+    """
+
+    def __init__(self, path: str | Path, fmt: str, started_s: float, raw: bool = False) -> None:
+        if fmt not in FORMATS:
+            raise ExportError(f"export format must be one of {sorted(FORMATS)}, got {fmt!r}")
+        self.path, self.fmt, self.raw = Path(path), fmt, raw
+        self._started_s = started_s
+        self._sink: _Sink | None = None
+        self.rows = 0
+
+    def write(self, step: Step) -> None:
+        table = step_table(step, self._started_s, self.raw)
+        if self._sink is None:
+            self._sink = FORMATS[self.fmt](self.path, table.schema)
+        self._sink.write(table)
+        self.rows += table.num_rows
+
+    def __enter__(self) -> SessionExport:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._sink is not None:
+            self._sink.close()
+
+
+def export_session(
+    store: SessionStore,
+    session_id: int,
+    path: str | Path,
+    fmt: str,
+    *,
+    raw: bool = False,
+    rig_path: str | Path | None = None,
+    on_samples: Callable[[int], None] | None = None,
+) -> int:
+    """Derive a session again and write it to `path`; returns the number of rows.
+
+    rig_path: derive with another rig file (a new calibration). on_samples(n): progress.
+    """
+    info = store.session(session_id)
+    if store.sample_count(session_id) == 0:
+        raise ExportError(f"{store}: session {session_id} holds no samples: nothing to export")
+    analysis = SessionAnalysis.for_session(info, rig_path=rig_path)
+    with SessionExport(path, fmt, info.meta.started_s, raw) as out:
+        for item in session_items(store, session_id, block_samples=EXPORT_BLOCK_SAMPLES):
+            step = analysis.feed(item)
+            if step is not None:
+                out.write(step)
+                if on_samples is not None:
+                    on_samples(len(step.block))
+    return out.rows
