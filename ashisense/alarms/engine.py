@@ -208,8 +208,15 @@ class AlarmEngine:
         known = ~np.isnan(value) | ~applies
         was_active = rt.timer.active
         changes = rt.timer.update(t_s, applies & over, ~applies | back, known)
-        shown = _last_known(np.where(applies, value, np.nan), rt.value)
+        shown = np.where(applies, value, np.nan)
         extreme = np.fmax if spec.direction == "above" else np.fmin
+        if not changes:  # the usual case: keep the last known value and the episode's peak
+            if was_active:
+                rt.peak = float(extreme.reduce(shown, initial=rt.peak))
+            last = np.flatnonzero(~np.isnan(shown))
+            rt.value = float(shown[last[-1]]) if last.size else rt.value
+            return []
+        shown = _last_known(shown, rt.value)
         events = []
         start, active = 0, was_active
         for i, on in changes:

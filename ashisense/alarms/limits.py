@@ -186,7 +186,7 @@ def _region_rules(rule: FeetForce, limits_n: Mapping[str, float]) -> list[RuleSp
             clear_delay_s=rule.clear_delay_s,
             latching=rule.latching,
             enabled=rule.enabled,
-            label=f"{rule.title()} ({region}, client limit)",
+            label=f"{rule.title()} (client limit)",
             regions=(region,),
             limit_n=limit_n,
             hysteresis_n=rule.hysteresis_n,

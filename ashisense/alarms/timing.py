@@ -65,6 +65,18 @@ class ConditionTimer:
         """Sample indices where the condition starts (True) or ends (False), in order."""
         if t_s.shape[0] == 0:
             return []
+        # Fast path, the usual case: nothing in this block can change the condition. While it
+        # is off only the raise run matters (and vice versa): a run of the other verdict
+        # cannot span the moment the condition changes.
+        waiting, carry = (
+            (clear_cond, self._clear_last) if self.active else (raise_cond, self._raise_last)
+        )
+        if not waiting.any() and (not carry or known.all()):
+            if self.active:
+                self._clear_last, self._clear_start_s = False, math.nan
+            else:
+                self._raise_last, self._raise_start_s = False, math.nan
+            return []
         raise_ff = forward_fill(raise_cond, known, self._raise_last)
         clear_ff = forward_fill(clear_cond, known, self._clear_last)
         self._raise_last, self._clear_last = bool(raise_ff[-1]), bool(clear_ff[-1])

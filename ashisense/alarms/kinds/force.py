@@ -135,38 +135,48 @@ class _WeightShare(RuleSpec):
 
 
 class BarDrop(_WeightShare):
-    """Grip loss: bar load fell by more than limit_share of the therapist's weight within
-    window_s, and by at least min_bar_fraction of what the bars held (a hand let go, not a
-    deliberate step onto the feet), while the feet carry on_client_share of the weight."""
+    """Grip loss: one bar's load fell by more than limit_share of the therapist's weight within
+    window_s, and by at least min_bar_fraction of what that bar held (a hand let go: a step
+    onto the feet or a deliberate drop unloads both bars by less), while the feet carry at
+    least on_client_share of the weight."""
 
     kind_name = "bar_drop"
-    needs = ("bar_n", "feet_n", "therapist_weight_n")
+    needs = ("bar_left_n", "bar_right_n", "feet_n", "therapist_weight_n")
 
     limit_share: float = Field(gt=0.0, le=1.0)
     hysteresis_share: NonNegativeFloat = 0.05
     window_s: float = Field(default=0.1, gt=0.0, le=1.0)
     on_client_share: float = Field(default=0.3, ge=0.0, le=1.0)
-    min_bar_fraction: float = Field(default=0.5, ge=0.0, le=1.0)
+    min_bar_fraction: float = Field(default=0.75, ge=0.0, le=1.0)
 
     def measurer(self, ctx: BindContext) -> Measurer:
-        history = TrailingWindow(self.window_s)
+        bars = {name: TrailingWindow(self.window_s) for name in ("bar_left_n", "bar_right_n")}
 
-        def measure(sig: Signals) -> Measure:
-            t_s, bar_n = column(sig, "t_s"), column(sig, "bar_n")
+        def let_go_n(sig: Signals, name: str) -> np.ndarray:
+            """How much of this bar's load went within the window, 0 unless most of it."""
+            t_s, bar_n = column(sig, "t_s"), column(sig, name)
             n = t_s.shape[0]
+            history = bars[name]
             _, b_all = history.extend(t_s, bar_n)
             lag = history.lag
             padded = np.concatenate([np.full(lag, -np.inf), np.nan_to_num(b_all, nan=-np.inf)])
             recent_max = sliding_window_view(padded, lag + 1).max(axis=1)[-n:]
-            w = _weight(sig)
             drop_n = np.where(np.isfinite(recent_max), recent_max - bar_n, np.nan)
             with np.errstate(invalid="ignore"):
-                applies = (column(sig, "feet_n") >= self.on_client_share * w) & (
-                    drop_n >= self.min_bar_fraction * recent_max
-                )
-            return Measure(drop_n / w, applies=applies)
+                return np.where(drop_n >= self.min_bar_fraction * recent_max, drop_n, 0.0)
+
+        def measure(sig: Signals) -> Measure:
+            left, right = let_go_n(sig, "bar_left_n"), let_go_n(sig, "bar_right_n")
+            w = _weight(sig)
+            with np.errstate(invalid="ignore"):
+                on_client = column(sig, "feet_n") >= self.on_client_share * w
+                side = np.where(right > left, 1, 0).astype(np.int64)
+            return Measure(np.fmax(left, right) / w, applies=on_client, detail=side)
 
         return measure
+
+    def describe(self, value: float, detail: int | None, ctx: BindContext) -> str:
+        return {0: "left hand", 1: "right hand"}.get(detail if detail is not None else -1, "")
 
 
 class Unsupported(_WeightShare):

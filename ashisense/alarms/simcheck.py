@@ -1,0 +1,211 @@
+"""Alarms on labelled simulated sessions: the figures the alarm engine is judged by.
+
+A simulated session runs through the real path (RigSimulator counts -> Pipeline ->
+AlarmEngine) and, beside it, a second engine reads the simulator's ground truth. Each
+labelled dangerous episode (a run of one scenario phase) is then scored: the truth engine
+says when the condition really began (its alarm time minus the rule's delay), the live
+engine says when the therapist was told.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ashisense.alarms.engine import AlarmEngine
+from ashisense.alarms.events import AlarmEvent, Transition
+from ashisense.alarms.rules import RuleSet
+from ashisense.alarms.signals import signals_from_estimate
+from ashisense.bodymap import BodyMap
+from ashisense.pipeline.core import Pipeline
+from ashisense.pipeline.simfeed import sample_block
+from ashisense.profiles import ClientProfile, FootAreas, TherapistProfile
+from ashisense.rig import load_rig
+from ashisense.sim import PHASES, RigSimulator, SimTruth
+from ashisense.sim.model import CLIENT_HEAD_X_M, CLIENT_STATURE_M
+
+# Dangerous phases of the simulator and the studio rule that must catch each.
+DANGEROUS: dict[str, str] = {
+    "overload": "feet_overload",
+    "no_go": "no_go",
+    "grip_loss": "grip_loss",
+    "unsupported": "unsupported",
+    "impact": "impact",
+}
+CLIENT_KG = 70.0
+THERAPIST_KG = 65.0
+
+
+def sim_profiles() -> tuple[ClientProfile, TherapistProfile]:
+    """The people the simulator plays (client lying as the simulator places them)."""
+    client = ClientProfile(
+        id="sim-client",
+        weight_kg=CLIENT_KG,
+        height_m=CLIENT_STATURE_M,
+        head_x_m=CLIENT_HEAD_X_M,
+    )
+    therapist = TherapistProfile(
+        id="sim-therapist",
+        weight_kg=THERAPIST_KG,
+        foot_area_cm2=FootAreas(whole_foot=140.0, heel=40.0, forefoot=55.0),
+    )
+    return client, therapist
+
+
+def truth_signals(truth: SimTruth, body: BodyMap, therapist_weight_n: float) -> dict:
+    """The alarm signals of the simulator's ground truth (what a perfect pipeline would say)."""
+    bar_n = truth.bar_left_n + truth.bar_right_n
+    with np.errstate(invalid="ignore", divide="ignore"):
+        left_share = np.where(bar_n > 0, truth.bar_left_n / bar_n, np.nan)
+    return {
+        "t_s": truth.t_s,
+        "feet_n": truth.feet_n,
+        "bar_n": bar_n,
+        "bar_left_n": truth.bar_left_n,
+        "bar_right_n": truth.bar_right_n,
+        "bar_left_share": left_share,
+        "feet_x_m": truth.feet_x_m,
+        "feet_y_m": truth.feet_y_m,
+        "region": body.classify(truth.feet_x_m, truth.feet_y_m),
+        "support_ratio": (bar_n + truth.feet_n) / therapist_weight_n,
+        "therapist_weight_n": therapist_weight_n,
+    }
+
+
+@dataclass
+class LabelledRun:
+    """One simulated session: the live and truth alarm logs, and the phase of every sample."""
+
+    scenario: str
+    duration_s: float
+    live: list[AlarmEvent]
+    truth: list[AlarmEvent]
+    t_s: np.ndarray
+    phase: np.ndarray
+
+    def raised(self, log: str = "live") -> list[AlarmEvent]:
+        events = self.live if log == "live" else self.truth
+        return [e for e in events if e.transition is Transition.RAISED]
+
+    def phase_at(self, t_s: float) -> str:
+        i = min(int(np.searchsorted(self.t_s, t_s)), self.t_s.shape[0] - 1)
+        return PHASES[self.phase[i]]
+
+
+def run_labelled(
+    scenario: str,
+    duration_s: float,
+    rules: RuleSet,
+    rig_path: str | Path,
+    seed: int = 0,
+    rate_hz: float = 80.0,
+    block: int = 400,
+) -> LabelledRun:
+    """Run `scenario` for duration_s through sim, pipeline and alarms, beside a truth engine."""
+    client, therapist = sim_profiles()
+    sim = RigSimulator(
+        scenario, rate_hz=rate_hz, seed=seed, client_kg=CLIENT_KG, therapist_kg=THERAPIST_KG
+    )
+    rig = load_rig(rig_path)
+    pipeline = Pipeline(rig, client, therapist, rate_hz=rate_hz)
+    live = AlarmEngine.for_session(rules, client, channel_names=sim.channels)
+    truth = AlarmEngine.for_session(rules, client, channel_names=sim.channels)
+    body = client.body_map()
+    times, phases = [], []
+    n_total = round(duration_s * rate_hz)
+    for first in range(0, n_total, block):
+        b = sim.next_block(min(block, n_total - first))
+        est = pipeline.process(sample_block(b.t_s, b.counts, b.invalid, sim.channels, first))
+        live.process(signals_from_estimate(est, rig.kind))
+        truth.process(truth_signals(b.truth, body, therapist.weight_n))
+        times.append(b.t_s)
+        phases.append(b.truth.phase)
+    return LabelledRun(
+        scenario, duration_s, live.log, truth.log, np.concatenate(times), np.concatenate(phases)
+    )
+
+
+def episodes(t_s: np.ndarray, phase: np.ndarray, name: str) -> Iterator[tuple[float, float]]:
+    """(start_s, end_s) of each run of consecutive samples in the named phase."""
+    inside = np.concatenate([[False], phase == PHASES.index(name), [False]])
+    edges = np.flatnonzero(np.diff(inside.astype(np.int8)))
+    for a, b in zip(edges[::2], edges[1::2], strict=True):
+        yield float(t_s[a]), float(t_s[b - 1])
+
+
+@dataclass(frozen=True)
+class EpisodeScore:
+    """How one dangerous episode was alarmed.
+
+    onset_s: when the condition truly began (truth alarm minus the rule's delay; NaN when the
+    truth never crossed the limit: the episode was not alarmable). alarm_s: the live alarm
+    (NaN when missed). latency_s: alarm_s - onset_s.
+    """
+
+    phase: str
+    rule_id: str
+    start_s: float
+    end_s: float
+    onset_s: float
+    alarm_s: float
+    delay_s: float
+
+    @property
+    def alarmable(self) -> bool:
+        return not math.isnan(self.onset_s)
+
+    @property
+    def detected(self) -> bool:
+        return not math.isnan(self.alarm_s)
+
+    @property
+    def latency_s(self) -> float:
+        return self.alarm_s - self.onset_s
+
+    def in_time(self, margin_s: float = 0.1) -> bool:
+        """Alarmed within the rule's condition delay + margin_s of the true onset."""
+        return self.detected and self.latency_s <= self.delay_s + margin_s
+
+
+def score(
+    run: LabelledRun, rules: RuleSet, dangerous: Mapping[str, str] = DANGEROUS
+) -> list[EpisodeScore]:
+    """Score every dangerous episode of a run (phases the mapping names)."""
+    out = []
+    for phase, rule_id in dangerous.items():
+        delay_s = rules.get(rule_id).delay_s
+        truth = [e.t_s for e in run.raised("truth") if e.rule_id == rule_id]
+        live = [e.t_s for e in run.raised("live") if e.rule_id == rule_id]
+        for start_s, end_s in episodes(run.t_s, run.phase, phase):
+            hits = [t for t in truth if start_s <= t <= end_s + delay_s]
+            onset_s = hits[0] - delay_s if hits else math.nan
+            # A live alarm belongs to the episode from a second before it to a late limit
+            # of one second after the true alarm (later than that is a miss, scored as such).
+            latest_s = (hits[0] if hits else end_s + delay_s) + 1.0
+            alarms = [t for t in live if start_s - 1.0 <= t <= latest_s]
+            out.append(
+                EpisodeScore(
+                    phase,
+                    rule_id,
+                    start_s,
+                    end_s,
+                    onset_s,
+                    alarms[0] if alarms else math.nan,
+                    delay_s,
+                )
+            )
+    return out
+
+
+def raised_per_hour(run: LabelledRun) -> dict[tuple[str, str], float]:
+    """Live alarms raised per simulated hour, by (priority, rule id)."""
+    counts: dict[tuple[str, str], int] = {}
+    for e in run.raised():
+        key = (str(e.priority), e.rule_id)
+        counts[key] = counts.get(key, 0) + 1
+    hours = run.duration_s / 3600.0
+    return {k: v / hours for k, v in sorted(counts.items())}
