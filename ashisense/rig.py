@@ -72,7 +72,14 @@ class Bars(_Model):
 
 class Grid(_Model):
     """An optional pressure-mapping grid: taxel (row, col) centre at
-    (origin_x_m + row * pitch_x_m, origin_y_m + col * pitch_y_m); row 0 at the head end."""
+    (origin_x_m + row * pitch_x_m, origin_y_m + col * pitch_y_m); row 0 at the head end.
+
+    Values are raw counts up to full_scale; `saturation` is the value a saturated taxel reads
+    (default full_scale); kpa_per_count, when known, turns counts into kPa. A taxel is in
+    contact when it rises above its baseline by threshold + creep_frac x baseline (counts), so
+    that slow creep of a loaded sheet is not taken for a foot; contacts smaller than
+    min_blob_taxels are ignored.
+    """
 
     rows: int = Field(gt=0, le=255)
     cols: int = Field(gt=0, le=255)
@@ -84,6 +91,8 @@ class Grid(_Model):
     saturation: int | None = Field(default=None, gt=0, le=65535)
     kpa_per_count: float | None = Field(default=None, gt=0)
     threshold: float = Field(default=5.0, gt=0)
+    creep_frac: float = Field(default=0.25, ge=0, lt=1)
+    min_blob_taxels: int = Field(default=4, ge=1)
 
 
 class Calibration(_Model):

@@ -1,5 +1,9 @@
 """Live estimation: counts in, forces, positions, regions and pressure out (see types.py)."""
 
+from ashisense.pipeline.baseline import BaselineRefused, ClientBaseline
+from ashisense.pipeline.core import Pipeline
+from ashisense.pipeline.listener import PipelineListener
+from ashisense.pipeline.settings import PipelineSettings
 from ashisense.pipeline.types import (
     MAX_BLOBS,
     SERIES,
@@ -13,8 +17,13 @@ from ashisense.pipeline.types import (
 __all__ = [
     "MAX_BLOBS",
     "SERIES",
+    "BaselineRefused",
+    "ClientBaseline",
     "EstimateBlock",
     "GridEstimate",
+    "Pipeline",
+    "PipelineListener",
+    "PipelineSettings",
     "PipelineState",
     "Uncertain",
     "reason_names",

@@ -5,6 +5,7 @@ Other parts (alarms, recorder, dashboard) code against these names; change them 
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from dataclasses import dataclass
 
@@ -20,8 +21,9 @@ class Uncertain(enum.IntFlag):
     CLIENT_MOVING = 8  # the client shifted (mat moment moved without feet/bar change)
     SUPPORT_MISMATCH = 16  # F_bar + F_feet disagrees with W_t beyond dynamics (foot off the mat?)
     NO_WEIGHT = 32  # bars-only rig without a known therapist weight
-    MOVING = 64  # therapist accelerating: bar-derived feet force is not statics
+    MOVING = 64  # someone accelerates: F_bar + F_feet differs from W_t (not statics)
     SATURATED = 128  # a channel sat at its rail
+    BARS_UNLOADED = 256  # bars-only rig, nobody holds the bars: W_t - F_bar assumes feet on client
 
 
 def reason_names(code: int) -> tuple[str, ...]:
@@ -105,6 +107,19 @@ class EstimateBlock:
 
     def __len__(self) -> int:
         return int(self.t_s.shape[0])
+
+    @classmethod
+    def concat(cls, blocks: list[EstimateBlock]) -> EstimateBlock:
+        """Join consecutive blocks; per-block scalars (baseline, weight, basis) are the last's."""
+        if not blocks:
+            raise ValueError("EstimateBlock.concat: no blocks")
+        last = blocks[-1]
+        joined = {name: np.concatenate([getattr(b, name) for b in blocks]) for name in SERIES}
+        joined["force_n"] = np.concatenate([b.force_n for b in blocks])
+        scalars = {
+            f.name: getattr(last, f.name) for f in dataclasses.fields(cls) if f.name not in joined
+        }
+        return cls(**joined, **scalars)
 
 
 # The per-sample (n,) fields of EstimateBlock, in declaration order (for recorders and exports).

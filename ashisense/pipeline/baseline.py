@@ -1,0 +1,195 @@
+"""Client baseline (F_c, CoP_c): the mat with only the client on it, still for a whole window."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+
+from ashisense.pipeline.rolling import Rolling
+from ashisense.pipeline.settings import PipelineSettings
+
+log = logging.getLogger(__name__)
+
+
+class BaselineRefused(RuntimeError):
+    """A baseline was asked for while the mat is settling, loaded by others, or empty."""
+
+
+@dataclass(frozen=True)
+class ClientBaseline:
+    """The client alone on the mat: force_n, moments about the table origin (N m), when."""
+
+    force_n: float
+    moment_x_nm: float  # sum f_i x_i, so CoP_x = moment_x_nm / force_n
+    moment_y_nm: float
+    t_s: float
+
+    @property
+    def cop_x_m(self) -> float:
+        return self.moment_x_nm / self.force_n
+
+    @property
+    def cop_y_m(self) -> float:
+        return self.moment_y_nm / self.force_n
+
+
+class BaselineDetector:
+    """Finds, sample by sample, windows where the client lies still and nobody else is on.
+
+    push() takes columns [mat_n, moment_x_nm, moment_y_nm, bar_n] (bar_n 0 on mat-only rigs).
+    """
+
+    COLUMNS = 4
+
+    def __init__(
+        self, window: int, settings: PipelineSettings, client_weight_n: float | None
+    ) -> None:
+        self.s = settings
+        self.client_weight_n = client_weight_n
+        self._rolling = Rolling(window, self.COLUMNS)
+        self._bar_peak = Rolling(window, 1)  # bars must be unloaded in every sample
+        self.window = window
+        self.reason = "waiting for a full window of valid samples"
+        self.current: ClientBaseline | None = None
+
+    def reset(self) -> None:
+        """Forget the window (after a gap)."""
+        self._rolling.reset()
+        self._bar_peak.reset()
+        self.current = None
+        self.reason = "waiting for a full window of valid samples"
+
+    def push(self, t_s: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per sample: does the window ending there qualify (n,) and its means (n, 3).
+
+        Also keeps `current` (the window ending at the block's last sample, if it qualifies)
+        and `reason` (why that window does not qualify, "" if it does).
+        """
+        st = self._rolling.push(cols)
+        loaded = (np.abs(cols[:, 3:4]) >= self.s.bars_unloaded_n).astype(np.float64)
+        loaded[np.isnan(cols[:, 3:4])] = np.nan
+        bars = self._bar_peak.push(loaded)
+        mat = st.mean[:, 0]
+        tol = self.s.baseline_sd_frac * np.abs(mat) + self.s.baseline_sd_n
+        with np.errstate(invalid="ignore", divide="ignore"):
+            cop_sd = np.hypot(st.sd[:, 1], st.sd[:, 2]) / mat
+        checks = [
+            (st.complete & bars.complete, "waiting for a full window of valid samples"),
+            (mat > self.s.client_min_n, f"no client on the mat (below {self.s.client_min_n:g} N)"),
+            (bars.mean[:, 0] == 0, f"the bars carry {self.s.bars_unloaded_n:g} N or more"),
+            (st.sd[:, 0] <= tol, "settling: the mat force still varies"),
+            (np.abs(st.drift[:, 0]) <= tol, "settling: the mat force still drifts"),
+            (cop_sd <= self.s.baseline_cop_sd_m, "settling: the client is moving"),
+        ]
+        if self.client_weight_n is not None:
+            w, tol_w = self.client_weight_n, self.s.client_weight_tol
+            checks.append(
+                (
+                    np.abs(mat - w) <= tol_w * w,
+                    f"the mat force is not the client's weight {w:.0f} N +-{tol_w:.0%}",
+                )
+            )
+        ok = np.logical_and.reduce([passed for passed, _ in checks])
+        means = st.mean[:, :3]
+        if len(t_s):
+            self.reason = next((why for passed, why in checks if not passed[-1]), "")
+            self.current = (
+                ClientBaseline(*map(float, means[-1]), t_s=float(t_s[-1])) if ok[-1] else None
+            )
+        return ok, means
+
+
+class BaselineTracker:
+    """Holds the client baseline: the first qualifying window sets it; later qualifying
+    windows whose force matches it (nobody on, the client only settled) refresh it, averaged
+    over each such stretch, so the baseline follows a client who moved while alone.
+    """
+
+    def __init__(
+        self, window: int, settings: PipelineSettings, client_weight_n: float | None
+    ) -> None:
+        self.detector = BaselineDetector(window, settings, client_weight_n)
+        self.refresh_n = settings.baseline_refresh_n
+        self.baseline: ClientBaseline | None = None
+        self._sum = np.zeros(3)  # the current stretch of qualifying windows
+        self._count = 0
+        self._logged: ClientBaseline | None = None
+
+    def reset(self) -> None:
+        """Drop the baseline; the next qualifying window sets a new one, whatever its force."""
+        self.baseline = None
+        self._sum[:] = 0.0
+        self._count = 0
+
+    def restart(self) -> None:
+        """Samples were lost: restart the windows (the baseline stays)."""
+        self.detector.reset()
+        self._sum[:] = 0.0
+        self._count = 0
+
+    def take_now(self, source: str) -> ClientBaseline:
+        """Take the last window as the baseline; raises BaselineRefused saying why not."""
+        current = self.detector.current
+        if current is None:
+            raise BaselineRefused(f"{source}: baseline refused: {self.detector.reason}")
+        self.baseline = current
+        self._sum[:] = 0.0
+        self._count = 0
+        self._log(current, "on request")
+        return current
+
+    def push(self, t_s: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(n, 3) baseline [F_c, M_x, M_y] in force at each sample (NaN before the first),
+        and (n,) True where a qualifying window set or refreshed it."""
+        n = len(t_s)
+        ok, means = self.detector.push(t_s, cols)
+        ref = self.baseline.force_n if self.baseline is not None else np.nan
+        if np.isnan(ref) and ok.any():
+            ref = means[np.argmax(ok), 0]
+        ok &= np.abs(means[:, 0] - ref) <= self.refresh_n
+        out = np.full((n, 3), np.nan)
+        if self.baseline is not None:
+            b = self.baseline
+            out[:] = (b.force_n, b.moment_x_nm, b.moment_y_nm)
+        if not ok.any():
+            self._sum[:] = 0.0
+            self._count = 0
+            return out, ok
+        # Running mean of the window means over each stretch of qualifying samples.
+        idx = np.arange(n)
+        last_break = np.maximum.accumulate(np.where(ok, -1, idx))
+        csum = np.cumsum(np.where(ok[:, None], means, 0.0), axis=0)
+        ccount = np.cumsum(ok)
+        before = last_break >= 0
+        prev_sum = np.where(before[:, None], csum[np.maximum(last_break, 0)], -self._sum)
+        prev_count = np.where(before, ccount[np.maximum(last_break, 0)], -self._count)
+        run = (csum - prev_sum) / np.maximum(ccount - prev_count, 1)[:, None]
+        held = np.where(ok, idx, -1)
+        np.maximum.accumulate(held, out=held)
+        out = np.where((held >= 0)[:, None], run[np.maximum(held, 0)], out)
+        self._sum, self._count = (csum[-1] - prev_sum[-1], int(ccount[-1] - prev_count[-1]))
+        if not ok[-1]:
+            self._sum, self._count = np.zeros(3), 0
+        first = self.baseline is None
+        self.baseline = ClientBaseline(*map(float, out[-1]), t_s=float(t_s[held[-1]]))
+        self._log(self.baseline, "automatic" if first else "refreshed while nobody is on")
+        return out, ok
+
+    def _log(self, b: ClientBaseline, why: str) -> None:
+        """Log a new baseline, and a refresh only when the client's CoP moved 5 mm or more."""
+        old = self._logged
+        if (
+            old is None
+            or why == "on request"
+            or np.hypot(b.cop_x_m - old.cop_x_m, b.cop_y_m - old.cop_y_m) >= 0.005
+        ):
+            log.info(
+                "client baseline (%s): %.1f N at CoP (%.3f, %.3f) m",
+                why,
+                b.force_n,
+                b.cop_x_m,
+                b.cop_y_m,
+            )
+            self._logged = b

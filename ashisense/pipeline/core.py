@@ -1,0 +1,427 @@
+"""The live pipeline: SampleBlock in, EstimateBlock out, state carried from block to block.
+
+One code path for live, replay and tests: feed blocks of any size in order; results do not
+depend on how the stream was cut (windows are evaluated at every sample).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import numpy as np
+
+from ashisense.bodymap import UNKNOWN
+from ashisense.pipeline.baseline import BaselineRefused, BaselineTracker, ClientBaseline
+from ashisense.pipeline.filters import StreamingLowPass
+from ashisense.pipeline.grid import GridAnalyzer
+from ashisense.pipeline.motion import ClientMotionDetector
+from ashisense.pipeline.rolling import Rolling
+from ashisense.pipeline.settings import PipelineSettings
+from ashisense.pipeline.types import EstimateBlock, GridEstimate, PipelineState, Uncertain
+from ashisense.pipeline.zero import BarZeroTracker
+from ashisense.profiles import ClientProfile, TherapistProfile
+from ashisense.rig import Rig, RigMismatchError
+from firmware_bridge.blocks import GridBlock, SampleBlock
+
+log = logging.getLogger(__name__)
+
+ADC_RAIL_COUNTS = (-(2**23), 2**23 - 1)  # a 24-bit converter's limits: a reading there is railed
+DEFAULT_RATE_HZ = 80.0
+
+
+class Pipeline:
+    """Estimates feet force, position, region and pressure from a rig's blocks.
+
+    rig: a resolved Rig (calibration loaded). client / therapist: profiles, optional (without
+    a client there are no regions; without a therapist weight a bars-only rig has no feet force
+    and pressure has no area). rate_hz: nominal sample rate (HELLO); else the rig file's, else
+    inferred from the first block. Thread-safe: process() and take_baseline() may come from
+    different threads.
+    """
+
+    def __init__(
+        self,
+        rig: Rig,
+        client: ClientProfile | None = None,
+        therapist: TherapistProfile | None = None,
+        *,
+        rate_hz: float | None = None,
+        settings: PipelineSettings | None = None,
+    ) -> None:
+        if not rig.resolved:
+            raise RigMismatchError(
+                f"{rig.source}: calibration file not loaded: use rig.for_device(serial, channels)"
+            )
+        self.rig, self.client, self.therapist = rig, client, therapist
+        self.settings = settings or PipelineSettings()
+        self.body = client.body_map() if client else None
+        self._lock = threading.Lock()
+        self._offsets = rig.offsets_counts
+        self._gains = rig.gains_n_per_count
+        self._bar = np.array(rig.index("bar"), dtype=np.intp)
+        self._left = np.array(rig.index("bar", side="left"), dtype=np.intp)
+        self._right = np.array(rig.index("bar", side="right"), dtype=np.intp)
+        self._mat = np.array(rig.index("mat"), dtype=np.intp)
+        mats = [rig.channel[i] for i in self._mat]
+        self._mat_xy = np.array([[c.x_m, c.y_m] for c in mats], dtype=np.float64).reshape(-1, 2)
+        self._hands = self._hand_channels()
+        self._columns_cache: dict[tuple[str, ...], np.ndarray | None] = {rig.channels: None}
+        self._grid = GridAnalyzer(rig.grid, auto_baseline=not self._mat.size) if rig.grid else None
+        self._grid_area_m2 = np.nan
+        self._grid_area_t_s = -np.inf
+        self._weight_est_n = np.nan
+        self._samples = 0
+        self._last_t_s = np.nan
+        self._rate_hz = rate_hz or rig.device.rate_hz
+        self._started = False
+
+    # --- set-up -------------------------------------------------------------------------
+    def _hand_channels(self) -> list[tuple[int, int] | None]:
+        """(head index, foot index) of the left and right bars, None where a mount is missing."""
+        out: list[tuple[int, int] | None] = []
+        for side in ("left", "right"):
+            head = self.rig.index("bar", side=side, end="head")
+            foot = self.rig.index("bar", side=side, end="foot")
+            out.append((head[0], foot[0]) if head and foot else None)
+        return out
+
+    def _start(self, rate_hz: float) -> None:
+        s = self.settings
+        self._rate_hz = rate_hz
+        n = lambda seconds: max(2, round(seconds * rate_hz))  # noqa: E731 - window in samples
+        self._filter = StreamingLowPass(s.display_cutoff_hz, rate_hz, 3, s.display_order)
+        names = tuple(self.rig.channels[i] for i in self._bar)
+        self._zero = (
+            BarZeroTracker(names, n(s.zero_window_s), s.zero_band_n, s.zero_sd_n, s.zero_limit_n)
+            if self._bar.size
+            else None
+        )
+        client_w = self.client.weight_n if self.client else None
+        self._tracker = (
+            BaselineTracker(n(s.baseline_window_s), s, client_w) if self._mat.size else None
+        )
+        full = self.rig.kind == "full"
+        self._still = Rolling(n(s.still_window_s), 1) if full else None
+        hands = all(pair is not None for pair in self._hands)
+        self._motion = ClientMotionDetector(n(s.move_window_s), s) if full and hands else None
+        self._started = True
+
+    def _columns(self, channels: tuple[str, ...]) -> np.ndarray | None:
+        """Index that puts a block's columns in rig order (None: already in rig order)."""
+        if channels not in self._columns_cache:
+            self.rig.check_channels(channels)
+            pos = {name: i for i, name in enumerate(channels)}
+            self._columns_cache[channels] = np.array([pos[c] for c in self.rig.channels])
+        return self._columns_cache[channels]
+
+    # --- public -------------------------------------------------------------------------
+    @property
+    def weight_n(self) -> tuple[float, str]:
+        """Therapist weight in use (N) and its source: "profile", "estimated" or "none"."""
+        if self.therapist is not None:
+            return self.therapist.weight_n, "profile"
+        if np.isfinite(self._weight_est_n):
+            return float(self._weight_est_n), "estimated"
+        return np.nan, "none"
+
+    def take_baseline(self) -> ClientBaseline:
+        """Take the client baseline from the last window now (used from the next block).
+
+        Raises BaselineRefused saying why when the last window does not qualify (settling,
+        bars loaded, no client, someone else on the mat) or the rig has no mat.
+        """
+        with self._lock:
+            if not self._mat.size:
+                raise BaselineRefused(f"{self.rig.source}: baseline refused: the rig has no mat")
+            if not self._started:
+                raise BaselineRefused(f"{self.rig.source}: baseline refused: no samples yet")
+            taken = self._tracker.take_now(self.rig.source)
+            if self._grid is not None:
+                self._grid.request_baseline()
+            return taken
+
+    def reset_baseline(self) -> None:
+        """Drop the client baseline (a new client): the next stable window sets a new one."""
+        with self._lock:
+            if self._started and self._tracker is not None:
+                self._tracker.reset()
+
+    def reset_stream(self) -> None:
+        """Samples were lost: restart windows and filters (baseline and zeros are kept)."""
+        with self._lock:
+            if self._started:
+                self._filter.reset()
+                if self._zero is not None:
+                    self._zero.reset()
+                if self._tracker is not None:
+                    self._tracker.restart()
+                if self._still is not None:
+                    self._still.reset()
+                if self._motion is not None:
+                    self._motion.reset()
+
+    def set_rate(self, rate_hz: float) -> None:
+        """The device announced its rate (HELLO): rebuild rate-dependent stages if it changed."""
+        with self._lock:
+            if rate_hz != self._rate_hz or not self._started:
+                zero = self._zero.correction_n if self._started and self._zero else None
+                self._start(rate_hz)
+                if zero is not None and self._zero is not None:
+                    self._zero.correction_n = zero
+
+    @property
+    def _baseline(self) -> ClientBaseline | None:
+        return self._tracker.baseline if self._started and self._tracker is not None else None
+
+    @property
+    def state(self) -> PipelineState:
+        """A summary of what the pipeline holds now."""
+        with self._lock:
+            b = self._baseline
+            if b is not None:
+                status = "ready"
+            elif not self._started or self._tracker is None:
+                status = "waiting"
+            else:
+                status = self._tracker.detector.reason or "waiting"
+            w, source = self.weight_n
+            zero = (
+                dict(zip(self._zero.names, map(float, self._zero.correction_n), strict=True))
+                if self._started and self._zero
+                else {}
+            )
+            return PipelineState(
+                rig_kind=self.rig.kind,
+                baseline_ready=b is not None,
+                baseline_status=status,
+                client_n=b.force_n if b else np.nan,
+                client_cop_x_m=b.cop_x_m if b else np.nan,
+                client_cop_y_m=b.cop_y_m if b else np.nan,
+                therapist_weight_n=w,
+                weight_source=source,
+                bar_zero_n=zero,
+                samples=self._samples,
+                last_t_s=self._last_t_s,
+                grid_baseline_ready=bool(self._grid and self._grid.baseline_ready),
+            )
+
+    def process_grid(self, grid: GridBlock) -> GridEstimate:
+        """Analyse grid frames; their contact area then serves as the pressure basis."""
+        if self._grid is None:
+            raise RigMismatchError(
+                f"{self.rig.source}: GRID frames arrived but the rig has no [grid]"
+            )
+        with self._lock:
+            est = self._grid.process(grid)
+            ok = np.flatnonzero(est.valid & (est.n_blobs > 0))
+            if ok.size:
+                i = ok[-1]
+                self._grid_area_m2 = float(np.nansum(est.blob_area_m2[i]))
+                self._grid_area_t_s = float(est.t_s[i])
+            return est
+
+    # --- the estimate ---------------------------------------------------------------------
+    def process(self, block: SampleBlock) -> EstimateBlock:
+        """Estimate everything for one block of samples (any length, in stream order)."""
+        with self._lock:
+            return self._process(block)
+
+    def _process(self, block: SampleBlock) -> EstimateBlock:
+        s = self.settings
+        n = len(block)
+        if not self._started:
+            rate = self._rate_hz
+            if rate is None:
+                rate = _infer_rate(block)
+            self._start(rate)
+        cols = self._columns(block.channels)
+        counts = block.counts if cols is None else block.counts[:, cols]
+        invalid = block.invalid if cols is None else block.invalid[:, cols]
+        railed = (counts <= ADC_RAIL_COUNTS[0]) | (counts >= ADC_RAIL_COUNTS[1])
+        force = (counts - self._offsets) * self._gains
+        bad = invalid | railed
+        force[bad] = np.nan
+        reason = np.zeros(n, dtype=np.uint16)
+        reason[bad.any(axis=1)] |= np.uint16(Uncertain.INVALID_INPUT)
+        reason[railed.any(axis=1)] |= np.uint16(Uncertain.SATURATED)
+        nan = np.full(n, np.nan)
+        w_n, w_source = self.weight_n
+
+        # Bars: per bar, total, hand position by the lever rule, left share.
+        bar_l = bar_r = bar_n = nan
+        hand = [nan, nan]
+        share = nan
+        if self._zero is not None:
+            force[:, self._bar] = self._zero.apply(force[:, self._bar])
+            bar_l = force[:, self._left].sum(axis=1) if self._left.size else nan
+            bar_r = force[:, self._right].sum(axis=1) if self._right.size else nan
+            bar_n = force[:, self._bar].sum(axis=1)
+            bars = self.rig.bars
+            assert bars is not None  # the rig validator guarantees it with bar channels
+            for k, pair in enumerate(self._hands):
+                if pair is not None:
+                    f_head, f_foot = force[:, pair[0]], force[:, pair[1]]
+                    tot = f_head + f_foot
+                    x = (f_head * bars.head_mount_x_m + f_foot * bars.foot_mount_x_m) / np.where(
+                        tot > s.bar_min_n, tot, np.nan
+                    )
+                    hand[k] = x
+            share = bar_l / np.where(bar_n > s.bar_min_n, bar_n, np.nan)
+
+        # Mat: total, CoP, client baseline, feet force and position.
+        mat_n = cop_x = cop_y = feet_mat = feet_x = feet_y = nan
+        client_n = client_mx = client_my = nan
+        if self._tracker is not None:
+            fm = force[:, self._mat]
+            mat_n = fm.sum(axis=1)
+            moment = fm @ self._mat_xy  # (n, 2): sum f_i x_i, sum f_i y_i
+            loaded = np.where(np.abs(mat_n) > s.feet_min_n, mat_n, np.nan)
+            cop_x, cop_y = moment[:, 0] / loaded, moment[:, 1] / loaded
+            cols4 = np.column_stack([mat_n, moment, bar_n if self._zero else np.zeros(n)])
+            had = self._tracker.baseline
+            client, refreshed = self._tracker.push(block.t_s, cols4)
+            if self._grid is not None and self._tracker.baseline is not had:
+                self._grid.request_baseline()  # the sheet's baseline: the same client-only moment
+            client_n, client_mx, client_my = client.T
+            feet_mat = mat_n - client_n
+            reason[np.isnan(client_n)] |= np.uint16(Uncertain.NO_BASELINE)
+            defined = feet_mat > s.feet_min_n
+            denom = np.where(defined, feet_mat, np.nan)
+            feet_x = (moment[:, 0] - client_mx) / denom
+            feet_y = (moment[:, 1] - client_my) / denom
+            reason[(feet_mat <= s.feet_min_n)] |= np.uint16(Uncertain.FEET_NEAR_ZERO)
+            sigma = s.client_cop_wander_m * client_n / denom
+            moving = sigma > s.position_sigma_m
+            if self._motion is not None:
+                moving |= self._motion.push(
+                    np.column_stack([feet_x, feet_y]),
+                    np.column_stack(hand),
+                    bar_n,
+                    feet_mat,
+                    client_n,
+                    w_n,
+                    refreshed,
+                )
+            reason[moving & defined] |= np.uint16(Uncertain.CLIENT_MOVING)
+
+        # Therapist weight from still phases of a full rig (used when no profile).
+        if self._still is not None:
+            support_mat = bar_n + feet_mat
+            st = self._still.push(support_mat[:, None])
+            still = (
+                st.complete
+                & (st.sd[:, 0] < s.still_sd_n)
+                & (feet_mat > s.feet_min_n)
+                & (bar_n > s.bar_min_n)
+            )
+            if still.any():
+                self._update_weight(float(np.median(st.mean[still, 0])))
+                w_n, w_source = self.weight_n
+
+        # Feet force from the bars, fusion, support.
+        feet_bar = w_n - bar_n if self._zero is not None else nan
+        if self._zero is not None and np.isnan(w_n):
+            reason |= np.uint16(Uncertain.NO_WEIGHT)
+        if self._tracker is None:
+            feet = feet_bar
+            reason[feet_bar <= s.feet_min_n] |= np.uint16(Uncertain.FEET_NEAR_ZERO)
+            reason[~(bar_n > s.bar_min_n)] |= np.uint16(Uncertain.BARS_UNLOADED)
+        elif self._zero is None:
+            feet = feet_mat
+        else:  # the bars fill in where a mat sample is invalid, once the baseline is known
+            fill = np.isnan(feet_mat) & ~np.isnan(client_n)
+            feet = np.where(fill, feet_bar, feet_mat)
+        support = bar_n + feet if self.rig.kind == "full" else nan
+        lp = self._filter(np.column_stack([feet, support, bar_n]))
+        feet_display, support_lp, bar_lp = lp.T
+        support_ratio = support / w_n
+        if self.rig.kind == "full" and np.isfinite(w_n):
+            ratio_lp = support_lp / w_n
+            on = ratio_lp > 0.2  # the therapist is on the rig at all
+            reason[on & (np.abs(ratio_lp - 1) > s.support_tol)] |= np.uint16(
+                Uncertain.SUPPORT_MISMATCH
+            )
+            # Someone accelerates (a step, the client shifting): the sum is not statics.
+            moving = on & (np.abs(support_ratio - 1) > s.moving_tol)
+            reason[moving] |= np.uint16(Uncertain.MOVING)
+        elif self._zero is not None and np.isfinite(w_n):
+            moving = np.abs(bar_n - bar_lp) > s.moving_tol * w_n
+            reason[moving] |= np.uint16(Uncertain.MOVING)
+
+        # Region, pressure.
+        if self.body is not None:
+            region = self.body.classify(feet_x, feet_y)
+            no_go = self.body.no_go_mask(region)
+        else:
+            region = np.full(n, UNKNOWN, dtype=np.int8)
+            no_go = np.zeros(n, dtype=bool)
+        pressure, basis = self._pressure(block.t_s, feet)
+
+        self._samples += n
+        if n:
+            self._last_t_s = float(block.t_s[-1])
+        b = self._baseline
+        return EstimateBlock(
+            t_s=block.t_s,
+            channels=self.rig.channels,
+            force_n=force,
+            mat_n=mat_n,
+            cop_x_m=cop_x,
+            cop_y_m=cop_y,
+            bar_left_n=bar_l,
+            bar_right_n=bar_r,
+            bar_n=bar_n,
+            hand_left_x_m=hand[0],
+            hand_right_x_m=hand[1],
+            bar_left_share=share,
+            feet_n=feet,
+            feet_mat_n=feet_mat,
+            feet_bar_n=feet_bar,
+            feet_x_m=feet_x,
+            feet_y_m=feet_y,
+            feet_display_n=feet_display,
+            region=region,
+            no_go=no_go,
+            support_n=support,
+            support_ratio=support_ratio,
+            pressure_kpa=pressure,
+            pressure_basis=basis,
+            uncertain=reason != 0,
+            uncertain_reason=reason,
+            baseline_ready=b is not None,
+            client_n=b.force_n if b else np.nan,
+            client_cop_x_m=b.cop_x_m if b else np.nan,
+            client_cop_y_m=b.cop_y_m if b else np.nan,
+            therapist_weight_n=w_n,
+            weight_source=w_source,
+        )
+
+    def _update_weight(self, candidate_n: float) -> None:
+        """Follow the upper envelope of still-phase support: lower values mean a foot elsewhere."""
+        w = self._weight_est_n
+        if np.isnan(w) or candidate_n > w:
+            self._weight_est_n = candidate_n
+        elif candidate_n > 0.97 * w:
+            self._weight_est_n = w + 0.2 * (candidate_n - w)
+
+    def _pressure(self, t_s: np.ndarray, feet_n: np.ndarray) -> tuple[np.ndarray, str]:
+        """Feet force over contact area (kPa) and the area's basis."""
+        fresh = len(t_s) and t_s[-1] - self._grid_area_t_s <= self.settings.grid_hold_s
+        if fresh and self._grid_area_m2 > 0:
+            area, basis = self._grid_area_m2, "grid"
+        elif self.therapist is not None:
+            area, basis = self.therapist.contact_area_m2(), f"profile:{self.therapist.contact}"
+        else:
+            return np.full(len(t_s), np.nan), "none"
+        return np.maximum(feet_n, 0.0) / area / 1000.0, basis
+
+
+def _infer_rate(block: SampleBlock) -> float:
+    """Sample rate from the device clock of a block, else the HX711 default (logged)."""
+    if len(block) >= 2:
+        dt = np.median(np.diff(block.t_device_s))
+        if dt > 0:
+            return float(1.0 / dt)
+    log.warning("sample rate unknown (no HELLO, no rate_hz): assuming %g Hz", DEFAULT_RATE_HZ)
+    return DEFAULT_RATE_HZ

@@ -1,0 +1,59 @@
+"""Streaming low-pass for display: Butterworth SOS with its state carried between blocks.
+
+A NaN input yields a NaN output and the filter holds the last valid value meanwhile, so one bad
+sample cannot poison the state; filtering in chunks gives the same output as one pass.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import signal
+
+
+class StreamingLowPass:
+    """Low-pass k columns of a (n, k) stream; state (zi, last valid value) is carried."""
+
+    def __init__(self, cutoff_hz: float, rate_hz: float, columns: int, order: int = 2) -> None:
+        if not 0 < cutoff_hz < rate_hz / 2:
+            raise ValueError(
+                f"StreamingLowPass: cutoff_hz must be in (0, rate_hz/2 = {rate_hz / 2:g}), "
+                f"got {cutoff_hz:g}"
+            )
+        self.sos = signal.butter(order, cutoff_hz, fs=rate_hz, output="sos")
+        self._zi_unit = signal.sosfilt_zi(self.sos)  # (sections, 2): steady state for input 1
+        self.columns = columns
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the past (after a gap): each column restarts at steady state on its next value."""
+        self._zi = np.zeros((self.sos.shape[0], 2, self.columns))
+        self._last = np.full(self.columns, np.nan)
+        self._started = np.zeros(self.columns, dtype=bool)
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        """Filter a (n, k) block; returns (n, k) float64, NaN where x is NaN."""
+        x = np.asarray(x, dtype=np.float64)
+        if x.shape[0] == 0:
+            return x.copy()
+        bad = np.isnan(x)
+        filled = _hold_last(x, bad, self._last) if bad.any() else x
+        self._last = filled[-1].copy()
+        unknown = np.isnan(filled)  # only before a column's first valid value ever
+        seen = ~unknown.all(axis=0)
+        new = seen & ~self._started
+        if new.any() or unknown.any():
+            first = filled[np.argmax(~unknown, axis=0), np.arange(self.columns)]
+            self._zi[:, :, new] = self._zi_unit[:, :, None] * first[new]
+            self._started |= new
+            filled = np.where(unknown, np.where(seen, first, 0.0), filled)
+        y, self._zi = signal.sosfilt(self.sos, filled, axis=0, zi=self._zi)
+        y[bad] = np.nan
+        return y
+
+
+def _hold_last(x: np.ndarray, bad: np.ndarray, last: np.ndarray) -> np.ndarray:
+    """x with each NaN replaced by the column's previous valid value (from `last` at the start)."""
+    idx = np.where(bad, -1, np.arange(x.shape[0])[:, None])
+    np.maximum.accumulate(idx, axis=0, out=idx)
+    out = np.take_along_axis(x, np.clip(idx, 0, None), axis=0)
+    return np.where(idx < 0, last, out)

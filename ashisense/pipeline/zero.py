@@ -1,0 +1,66 @@
+"""Bar zero tracking, as scales do it: follow slow drift while unloaded, bounded and logged."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+from ashisense.pipeline.rolling import Rolling
+
+log = logging.getLogger(__name__)
+
+
+class BarZeroTracker:
+    """Keeps a per-channel correction (N) that is added to the calibrated bar forces.
+
+    When every bar channel has stayed within band_n of zero with sd under sd_n for a whole
+    window, each channel's zero moves by its window mean; the total correction is clipped to
+    +-limit_n (drift beyond that is a fault, not drift) and every move is logged.
+    """
+
+    def __init__(
+        self, names: tuple[str, ...], window: int, band_n: float, sd_n: float, limit_n: float
+    ) -> None:
+        self.names = names
+        self.band_n, self.sd_n, self.limit_n = band_n, sd_n, limit_n
+        self.correction_n = np.zeros(len(names))
+        self._rolling = Rolling(window, len(names))
+        self._window = window
+
+    def reset(self) -> None:
+        """Forget the window (after a gap); the correction stays."""
+        self._rolling.reset()
+
+    def apply(self, bar_n: np.ndarray) -> np.ndarray:
+        """Correct a (n, B) block of calibrated bar forces, then track the zero from it."""
+        out = bar_n + self.correction_n
+        stats = self._rolling.push(out)
+        ok = (
+            stats.complete
+            & (np.abs(stats.mean) < self.band_n).all(axis=1)
+            & (stats.sd < self.sd_n).all(axis=1)
+        )
+        if ok.any():
+            self.set_zero(stats.mean[np.flatnonzero(ok)[-1]], "unloaded")
+        return out
+
+    def set_zero(self, residual_n: np.ndarray, why: str) -> None:
+        """Move the zero so that `residual_n` (the corrected reading now) reads 0, bounded."""
+        wanted = self.correction_n - residual_n
+        new = np.clip(wanted, -self.limit_n, self.limit_n)
+        if np.any(new != wanted):
+            log.warning(
+                "bar zero tracking (%s) at its limit of +-%g N: %s",
+                why,
+                self.limit_n,
+                {n: round(float(w), 2) for n, w in zip(self.names, wanted, strict=True)},
+            )
+        if np.any(np.abs(new - self.correction_n) > 0.05):
+            log.info(
+                "bar zero tracked (%s): %s N",
+                why,
+                {n: round(float(c), 2) for n, c in zip(self.names, new, strict=True)},
+            )
+        self.correction_n = new
+        self._rolling.reset()  # the next move needs a fresh window of corrected readings
