@@ -64,7 +64,7 @@ def simulated(runs: int) -> None:
         t0 = time.perf_counter()
         events = run_simulated(proc, SimulatedOperator(table))
         t_wall += time.perf_counter() - t0
-        n_samples += table._n
+        n_samples += table.samples_read
         false_rejects += sum(u.state in ("rejected", "unstable") for u in events)
         cal = proc.result("SIM")
         gain_err += [abs(cal.channels[c].gain_n_per_count / gains[c] - 1) for c in gains]

@@ -301,7 +301,8 @@ class CalibrationProcedure:
     def _zero_at(self, t_s: float) -> np.ndarray | None:
         """(C,) unloaded zero at time t_s, interpolated between the zero steps around it."""
         zeros = sorted(
-            (c.t_mid_s, c.mean_counts) for c in self._captures.values() if c.step.kind == "zero"
+            ((c.t_mid_s, c.mean_counts) for c in self._captures.values() if c.step.kind == "zero"),
+            key=lambda z: z[0],
         )
         if not zeros:
             return None
@@ -312,12 +313,12 @@ class CalibrationProcedure:
         (t0, z0), (t1, z1) = before[-1], after[0]
         return z0 + (z1 - z0) * (t_s - t0) / (t1 - t0)
 
-    def group_data(self, group: Group, exclude: int | None = None) -> GroupData:
+    def group_data(self, group: Group) -> GroupData:
         """The accepted load steps of a group, zero-corrected (drift between zeros removed)."""
         caps = [
             c
-            for i, c in sorted(self._captures.items())
-            if c.step.kind == "load" and c.step.group == group.name and i != exclude
+            for _, c in sorted(self._captures.items())
+            if c.step.kind == "load" and c.step.group == group.name
         ]
         cols = self.geometry.index(group.channels)
         deltas = np.array(

@@ -79,6 +79,11 @@ class SimulatedTable:
         self._swing_pattern = np.zeros(len(names))
 
     @property
+    def samples_read(self) -> int:
+        """Samples per channel produced so far."""
+        return self._n
+
+    @property
     def t_s(self) -> float:
         """Time of the next sample."""
         return self._t0_s + self._n / self.truth.rate_hz

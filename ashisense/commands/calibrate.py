@@ -138,6 +138,7 @@ class LinkSource(Listener):
 
 
 def _ask_masses(ask: Ask, out: TextIO, question: str, default: tuple[float, ...]) -> tuple:
+    """Masses in kg typed as "5, 5, 10" (Enter keeps the default); asks again until valid."""
     shown = ", ".join(f"{m:g}" for m in default)
     while True:
         answer = ask(f"{question} [{shown}]: ").strip()
@@ -147,7 +148,8 @@ def _ask_masses(ask: Ask, out: TextIO, question: str, default: tuple[float, ...]
             masses = tuple(float(a) for a in answer.replace(",", " ").split())
         except ValueError:
             masses = ()
-        if masses and all(m > 0 for m in masses):
+        count_ok = len(masses) == 1 if len(default) == 1 else 1 <= len(masses) <= 10
+        if count_ok and all(m > 0 for m in masses):
             return masses
         print(f"  expected masses in kg above 0, such as '{shown}', got {answer!r}", file=out)
 
@@ -155,23 +157,21 @@ def _ask_masses(ask: Ask, out: TextIO, question: str, default: tuple[float, ...]
 def ask_settings(ask: Ask, out: TextIO, groups: tuple[str, ...]) -> PlanSettings:
     """Ask which calibration weights the operator has (Enter keeps the defaults)."""
     d = PlanSettings()
-    bars = any(g.startswith("bar_") for g in groups)
-    mat = "mat" in groups
     values: dict[str, Any] = {"groups": groups}
-    if bars:
+    if any(g.startswith("bar_") for g in groups):
         values["bar_stack_kg"] = _ask_masses(
             ask, out, "Weights to stack on each bar, one by one, in kg", d.bar_stack_kg
         )
-        (values["bar_single_kg"],) = _ask_masses(
+        values["bar_single_kg"] = _ask_masses(
             ask, out, "One weight to hang at several places on a bar, kg", (d.bar_single_kg,)
-        )[:1]
-    if mat:
+        )[0]
+    if "mat" in groups:
         values["mat_stack_kg"] = _ask_masses(
             ask, out, "Weights to stack on the table's centre, one by one, in kg", d.mat_stack_kg
         )
-        (values["mat_single_kg"],) = _ask_masses(
+        values["mat_single_kg"] = _ask_masses(
             ask, out, "One weight to place at several places on the table, kg", (d.mat_single_kg,)
-        )[:1]
+        )[0]
     return PlanSettings(**values)
 
 
