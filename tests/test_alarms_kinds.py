@@ -18,6 +18,8 @@ def session(duration_s: float = 20.0, **overrides: object) -> dict:
         "t_s": t,
         "feet_n": np.full(n, 0.5 * W_N),
         "bar_n": np.full(n, 0.5 * W_N),
+        "bar_left_n": np.full(n, 0.25 * W_N),
+        "bar_right_n": np.full(n, 0.25 * W_N),
         "bar_left_share": np.full(n, 0.5),
         "support_ratio": np.ones(n),
         "feet_x_m": np.full(n, 0.6),
@@ -82,18 +84,22 @@ def test_rise_rate_catches_an_impact_but_not_a_slow_shift() -> None:
     assert raised(events)[0].value > 4000
 
 
-def _grip(share_lost: float, duration_s: float) -> dict:
+def _grip(left_lost: float, right_lost: float, duration_s: float) -> dict:
+    """Each bar holds 0.3 W, then loses a share of that within duration_s; the feet catch it."""
     t = times(10)
-    lost = np.clip((t - t[0] - 5) / duration_s, 0, 1) * share_lost * W_N
-    return session(10, bar_n=0.6 * W_N - lost, feet_n=0.4 * W_N + lost)
+    ramp = np.clip((t - t[0] - 5) / duration_s, 0, 1)
+    left, right = 0.3 * W_N * (1 - left_lost * ramp), 0.3 * W_N * (1 - right_lost * ramp)
+    return session(10, bar_left_n=left, bar_right_n=right, feet_n=W_N - left - right)
 
 
-def test_grip_loss_alarms_on_a_fast_large_drop_only() -> None:
-    grip = rule("bar_drop", limit_share=0.2, window_s=0.1, min_bar_fraction=0.5)
-    events = run(engine_for(grip), _grip(0.5, 0.08))
+def test_grip_loss_alarms_when_a_hand_lets_go_quickly() -> None:
+    grip = rule("bar_drop", limit_share=0.1, window_s=0.1, min_bar_fraction=0.75)
+    events = run(engine_for(grip), _grip(0.95, 0.0, 0.08))
     assert 5.0 <= first_raise_rel_s(events, times(10)[0]) <= 5.1
-    assert raised(run(engine_for(grip), _grip(0.5, 1.0))) == []  # slow transfer
-    assert raised(run(engine_for(grip), _grip(0.25, 0.08))) == []  # a quick step: 40 % of bars
+    assert "left hand" in raised(events)[0].message
+    assert raised(run(engine_for(grip), _grip(0.95, 0.0, 1.0))) == []  # slow transfer
+    assert raised(run(engine_for(grip), _grip(0.45, 0.45, 0.08))) == []  # a quick step
+    assert raised(run(engine_for(grip), _grip(0.9, 0.9, 0.05)))  # both hands slip
 
 
 def test_unsupported_needs_the_feet_on_the_client() -> None:
@@ -150,10 +156,10 @@ def test_above_and_below_work_on_any_named_signal_and_scalars() -> None:
 def test_a_rule_whose_signals_are_missing_is_logged_unavailable_once() -> None:
     eng = engine_for(rule("bar_drop", limit_share=0.2))
     sig = session(2)
-    del sig["bar_n"]
+    del sig["bar_left_n"]
     events = run(eng, sig)
     assert [e.transition for e in events] == [Transition.UNAVAILABLE]
-    assert "bar_n" in events[0].message
+    assert "bar_left_n" in events[0].message
     assert not eng.status()[0].available
 
 
