@@ -51,7 +51,7 @@ class PipelineSettings:
     baseline_sd_n: float = 1.0
     baseline_cop_sd_m: float = 0.003
     client_weight_tol: float = 0.15
-    baseline_refresh_n: float = 15.0
+    baseline_refresh_n: float = 6.0
     zero_band_n: float = 3.0
     zero_sd_n: float = 0.5
     zero_window_s: float = 2.0
