@@ -41,19 +41,25 @@ class AsciiLineDecoder:
         self.bad_lines = 0
         self.samples = 0
         self._tail = b""
+        self._discarding = False
         self._last_t_s = -np.inf
 
     def reset(self) -> None:
         """Drop a partial line (new connection)."""
         self._tail = b""
+        self._discarding = False
 
     def feed(self, data: bytes, host_rx_s: float) -> SampleBlock | None:
         """Parse the complete lines in data; None when none completed."""
         lines = (self._tail + data).split(b"\n")
         self._tail = lines.pop()
+        if self._discarding and lines:
+            lines[0] = b""  # the rest of an over-long line: garbage, already counted
+            self._discarding = False
         if len(self._tail) > MAX_LINE_BYTES:
+            self.bad_lines += 0 if self._discarding else 1
             self._tail = b""
-            self.bad_lines += 1
+            self._discarding = True
         c = len(self.channels)
         rows: list[list[int]] = []
         for line in lines:
