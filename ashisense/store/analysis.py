@@ -70,15 +70,20 @@ class SessionAnalysis:
         *,
         rig_path: str | Path | None = None,
         rules: RuleSet | None = None,
+        alarms: bool = True,
     ) -> SessionAnalysis:
         """As the session was recorded (its rig snapshot, calibration, people and rules), or
-        with another rig file (new calibration) or rule set."""
+        with another rig file (new calibration) or rule set; alarms=False: estimates only."""
         hello = info.hello or {}
+        if not alarms:
+            rules = None
+        elif rules is None:
+            rules = rules_of(info)
         return cls(
             rig_of(info, rig_path),
             client_of(info),
             therapist_of(info),
-            rules if rules is not None else rules_of(info),
+            rules,
             contraindications_of(info),
             rate_hz=hello.get("rate_hz"),
         )
