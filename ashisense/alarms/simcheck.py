@@ -20,6 +20,7 @@ from ashisense.alarms.engine import AlarmEngine
 from ashisense.alarms.events import AlarmEvent, Transition
 from ashisense.alarms.rules import RuleSet
 from ashisense.alarms.signals import signals_from_estimate
+from ashisense.alarms.technical import LinkHealth
 from ashisense.bodymap import BodyMap
 from ashisense.pipeline.core import Pipeline
 from ashisense.pipeline.simfeed import sample_block
@@ -105,7 +106,8 @@ def run_labelled(
     rate_hz: float = 80.0,
     block: int = 400,
 ) -> LabelledRun:
-    """Run `scenario` for duration_s through sim, pipeline and alarms, beside a truth engine."""
+    """Run `scenario` for duration_s through sim, pipeline and alarms (with the link health
+    signals), beside a truth engine."""
     client, therapist = sim_profiles()
     sim = RigSimulator(
         scenario, rate_hz=rate_hz, seed=seed, client_kg=CLIENT_KG, therapist_kg=THERAPIST_KG
@@ -114,13 +116,16 @@ def run_labelled(
     pipeline = Pipeline(rig, client, therapist, rate_hz=rate_hz)
     live = AlarmEngine.for_session(rules, client, channel_names=sim.channels)
     truth = AlarmEngine.for_session(rules, client, channel_names=sim.channels)
+    health = LinkHealth(sim.channels)
     body = client.body_map()
     times, phases = [], []
     n_total = round(duration_s * rate_hz)
     for first in range(0, n_total, block):
         b = sim.next_block(min(block, n_total - first))
-        est = pipeline.process(sample_block(b.t_s, b.counts, b.invalid, sim.channels, first))
-        live.process(signals_from_estimate(est, rig.kind))
+        samples = sample_block(b.t_s, b.counts, b.invalid, sim.channels, first)
+        est = pipeline.process(samples)
+        signals = signals_from_estimate(est, rig.kind, pipeline.state)
+        live.process(signals | health.signals(samples))
         truth.process(truth_signals(b.truth, body, therapist.weight_n))
         times.append(b.t_s)
         phases.append(b.truth.phase)

@@ -75,7 +75,8 @@ class LinkHealth:
             "lost_n": lost,
             "invalid_mask": channel_mask(block.invalid),
             "saturated_mask": channel_mask(saturated),
-            "flat_mask": channel_mask(self._flat(block.t_s, counts)),
+            # A channel the device already marks invalid is reported as such, not as stuck.
+            "flat_mask": channel_mask(self._flat(block.t_s, counts) & ~block.invalid),
         }
 
     def _flat(self, t_s: np.ndarray, counts: np.ndarray) -> np.ndarray:
