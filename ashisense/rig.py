@@ -77,8 +77,9 @@ class Grid(_Model):
     Values are raw counts up to full_scale; `saturation` is the value a saturated taxel reads
     (default full_scale); kpa_per_count, when known, turns counts into kPa. A taxel is in
     contact when it rises above its baseline by threshold + creep_frac x baseline (counts), so
-    that slow creep of a loaded sheet is not taken for a foot; contacts smaller than
-    min_blob_taxels are ignored.
+    that slow creep of a loaded sheet is not taken for a foot, and taxels out of contact follow
+    the sheet's creep with time constant baseline_tau_s; contacts smaller than min_blob_taxels
+    are ignored.
     """
 
     rows: int = Field(gt=0, le=255)
@@ -92,6 +93,7 @@ class Grid(_Model):
     kpa_per_count: float | None = Field(default=None, gt=0)
     threshold: float = Field(default=5.0, gt=0)
     creep_frac: float = Field(default=0.25, ge=0, lt=1)
+    baseline_tau_s: float = Field(default=60.0, gt=0)
     min_blob_taxels: int = Field(default=4, ge=1)
 
 

@@ -40,6 +40,7 @@ class GridAnalyzer:
         self._want_baseline = False
         self._ref_total = np.nan
         self._prev_total = np.nan
+        self._tracked_t_s = np.nan
         self._taxel_m2 = grid.pitch_x_m * grid.pitch_y_m
         self._sat = grid.saturation if grid.saturation is not None else grid.full_scale
         self._scale = grid.kpa_per_count if grid.kpa_per_count is not None else 1.0
@@ -93,6 +94,7 @@ class GridAnalyzer:
                 prev = total[i]
                 if self._want_baseline or (loaded[i] and stable):
                     self.baseline = v[i].astype(np.float32)
+                    self._tracked_t_s = np.nan
                     self._want_baseline = False
                     taken = int(i)
                     log.info("grid baseline taken (frame total %.0f)", total[i])
@@ -123,6 +125,7 @@ class GridAnalyzer:
         contact = added > (g.threshold + g.creep_frac * base)  # NaN compares False
         saturated = (v >= self._sat).reshape(n, -1).sum(axis=1).astype(np.int32)
         peak, area, load, blobs = self._measure(added, contact, usable)
+        self._track(v, grid.t_s, contact, usable)
         for arr in (peak, area, load):
             arr[~usable] = np.nan
         kpa = g.kpa_per_count is not None
@@ -144,6 +147,21 @@ class GridAnalyzer:
             baseline_ready=self.baseline is not None,
         )
 
+    def _track(
+        self, v: np.ndarray, t_s: np.ndarray, contact: np.ndarray, usable: np.ndarray
+    ) -> None:
+        """Let taxels out of contact follow the sheet's creep (time constant baseline_tau_s)."""
+        if self.baseline is None or not usable.any():
+            return
+        free = ~contact & usable[:, None, None]
+        count = free.sum(axis=0)
+        mean = np.where(free, v, 0).sum(axis=0, dtype=np.float64) / np.maximum(count, 1)
+        t_last = float(t_s[usable][-1])
+        dt = t_last - self._tracked_t_s if np.isfinite(self._tracked_t_s) else 0.0
+        alpha = -np.expm1(-max(dt, 0.0) / self.g.baseline_tau_s)
+        self.baseline += np.where(count > 0, alpha * (mean - self.baseline), 0.0).astype(np.float32)
+        self._tracked_t_s = t_last
+
     def _measure(
         self, added: np.ndarray, contact: np.ndarray, usable: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]]:
@@ -152,7 +170,6 @@ class GridAnalyzer:
         n = added.shape[0]
         labels, count = ndimage.label(contact, structure=_STRUCTURE)
         w = np.where(contact, added, 0.0).astype(np.float64)
-        peak = np.where(contact, added, 0.0).reshape(n, -1).max(axis=1).astype(np.float64)
         flat_l = labels.ravel()
         taxels = np.bincount(flat_l, minlength=count + 1)[1:]
         loads = np.bincount(flat_l, weights=w.ravel(), minlength=count + 1)[1:]
@@ -161,6 +178,8 @@ class GridAnalyzer:
         row_sum = np.bincount(flat_l, weights=w.ravel() * row_i, minlength=count + 1)[1:]
         col_sum = np.bincount(flat_l, weights=w.ravel() * col_i, minlength=count + 1)[1:]
         big = taxels >= g.min_blob_taxels
+        in_big = np.r_[False, big][labels]  # taxels of the contacts that count
+        peak = np.where(in_big, added, 0.0).reshape(n, -1).max(axis=1).astype(np.float64)
         frame_of = np.rint(frame_of[big] / taxels[big]).astype(np.intp)
         taxels, loads, row_sum, col_sum = taxels[big], loads[big], row_sum[big], col_sum[big]
         area = np.bincount(frame_of, weights=taxels, minlength=n) * self._taxel_m2
