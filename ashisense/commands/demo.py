@@ -1,0 +1,54 @@
+"""`ashisense demo`: simulated rig, live pipeline and alarms, recording, dashboard in one go."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+DEFAULT_DEVICE = "sim://overload?seed=1&grid=1"
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "demo",
+        help="simulated rig + live dashboard on http://127.0.0.1:8000 (records as it goes)",
+        description=(
+            "Start a simulated rig (a looping session with an overload now and then), the "
+            "live pipeline and alarms, record to a local SQLite file, and serve the dashboard. "
+            "Prints the URL, and on first run the login password."
+        ),
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument(
+        "--home", type=Path, help="studio folder (default $ASHISENSE_HOME or ~/.ashisense)"
+    )
+    p.add_argument("--store", type=Path, help="session file (default HOME/demo.sqlite)")
+    p.add_argument("--device", default=DEFAULT_DEVICE, help=f"rig URL (default {DEFAULT_DEVICE})")
+    p.add_argument("--reset-password", action="store_true", help="make and print a new password")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ashisense.live import load_live_config
+    from dashboard.server import default_home, example, serve
+    from dashboard.settings import DashboardSettings
+
+    home = args.home or default_home()
+    store = args.store or home / "demo.sqlite"
+    live = load_live_config(
+        example("grid_rig.toml"),
+        store_path=store,
+        profiles_dir=example("profiles"),
+        rules_path=example("rules/studio_default.toml"),
+        contraindications_path=example("rules/contraindications.toml"),
+        device_url=args.device,
+        client_id="client-0001",
+        therapist_id="therapist-0001",
+        auto_session=True,
+    )
+    settings = DashboardSettings(
+        home=home, store_path=store, live=live, host=args.host, port=args.port
+    )
+    return serve(settings, reset_password=args.reset_password)

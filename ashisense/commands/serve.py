@@ -1,0 +1,73 @@
+"""`ashisense serve --rig RIG.toml`: the live dashboard for a real rig."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "serve",
+        help="live dashboard for a rig (sessions started from the page)",
+        description=(
+            "Connect to the rig of RIG.toml, run the live pipeline and alarms, and serve the "
+            "dashboard (live view, controls, session review). Binds 127.0.0.1 unless --host "
+            "says otherwise; prints the URL, and on first run the login password."
+        ),
+    )
+    p.add_argument("--rig", required=True, type=Path, help="rig file (TOML)")
+    p.add_argument("--device", help="rig URL (default: the rig file's [device] url)")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument(
+        "--home", type=Path, help="studio folder (default $ASHISENSE_HOME or ~/.ashisense)"
+    )
+    p.add_argument("--store", type=Path, help="session file (default HOME/sessions.sqlite)")
+    p.add_argument(
+        "--profiles", type=Path, help="folder of client/therapist profiles (default HOME/profiles)"
+    )
+    p.add_argument("--rules", type=Path, help="alarm rule set (default: the studio example rules)")
+    p.add_argument("--contraindications", type=Path, help="contraindication map (.toml)")
+    p.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a host name the server may be reached by (with --host other than loopback)",
+    )
+    p.add_argument("--reset-password", action="store_true", help="make and print a new password")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ashisense.live import load_live_config
+    from dashboard.server import default_home, example, serve
+    from dashboard.settings import DashboardSettings
+
+    home = args.home or default_home()
+    store = args.store or home / "sessions.sqlite"
+    profiles = args.profiles or home / "profiles"
+    if not profiles.is_dir():
+        raise FileNotFoundError(
+            f"--profiles: expected a folder of client and therapist profiles, found nothing at "
+            f"{profiles} (see examples/profiles)"
+        )
+    live = load_live_config(
+        args.rig,
+        store_path=store,
+        profiles_dir=profiles,
+        rules_path=args.rules or example("rules/studio_default.toml"),
+        contraindications_path=args.contraindications or example("rules/contraindications.toml"),
+        device_url=args.device,
+    )
+    settings = DashboardSettings(
+        home=home,
+        store_path=store,
+        live=live,
+        host=args.host,
+        port=args.port,
+        allowed_hosts=tuple(args.allow_host),
+    )
+    return serve(settings, reset_password=args.reset_password)

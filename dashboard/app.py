@@ -1,0 +1,62 @@
+"""The dashboard's app factory: `create_app(settings)` builds the FastAPI app; its lifespan
+starts the hub and the live runtime (if any) and stops them. Nothing is created at import."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+
+from ashisense.live import LiveRuntime
+from dashboard.auth import LoginLimiter, Logins
+from dashboard.display import HubDisplay
+from dashboard.hub import Hub
+from dashboard.review import SeriesCache
+from dashboard.routes import auth, controls, live, pages, sessions
+from dashboard.settings import DashboardSettings
+from dashboard.studio import StudioFile
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+def create_app(settings: DashboardSettings) -> FastAPI:
+    """The dashboard for `settings`: live view and controls if settings.live, review always.
+
+    app.state holds settings, studio (StudioFile), logins, limiter, series (review cache) and,
+    while running, hub, display and runtime (None without a live rig).
+    """
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        hub = Hub(asyncio.get_running_loop(), settings.client_queue_len)
+        app.state.hub = hub
+        app.state.display = HubDisplay(hub, lambda: app.state.studio.units)
+        app.state.runtime = None
+        if settings.live is not None:
+            runtime = LiveRuntime(settings.live, app.state.display)
+            await run_in_threadpool(runtime.start)
+            app.state.runtime = runtime
+        try:
+            yield
+        finally:
+            hub.close()
+            if app.state.runtime is not None:
+                await run_in_threadpool(app.state.runtime.stop)
+
+    app = FastAPI(title="AshiSense", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.state.settings = settings
+    app.state.studio = StudioFile(settings.studio_file)
+    app.state.logins = Logins(settings.login_ttl_s)
+    app.state.limiter = LoginLimiter(settings.login_attempts_per_min)
+    app.state.series = SeriesCache(settings.store_path)
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(settings.host_names()))
+    for module in (pages, auth, live, controls, sessions):
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app

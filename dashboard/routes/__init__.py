@@ -1,0 +1,1 @@
+"""The dashboard's routes, one small APIRouter module per concern."""

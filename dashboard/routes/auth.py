@@ -1,0 +1,59 @@
+"""Log in with the studio password (or first-run token), log out, ask who we are."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request, Response, status
+from pydantic import BaseModel, Field
+
+from dashboard.auth import COOKIE, origin_allowed, token_of
+
+router = APIRouter(prefix="/api")
+
+
+class LoginBody(BaseModel):
+    password: str = Field(min_length=1, max_length=256)
+
+
+@router.post("/login")
+def login(body: LoginBody, request: Request, response: Response) -> dict[str, Any]:
+    """Check the password; set the login cookie and return the token (for API clients)."""
+    state = request.app.state
+    if "origin" in request.headers and not origin_allowed(request, state.settings.allowed_origins):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "login from another origin refused")
+    who = request.client.host if request.client else "?"
+    if state.limiter.blocked(who):
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, "too many wrong passwords; wait")
+    if not state.studio.check(body.password):
+        state.limiter.failed(who)
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong password")
+    token = state.logins.create()
+    response.set_cookie(
+        COOKIE,
+        token,
+        max_age=int(state.settings.login_ttl_s),
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        path="/",
+    )
+    return {"ok": True, "token": token}
+
+
+@router.post("/logout")
+def logout(request: Request, response: Response) -> dict[str, Any]:
+    request.app.state.logins.revoke(token_of(request))
+    response.delete_cookie(COOKIE, path="/")
+    return {"ok": True}
+
+
+@router.get("/me")
+def me(request: Request) -> dict[str, Any]:
+    """Whether this browser is logged in, the studio's units, and whether a rig runs live."""
+    state = request.app.state
+    return {
+        "logged_in": state.logins.valid(token_of(request)),
+        "units": state.studio.units,
+        "live": getattr(state, "runtime", None) is not None,
+    }

@@ -1,0 +1,69 @@
+"""Running the dashboard under uvicorn from the command line (`ashisense demo` / `serve`)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from dashboard.settings import DashboardSettings
+from dashboard.studio import StudioFile
+
+EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
+
+
+def default_home(environ: dict[str, str] | None = None) -> Path:
+    """The studio folder: $ASHISENSE_HOME, else ~/.ashisense."""
+    env = os.environ if environ is None else environ
+    return Path(env.get("ASHISENSE_HOME") or Path.home() / ".ashisense")
+
+
+def example(relative: str) -> Path:
+    """A file of the repository's examples/ folder; FileNotFoundError naming it if absent."""
+    path = EXAMPLES_DIR / relative
+    if not path.exists():
+        raise FileNotFoundError(
+            f"expected the example file {path} (run from a clone of the repository, or give "
+            "the file explicitly)"
+        )
+    return path
+
+
+def announce_login(settings: DashboardSettings, reset: bool = False) -> None:
+    """Make sure a login secret exists; print a new one (once: only its hash is kept)."""
+    studio = StudioFile(settings.studio_file)
+    if reset:
+        token = StudioFile.new_token()
+        studio.set_secret(token)
+    else:
+        token = studio.ensure_secret()
+    url = f"http://{settings.host}:{settings.port}/live"
+    print(f"AshiSense dashboard: {url}", flush=True)
+    if token is not None:
+        print(
+            f"login password: {token}\n"
+            f"  (shown once; only its hash is kept in {settings.studio_file}; "
+            "--reset-password makes a new one)",
+            flush=True,
+        )
+    else:
+        print(f"log in with the studio password (set in {settings.studio_file})", flush=True)
+
+
+def serve(settings: DashboardSettings, reset_password: bool = False) -> int:
+    """Print the URL (and a first-run password), then serve until Ctrl-C."""
+    import uvicorn
+
+    from dashboard.app import create_app
+
+    settings.home.mkdir(parents=True, exist_ok=True)
+    announce_login(settings, reset_password)
+    config = uvicorn.Config(
+        create_app(settings), host=settings.host, port=settings.port, log_level="warning"
+    )
+    server = uvicorn.Server(config)
+    server.run()
+    if not server.started:
+        print(f"could not serve on {settings.host}:{settings.port}", file=sys.stderr)
+        return 2
+    return 0

@@ -1,0 +1,220 @@
+// The live page: one websocket, messages kept as state, drawn once per animation frame.
+
+import { AlarmSound, AlarmView } from "./alarms.js";
+import { api, fmt, toLogin, toast } from "./common.js";
+import { BarsPanel, FeetPanel, ForceStrip, TableView, limitAt } from "./views.js";
+
+const $ = (sel) => document.querySelector(sel);
+const STRIP_KEEP_S = 32;
+const STALE_S = 1.0;
+
+const state = {
+  setup: null, status: null, alarms: [], frame: null, frameAt: 0,
+  strip: [], peaks: [], frames: 0, dirty: true,
+};
+const table = new TableView($("#table"));
+const feet = new FeetPanel($("#feet"));
+const bars = new BarsPanel($("#bars"));
+const strip = new ForceStrip($("#strip"));
+const sound = new AlarmSound();
+const alarmView = new AlarmView($("#alarms"), {
+  onAck: (rule) => act("/api/alarms/ack", rule ? { rule_id: rule } : {}),
+  onPause: () => act("/api/alarms/pause", {}),
+});
+
+function units() {
+  return state.setup ? state.setup.units : "kg";
+}
+
+function handle(m) {
+  switch (m.type) {
+    case "setup":
+      state.setup = m;
+      table.configure(m);
+      $("#units").value = m.units;
+      $(".strip-unit").textContent = m.units;
+      $("#who").textContent = [
+        m.client ? `client ${m.client.id}` : null,
+        m.therapist ? `therapist ${m.therapist.id}` : null,
+      ].filter(Boolean).join(" · ");
+      break;
+    case "frame":
+      state.frame = m;
+      state.frameAt = performance.now();
+      state.frames += 1;
+      for (const p of m.strip) state.strip.push(p);
+      state.peaks.push([m.t_s, m.feet_peak_n]);
+      trim(state.strip, m.t_s - STRIP_KEEP_S);
+      trim(state.peaks, m.t_s - 10);
+      document.body.dataset.frames = String(state.frames);
+      break;
+    case "alarms":
+      state.alarms = m.list;
+      alarmView.render(m.list);
+      sound.set(m.audible);
+      document.body.dataset.audible = m.audible || "";
+      break;
+    case "status":
+      state.status = m;
+      renderStatus(m);
+      alarmView.render(state.alarms);
+      break;
+    case "grid":
+      table.grid(m);
+      break;
+  }
+  state.dirty = true;
+}
+
+function trim(points, fromS) {
+  let i = 0;
+  while (i < points.length && points[i][0] < fromS) i++;
+  if (i) points.splice(0, i);
+}
+
+function renderStatus(s) {
+  const link = s.link;
+  const streaming = link.state === "streaming" && link.rate_hz > 0;
+  const cls = streaming ? "ok" : link.state.startsWith("reconnect") || link.state.startsWith("refused") ? "bad" : "warn";
+  $("#link").innerHTML = "";
+  const dot = document.createElement("span");
+  dot.className = `dot ${cls}`;
+  $("#link").append(dot, `${link.state} · ${fmt(link.rate_hz, 1)} Hz · lost ${link.lost_samples} · reconnects ${link.reconnects}`);
+  $("#link").title = `${link.url} ${link.serial || ""}\nsamples ${link.samples}, bad packets ${link.bad_packets}, gaps ${link.gaps}\n${link.last_error || ""}`;
+  const rec = $("#rec");
+  if (s.session_id !== null) {
+    const r = s.recorder;
+    const bad = r && r.state !== "ok";
+    rec.className = "rec";
+    rec.textContent = `● REC session ${s.session_id}` + (bad ? ` · RECORDER ${r.state.toUpperCase()}: ${r.message}` : "");
+  } else {
+    rec.className = "muted";
+    rec.textContent = "not recording";
+  }
+  const p = s.pipeline;
+  $("#baseline").textContent = p ? (p.baseline_ready ? "baseline ✓" : `baseline: ${p.baseline_status}`) : "";
+  $("#viewers").textContent = `${s.viewers} viewer${s.viewers === 1 ? "" : "s"}`;
+  if (s.problem) toast(s.problem, true);
+  $("#btn-stop").disabled = s.session_id === null;
+}
+
+function draw() {
+  requestAnimationFrame(draw);
+  const sinceS = (performance.now() - state.frameAt) / 1000;
+  const f = state.frame && sinceS < STALE_S ? state.frame : null;
+  if (state.dirty || (state.frame && sinceS >= STALE_S)) {
+    const peak = state.peaks.reduce((m, [, v]) => (v !== null && v > m ? v : m), -Infinity);
+    feet.update(f, state.setup, units(), isFinite(peak) ? peak : null);
+    bars.update(f, units());
+    table.update(f, units());
+    state.dirty = false;
+  }
+  if (state.frame) {
+    const now = state.frame.t_s + Math.min(sinceS, STALE_S);
+    const limit = limitAt(state.setup, f ? f.region : null);
+    strip.draw(state.strip, now, limit, units());
+  }
+}
+
+let backoffMs = 250;
+function connect() {
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  const ws = new WebSocket(`${scheme}://${location.host}/ws/live`);
+  ws.onopen = () => { backoffMs = 250; };
+  ws.onmessage = (ev) => handle(JSON.parse(ev.data));
+  ws.onclose = (ev) => {
+    if (ev.code === 4401) return toLogin();
+    $("#link").textContent = "dashboard disconnected: reconnecting…";
+    setTimeout(connect, backoffMs);
+    backoffMs = Math.min(backoffMs * 2, 4000);
+  };
+}
+
+async function act(path, body, method = "POST") {
+  try {
+    const res = await api(path, { method, body });
+    if (res.message) toast(res.message);
+    return res;
+  } catch (err) {
+    toast(err.message, true);
+    return null;
+  }
+}
+
+async function startDialog() {
+  const dlg = $("#dlg-start");
+  let p;
+  try {
+    p = await api("/api/profiles");
+  } catch (err) {
+    return toast(err.message, true);
+  }
+  const fill = (sel, items, current) => {
+    sel.replaceChildren(...items.map((x) => {
+      const o = document.createElement("option");
+      o.value = x.id;
+      o.textContent = `${x.id} (${x.weight_kg} kg)`;
+      o.selected = x.id === current;
+      return o;
+    }));
+  };
+  fill($("#sel-client"), p.clients, p.client_id);
+  fill($("#sel-therapist"), p.therapists, p.therapist_id);
+  dlg.returnValue = "";
+  dlg.showModal();
+  dlg.onclose = async () => {
+    if (dlg.returnValue !== "ok") return;
+    const res = await act("/api/session/start", {
+      client_id: $("#sel-client").value || null,
+      therapist_id: $("#sel-therapist").value || null,
+      label: $("#in-label").value,
+    });
+    if (res) toast(`recording session ${res.session_id}`);
+  };
+}
+
+function noteDialog() {
+  const dlg = $("#dlg-note");
+  $("#in-note").value = "";
+  dlg.returnValue = "";
+  dlg.showModal();
+  dlg.onclose = async () => {
+    const text = $("#in-note").value.trim();
+    if (dlg.returnValue === "ok" && text && (await act("/api/notes", { text }))) toast("note added");
+  };
+}
+
+function wire() {
+  $("#btn-start").onclick = startDialog;
+  $("#btn-stop").onclick = async () => {
+    const res = await act("/api/session/stop");
+    if (res && res.session_id !== null) toast(`session ${res.session_id} saved`);
+  };
+  $("#btn-baseline").onclick = () => act("/api/baseline");
+  $("#btn-note").onclick = noteDialog;
+  $("#btn-ack").onclick = () => act("/api/alarms/ack", {});
+  $("#btn-sound").onclick = async () => {
+    const on = await sound.enable();
+    $("#btn-sound").textContent = on ? "Sound on" : "Sound blocked";
+  };
+  $("#units").onchange = () => act("/api/settings", { units: $("#units").value }, "PUT");
+  $("#btn-logout").onclick = async () => {
+    await act("/api/logout");
+    toLogin();
+  };
+}
+
+async function boot() {
+  const me = await api("/api/me");
+  if (!me.logged_in) return toLogin();
+  wire();
+  if (!me.live) {
+    toast("No rig is running on this server: review only.", true);
+    for (const b of document.querySelectorAll("footer button:not(#btn-logout)")) b.disabled = true;
+    return;
+  }
+  connect();
+  requestAnimationFrame(draw);
+}
+
+boot();
