@@ -1,0 +1,70 @@
+"""The engine's input from the pipeline: what each rig kind can and cannot give."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from alarmkit import engine_for
+
+from ashisense.alarms import SignalError, Transition, signals_from_estimate
+from ashisense.pipeline.types import SERIES, EstimateBlock, PipelineState
+
+
+def estimate(n: int = 8) -> EstimateBlock:
+    fields: dict[str, object] = {name: np.full(n, 1.0) for name in SERIES}
+    fields.update(
+        t_s=100.0 + np.arange(n) / 80.0,
+        region=np.full(n, 3, np.int8),
+        no_go=np.zeros(n, bool),
+        uncertain=np.zeros(n, bool),
+        uncertain_reason=np.zeros(n, np.uint16),
+        channels=("a",),
+        force_n=np.ones((n, 1)),
+        pressure_basis="none",
+        baseline_ready=True,
+        client_n=700.0,
+        client_cop_x_m=0.9,
+        client_cop_y_m=0.0,
+        therapist_weight_n=640.0,
+        weight_source="profile",
+    )
+    return EstimateBlock(**fields)  # type: ignore[arg-type]
+
+
+def state(**zero: float) -> PipelineState:
+    return PipelineState(
+        "full", True, "ready", 700.0, 0.9, 0.0, 640.0, "profile", zero, 8, 1.0, False
+    )
+
+
+def test_a_full_rig_gives_every_series_and_the_therapist_weight() -> None:
+    sig = signals_from_estimate(estimate())
+    assert set(SERIES) <= set(sig) and sig["therapist_weight_n"] == 640.0
+
+
+@pytest.mark.parametrize(
+    ("kind", "absent"),
+    [("bars", {"feet_x_m", "region", "no_go", "support_ratio"}), ("mat", {"bar_n", "bar_left_n"})],
+)
+def test_a_partial_rig_leaves_out_what_it_cannot_measure(kind: str, absent: set[str]) -> None:
+    sig = signals_from_estimate(estimate(), kind)
+    assert not absent & set(sig) and "feet_n" in sig
+
+
+def test_rules_a_bars_only_rig_cannot_evaluate_are_logged_unavailable() -> None:
+    eng = engine_for(
+        '[[rule]]\nid = "no_go"\nkind = "region_force"\npriority = "high"\n'
+        'regions = ["neck"]\nlimit_n = 60\n'
+    )
+    (ev,) = eng.process(signals_from_estimate(estimate(), "bars"))
+    assert ev.transition is Transition.UNAVAILABLE and "region" in ev.message
+
+
+def test_pipeline_state_gives_the_largest_bar_zero_correction() -> None:
+    sig = signals_from_estimate(estimate(), state=state(bar_lh=3.0, bar_rf=-7.5))
+    assert sig["zero_drift_n"] == 7.5
+
+
+def test_an_unknown_rig_kind_is_refused() -> None:
+    with pytest.raises(SignalError, match="full, bars, mat"):
+        signals_from_estimate(estimate(), "grid")
