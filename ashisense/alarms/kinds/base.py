@@ -139,8 +139,9 @@ def column(sig: Signals, name: str) -> np.ndarray:
 class TrailingWindow:
     """The last few samples of a signal carried across blocks, for look-back over a time window.
 
-    window_s: how far back. The number of samples that spans is fixed from the first block's
-    median sample interval (blocks are gap-free and rigs sample at a fixed rate).
+    window_s: how far back. The number of samples that spans (`lag`) is fixed from the first
+    sample interval of the stream (rigs sample at a fixed rate), so it does not depend on how
+    the stream is cut; it is 0 until two samples were seen.
     """
 
     window_s: float
@@ -150,11 +151,11 @@ class TrailingWindow:
 
     def extend(self, t_s: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """This block preceded by the carried history: (t_s, x), `lag` samples longer at most."""
-        if self.lag == 0 and t_s.shape[0] > 1:
-            dt_s = float(np.median(np.diff(t_s)))
-            self.lag = max(1, round(self.window_s / dt_s)) if dt_s > 0 else 1
         t_all = np.concatenate([self._t_s, t_s])
         x_all = np.concatenate([self._x, x])
+        if self.lag == 0 and t_all.shape[0] > 1:
+            dt_s = float(t_all[1] - t_all[0])
+            self.lag = max(1, round(self.window_s / dt_s)) if dt_s > 0 else 1
         keep = max(self.lag, 1)
         self._t_s, self._x = t_all[-keep:].copy(), x_all[-keep:].copy()
         return t_all, x_all

@@ -109,7 +109,7 @@ class RiseRate(RuleSpec):
             t_all, f_all = history.extend(t_s, feet_n)
             now = np.arange(t_all.shape[0] - n, t_all.shape[0])
             then = now - history.lag
-            ok = then >= 0
+            ok = (then >= 0) & (history.lag > 0)
             rate = np.full(n, np.nan)
             rate[ok] = (f_all[now[ok]] - f_all[then[ok]]) / (t_all[now[ok]] - t_all[then[ok]])
             return Measure(rate)
