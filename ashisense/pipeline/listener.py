@@ -18,8 +18,8 @@ class PipelineListener(Listener):
     """Runs a Pipeline on the dispatcher thread and hands each estimate to every sink.
 
     on_hello checks the device's channels against the rig (RigMismatchError otherwise, which
-    the dispatcher reports) and sets the sample rate; a gap restarts the windows and filters
-    so that nothing is bridged across lost samples.
+    the dispatcher hands back to on_error, and on to the error sinks) and sets the sample rate;
+    a gap restarts the windows and filters so that nothing is bridged across lost samples.
     """
 
     def __init__(
@@ -27,10 +27,12 @@ class PipelineListener(Listener):
         pipeline: Pipeline,
         sinks: Iterable[Callable[[EstimateBlock], None]] = (),
         grid_sinks: Iterable[Callable[[GridEstimate], None]] = (),
+        error_sinks: Iterable[Callable[[BaseException], None]] = (),
     ) -> None:
         self.pipeline = pipeline
         self.sinks = list(sinks)
         self.grid_sinks = list(grid_sinks)
+        self.error_sinks = list(error_sinks)
 
     def on_hello(self, hello: Hello) -> None:
         self.pipeline.rig.check_channels(hello.channels)  # raises RigMismatchError
@@ -49,3 +51,7 @@ class PipelineListener(Listener):
     def on_gap(self, gap: Gap) -> None:
         log.info("gap of %s samples (%s): restarting windows and filters", gap.lost, gap.reason)
         self.pipeline.reset_stream()
+
+    def on_error(self, exc: BaseException) -> None:
+        for sink in self.error_sinks:
+            sink(exc)
