@@ -169,6 +169,12 @@ def test_malformed_signals_are_refused() -> None:
         eng.process({"feet_n": np.zeros(3)})
     with pytest.raises(SignalError, match="feet_n"):
         eng.process({"t_s": np.arange(3.0), "feet_n": np.zeros(4)})
+    with pytest.raises(SignalError, match="increasing"):
+        eng.process({"t_s": np.array([0.0, 2.0, 1.0]), "feet_n": np.zeros(3)})
+
+
+def test_samples_overlapping_the_previous_block_are_skipped_and_the_rest_evaluated() -> None:
+    eng = engine_for(rule("feet_force", limit_n=400))
     eng.process({"t_s": np.arange(3.0), "feet_n": np.zeros(3)})
-    with pytest.raises(SignalError, match="after the previous block"):
-        eng.process({"t_s": np.arange(3.0), "feet_n": np.zeros(3)})
+    (ev,) = eng.process({"t_s": np.arange(1.0, 5.0), "feet_n": np.full(4, 500.0)})
+    assert eng.skipped_samples == 2 and ev.t_s == 3.0

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from ashisense.alarms.errors import AlarmPolicyError, SignalError, UnknownRuleError
+from ashisense.alarms.errors import AlarmPolicyError, UnknownRuleError
 from ashisense.alarms.events import AlarmEvent, AlarmState, AlarmStatus, Priority, Transition
 from ashisense.alarms.kinds import BindContext, Measure, Measurer, RuleSpec
 from ashisense.alarms.limits import ClientLimits, ContraindicationMap, tighten_for_client
@@ -66,6 +66,7 @@ class AlarmEngine:
         self.rule_set = rule_set.with_rules(r.for_client(self.ctx) for r in rule_set)
         self.notes = list(notes)
         self.log: list[AlarmEvent] = []
+        self.skipped_samples = 0  # samples refused for coming before the previous block's end
         self._rules: dict[str, _Bound] = {
             spec.id: _Bound(
                 spec,
@@ -121,18 +122,28 @@ class AlarmEngine:
     def process(self, signals: Mapping[str, Any]) -> list[AlarmEvent]:
         """Evaluate one block of signals (see signals.py); returns the transitions it caused.
 
-        Raises SignalError for malformed signals or times not after the previous block's.
+        Samples not after the previous block's last (a device that restarted, a replay
+        overlapping) are skipped with a warning: alarms keep running on the rest. Raises
+        SignalError for malformed signals.
         """
         with self._lock:
             sig = as_signals(signals, self._context)
             t_s = sig["t_s"]
+            last_s = self._last_t_s
+            stale = 0 if math.isnan(last_s) else int(np.searchsorted(t_s, last_s, side="right"))
+            if stale:
+                log.warning(
+                    "alarms: skipped %d samples not after the previous block's last time "
+                    "%.6f (first %.6f)",
+                    stale,
+                    self._last_t_s,
+                    t_s[0],
+                )
+                self.skipped_samples += stale
+                sig = {k: v[stale:] for k, v in sig.items()}
+                t_s = sig["t_s"]
             if t_s.shape[0] == 0:
                 return []
-            if t_s[0] <= self._last_t_s:
-                raise SignalError(
-                    f"signals['t_s']: expected times after the previous block's last "
-                    f"{self._last_t_s:.6f}, found {t_s[0]:.6f}"
-                )
             events = self._catch_up(float(t_s[0]))
             for rt in self._rules.values():
                 missing = tuple(s for s in rt.spec.required_signals() if s not in sig)

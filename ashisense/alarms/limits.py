@@ -175,8 +175,9 @@ class _Tightener:
         return out
 
 
-def _region_rules(rule: FeetForce, limits_n: Mapping[str, float]) -> list[RuleSpec]:
+def _region_rules(rule: RuleSpec, limits_n: Mapping[str, float]) -> list[RegionForce]:
     """The client's per-region feet limits as rules of the overload rule's priority."""
+    assert isinstance(rule, FeetForce)  # only feet_force rules get per-region client limits
     return [
         RegionForce(
             id=f"{rule.id}_{region}",
@@ -216,10 +217,10 @@ def tighten_for_client(
             for r in rule_set
             if getattr(r, "limit_client_weight_share", None) is not None
         ]
-    feet_rules = [r for r in rules.values() if isinstance(r, FeetForce)]
-    for rule in feet_rules:
-        if limits.max_feet_n is not None:
-            t.cap(rule, float(limits.max_feet_n), "client max_feet_n", strict=False)
+    feet_ids = [r.id for r in rules.values() if isinstance(r, FeetForce)]
+    if limits.max_feet_n is not None:
+        for rule_id in feet_ids:
+            t.cap(rules[rule_id], float(limits.max_feet_n), "client max_feet_n", strict=False)
     for c in limits.contraindications:
         name, _, site = c.partition(":")
         if name in REGIONS and not site:
@@ -251,9 +252,7 @@ def tighten_for_client(
             t.forbid(t.rule(cond.site_rule, f"condition '{name}'"), (site,), f"{name} site")
     tightened = t.apply()
     derived = [
-        d
-        for rule in feet_rules
-        for d in _region_rules(tightened[rule.id], limits.limits_n or {})  # type: ignore[arg-type]
+        d for rule_id in feet_ids for d in _region_rules(tightened[rule_id], limits.limits_n or {})
     ]
     t.notes.extend(
         f"{d.id}: client limit {d.fmt(d.limit_value)} in {d.regions[0]}" for d in derived

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal, Protocol
+from typing import Any, ClassVar, Literal, Protocol, Self
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat
@@ -97,7 +97,7 @@ class RuleSpec(BaseModel):
         """Signals this rule cannot be evaluated without (besides t_s)."""
         return self.needs
 
-    def with_changes(self, **changes: Any) -> RuleSpec:
+    def with_changes(self, **changes: Any) -> Self:
         """A validated copy with some fields replaced (limits tightened, regions added)."""
         return type(self).model_validate(self.model_dump() | changes)
 
