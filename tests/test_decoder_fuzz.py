@@ -74,7 +74,7 @@ def test_starting_mid_stream_resyncs_at_the_next_delimiter(
     ),
     seed=st.integers(0, 2**32 - 1),
 )
-@settings(max_examples=40)
+@settings(max_examples=40, deadline=None)
 def test_oversize_runs_are_discarded_without_eating_the_next_packets(
     data: st.DataObject, wires: list[bytes], junk_lens: list[int], seed: int
 ) -> None:
@@ -168,7 +168,7 @@ def corruptions(draw: st.DrawFn, length: int) -> list[Corruption]:
 
 
 @given(data=st.data(), wires=wire_packets())
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 def test_corruption_loses_only_the_packets_it_hits_and_never_passes_a_damaged_one(
     data: st.DataObject, wires: list[bytes]
 ) -> None:
