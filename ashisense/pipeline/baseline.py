@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ashisense.pipeline.rolling import Rolling
+from ashisense.pipeline.rolling import WindowStats
 from ashisense.pipeline.settings import PipelineSettings
 
 log = logging.getLogger(__name__)
@@ -36,55 +36,43 @@ class ClientBaseline:
 
 
 class BaselineDetector:
-    """Finds, sample by sample, windows where the client lies still and nobody else is on.
+    """Judges, sample by sample, whether the client lies still with nobody else on.
 
-    push() takes columns [mat_n, moment_x_nm, moment_y_nm, bar_n] (bar_n 0 on mat-only rigs).
+    assess() takes the window statistics of [mat_n, moment_x_nm, moment_y_nm, bars_loaded]
+    (bars_loaded: 1 where the bars carry bars_unloaded_n or more, else 0; 0 on mat-only rigs).
     """
 
-    COLUMNS = 4
-
-    def __init__(
-        self, window: int, settings: PipelineSettings, client_weight_n: float | None
-    ) -> None:
+    def __init__(self, settings: PipelineSettings, client_weight_n: float | None) -> None:
         self.s = settings
         self.client_weight_n = client_weight_n
-        self._rolling = Rolling(window, self.COLUMNS)
-        self._bar_peak = Rolling(window, 1)  # bars must be unloaded in every sample
-        self.window = window
-        self.reason = "waiting for a full window of valid samples"
-        self.current: ClientBaseline | None = None
+        self.reset()
 
     def reset(self) -> None:
-        """Forget the window (after a gap)."""
-        self._rolling.reset()
-        self._bar_peak.reset()
-        self.current = None
+        """Forget the last verdict (after a gap)."""
+        self.current: ClientBaseline | None = None
         self.reason = "waiting for a full window of valid samples"
 
-    def push(self, t_s: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def assess(self, t_s: np.ndarray, st: WindowStats) -> tuple[np.ndarray, np.ndarray]:
         """Per sample: does the window ending there qualify (n,) and its means (n, 3).
 
         Also keeps `current` (the window ending at the block's last sample, if it qualifies)
         and `reason` (why that window does not qualify, "" if it does).
         """
-        st = self._rolling.push(cols)
-        loaded = (np.abs(cols[:, 3:4]) >= self.s.bars_unloaded_n).astype(np.float64)
-        loaded[np.isnan(cols[:, 3:4])] = np.nan
-        bars = self._bar_peak.push(loaded)
+        s = self.s
         mat = st.mean[:, 0]
-        tol = self.s.baseline_sd_frac * np.abs(mat) + self.s.baseline_sd_n
+        tol = s.baseline_sd_frac * np.abs(mat) + s.baseline_sd_n
         with np.errstate(invalid="ignore", divide="ignore"):
             cop_sd = np.hypot(st.sd[:, 1], st.sd[:, 2]) / mat
         checks = [
-            (st.complete & bars.complete, "waiting for a full window of valid samples"),
-            (mat > self.s.client_min_n, f"no client on the mat (below {self.s.client_min_n:g} N)"),
-            (bars.mean[:, 0] == 0, f"the bars carry {self.s.bars_unloaded_n:g} N or more"),
+            (st.complete.all(axis=1), "waiting for a full window of valid samples"),
+            (mat > s.client_min_n, f"no client on the mat (below {s.client_min_n:g} N)"),
+            (st.mean[:, 3] == 0, f"the bars carry {s.bars_unloaded_n:g} N or more"),
             (st.sd[:, 0] <= tol, "settling: the mat force still varies"),
             (np.abs(st.drift[:, 0]) <= tol, "settling: the mat force still drifts"),
-            (cop_sd <= self.s.baseline_cop_sd_m, "settling: the client is moving"),
+            (cop_sd <= s.baseline_cop_sd_m, "settling: the client is moving"),
         ]
         if self.client_weight_n is not None:
-            w, tol_w = self.client_weight_n, self.s.client_weight_tol
+            w, tol_w = self.client_weight_n, s.client_weight_tol
             checks.append(
                 (
                     np.abs(mat - w) <= tol_w * w,
@@ -107,10 +95,8 @@ class BaselineTracker:
     over each such stretch, so the baseline follows a client who moved while alone.
     """
 
-    def __init__(
-        self, window: int, settings: PipelineSettings, client_weight_n: float | None
-    ) -> None:
-        self.detector = BaselineDetector(window, settings, client_weight_n)
+    def __init__(self, settings: PipelineSettings, client_weight_n: float | None) -> None:
+        self.detector = BaselineDetector(settings, client_weight_n)
         self.refresh_n = settings.baseline_refresh_n
         self.baseline: ClientBaseline | None = None
         self._sum = np.zeros(3)  # the current stretch of qualifying windows
@@ -140,11 +126,11 @@ class BaselineTracker:
         self._log(current, "on request")
         return current
 
-    def push(self, t_s: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def push(self, t_s: np.ndarray, st: WindowStats) -> tuple[np.ndarray, np.ndarray]:
         """(n, 3) baseline [F_c, M_x, M_y] in force at each sample (NaN before the first),
-        and (n,) True where a qualifying window set or refreshed it."""
+        and (n,) True where a qualifying window set or refreshed it. st: as for assess()."""
         n = len(t_s)
-        ok, means = self.detector.push(t_s, cols)
+        ok, means = self.detector.assess(t_s, st)
         ref = self.baseline.force_n if self.baseline is not None else np.nan
         if np.isnan(ref) and ok.any():
             ref = means[np.argmax(ok), 0]

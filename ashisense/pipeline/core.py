@@ -16,7 +16,7 @@ from ashisense.pipeline.baseline import BaselineRefused, BaselineTracker, Client
 from ashisense.pipeline.filters import StreamingLowPass
 from ashisense.pipeline.grid import GridAnalyzer
 from ashisense.pipeline.motion import ClientMotionDetector
-from ashisense.pipeline.rolling import Rolling
+from ashisense.pipeline.rolling import Rolling, WindowStats
 from ashisense.pipeline.settings import PipelineSettings
 from ashisense.pipeline.types import EstimateBlock, GridEstimate, PipelineState, Uncertain
 from ashisense.pipeline.zero import BarZeroTracker
@@ -66,6 +66,7 @@ class Pipeline:
         mats = [rig.channel[i] for i in self._mat]
         self._mat_xy = np.array([[c.x_m, c.y_m] for c in mats], dtype=np.float64).reshape(-1, 2)
         self._hands = self._hand_channels()
+        self._kind = rig.kind
         self._columns_cache: dict[tuple[str, ...], np.ndarray | None] = {rig.channels: None}
         self._grid = GridAnalyzer(rig.grid, auto_baseline=not self._mat.size) if rig.grid else None
         self._grid_area_m2 = np.nan
@@ -98,13 +99,12 @@ class Pipeline:
             else None
         )
         client_w = self.client.weight_n if self.client else None
-        self._tracker = (
-            BaselineTracker(n(s.baseline_window_s), s, client_w) if self._mat.size else None
-        )
-        full = self.rig.kind == "full"
-        self._still = Rolling(n(s.still_window_s), 1) if full else None
+        self._tracker = BaselineTracker(s, client_w) if self._mat.size else None
+        # One window for the baseline, the still-therapist weight and the client-motion watch.
+        self._window = Rolling(n(s.window_s), len(WINDOW)) if self._mat.size else None
+        full = self._kind == "full"
         hands = all(pair is not None for pair in self._hands)
-        self._motion = ClientMotionDetector(n(s.move_window_s), s) if full and hands else None
+        self._motion = ClientMotionDetector(s) if full and hands else None
         self._started = True
 
     def _columns(self, channels: tuple[str, ...]) -> np.ndarray | None:
@@ -156,8 +156,8 @@ class Pipeline:
                     self._zero.reset()
                 if self._tracker is not None:
                     self._tracker.restart()
-                if self._still is not None:
-                    self._still.reset()
+                if self._window is not None:
+                    self._window.reset()
                 if self._motion is not None:
                     self._motion.reset()
 
@@ -192,7 +192,7 @@ class Pipeline:
                 else {}
             )
             return PipelineState(
-                rig_kind=self.rig.kind,
+                rig_kind=self._kind,
                 baseline_ready=b is not None,
                 baseline_status=status,
                 client_n=b.force_n if b else np.nan,
@@ -278,9 +278,13 @@ class Pipeline:
             moment = fm @ self._mat_xy  # (n, 2): sum f_i x_i, sum f_i y_i
             loaded = np.where(np.abs(mat_n) > s.feet_min_n, mat_n, np.nan)
             cop_x, cop_y = moment[:, 0] / loaded, moment[:, 1] / loaded
-            cols4 = np.column_stack([mat_n, moment, bar_n if self._zero else np.zeros(n)])
+            bars = bar_n if self._zero is not None else np.zeros(n)
+            loaded_bars = np.where(np.isnan(bars), np.nan, np.abs(bars) >= s.bars_unloaded_n)
+            st = self._window.push(
+                np.column_stack([mat_n, moment, loaded_bars, *hand, bars, bars + mat_n])
+            )
             had = self._tracker.baseline
-            client, refreshed = self._tracker.push(block.t_s, cols4)
+            client, refreshed = self._tracker.push(block.t_s, _cols(st, 0, 1, 2, 3))
             if self._grid is not None and self._tracker.baseline is not had:
                 self._grid.request_baseline()  # the sheet's baseline: the same client-only moment
             client_n, client_mx, client_my = client.T
@@ -291,33 +295,21 @@ class Pipeline:
             feet_x = (moment[:, 0] - client_mx) / denom
             feet_y = (moment[:, 1] - client_my) / denom
             reason[(feet_mat <= s.feet_min_n)] |= np.uint16(Uncertain.FEET_NEAR_ZERO)
-            sigma = s.client_cop_wander_m * client_n / denom
-            moving = sigma > s.position_sigma_m
+            moving = s.client_cop_wander_m * client_n / denom > s.position_sigma_m
             if self._motion is not None:
-                moving |= self._motion.push(
-                    np.column_stack([feet_x, feet_y]),
-                    np.column_stack(hand),
-                    bar_n,
-                    feet_mat,
-                    client_n,
-                    w_n,
-                    refreshed,
-                )
+                moving |= self._motion.push(_cols(st, 0, 1, 2, 4, 5, 6), client, w_n, refreshed)
             reason[moving & defined] |= np.uint16(Uncertain.CLIENT_MOVING)
-
-        # Therapist weight from still phases of a full rig (used when no profile).
-        if self._still is not None:
-            support_mat = bar_n + feet_mat
-            st = self._still.push(support_mat[:, None])
-            still = (
-                st.complete
-                & (st.sd[:, 0] < s.still_sd_n)
-                & (feet_mat > s.feet_min_n)
-                & (bar_n > s.bar_min_n)
-            )
-            if still.any():
-                self._update_weight(float(np.median(st.mean[still, 0])))
-                w_n, w_source = self.weight_n
+            if self._kind == "full":  # therapist weight from still windows (used without profile)
+                feet_win = st.mean[:, 0] - client_n
+                still = (
+                    st.complete[:, 7]
+                    & (st.sd[:, 7] < s.still_sd_n)
+                    & (feet_win > s.feet_min_n)
+                    & (st.mean[:, 6] > s.bar_min_n)
+                )
+                if still.any():
+                    self._update_weight(float(np.median(st.mean[still, 7] - client_n[still])))
+                    w_n, w_source = self.weight_n
 
         # Feet force from the bars, fusion, support.
         feet_bar = w_n - bar_n if self._zero is not None else nan
@@ -332,11 +324,11 @@ class Pipeline:
         else:  # the bars fill in where a mat sample is invalid, once the baseline is known
             fill = np.isnan(feet_mat) & ~np.isnan(client_n)
             feet = np.where(fill, feet_bar, feet_mat)
-        support = bar_n + feet if self.rig.kind == "full" else nan
+        support = bar_n + feet if self._kind == "full" else nan
         lp = self._filter(np.column_stack([feet, support, bar_n]))
         feet_display, support_lp, bar_lp = lp.T
         support_ratio = support / w_n
-        if self.rig.kind == "full" and np.isfinite(w_n):
+        if self._kind == "full" and np.isfinite(w_n):
             ratio_lp = support_lp / w_n
             on = ratio_lp > 0.2  # the therapist is on the rig at all
             reason[on & (np.abs(ratio_lp - 1) > s.support_tol)] |= np.uint16(
@@ -415,6 +407,16 @@ class Pipeline:
         else:
             return np.full(len(t_s), np.nan), "none"
         return np.maximum(feet_n, 0.0) / area / 1000.0, basis
+
+
+# Columns of the shared stability window.
+WINDOW = ("mat_n", "moment_x", "moment_y", "bars_loaded", "hand_l", "hand_r", "bar_n", "total")
+
+
+def _cols(st: WindowStats, *idx: int) -> WindowStats:
+    """The statistics of some columns of a window."""
+    i = list(idx)
+    return WindowStats(st.complete[:, i], st.mean[:, i], st.sd[:, i], st.drift[:, i])
 
 
 def _infer_rate(block: SampleBlock) -> float:

@@ -7,57 +7,56 @@ from __future__ import annotations
 
 import numpy as np
 
-from ashisense.pipeline.rolling import Rolling
+from ashisense.pipeline.rolling import WindowStats
 from ashisense.pipeline.settings import PipelineSettings
 
 
 class ClientMotionDetector:
     """Per sample: is the feet position suspect because the client moved? (state carried)"""
 
-    def __init__(self, window: int, settings: PipelineSettings) -> None:
+    def __init__(self, settings: PipelineSettings) -> None:
         self.s = settings
-        self._rolling = Rolling(window, 6)
+        self.flagged = False
         self.reset()
 
     def reset(self) -> None:
-        """Forget the windows and the anchor (after a gap); a raised flag stays raised."""
-        self._rolling.reset()
+        """Forget the anchor (after a gap); a raised flag stays raised."""
         self._was_static = False
         self._anchor = np.full(2, np.nan)
-        self.flagged = getattr(self, "flagged", False)
 
     def push(
         self,
-        feet_xy_m: np.ndarray,
-        hands_x_m: np.ndarray,
-        bar_n: np.ndarray,
-        feet_n: np.ndarray,
-        client_n: np.ndarray,
+        st: WindowStats,
+        client: np.ndarray,
         weight_n: float,
         refreshed: np.ndarray,
     ) -> np.ndarray:
-        """(n,) True where positions are suspect. refreshed: the baseline was renewed there."""
+        """(n,) True where positions are suspect.
+
+        st: window statistics of [mat_n, moment_x_nm, moment_y_nm, hand_left_x_m,
+        hand_right_x_m, bar_n]; client: (n, 3) baseline [F_c, M_x, M_y] per sample;
+        refreshed: (n,) the baseline was renewed there (nobody on).
+        """
         s = self.s
-        st = self._rolling.push(np.column_stack([feet_xy_m, hands_x_m, bar_n, feet_n]))
-        scale = weight_n if np.isfinite(weight_n) else st.mean[:, 4] + st.mean[:, 5]
+        feet_n = st.mean[:, 0] - client[:, 0]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            feet_xy = (st.mean[:, 1:3] - client[:, 1:]) / feet_n[:, None]
+            limit = s.move_min_m + s.move_wander_k * s.client_cop_wander_m * client[:, 0] / feet_n
+        scale = weight_n if np.isfinite(weight_n) else st.mean[:, 5] + feet_n
         static = (
-            st.complete
-            & (np.fmax(st.sd[:, 2], st.sd[:, 3]) < s.move_hands_sd_m)
-            & (np.abs(st.drift[:, 4]) < s.move_bar_frac * scale)
+            st.complete.all(axis=1)
+            & (feet_n > s.feet_min_n)
+            & (np.fmax(st.sd[:, 3], st.sd[:, 4]) < s.move_hands_sd_m)
+            & (np.abs(st.drift[:, 5]) < s.move_bar_frac * scale)
         )
         n = static.size
         idx = np.arange(n)
-        prev = np.r_[self._was_static, static[:-1]]
-        begins = static & ~prev
+        begins = static & ~np.concatenate(([self._was_static], static[:-1]))
         start = np.maximum.accumulate(np.where(begins | ~static, idx, -1))
-        anchor = np.where((start >= 0)[:, None], st.mean[np.maximum(start, 0), :2], self._anchor)
-        anchor[~static] = np.nan
-        moved = np.hypot(*(st.mean[:, :2] - anchor).T)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            limit = (
-                s.move_min_m + s.move_wander_k * s.client_cop_wander_m * client_n / st.mean[:, 5]
-            )
-        seen = static & (moved > limit)
+        anchor = np.where((start >= 0)[:, None], feet_xy[np.maximum(start, 0)], self._anchor)
+        with np.errstate(invalid="ignore"):
+            moved = np.hypot(*(feet_xy - anchor).T)
+            seen = static & (moved > limit)
         if n:
             self._was_static = bool(static[-1])
             self._anchor = anchor[-1] if static[-1] else np.full(2, np.nan)

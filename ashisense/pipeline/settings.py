@@ -14,19 +14,21 @@ class PipelineSettings:
     position_sigma_m: flag CLIENT_MOVING when the client's own CoP wander (breathing,
     client_cop_wander_m) times F_c / F_feet exceeds it. bar_min_n: below it a bar's hand
     position and the left share are undefined.
-    Client moved (full rigs): over windows of move_window_s where both hands stay put (sd under
+    window_s: the stability window of the client baseline, the therapist-weight estimate and
+    the client-motion watch.
+    Client moved (full rigs): over windows where both hands stay put (sd under
     move_hands_sd_m) and the bar force holds (drift under move_bar_frac x W_t), the feet
     position should too; once it has moved from where that stretch began by more than
     move_min_m + move_wander_k x client_cop_wander_m x F_c / F_feet, the client moved, and
     positions stay flagged CLIENT_MOVING until the baseline is refreshed with nobody on.
-    Client baseline: a window of baseline_window_s with the mat above client_min_n, every bar
+    Client baseline: a window with the mat above client_min_n, every bar
     below bars_unloaded_n, F_mat sd and half-to-half drift under baseline_sd_frac x F_mat +
     baseline_sd_n and the CoP sd under baseline_cop_sd_m. client_weight_tol: with a client
     profile, F_mat must lie within this fraction of the client's weight. Later qualifying
     windows within baseline_refresh_n of F_c refresh the baseline (the client moved alone).
     Bar zero tracking: every bar channel within zero_band_n of zero and its sd under
     zero_sd_n for zero_window_s moves that channel's zero, at most zero_limit_n in total.
-    Therapist weight: still_window_s with the support sd under still_sd_n gives an estimate.
+    Therapist weight: a window with the support sd under still_sd_n gives an estimate.
     support_tol: |low-passed support / W_t - 1| above it flags SUPPORT_MISMATCH.
     moving_tol: |F_bar + F_feet - W_t| / W_t above it (full rigs), or |F_bar - its low-pass|
     / W_t (bars-only), flags MOVING.
@@ -38,13 +40,12 @@ class PipelineSettings:
     feet_min_n: float = 20.0
     position_sigma_m: float = 0.02
     client_cop_wander_m: float = 0.002
-    move_window_s: float = 1.0
     move_hands_sd_m: float = 0.0015
     move_bar_frac: float = 0.02
     move_min_m: float = 0.005
     move_wander_k: float = 2.5
     bar_min_n: float = 5.0
-    baseline_window_s: float = 1.0
+    window_s: float = 1.0
     client_min_n: float = 200.0
     bars_unloaded_n: float = 10.0
     baseline_sd_frac: float = 0.002
@@ -56,7 +57,6 @@ class PipelineSettings:
     zero_sd_n: float = 0.5
     zero_window_s: float = 2.0
     zero_limit_n: float = 20.0
-    still_window_s: float = 1.0
     still_sd_n: float = 3.0
     support_tol: float = 0.05
     moving_tol: float = 0.02

@@ -35,9 +35,12 @@ class BarZeroTracker:
     def apply(self, bar_n: np.ndarray) -> np.ndarray:
         """Correct a (n, B) block of calibrated bar forces, then track the zero from it."""
         out = bar_n + self.correction_n
+        if (np.abs(out) >= self.band_n).any(axis=1).all():  # loaded throughout: nothing to track
+            self._rolling.reset()
+            return out
         stats = self._rolling.push(out)
         ok = (
-            stats.complete
+            stats.complete.all(axis=1)
             & (np.abs(stats.mean) < self.band_n).all(axis=1)
             & (stats.sd < self.sd_n).all(axis=1)
         )
