@@ -231,20 +231,21 @@ class AlarmEngine:
         events = []
         start, active = 0, was_active
         for i, on in changes:
+            now_s, value_i = float(t_s[i]), float(shown[i])
             if on:
-                rt.peak = shown[i]
+                rt.peak = value_i
                 detail = None if m.detail is None else int(m.detail[i])
-                msg = spec.message(shown[i], detail, self.ctx)
-                events.append(rt.alarm.raise_(float(t_s[i]), shown[i], limit, msg))
+                msg = spec.message(value_i, detail, self.ctx)
+                events.append(rt.alarm.raise_(now_s, value_i, limit, msg))
             else:
                 rt.peak = float(extreme.reduce(shown[start : i + 1], initial=rt.peak))
                 latches = rt.alarm.latching and not rt.alarm.off and not rt.alarm.acknowledged
                 msg = (
-                    f"{spec.title()}: back within limit ({spec.fmt(shown[i])}), peak "
+                    f"{spec.title()}: back within limit ({spec.fmt(value_i)}), peak "
                     f"{spec.fmt(rt.peak)}, limit {spec.fmt(limit)}"
                     + ("; latched until acknowledged" if latches else "")
                 )
-                events.append(rt.alarm.end(float(t_s[i]), shown[i], limit, msg))
+                events.append(rt.alarm.end(now_s, value_i, limit, msg))
             start, active = i, on
         if active:
             rt.peak = float(extreme.reduce(shown[start:], initial=rt.peak))
