@@ -6,11 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ashisense.profiles import load_client, load_therapist
-from ashisense.rig import load_rig
-from ashisense.sim.model import RigSimulator
-from ashisense.store import Batch, SessionMeta, SessionStore, SessionSummary
-from ashisense.store.context import session_meta
+from ashisense.store import SessionMeta, SessionStore
 from firmware_bridge.blocks import SampleBlock
 from firmware_bridge.protocol import Hello
 
@@ -97,40 +93,23 @@ def sim_session(
     *,
     scenario: str = "stepping",
     seed: int = 1,
-    rate_hz: float = 80.0,
     therapist_kg: float = 65.0,
-    rules: bool = True,
 ) -> int:
-    """Record `seconds` of the simulated rig straight into `store` (no link, no threads), with
-    the example rig, profiles and (if `rules`) the studio's alarm rules; returns the id."""
-    rig = load_rig(EXAMPLES / "sim_rig.toml")
-    sim = RigSimulator(scenario, rate_hz, seed=seed, therapist_kg=therapist_kg)
-    meta = session_meta(
-        rig,
-        EXAMPLES / "sim_rig.toml",
-        started_s=1.7e9,
-        client=load_client(EXAMPLES / "profiles" / "client_example.toml"),
-        therapist=load_therapist(EXAMPLES / "profiles" / "therapist_example.toml"),
-        rules_path=EXAMPLES / "rules" / "studio_default.toml" if rules else None,
-        contraindications_path=EXAMPLES / "rules" / "contraindications.toml" if rules else None,
+    """`seconds` of the simulated rig at 80 Hz straight into `store`, with the example rig,
+    profiles and studio rules; returns the session id."""
+    # Imported here: the simulator and pipeline are heavy, and the kill test's child process
+    # imports this module only for the light helpers above.
+    from ashisense.store.simulated import simulate_session
+
+    return simulate_session(
+        store,
+        seconds,
+        rig_path=EXAMPLES / "sim_rig.toml",
+        client_path=EXAMPLES / "profiles" / "client_example.toml",
+        therapist_path=EXAMPLES / "profiles" / "therapist_example.toml",
+        rules_path=EXAMPLES / "rules" / "studio_default.toml",
+        contraindications_path=EXAMPLES / "rules" / "contraindications.toml",
+        scenario=scenario,
+        seed=seed,
+        therapist_kg=therapist_kg,
     )
-    sid = store.create_session(meta)
-    store.write(sid, Batch(hello=Hello.from_dict(sim.hello)))
-    chunk = max(1, round(rate_hz / 2))
-    seq0 = 0
-    while seq0 < seconds * rate_hz:
-        b = sim.next_block(chunk)
-        n = len(b)
-        block = SampleBlock(
-            t_s=1.7e9 + b.t_s,
-            t_device_s=b.t_s.copy(),
-            seq=np.arange(seq0, seq0 + n, dtype=np.int64),
-            counts=b.counts,
-            invalid=b.invalid,
-            channels=sim.channels,
-        )
-        store.write(sid, Batch(blocks=[block]))
-        seq0 += n
-    summary = SessionSummary(duration_s=(seq0 - 1) / rate_hz, samples=seq0)
-    store.finish_session(sid, 1.7e9 + seconds, summary)
-    return sid

@@ -24,6 +24,7 @@ from ashisense.store import (
     open_store,
 )
 from ashisense.store.blocks import join_blocks
+from ashisense.store.sqlite import CHUNK_SAMPLES
 from firmware_bridge.blocks import DeviceEvent, Gap, GridBlock, SampleBlock
 
 
@@ -91,6 +92,24 @@ def test_consecutive_blocks_become_few_chunks_and_a_seq_jump_splits_them(tmp_pat
         storekit.assert_same_samples(read, first + after_gap)
         # A time range gives only the chunks that reach into it.
         assert [int(b.seq[0]) for b in store.blocks(sid, t_start_s=1.7e9 + 4.0)] == [1000]
+
+
+def test_each_commit_extends_the_newest_row_until_it_is_full(tmp_path: Path) -> None:
+    blocks = storekit.blocks(1100, 4)  # 4400 samples, one commit per 4-sample block
+    path = tmp_path / "s.sqlite"
+    with SQLiteStore(path) as store, SQLiteStore(path, readonly=True) as reader:
+        sid = store.create_session(storekit.meta())
+        for i, block in enumerate(blocks):
+            store.write(sid, Batch(blocks=[block]))
+            if i in (0, 1, 99):  # a reader sees every commit, in one growing row
+                assert [len(b) for b in reader.blocks(sid)] == [4 * (i + 1)]
+        assert [len(b) for b in store.blocks(sid)] == [CHUNK_SAMPLES, 4400 - CHUNK_SAMPLES]
+    with SQLiteStore(path) as store:  # another writer (a restart) never rewrites old rows
+        store.write(sid, Batch(blocks=storekit.blocks(1, 4, seq0=4400)))
+        assert [len(b) for b in store.blocks(sid)] == [CHUNK_SAMPLES, 304, 4]
+        storekit.assert_same_samples(
+            list(store.blocks(sid)), [*blocks, *storekit.blocks(1, 4, seq0=4400)]
+        )
 
 
 def test_a_session_that_never_stopped_is_listed_as_interrupted_with_figures_from_its_rows(

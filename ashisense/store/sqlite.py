@@ -2,8 +2,10 @@
 
 WAL with synchronous=NORMAL: a committed batch survives the process being killed (it is in the
 WAL, which the OS holds); only an OS crash or power cut may lose the last commits. Each chunk
-row holds up to MAX_CHUNK_SAMPLES consecutive samples as codec.pack blobs, so a long session is
-thousands of rows, not millions, and reads back at memory speed.
+row holds up to CHUNK_SAMPLES consecutive samples as codec.pack blobs: while a session is
+recorded, each commit extends the newest row (re-encoding it, in the same transaction) until
+it is full, so an hour at 80 Hz is about 70 rows, compresses well, and reads back at memory
+speed.
 """
 
 from __future__ import annotations
@@ -43,7 +45,8 @@ from firmware_bridge.blocks import DeviceEvent, Gap, GridBlock, SampleBlock
 
 FORMAT = "ashisense-sessions"
 FORMAT_VERSION = 1
-MAX_CHUNK_SAMPLES = 65_536
+#: Samples per stored row: about 50 s at 80 Hz, 4 s at 1 kHz.
+CHUNK_SAMPLES = 4096
 BUSY_TIMEOUT_MS = 5_000
 
 SCHEMA = """
@@ -141,6 +144,20 @@ def _float(value: float | None) -> float:
     return math.nan if value is None else float(value)
 
 
+def _chunk_values(c: SampleBlock) -> tuple[Any, ...]:
+    """(t0_s, t1_s, n, and the five blobs) of a stored row."""
+    return (
+        float(c.t_s[0]),
+        float(c.t_s[-1]),
+        len(c),
+        pack(c.t_s),
+        pack(c.t_device_s),
+        pack(c.seq),
+        pack(c.counts),
+        pack(c.invalid),
+    )
+
+
 def _json(obj: Any) -> str:
     return json.dumps(obj, separators=(",", ":"), allow_nan=True)
 
@@ -160,6 +177,7 @@ class SQLiteStore(SessionStore):
     ) -> None:
         self.path = Path(path)
         self.readonly = readonly
+        self._open_chunks: dict[int, tuple[int, SampleBlock]] = {}
         self._conn = self._connect(max_bytes)
 
     def _connect(self, max_bytes: int | None) -> sqlite3.Connection:
@@ -314,9 +332,13 @@ class SQLiteStore(SessionStore):
         return int(self._transaction(work))
 
     def write(self, session_id: int, batch: Batch) -> None:
-        self._transaction(self._write, session_id, batch)
+        open_chunk = self._transaction(self._write, session_id, batch)
+        if open_chunk is not None:  # only once committed: a rolled back batch changes nothing
+            self._open_chunks[session_id] = open_chunk
 
-    def _write(self, conn: sqlite3.Connection, sid: int, batch: Batch) -> None:
+    def _write(
+        self, conn: sqlite3.Connection, sid: int, batch: Batch
+    ) -> tuple[int, SampleBlock] | None:
         row = conn.execute("SELECT channels_json FROM sessions WHERE id = ?", (sid,)).fetchone()
         if row is None:
             raise SessionNotFoundError(f"{self.path}: no session {sid}")
@@ -332,28 +354,9 @@ class SQLiteStore(SessionStore):
                 "UPDATE sessions SET calibration_json = ? WHERE id = ?",
                 (_json(batch.calibration), sid),
             )
-        chunks = list(join_blocks(batch.blocks, MAX_CHUNK_SAMPLES))
-        for chunk in chunks:
-            channels = self._set_channels(conn, sid, channels, chunk.channels, "block")
-        conn.executemany(
-            "INSERT INTO chunks (session_id, t0_s, t1_s, seq0, n, t_s, t_device_s, seq, counts, "
-            "invalid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    sid,
-                    float(c.t_s[0]),
-                    float(c.t_s[-1]),
-                    int(c.seq[0]),
-                    len(c),
-                    pack(c.t_s),
-                    pack(c.t_device_s),
-                    pack(c.seq),
-                    pack(c.counts),
-                    pack(c.invalid),
-                )
-                for c in chunks
-            ],
-        )
+        for block in batch.blocks:
+            channels = self._set_channels(conn, sid, channels, block.channels, "block")
+        open_chunk = self._write_chunks(conn, sid, batch.blocks)
         conn.executemany(
             "INSERT INTO grids (session_id, t0_s, n, n_rows, n_cols, t_s, seq, frame_values) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -410,6 +413,37 @@ class SQLiteStore(SessionStore):
                 "UPDATE sessions SET summary_json = ? WHERE id = ?",
                 (_json(batch.summary.to_dict()), sid),
             )
+        return open_chunk
+
+    def _write_chunks(
+        self, conn: sqlite3.Connection, sid: int, blocks: list[SampleBlock]
+    ) -> tuple[int, SampleBlock] | None:
+        """Extend the session's open (newest, not full) row with the blocks that continue
+        it, then add new rows; returns the open row (id, its samples) afterwards."""
+        open_chunk = self._open_chunks.get(sid)
+        for block in join_blocks(blocks, CHUNK_SAMPLES):
+            if open_chunk is not None:
+                row_id, head = open_chunk
+                if (
+                    len(head) + len(block) <= CHUNK_SAMPLES
+                    and int(block.seq[0]) == int(head.seq[-1]) + 1
+                    and block.channels == head.channels
+                ):
+                    joined = SampleBlock.concat([head, block])
+                    conn.execute(
+                        "UPDATE chunks SET t1_s = ?, n = ?, t_s = ?, t_device_s = ?, seq = ?, "
+                        "counts = ?, invalid = ? WHERE id = ?",
+                        (*_chunk_values(joined)[1:], row_id),
+                    )
+                    open_chunk = (row_id, joined)
+                    continue
+            cur = conn.execute(
+                "INSERT INTO chunks (session_id, t0_s, seq0, t1_s, n, t_s, t_device_s, seq, "
+                "counts, invalid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (sid, float(block.t_s[0]), int(block.seq[0]), *_chunk_values(block)[1:]),
+            )
+            open_chunk = (int(cur.lastrowid or 0), block)
+        return open_chunk
 
     def _set_channels(
         self,

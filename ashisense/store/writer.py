@@ -309,6 +309,7 @@ class SessionWriter(Listener):
 
     def _loop(self) -> None:
         pending = Batch()
+        pending_samples = 0  # kept here: Batch.samples sums every block each time
         due = time.monotonic() + self._interval_s
         stopping = False
         while not stopping:
@@ -327,10 +328,12 @@ class SessionWriter(Listener):
                 stopping = True
             elif isinstance(item, SampleBlock):
                 pending.blocks.append(item)
+                pending_samples += len(item)
             elif isinstance(item, GridBlock):
                 pending.grids.append(item)
-            if stopping or time.monotonic() >= due or pending.samples >= MAX_BATCH_SAMPLES:
+            if stopping or time.monotonic() >= due or pending_samples >= MAX_BATCH_SAMPLES:
                 pending = self._commit(pending)
+                pending_samples = pending.samples
                 due = time.monotonic() + self._interval_s
         self._finish(pending)
 
