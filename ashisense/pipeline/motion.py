@@ -57,6 +57,7 @@ class ClientMotionDetector:
         with np.errstate(invalid="ignore"):
             moved = np.hypot(*(feet_xy - anchor).T)
             seen = static & (moved > limit)
+            drifting = static & (moved > s.move_suspect_frac * limit)  # suspect, not yet proof
         if n:
             self._was_static = bool(static[-1])
             self._anchor = anchor[-1] if static[-1] else np.full(2, np.nan)
@@ -66,4 +67,4 @@ class ClientMotionDetector:
         flag = np.where((last_seen >= 0) | (last_fresh >= 0), last_seen > last_fresh, self.flagged)
         if n:
             self.flagged = bool(flag[-1])
-        return flag
+        return flag | drifting

@@ -20,7 +20,8 @@ class PipelineSettings:
     move_hands_sd_m) and the bar force holds (drift under move_bar_frac x W_t), the feet
     position should too; once it has moved from where that stretch began by more than
     move_min_m + move_wander_k x client_cop_wander_m x F_c / F_feet, the client moved, and
-    positions stay flagged CLIENT_MOVING until the baseline is refreshed with nobody on.
+    positions stay flagged CLIENT_MOVING until the baseline is refreshed with nobody on;
+    beyond move_suspect_frac of that limit the samples themselves are flagged.
     Client baseline: a window with the mat above client_min_n, every bar
     below bars_unloaded_n, F_mat sd and half-to-half drift under baseline_sd_frac x F_mat +
     baseline_sd_n and the CoP sd under baseline_cop_sd_m. client_weight_tol: with a client
@@ -44,6 +45,7 @@ class PipelineSettings:
     move_bar_frac: float = 0.02
     move_min_m: float = 0.005
     move_wander_k: float = 2.5
+    move_suspect_frac: float = 0.6
     bar_min_n: float = 5.0
     window_s: float = 1.0
     client_min_n: float = 200.0
