@@ -13,6 +13,7 @@ from ashisense.alarms import (
     RuleSet,
     signals_from_estimate,
 )
+from ashisense.alarms.technical import LinkHealth
 from ashisense.pipeline.core import Pipeline
 from ashisense.pipeline.types import EstimateBlock
 from ashisense.profiles import ClientProfile, TherapistProfile
@@ -62,6 +63,7 @@ class SessionAnalysis:
             if rules is None
             else AlarmEngine.for_session(rules, client, contraindications, rig.channels)
         )
+        self._health: LinkHealth | None = None  # technical signals, in the device's order
 
     @classmethod
     def for_session(
@@ -92,19 +94,24 @@ class SessionAnalysis:
         """Take one item; a SampleBlock returns its Step, anything else None."""
         if isinstance(item, SampleBlock):
             estimate = self.pipeline.process(item)
-            alarms = (
-                []
-                if self.engine is None
-                else self.engine.process(signals_from_estimate(estimate, self.rig.kind))
-            )
-            return Step(item, estimate, alarms)
+            return Step(item, estimate, self._alarms(item, estimate))
         if isinstance(item, GridBlock) and self.rig.grid is not None:
             self.pipeline.process_grid(item)
         elif isinstance(item, Gap):
             self.pipeline.reset_stream()
+            if self._health is not None:
+                self._health.on_gap(item)
         elif isinstance(item, Hello):
             self.pipeline.set_rate(item.rate_hz)
         return None
+
+    def _alarms(self, block: SampleBlock, estimate: EstimateBlock) -> list[AlarmEvent]:
+        if self.engine is None:
+            return []
+        if self._health is None or self._health.channels != block.channels:
+            self._health = LinkHealth(block.channels)
+        signals = signals_from_estimate(estimate, self.rig.kind, self.pipeline.state)
+        return self.engine.process(signals | self._health.signals(block))
 
     def tick(self, t_s: float) -> list[AlarmEvent]:
         """Clock tick for the alarm engine (stale-link rules, audio pauses)."""
