@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -136,10 +137,13 @@ class BodyMap:
         codes = np.where(self._in_spine(u, y_m), REGION_CODE["spine"], codes)
         return np.where(np.isnan(x_m) | np.isnan(y_m), UNKNOWN, codes).astype(np.int8)
 
+    @cached_property
+    def _no_go_table(self) -> np.ndarray:
+        return np.array([name in self.no_go for name in REGIONS] + [False])
+
     def no_go_mask(self, codes: np.ndarray) -> np.ndarray:
         """True where a region code is one of this client's no-go regions."""
-        table = np.array([name in self.no_go for name in REGIONS] + [False])
-        return table[np.asarray(codes, dtype=np.intp)]  # code -1 picks the trailing False
+        return self._no_go_table[np.asarray(codes, dtype=np.intp)]  # -1: the trailing False
 
     def border_distance_m(self, x_m: np.ndarray, y_m: np.ndarray) -> np.ndarray:
         """Distance (m) from each point to the nearest region border (NaN where unknown)."""

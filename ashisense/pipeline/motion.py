@@ -50,6 +50,10 @@ class ClientMotionDetector:
             & (np.abs(st.drift[:, 5]) < s.move_bar_frac * scale)
         )
         n = static.size
+        if not static.any() and not refreshed.any():  # nothing to watch in this block
+            self._was_static = False
+            self._anchor = np.full(2, np.nan)
+            return np.full(n, self.flagged)
         idx = np.arange(n)
         begins = static & ~np.concatenate(([self._was_static], static[:-1]))
         start = np.maximum.accumulate(np.where(begins | ~static, idx, -1))
