@@ -353,9 +353,8 @@ class LiveRuntime(Listener):
             )
             writer = SessionWriter(open_store(cfg.store_path), meta, on_fault=self._on_fault)
             session_id = writer.start()
-            if self._hello is not None:
+            if self._hello is not None:  # the device said who it is before the session
                 writer.on_hello(self._hello)
-            self.link.add_listener(writer)
             self._writer, self._session_started_s = writer, started_s
         log.info("session %d started (client %s)", session_id, client.id if client else "-")
         self.display.setup(self.setup())
@@ -368,7 +367,6 @@ class LiveRuntime(Listener):
             self._session_started_s = None
         if writer is None:
             return None
-        self.link.remove_listener(writer)
         writer.stop()
         log.info("session %d stopped", writer.session_id)
         self.display.setup(self.setup())
@@ -412,7 +410,17 @@ class LiveRuntime(Listener):
         return engine
 
     # -- the dispatcher thread --------------------------------------------------------------
+    # The recorder gets every item first, from this thread, in link order: its on_* only
+    # queue, so raw data is safe before any estimate is computed.
+    def _recorder(self) -> SessionWriter | None:
+        with self._lock:
+            return self._writer
+
     def on_hello(self, hello: Hello) -> None:
+        with self._lock:  # with start_session's check: a session gets the HELLO exactly once
+            self._hello, writer = hello, self._writer
+        if writer is not None:
+            writer.on_hello(hello)
         try:
             rig = self.config.rig.for_device(hello.serial, hello.channels)
         except (ValueError, OSError) as err:  # RigMismatchError, calibration files
@@ -422,7 +430,7 @@ class LiveRuntime(Listener):
             return
         with self._lock:
             rebuild = rig != self._rig or self._analysis is None
-            self._rig, self._hello, self._problem = rig, hello, ""
+            self._rig, self._problem = rig, ""
             if rebuild:
                 self._rebuild()
             analysis = self._analysis
@@ -432,8 +440,10 @@ class LiveRuntime(Listener):
             self.display.setup(self.setup())
 
     def on_block(self, block: SampleBlock) -> None:
+        if (writer := self._recorder()) is not None:
+            writer.on_block(block)
         with self._lock:
-            analysis, writer = self._analysis, self._writer
+            analysis = self._analysis
         if analysis is None:
             return
         step = analysis.feed(block)
@@ -445,22 +455,29 @@ class LiveRuntime(Listener):
         self._show_alarms(step.alarms)
 
     def on_grid(self, grid: GridBlock) -> None:
+        if (writer := self._recorder()) is not None:
+            writer.on_grid(grid)
         with self._lock:
             analysis = self._analysis
-        if analysis is None or analysis.rig.grid is None:
-            return
-        self.display.grid(analysis.pipeline.process_grid(grid))
+        if analysis is not None and analysis.rig.grid is not None:
+            self.display.grid(analysis.pipeline.process_grid(grid))
 
     def on_gap(self, gap: Gap) -> None:
+        if (writer := self._recorder()) is not None:
+            writer.on_gap(gap)
         with self._lock:
             analysis = self._analysis
         if analysis is not None:
             analysis.feed(gap)
 
     def on_event(self, event: DeviceEvent) -> None:
+        if (writer := self._recorder()) is not None:
+            writer.on_event(event)
         log.info("device event: %s", event.payload)
 
     def on_error(self, exc: BaseException) -> None:
+        if (writer := self._recorder()) is not None:
+            writer.on_error(exc)
         with self._lock:
             self._problem = f"{type(exc).__name__}: {exc}"
 
