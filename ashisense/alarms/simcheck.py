@@ -92,10 +92,6 @@ class LabelledRun:
         events = self.live if log == "live" else self.truth
         return [e for e in events if e.transition is Transition.RAISED]
 
-    def phase_at(self, t_s: float) -> str:
-        i = min(int(np.searchsorted(self.t_s, t_s)), self.t_s.shape[0] - 1)
-        return PHASES[self.phase[i]]
-
 
 def run_labelled(
     scenario: str,
@@ -204,13 +200,3 @@ def score(
                 )
             )
     return out
-
-
-def raised_per_hour(run: LabelledRun) -> dict[tuple[str, str], float]:
-    """Live alarms raised per simulated hour, by (priority, rule id)."""
-    counts: dict[tuple[str, str], int] = {}
-    for e in run.raised():
-        key = (str(e.priority), e.rule_id)
-        counts[key] = counts.get(key, 0) + 1
-    hours = run.duration_s / 3600.0
-    return {k: v / hours for k, v in sorted(counts.items())}
