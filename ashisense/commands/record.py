@@ -90,7 +90,6 @@ def run(args: argparse.Namespace) -> int:
                 url,
                 listeners=recorder.listeners,
                 kind=rig.device.input,
-                expected_channels=None,
                 ascii_channels=rig.channels if ascii_input else None,
                 ascii_rate_hz=rig.device.rate_hz if ascii_input else None,
             ):

@@ -4,7 +4,8 @@
 give its `listeners` to a Link. The writer comes first, so raw data is queued before any
 estimate is computed; the analysis listener runs the pipeline and the alarm engine on the
 dispatcher thread, hands the peak feet force and every alarm transition to the writer, and
-each Step to `on_step` (a live view).
+each Step to `on_step` (a live view). The writer's health reaches the alarm engine as the
+signal `recorder_fault`, so a rule set can make a failing recording a technical alarm.
 """
 
 from __future__ import annotations
@@ -27,6 +28,10 @@ from firmware_bridge.listener import Listener
 from firmware_bridge.protocol import Hello
 
 log = logging.getLogger(__name__)
+
+#: Alarm signal the recorder sets for the engine: 1.0 while its health is not "ok", else 0.0.
+#: A rule of kind "above" on it (limit 0.5) makes a failing recording a technical alarm.
+RECORDER_FAULT_SIGNAL = "recorder_fault"
 
 
 class _AnalysisListener(Listener):
@@ -71,7 +76,8 @@ class Recorder:
         on_step: Callable[[Step], None] | None = None,
         on_fault: Callable[[WriterHealth], None] | None = None,
     ) -> None:
-        self.writer = SessionWriter(store, meta, on_fault=on_fault)
+        self._on_fault = on_fault
+        self.writer = SessionWriter(store, meta, on_fault=self._on_writer_fault)
         self._rig, self._client, self._therapist = rig, client, therapist
         self._rules, self._contra = rules, contraindications
         self._on_step = on_step
@@ -119,8 +125,18 @@ class Recorder:
         )
         if analysis.engine is not None:
             analysis.engine.add_listener(self._on_alarm)
+            fault = 0.0 if self.writer.health.ok else 1.0
+            analysis.engine.set_context(**{RECORDER_FAULT_SIGNAL: fault})
         self.writer.set_calibration(calibration_of(rig))
         self.analysis = analysis
+
+    def _on_writer_fault(self, health: WriterHealth) -> None:
+        """The recorder's state as the alarm signal RECORDER_FAULT_SIGNAL, then on_fault."""
+        analysis = self.analysis
+        if analysis is not None and analysis.engine is not None:
+            analysis.engine.set_context(**{RECORDER_FAULT_SIGNAL: 0.0 if health.ok else 1.0})
+        if self._on_fault is not None:
+            self._on_fault(health)
 
     def _on_alarm(self, event: AlarmEvent) -> None:
         self.writer.add_alarms([AlarmRecord.of(event)])
