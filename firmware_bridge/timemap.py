@@ -15,7 +15,9 @@ import numpy as np
 WRAP_US = 1 << 32
 SLEW = 0.9
 MIN_WINDOWS_FOR_SLOPE = 10
-OUTLIER_FLOOR_S = 0.5e-3
+#: ±0.5 %: crystals and even ceramic resonators stay inside it
+MAX_DRIFT = 5e-3
+NEAR_LINE_S = 1e-3
 
 
 class DeviceClock:
@@ -112,17 +114,39 @@ class ClockMapper:
             self._t_ref, self._offset = min(pts, key=lambda p: p[1])
             self._slope = 0.0
             return
-        t, o = np.array(self._mins).T
-        t_ref = t[-1]
-        keep = np.ones(t.size, dtype=bool)
-        for _ in range(3):
-            # windows whose every packet was delayed (a burst, a USB stall) sit above the
-            # line: drop them and fit again
-            slope, offset = np.polyfit(t[keep] - t_ref, o[keep], 1)
-            res = o - (offset + slope * (t - t_ref))
-            spread = 3.0 * np.median(np.abs(res[keep] - np.median(res[keep])))
-            new_keep = res <= np.median(res[keep]) + max(spread, OUTLIER_FLOOR_S)
-            if new_keep.sum() < MIN_WINDOWS_FOR_SLOPE // 2 or np.array_equal(new_keep, keep):
+        t, o = np.array(pts).T
+        t_ref = float(t[-1])
+        # Latency is never negative, so every window minimum lies on or above the true
+        # offset line. Fit from below: of the lines under all points, the one closest to
+        # them on average is the lower-hull edge spanning their mean time. Windows far
+        # above it (every packet delayed: a stall, a backlog) then leave the mean.
+        hull = _lower_hull(t, o)
+        near = np.ones(t.size, dtype=bool)
+        for _ in range(2):
+            slope = _edge_slope(t[hull], o[hull], float(t[near].mean()))
+            slope = float(np.clip(slope, -MAX_DRIFT, MAX_DRIFT))
+            offset = float(np.min(o - slope * (t - t_ref)))
+            near = o - (offset + slope * (t - t_ref)) <= NEAR_LINE_S
+        self._t_ref, self._offset, self._slope = t_ref, offset, slope
+
+
+def _lower_hull(t: np.ndarray, o: np.ndarray) -> np.ndarray:
+    """Indices of the lower convex hull of points sorted by t (monotone chain)."""
+    hull: list[int] = []
+    for i in range(t.size):
+        while len(hull) >= 2:
+            a, b = hull[-2], hull[-1]
+            if (t[b] - t[a]) * (o[i] - o[a]) - (o[b] - o[a]) * (t[i] - t[a]) <= 0:
+                hull.pop()
+            else:
                 break
-            keep = new_keep
-        self._t_ref, self._offset, self._slope = float(t_ref), float(offset), float(slope)
+        hull.append(i)
+    return np.array(hull)
+
+
+def _edge_slope(t: np.ndarray, o: np.ndarray, t_mid: float) -> float:
+    """Slope of the hull edge over t_mid (hull points sorted by t)."""
+    if t.size < 2:
+        return 0.0
+    k = int(np.clip(np.searchsorted(t, t_mid), 1, t.size - 1))
+    return float((o[k] - o[k - 1]) / (t[k] - t[k - 1]))
