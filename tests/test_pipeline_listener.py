@@ -69,3 +69,12 @@ def test_hello_sets_the_rate_used_by_the_filters() -> None:
     assert est.baseline_ready
     first = int(np.argmax(~np.isnan(est.feet_n)))
     assert first == pytest.approx(250, abs=2)  # one second at 250 Hz, not at 80
+
+
+def test_a_new_rate_keeps_the_client_baseline() -> None:
+    r = rig()
+    p = Pipeline(r, CLIENT, THERAPIST, rate_hz=80.0)
+    p.process(block(r, scene(r, 160)))
+    before = p.state.client_n
+    p.set_rate(250.0)
+    assert p.state.baseline_ready and p.state.client_n == before

@@ -162,13 +162,23 @@ class Pipeline:
                     self._motion.reset()
 
     def set_rate(self, rate_hz: float) -> None:
-        """The device announced its rate (HELLO): rebuild rate-dependent stages if it changed."""
+        """The device announced its rate (HELLO): rebuild rate-dependent stages if it changed.
+
+        The client baseline, the bar zeros and the client-moved flag are kept.
+        """
         with self._lock:
-            if rate_hz != self._rate_hz or not self._started:
-                zero = self._zero.correction_n if self._started and self._zero else None
-                self._start(rate_hz)
+            if rate_hz == self._rate_hz and self._started:
+                return
+            old = (self._zero, self._tracker, self._motion) if self._started else None
+            self._start(rate_hz)
+            if old is not None:
+                zero, tracker, motion = old
                 if zero is not None and self._zero is not None:
-                    self._zero.correction_n = zero
+                    self._zero.correction_n = zero.correction_n
+                if tracker is not None and self._tracker is not None:
+                    self._tracker.baseline = tracker.baseline
+                if motion is not None and self._motion is not None:
+                    self._motion.flagged = motion.flagged
 
     @property
     def _baseline(self) -> ClientBaseline | None:
@@ -399,7 +409,7 @@ class Pipeline:
 
     def _pressure(self, t_s: np.ndarray, feet_n: np.ndarray) -> tuple[np.ndarray, str]:
         """Feet force over contact area (kPa) and the area's basis."""
-        fresh = len(t_s) and t_s[-1] - self._grid_area_t_s <= self.settings.grid_hold_s
+        fresh = len(t_s) > 0 and t_s[-1] - self._grid_area_t_s <= self.settings.grid_hold_s
         if fresh and self._grid_area_m2 > 0:
             area, basis = self._grid_area_m2, "grid"
         elif self.therapist is not None:

@@ -46,8 +46,10 @@ class EstimateBlock:
     bar_left_n, bar_right_n, bar_n: bar tension per bar and total (therapist's hands).
     hand_left_x_m, hand_right_x_m: where along each bar the hand acts (lever rule).
     bar_left_share: bar_left_n / bar_n in [0, 1].
-    feet_n: best feet force (fused mat + bars where both exist). feet_mat_n: F_mat - F_c.
-    feet_bar_n: W_t - F_bar. feet_x_m, feet_y_m: where the feet act (NaN near zero force).
+    feet_n: best feet force: the mat's (direct, right through steps and peaks) where it has a
+    valid sample, else the bars' (a mat sample invalid; bars-only rigs). feet_mat_n:
+    F_mat - F_c. feet_bar_n: W_t - F_bar (statics: off by m*a while someone accelerates).
+    feet_x_m, feet_y_m: where the feet act (NaN near zero force or without a baseline).
     feet_display_n: feet_n low-passed for display (peaks come from feet_n).
     region: (n,) int8 index into ashisense.bodymap.REGIONS, -1 where the position is unknown.
     no_go: (n,) bool, feet in a no-go region of this client (False where unknown).
