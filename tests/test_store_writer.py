@@ -20,7 +20,7 @@ from ashisense.store import (
     StoreWriteError,
     WriterHealth,
 )
-from firmware_bridge.blocks import DeviceEvent, Gap
+from firmware_bridge.blocks import DeviceEvent, Gap, GridBlock
 from firmware_bridge.listener import Dispatcher
 
 
@@ -59,6 +59,7 @@ def _wait_state(seen: queue.Queue[WriterHealth], state: str) -> WriterHealth:
 
 def test_everything_delivered_through_a_dispatcher_is_in_the_session(tmp_path: Path) -> None:
     blocks = storekit.blocks(40, 10)
+    grid = GridBlock(np.array([1.7e9 + 0.2]), np.array([0]), np.ones((1, 2, 3), np.uint16))
     alarm = AlarmRecord(
         1.7e9 + 0.2, "feet_overload", "high", "raised", "inactive", "active", 610, 500, ""
     )
@@ -71,6 +72,7 @@ def test_everything_delivered_through_a_dispatcher_is_in_the_session(tmp_path: P
             dispatcher.put(block)
             if i == 20:
                 dispatcher.put(Gap(1.7e9 + 0.2, 1.7e9 + 0.21, 3, "seq jump"))
+                dispatcher.put(grid)
                 dispatcher.put(DeviceEvent(1.7e9 + 0.2, 0.2, {"event": "adc_fault", "channel": 2}))
         writer.add_alarms([alarm])
         writer.annotate(1.7e9 + 0.3, "good heel placement", "trainer")
@@ -85,6 +87,8 @@ def test_everything_delivered_through_a_dispatcher_is_in_the_session(tmp_path: P
         storekit.assert_same_samples(list(store.blocks(sid)), blocks)
         assert store.gaps(sid)[0].lost == 3
         assert store.events(sid)[0].name == "adc_fault"
+        (stored_grid,) = store.grids(sid)
+        np.testing.assert_array_equal(stored_grid.values, grid.values)
         assert store.alarms(sid) == [alarm]
         assert store.annotations(sid)[0].text == "good heel placement"
         s = info.summary

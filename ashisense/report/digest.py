@@ -93,7 +93,7 @@ class SessionDigest:
         loaded = self.feet_n > LOADED_N
         over = (self.feet_n > self.limit_n) if self.limit_n is not None else None
         raised = Counter(a.priority for a in self.alarms if a.transition == "raised")
-        left, right = np.nanmean(self.bar_left_n), np.nanmean(self.bar_right_n)
+        left, right = _mean(self.bar_left_n), _mean(self.bar_right_n)
         bars = left + right
         return {
             "client": str(meta.client.get("id", "-")),
@@ -219,13 +219,25 @@ def digest_session(
         limit_n=client_limit_n(analysis),
         pressure_basis=basis,
         peak_pressure_kpa=peak_kpa if math.isfinite(peak_kpa) else math.nan,
-        **series,
+        elapsed_s=series["elapsed_s"],
+        feet_n=series["feet_n"],
+        feet_x_m=series["feet_x_m"],
+        feet_y_m=series["feet_y_m"],
+        bar_left_n=series["bar_left_n"],
+        bar_right_n=series["bar_right_n"],
+        region=series["region"],
     )
     digest.regions = _region_figures(digest, analysis)
     return digest
 
 
 _SERIES = ("elapsed_s", "feet_n", "feet_x_m", "feet_y_m", "bar_left_n", "bar_right_n", "region")
+
+
+def _mean(x: np.ndarray) -> float:
+    """Mean of the known values; NaN when none is known (a rig without that part)."""
+    known = x[np.isfinite(x)]
+    return float(known.mean()) if known.size else math.nan
 
 
 def _rate(elapsed_s: np.ndarray) -> float:

@@ -15,7 +15,7 @@ from matplotlib.cm import ScalarMappable
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.patches import Ellipse, FancyBboxPatch, Rectangle
+from matplotlib.patches import Ellipse, FancyBboxPatch, Patch, Rectangle
 
 from ashisense.profiles import G_M_PER_S2
 from ashisense.report.digest import RegionFigures, SessionDigest
@@ -144,6 +144,7 @@ def _draw_body(ax: object, d: SessionDigest, norm: Normalize, cmap_name: str = "
             else (y0,)
         )
         for yc in centres:
+            patch: Patch
             if name == "head":
                 patch = Ellipse(((x0 + x1) / 2, yc), x1 - x0, 2 * half)
             else:
@@ -230,8 +231,9 @@ def path_figure(digests: Sequence[SessionDigest]) -> Figure:
     ax.add_patch(
         Rectangle((0, -width / 2), length, width, facecolor="#f4f1ea", edgecolor="#777777")
     )
-    mats = [c for c in rig.channel if c.role == "mat"]
-    ax.scatter([c.x_m for c in mats], [c.y_m for c in mats], marker="s", color="#777777",
+    mats = np.array([(c.x_m, c.y_m) for c in rig.channel if c.role == "mat"], dtype=float)
+    mats = mats.reshape(-1, 2)  # a bars-only rig has none
+    ax.scatter(mats[:, 0], mats[:, 1], marker="s", color="#777777",
                s=16, label="mat load cells")  # fmt: skip
     body = digests[0].body
     if body is not None:

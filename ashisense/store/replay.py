@@ -8,6 +8,8 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 
+import numpy as np
+
 from ashisense.store.base import SessionStore
 from ashisense.store.blocks import join_blocks
 from firmware_bridge.blocks import DeviceEvent, Gap, GridBlock, SampleBlock
@@ -36,21 +38,58 @@ def session_items(
 
     block_samples: join consecutive stored blocks up to this many samples; the pipeline and
     the alarms give the same results however the stream is cut, and far fewer, bigger blocks
-    replay much faster. None: the blocks as stored (about one per commit interval).
+    replay much faster. None: the rows as stored (up to 4096 samples each). Either way a
+    block is cut where a grid block starts (see interleave).
     """
     info = store.session(session_id)
     if info.hello is not None:
         yield Hello.from_dict(info.hello)
-    blocks = store.blocks(session_id)
+    blocks: Iterable[SampleBlock] = store.blocks(session_id)
+    if block_samples is not None:
+        blocks = join_blocks(blocks, block_samples)
     streams: list[Iterable[Item]] = [
         store.gaps(session_id),
-        blocks if block_samples is None else join_blocks(blocks, block_samples),
-        store.grids(session_id),
+        interleave(blocks, store.grids(session_id)),
         store.events(session_id),
     ]
     # Each stream is in time order already: merging them is enough.
     for _, item in heapq.merge(*map(_keyed, streams), key=lambda pair: pair[0]):
         yield item
+
+
+def interleave(
+    blocks: Iterable[SampleBlock], grids: Iterable[GridBlock]
+) -> Iterator[SampleBlock | GridBlock]:
+    """Sample blocks and grid frames in time order, a sample block cut where a grid block
+    starts, so that the pipeline has each frame (its contact area) before the samples that
+    follow it, as it had live."""
+    pending = iter(grids)
+    grid = next(pending, None)
+    for block in blocks:
+        while grid is not None and len(block) and grid.t_s[0] <= block.t_s[-1]:
+            cut = int(np.searchsorted(block.t_s, grid.t_s[0], side="left"))
+            if cut:
+                yield _slice(block, 0, cut)
+                block = _slice(block, cut, len(block))
+            yield grid
+            grid = next(pending, None)
+        if len(block):
+            yield block
+    if grid is not None:
+        yield grid
+        yield from pending
+
+
+def _slice(block: SampleBlock, start: int, stop: int) -> SampleBlock:
+    part = slice(start, stop)
+    return SampleBlock(
+        t_s=block.t_s[part],
+        t_device_s=block.t_device_s[part],
+        seq=block.seq[part],
+        counts=block.counts[part],
+        invalid=block.invalid[part],
+        channels=block.channels,
+    )
 
 
 def _keyed(items: Iterable[Item]) -> Iterator[tuple[tuple[float, int], Item]]:

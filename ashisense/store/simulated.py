@@ -17,7 +17,7 @@ from ashisense.sim.model import RigSimulator
 from ashisense.store.base import SessionStore
 from ashisense.store.context import session_meta
 from ashisense.store.records import Batch, SessionSummary
-from firmware_bridge.blocks import SampleBlock
+from firmware_bridge.blocks import GridBlock, SampleBlock
 from firmware_bridge.protocol import Hello
 
 
@@ -39,13 +39,20 @@ def simulate_session(
 ) -> int:
     """Write `seconds` of the simulated rig as a finished session; returns its id.
 
-    Host times are started_s + device time. The summary has no peak feet force (no live
-    pipeline ran); a replay or report derives it.
+    Host times are started_s + device time; a rig with a [grid] gets grid frames too. The
+    summary has no peak feet force (no live pipeline ran); a replay or report derives it.
     """
     rig = load_rig(rig_path)
     client = load_client(client_path) if client_path else None
     therapist = load_therapist(therapist_path) if therapist_path else None
-    sim = RigSimulator(scenario, rate_hz, seed=seed, therapist_kg=therapist_kg)
+    sim = RigSimulator(
+        scenario,
+        rate_hz,
+        seed=seed,
+        therapist_kg=therapist_kg,
+        channels=rig.channels,
+        grid=rig.grid is not None,
+    )
     meta = session_meta(
         rig,
         rig_path,
@@ -60,7 +67,7 @@ def simulate_session(
     store.write(sid, Batch(hello=Hello.from_dict(sim.hello)))
     chunk = max(1, round(rate_hz * chunk_s))
     total = round(seconds * rate_hz)
-    written = 0
+    written = grid_seq = 0
     while written < total:
         b = sim.next_block(min(chunk, total - written))
         block = SampleBlock(
@@ -71,7 +78,12 @@ def simulate_session(
             invalid=b.invalid,
             channels=sim.channels,
         )
-        store.write(sid, Batch(blocks=[block]))
+        grids = []
+        if b.grid is not None and b.grid_t_s is not None and len(b.grid_t_s):
+            frames = np.arange(grid_seq, grid_seq + len(b.grid_t_s), dtype=np.int64)
+            grids.append(GridBlock(started_s + b.grid_t_s, frames, b.grid))
+            grid_seq += len(b.grid_t_s)
+        store.write(sid, Batch(blocks=[block], grids=grids))
         written += len(block)
     summary = SessionSummary(duration_s=(written - 1) / rate_hz, samples=written)
     store.finish_session(sid, started_s + seconds, summary)
