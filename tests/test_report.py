@@ -15,7 +15,8 @@ from ashisense.bodymap import REGIONS
 from ashisense.cli import main
 from ashisense.report import SessionDigest, digest_session, make_report
 from ashisense.report.figures import balance_figure, envelope, force_figure
-from ashisense.store import SQLiteStore
+from ashisense.store import Annotation, Batch, RecorderFault, SQLiteStore
+from firmware_bridge.blocks import Gap
 
 
 @pytest.fixture(scope="module")
@@ -23,8 +24,11 @@ def two_sessions(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Session 1: an instructor (65 kg); session 2: a heavier trainee on the overload script."""
     path = tmp_path_factory.mktemp("report") / "studio.sqlite"
     with SQLiteStore(path) as store:
-        storekit.sim_session(store, 90.0, seed=4)
+        sid = storekit.sim_session(store, 90.0, seed=4)
         storekit.sim_session(store, 60.0, scenario="overload", seed=5, therapist_kg=85.0)
+        store.add_annotation(sid, Annotation(1.7e9 + 12.5, "heel <on> the lumbar band", "T"))
+        store.write(sid, Batch(faults=[RecorderFault(1.7e9 + 30, "dropped", "queue full", 7)],
+                               gaps=[Gap(1.7e9 + 40, 1.7e9 + 40.1, 8, "seq jump")]))  # fmt: skip
     return path
 
 
@@ -71,6 +75,8 @@ def test_the_summary_figures_are_those_of_the_samples(
     assert d.limit_n is not None and d.limit_n <= 500.0  # the client's max_feet_n caps it
     assert d.alarms_source == "evaluated again"  # recorded without a live engine
     assert "client-0001" in page
+    assert "12.5 s, T: heel &lt;on&gt; the lumbar band" in page  # notes, escaped
+    assert "30.0 s: dropped: queue full" in page and "40.0 s: 8 samples missing" in page
 
 
 def test_two_sessions_are_drawn_on_the_same_axes(two_sessions: Path) -> None:

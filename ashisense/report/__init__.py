@@ -6,8 +6,8 @@
 
 from __future__ import annotations
 
-import html
 from collections.abc import Sequence
+from html import escape
 
 from tqdm import tqdm
 
@@ -16,6 +16,9 @@ from ashisense.report.digest import SessionDigest, digest_session
 from ashisense.report.figures import FIGURES
 from ashisense.report.html import render
 from ashisense.store.base import SessionStore
+
+# (`escape` is imported by name: the submodule ashisense.report.html shadows a plain
+# `import html` in this package's namespace.)
 
 #: Notes and recording problems listed per session.
 MAX_LISTED = 50
@@ -30,7 +33,7 @@ def _notes(store: SessionStore, d: SessionDigest) -> list[str]:
     t0 = d.info.meta.started_s
     return _listed(
         [
-            f"{a.t_s - t0:.1f} s, {html.escape(a.author or 'note')}: {html.escape(a.text)}"
+            f"{a.t_s - t0:.1f} s, {escape(a.author or 'note')}: {escape(a.text)}"
             for a in store.annotations(d.info.id)
         ]
     )
@@ -41,11 +44,11 @@ def _problems(store: SessionStore, d: SessionDigest) -> list[str]:
     gaps = [
         f"{g.t_start_s - t0:.1f} s: "
         + ("an unknown number of" if g.lost < 0 else str(g.lost))
-        + f" samples missing ({html.escape(g.reason)})"
+        + f" samples missing ({escape(g.reason)})"
         for g in store.gaps(d.info.id)
     ]
     faults = [
-        f"{f.t_s - t0:.1f} s: {html.escape(f.kind)}: {html.escape(f.message)}"
+        f"{f.t_s - t0:.1f} s: {escape(f.kind)}: {escape(f.message)}"
         for f in store.faults(d.info.id)
     ]
     return _listed(sorted(gaps + faults, key=lambda line: float(line.split(" s:")[0])))
