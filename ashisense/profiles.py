@@ -6,10 +6,11 @@ file, the field, what was expected and what was found. Examples: examples/profil
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -18,6 +19,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from ashisense.bodymap import NO_GO_DEFAULT, REGIONS, BodyMap, regions_named
 
 G_M_PER_S2 = 9.80665  # standard gravity: kg -> N
+
+# The studio's default contraindication map (ashisense.alarms.limits turns its conditions into
+# tighter limits): the condition names a client profile may carry are the ones defined there.
+DEFAULT_CONTRAINDICATIONS = (
+    Path(__file__).resolve().parent.parent / "examples" / "rules" / "contraindications.toml"
+)
 
 ContactKind = Literal["whole_foot", "heel", "forefoot"]
 
@@ -36,8 +43,10 @@ class ClientProfile(_Model):
     head_x_m: x of the top of the head on the table; head_end: "head" if the head lies at the
     table's head end (feet toward larger x), "foot" otherwise. limits_n: feet-force limit per
     body region (names from ashisense.bodymap.REGIONS); max_feet_n: limit anywhere.
-    contraindications: regions not to be pressed for this client (added to the default no-go
-    regions: head, neck, spine, popliteal).
+    contraindications: each a body region (not to be pressed), a condition of the default
+    contraindication map ("osteoporosis", "pregnancy", ...: the alarm limits tighten for it),
+    or "condition:region" for a condition with a site ("recent_surgery:thigh": the site is
+    not to be pressed either). See contraindications_named().
     """
 
     id: str = Field(min_length=1)
@@ -63,9 +72,8 @@ class ClientProfile(_Model):
 
     @field_validator("contraindications")
     @classmethod
-    def _contra_regions(cls, v: tuple[str, ...]) -> tuple[str, ...]:
-        regions_named(v)
-        return v
+    def _contra_known(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        return contraindications_named(v)
 
     @property
     def weight_n(self) -> float:
@@ -74,8 +82,11 @@ class ClientProfile(_Model):
 
     @property
     def no_go(self) -> frozenset[str]:
-        """Regions this client must not be pressed on."""
-        return NO_GO_DEFAULT | frozenset(self.contraindications)
+        """Regions this client must not be pressed on: the default ones (head, neck, spine,
+        popliteal), region contraindications and condition sites. What a condition itself
+        forbids (kidney_disorders: lumbar) is the studio map's, applied by the alarm limits."""
+        named = (c.partition(":") for c in self.contraindications)
+        return NO_GO_DEFAULT | {site or name for name, _, site in named if site or name in REGIONS}
 
     def body_map(self) -> BodyMap:
         """The client's body regions on the table."""
@@ -93,6 +104,46 @@ class ClientProfile(_Model):
         if region not in REGIONS:
             raise ValueError(f"unknown region {region!r}; valid: {', '.join(REGIONS)}")
         return self.limits_n.get(region, self.max_feet_n)
+
+
+@functools.cache
+def known_conditions(path: Path = DEFAULT_CONTRAINDICATIONS) -> dict[str, bool]:
+    """Condition names of a contraindication map file, each with whether it takes a site
+    ("condition:region", a condition with a site_rule). Raises ValueError if unreadable."""
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
+        raise ValueError(
+            f"the contraindication map {path} is needed to check condition names: {err}"
+        ) from err
+    conditions = doc.get("condition", {})
+    return {name: "site_rule" in c for name, c in conditions.items() if isinstance(c, dict)}
+
+
+def contraindications_named(items: Iterable[str]) -> tuple[str, ...]:
+    """Check contraindications: a body region, a condition of the default map, or
+    "condition:region" for a condition with a site; raises ValueError listing the valid ones."""
+    items = tuple(items)
+    if all(c in REGIONS for c in items):
+        return items  # plain regions: no need for the map
+    conditions = known_conditions()
+    unknown = []
+    for c in items:
+        name, sep, site = c.partition(":")
+        if not sep and (name in REGIONS or name in conditions):
+            continue
+        if sep and conditions.get(name) and site in REGIONS:
+            continue
+        unknown.append(c)
+    if unknown:
+        sited = [name for name, has_site in conditions.items() if has_site]
+        raise ValueError(
+            f"unknown contraindications {unknown}; expected a body region "
+            f"({', '.join(REGIONS)}), a condition ({', '.join(conditions)}; from "
+            f"{DEFAULT_CONTRAINDICATIONS.name}) or condition:region for "
+            f"{', '.join(sited) or 'none'}"
+        )
+    return items
 
 
 class FootAreas(_Model):

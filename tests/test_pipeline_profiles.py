@@ -7,11 +7,14 @@ from pathlib import Path
 
 import pytest
 
+from ashisense.alarms import AlarmEngine, load_contraindications, load_rule_set
 from ashisense.bodymap import REGION_CODE
 from ashisense.profiles import (
+    DEFAULT_CONTRAINDICATIONS,
     G_M_PER_S2,
     ClientProfile,
     ProfileError,
+    known_conditions,
     load_client,
     load_therapist,
     profile_from_dict,
@@ -19,6 +22,8 @@ from ashisense.profiles import (
 from tests.pipelinekit import EXAMPLES
 
 PROFILES = EXAMPLES / "profiles"
+CONTRA = load_contraindications(DEFAULT_CONTRAINDICATIONS)
+STUDIO = load_rule_set(EXAMPLES / "rules" / "studio_default.toml")
 
 
 def test_example_profiles_load() -> None:
@@ -48,7 +53,10 @@ def test_client_profile_gives_its_body_map() -> None:
         ({"weight_kg": -3}, "weight_kg: input should be greater than 20"),
         ({"limits_n": {"lumbr": 100}}, "unknown body regions ['lumbr']"),
         ({"limits_n": {"lumbar": 0}}, "limits must be > 0 N"),
-        ({"contraindications": ["kidneys"]}, "unknown body regions ['kidneys']"),
+        ({"contraindications": ["kidneys"]}, "unknown contraindications ['kidneys']"),
+        ({"contraindications": ["osteoporosis:lumbar"]}, "condition:region for recent_surgery"),
+        ({"contraindications": ["recent_surgery:kidney"]}, "['recent_surgery:kidney']"),
+        ({"contraindications": ["lumbar:thigh"]}, "a condition (osteoporosis, disc_problems"),
         ({"head_end": "left"}, "head_end: input should be 'head' or 'foot'"),
         ({"shoe_size": 44}, "shoe_size: extra inputs are not permitted"),
     ],
@@ -69,3 +77,30 @@ def test_unknown_suffix_and_broken_files_name_the_file(tmp_path: Path) -> None:
     with pytest.raises(ProfileError, match=r"^t\.json: expected UTF-8 json"):
         load_therapist(broken)
     assert issubclass(ProfileError, ValueError)
+
+
+def test_profiles_accept_the_conditions_of_the_contraindication_map() -> None:
+    assert set(known_conditions()) == set(CONTRA.condition)  # one list: the map file's
+    assert {n for n, site in known_conditions().items() if site} == {
+        n for n, c in CONTRA.condition.items() if c.site_rule
+    }
+    doc = json.loads((PROFILES / "client_lumbar_contra.json").read_text())
+    every = [*CONTRA.condition, "recent_surgery:thigh", "calf"]
+    client = profile_from_dict({**doc, "contraindications": every}, ClientProfile)
+    assert client.contraindications == tuple(every)
+    assert {"thigh", "calf"} <= client.no_go and "osteoporosis" not in client.no_go
+
+
+def test_client_with_clinical_conditions_gets_tighter_alarm_limits() -> None:
+    client = load_client(PROFILES / "client_lumbar_contra.json")
+    assert client.contraindications == ("osteoporosis", "recent_surgery:lumbar")
+    assert "lumbar" in client.no_go  # the surgery site
+    studio = {r.id: r for r in STUDIO}
+    rules = AlarmEngine.for_session(STUDIO, client, CONTRA).rule_set
+    # feet force: 70 % of 58 kg (398 N, under the studio's 490 N and the profile's 350 N),
+    # halved for osteoporosis (tighter than x0.6 for the surgery)
+    assert studio["feet_overload"].limit_n == 490
+    assert rules.get("feet_overload").limit_value == pytest.approx(0.5 * 0.7 * 58 * G_M_PER_S2)
+    assert rules.get("impact").limit_value == pytest.approx(0.5 * 4000)
+    assert rules.get("lumbar_band").limit_value == pytest.approx(0.6 * 300)
+    assert rules.get("no_go").regions == ("head", "neck", "popliteal", "lumbar")
