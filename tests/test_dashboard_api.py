@@ -96,6 +96,10 @@ def test_data_controls_and_the_live_socket_need_a_login(live: tuple[dashkit.Serv
         assert http.post("/api/baseline").status_code == 401
         assert http.post("/api/session/start", json={}).status_code == 401
         assert http.get("/api/me").json()["logged_in"] is False
+        page = http.get("/live")  # the page itself is public; it asks for a login
+        assert page.status_code == 200
+        assert "default-src 'self'" in page.headers["content-security-policy"]
+        assert page.headers["x-frame-options"] == "DENY"
         bad = http.get("/api/sessions", headers={"Authorization": "Bearer not-a-token"})
         assert bad.status_code == 401
     with pytest.raises(InvalidStatus) as refused:
