@@ -47,6 +47,10 @@ MAX_SIDE_RECORDS = 100_000
 #: A commit is made at least every commit interval, and sooner once this many samples wait.
 MAX_BATCH_SAMPLES = 65_536
 
+#: Why the recorder dropped samples (the reason of the gap it records for them).
+QUEUE_FULL = "recorder could not keep up"
+CHANNELS_CHANGED = "recorder refused blocks with other channels"
+
 _STOP = object()
 _SEVERITY = {"ok": 0, "stalled": 1, "dropping": 2, "failed": 3}
 
@@ -180,10 +184,12 @@ class SessionWriter(Listener):
             self._side_put(hello)
 
     def on_block(self, block: SampleBlock) -> None:
+        if not len(block):
+            return
         if self._check_channels(block.channels, "block"):
             self._offer(block)
         else:
-            self._count_dropped_block(block)
+            self._count_dropped_block(block, CHANNELS_CHANGED)
 
     def on_grid(self, grid: GridBlock) -> None:
         self._offer(grid)
@@ -248,7 +254,7 @@ class SessionWriter(Listener):
             self._queue.put_nowait(item)
         except queue.Full:
             if isinstance(item, SampleBlock):
-                self._count_dropped_block(item)
+                self._count_dropped_block(item, QUEUE_FULL)
             else:
                 with self._lock:
                     self._dropped_items += 1
@@ -262,7 +268,7 @@ class SessionWriter(Listener):
             return
         self._side.append(record)
 
-    def _count_dropped_block(self, block: SampleBlock) -> None:
+    def _count_dropped_block(self, block: SampleBlock, reason: str) -> None:
         """Account for a block the recorder could not keep: a gap in the recording."""
         with self._lock:
             self._dropped_samples += len(block)
@@ -272,10 +278,10 @@ class SessionWriter(Listener):
             if last is not None and self._last_dropped_seq == int(block.seq[0]) - 1:
                 self._drop_gaps[-1] = replace(last, t_end_s=t1, lost=last.lost + n)
             else:
-                self._drop_gaps.append(Gap(t0, t1, n, "recorder could not keep up"))
+                self._drop_gaps.append(Gap(t0, t1, n, reason))
             self._last_dropped_seq = int(block.seq[-1])
             dropped = self._dropped_samples
-        self._set_state("dropping", f"recorder queue full: {dropped} samples dropped so far")
+        self._set_state("dropping", f"{reason}: {dropped} samples dropped so far")
 
     def _check_stall(self) -> None:
         idle_s = time.monotonic() - self._heartbeat
