@@ -87,12 +87,12 @@ class SampleStream:
 
     def _hello(self, hello: Hello, out: list[Item]) -> None:
         if self.hello is not None and hello.channels != self.hello.channels:
-            held = sum(len(r.records) for r, _ in self._held)
+            discarded = sum(len(r.records) for r, _ in self._held)
             self._held.clear()
             raise DeviceChangedError(
                 f"device {hello.device} serial {hello.serial} came back with channels "
                 f"{list(hello.channels)}, expected {list(self.hello.channels)}; refusing it "
-                f"({held} samples discarded)"
+                f"({discarded} samples discarded)"
             )
         self.hello = hello
         out.append(hello)
