@@ -57,7 +57,7 @@ class Viewer:
     def __init__(self, url: str, headers: dict[str, str], rig: dashkit.ScriptedRig, probe: bool):
         self.url, self.headers, self.rig, self.probe = url, headers, rig, probe
         self.latencies_ms: list[float] = []
-        self.frames = 0
+        self.messages = 0
         self.recording = False
         self.last_status: dict | None = None
 
@@ -71,12 +71,11 @@ class Viewer:
                 except TimeoutError:
                     continue
                 now = time.monotonic()
+                self.messages += 1
                 if not self.probe:
-                    self.frames += 1
                     continue
                 msg = json.loads(text)
                 if msg["type"] == "frame":
-                    self.frames += 1
                     sent = self.rig.sent_at.get(msg["seq"])
                     if self.recording and sent is not None:
                         self.latencies_ms.append((now - sent) * 1e3)
@@ -119,13 +118,13 @@ async def phase(
     await asyncio.sleep(1.0)
     for v in viewers:
         v.recording = True
-    frames0 = sum(v.frames for v in viewers)
+    messages0 = sum(v.messages for v in viewers)
     samples0 = rig._seq
     cpu0, t0 = cpu_s(server_pid), time.monotonic()
     await asyncio.sleep(seconds)
     cpu1, t1 = cpu_s(server_pid), time.monotonic()
     samples1 = rig._seq
-    frames1 = sum(v.frames for v in viewers)
+    messages1 = sum(v.messages for v in viewers)
     stop.set()
     for result in await asyncio.gather(*tasks, return_exceptions=True):
         if isinstance(result, Exception):
@@ -135,7 +134,7 @@ async def phase(
     out = {
         "viewers": n_viewers,
         "cpu_pct": 100 * (cpu1 - cpu0) / (t1 - t0),
-        "frames_per_s_per_viewer": (frames1 - frames0) / (t1 - t0) / max(n_viewers, 1),
+        "messages_per_s_per_viewer": (messages1 - messages0) / (t1 - t0) / max(n_viewers, 1),
         "samples_per_s": (samples1 - samples0) / (t1 - t0),
         "link_rate_hz": float(status["link"]["rate_hz"]) if status else float("nan"),
     }
@@ -189,7 +188,7 @@ def fmt(row: dict[str, float]) -> str:
     return (
         f"{int(row['viewers']):3d} viewers  {lat}  server CPU {row['cpu_pct']:5.1f} %  "
         f"rig {row['samples_per_s']:5.1f} samples/s  link {row['link_rate_hz']:5.1f} Hz  "
-        f"{row['frames_per_s_per_viewer']:5.1f} frames/s/viewer"
+        f"{row['messages_per_s_per_viewer']:5.1f} messages/s/viewer"
     )
 
 

@@ -1,6 +1,6 @@
 """Recorded sessions for the review page: derived again from the raw counts through the same
-analysis as live (ashisense.store.analysis), thinned to a display rate, with the alarm log,
-notes and gaps as they were recorded."""
+analysis as live (ashisense.store.analysis), thinned to a display rate (heatmaps too), with
+the alarm log, notes and gaps as they were recorded."""
 
 from __future__ import annotations
 
@@ -16,10 +16,13 @@ from ashisense.pipeline.types import EstimateBlock
 from ashisense.store import SessionInfo, open_store
 from ashisense.store.analysis import SessionAnalysis
 from ashisense.store.replay import session_items
-from dashboard.frames import num, setup_message
+from dashboard.frames import grid_message, num, setup_message
+from firmware_bridge.blocks import GridBlock
 
 MAX_POINTS = 36_000  # an hour at 10 Hz: a few MB of JSON
 MAX_HZ = 20.0
+MAX_GRID_FRAMES = 1_800  # heatmaps: an hour at one every 2 s (about 4 MB for 64 x 27)
+MAX_GRID_HZ = 2.0
 
 # Columns of the review series: EstimateBlock fields, in the frame's names.
 SERIES_FIELDS: tuple[str, ...] = (
@@ -124,7 +127,18 @@ def build_series(store_path: Path, session_id: int, units: str) -> dict[str, Any
         hz = min(MAX_HZ, MAX_POINTS / duration_s)
         t0_s = info.meta.started_s
         thin = Thinner(hz, t0_s, np.array(analysis.rig.index("mat"), dtype=np.intp))
+        grid_gap_s = max(1.0 / MAX_GRID_HZ, duration_s / MAX_GRID_FRAMES)
+        grids: list[dict[str, Any]] = []
         for item in session_items(store, session_id):
+            if isinstance(item, GridBlock):
+                # as live: the grid analysis itself, for the heatmap (feed() keeps no result)
+                if analysis.rig.grid is not None:
+                    est = analysis.pipeline.process_grid(item)
+                    if not grids or item.t_s[-1] >= grids[-1]["t_s"] + grid_gap_s:
+                        msg = grid_message(est)
+                        if msg is not None:
+                            grids.append(msg)
+                continue
             step = analysis.feed(item)
             if step is not None:
                 thin.push(step.estimate)
@@ -139,6 +153,7 @@ def build_series(store_path: Path, session_id: int, units: str) -> dict[str, Any
         "setup": setup_message(setup, units),
         "hz": hz,
         "series": thin.columns(),
+        "grids": grids,
         "alarms": [
             {
                 "t_s": num(a.t_s, 3),

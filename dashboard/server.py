@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import sys
 from pathlib import Path
 
@@ -29,16 +30,20 @@ def example(relative: str) -> Path:
     return path
 
 
-def announce_login(settings: DashboardSettings, reset: bool = False) -> None:
-    """Make sure a login secret exists; print a new one (once: only its hash is kept)."""
+def login_secret(settings: DashboardSettings, reset: bool = False) -> str | None:
+    """Make sure a login secret exists; a new one is returned (to show once: only its hash
+    is kept), None when the studio already has one."""
     studio = StudioFile(settings.studio_file)
     if reset:
         token = StudioFile.new_token()
         studio.set_secret(token)
-    else:
-        token = studio.ensure_secret()
-    url = f"http://{settings.host}:{settings.port}/live"
-    print(f"AshiSense dashboard: {url}", flush=True)
+        return token
+    return studio.ensure_secret()
+
+
+def announce(settings: DashboardSettings, token: str | None) -> None:
+    """Print where the dashboard is (once it listens) and a new password if there is one."""
+    print(f"AshiSense dashboard: http://{settings.host}:{settings.port}/live", flush=True)
     if token is not None:
         print(
             f"login password: {token}\n"
@@ -51,19 +56,27 @@ def announce_login(settings: DashboardSettings, reset: bool = False) -> None:
 
 
 def serve(settings: DashboardSettings, reset_password: bool = False) -> int:
-    """Print the URL (and a first-run password), then serve until Ctrl-C."""
+    """Serve until Ctrl-C; the URL (and a first-run password) is printed once it listens."""
     import uvicorn
 
     from dashboard.app import create_app
 
+    class Server(uvicorn.Server):
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets)
+            if self.started:
+                announce(settings, token)
+
     settings.home.mkdir(parents=True, exist_ok=True)
-    announce_login(settings, reset_password)
+    token = login_secret(settings, reset_password)
     config = uvicorn.Config(
         create_app(settings), host=settings.host, port=settings.port, log_level="warning"
     )
-    server = uvicorn.Server(config)
+    server = Server(config)
     server.run()
     if not server.started:
         print(f"could not serve on {settings.host}:{settings.port}", file=sys.stderr)
+        if token is not None:  # set already: do not lose it
+            print(f"login password (set, shown once): {token}", file=sys.stderr)
         return 2
     return 0

@@ -81,7 +81,7 @@ def _produce(request: Request, name: str, write: Callable[[Path], None]) -> dict
     return {"ok": True, "url": f"/downloads/{name}"}
 
 
-@router.post("/api/sessions/{session_id}/export", dependencies=[Depends(require_login)])
+@router.post("/api/sessions/{session_id}/export", dependencies=[Depends(require_control)])
 def export(session_id: int, body: ExportBody, request: Request) -> dict[str, Any]:
     """One row per sample (derived again from the raw counts) as CSV or Parquet."""
     from ashisense.store.export import export_session
@@ -101,7 +101,7 @@ def export(session_id: int, body: ExportBody, request: Request) -> dict[str, Any
     return _produce(request, f"session-{session_id}.{ext}", write)
 
 
-@router.post("/api/sessions/{session_id}/report", dependencies=[Depends(require_login)])
+@router.post("/api/sessions/{session_id}/report", dependencies=[Depends(require_control)])
 def report(session_id: int, body: ReportBody, request: Request) -> dict[str, Any]:
     """The trainer's HTML report (optionally beside another session of the same store)."""
     from ashisense.report import make_report

@@ -15,7 +15,7 @@ const bars = new BarsPanel($("#bars"));
 const strip = new ForceStrip($("#strip"));
 const alarmView = new AlarmView($("#alarms"), { onAck: () => {}, onPause: () => {}, controls: false });
 
-const play = { data: null, t: 0, t0: 0, t1: 0, playing: false, last: 0, dirty: true };
+const play = { data: null, t: 0, t0: 0, t1: 0, playing: false, last: 0, dirty: true, grid: -1 };
 
 /** Index of the last sample at or before t (binary search). */
 function indexAt(ts, t) {
@@ -80,6 +80,11 @@ function render() {
   bars.update(f, units);
   table.update(f, units);
   alarmView.render(alarmsAt(play.t), play.t);
+  const g = d.grids.length ? indexAt(d.gridTimes, play.t) : -1;
+  if (g >= 0 && g !== play.grid) {
+    play.grid = g;
+    table.grid(d.grids[g]);
+  }
   const from = indexAt(s.t_s, play.t - 31);
   const points = [];
   for (let k = from; k <= i; k++) points.push([s.t_s[k], s.feet_display_n[k]]);
@@ -181,6 +186,8 @@ async function load(id) {
   play.t0 = ts.length ? ts[0] : d.session.started_s;
   play.t1 = ts.length ? ts[ts.length - 1] : play.t0;
   play.t = play.t0;
+  play.grid = -1;
+  d.gridTimes = d.grids.map((x) => x.t_s);
   table.configure(d.setup);
   $(".strip-unit").textContent = d.setup.units;
   const sess = d.session;

@@ -65,10 +65,10 @@ export class TableView {
     el("rect", { width: 10, height: 24, fill: "#a3262b" }, pat);
 
     el("rect", { x: 0, y: (-W / 2) * MM, width: L * MM, height: W * MM, rx: 30, fill: "#232a34", stroke: "#3a4350", "stroke-width": 6 }, svg);
-    this.heat = el("image", { x: 0, y: 0, width: 0, height: 0, preserveAspectRatio: "none", opacity: 0.85 }, svg);
-    this.heat.style.imageRendering = "pixelated";
     this.bands = {};
     this._drawBody(setup.body);
+    // the heatmap over the body outline (transparent where nothing presses)
+    this.heat = el("image", { x: 0, y: 0, width: 0, height: 0, preserveAspectRatio: "none", opacity: 0.9 }, svg);
     this._drawBars(rig.bars);
     this._drawMat(rig.mat);
     this.cop = el("g", { visibility: "hidden" }, svg);
