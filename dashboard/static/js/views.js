@@ -279,11 +279,14 @@ export class BarsPanel {
     this.text.textContent = share === null ? "balance –"
       : `L ${Math.round(share * 100)} % · R ${Math.round((1 - share) * 100)} % · hands at ${hands[0]} / ${hands[1]} m`;
     const r = f ? f.support_ratio : null;
-    this.supportValue.textContent = r === null ? "–" : `${Math.round(r * 100)} %`;
-    this.support.classList.toggle("ok", r !== null && Math.abs(r - 1) <= 0.1);
-    this.support.classList.toggle("warn", r !== null && Math.abs(r - 1) > 0.1);
+    const off = r !== null && r < 0.15; // nobody on the bars or the client
+    this.supportValue.textContent = r === null || off ? "–" : `${Math.round(r * 100)} %`;
+    this.support.classList.toggle("ok", r !== null && !off && Math.abs(r - 1) <= 0.1);
+    this.support.classList.toggle("warn", r !== null && !off && Math.abs(r - 1) > 0.1);
     this.supportText.textContent = r === null ? "bars + feet vs body weight"
-      : Math.abs(r - 1) <= 0.1 ? "bars + feet = body weight" : r < 1 ? "weight going elsewhere?" : "moving / pushing";
+      : off ? "therapist off the rig"
+      : Math.abs(r - 1) <= 0.1 ? "bars + feet = body weight"
+      : r < 1 ? "weight going elsewhere?" : "moving / pushing";
     const cop = f && f.cop_x_m !== null ? ` · CoP ${fmt(f.cop_x_m, 2)}, ${fmt(f.cop_y_m, 2)} m` : "";
     this.mat.textContent = `mat ${fmtForce(f ? f.mat_n : null, units)} ${units}${cop}`;
   }
