@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-DEFAULT_DEVICE = "sim://overload?seed=1&grid=1"
+DEFAULT_DEVICE = "sim://demo?seed=1&grid=1"
 
 
 def register(sub: Any) -> None:

@@ -461,6 +461,14 @@ def overload(s: Script) -> None:
     s.end()
 
 
+def demo(s: Script) -> None:
+    """The dashboard demo: a stepping session (frequent 10-18 kgf steps) with a press past
+    the client's limit now and then (one in about every other session cycle)."""
+    s.begin()
+    _work(s, s.overload, events=(0, 1), moves=(5, 7), steps=(1, 3))
+    s.end()
+
+
 def no_go(s: Script) -> None:
     """Calm work with one or two visits to a no-go zone: the neck or the back of the knee,
     stood on for 1-2.5 s; labelled "no_go" while moving in and standing there."""
@@ -541,6 +549,7 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario("stepping", "stepping", stepping),
         Scenario("overload", "overload", overload),
         Scenario("no_go", "no_go", no_go),
+        Scenario("demo", "overload", demo),
         Scenario("grip_loss", "grip_loss", grip_loss),
         Scenario("unsupported", "unsupported", unsupported),
         Scenario("impact", "impact", impact),
