@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import logging
+import math
 import queue
 import threading
+import time
 from collections.abc import Iterable
 
 from firmware_bridge.blocks import DeviceEvent, Gap, GridBlock, SampleBlock
 from firmware_bridge.protocol import Hello
 
 log = logging.getLogger(__name__)
+FAILURE_LOG_INTERVAL_S = 10.0
 
 Item = SampleBlock | GridBlock | Gap | DeviceEvent | Hello | BaseException
 
@@ -68,6 +71,7 @@ class Dispatcher:
         self._queue: queue.Queue[Item | None] = queue.Queue(maxsize=maxsize)
         self._thread = threading.Thread(target=self._run, name="ashisense-dispatch", daemon=True)
         self._lock = threading.Lock()
+        self._failures: dict[tuple[int, type, str], tuple[float, int, float]] = {}
         self._thread.start()
 
     def add(self, listener: Listener) -> None:
@@ -93,12 +97,37 @@ class Dispatcher:
                 try:
                     deliver(listener, item)
                 except Exception as exc:  # a faulty listener must not stop the others
-                    log.exception("listener %r failed", listener)
+                    self._report(listener, exc)
                     if not isinstance(item, BaseException):
                         try:
                             listener.on_error(exc)
                         except Exception:
                             log.exception("listener %r failed in on_error", listener)
+
+    def _report(self, listener: Listener, exc: Exception) -> None:
+        """Log a listener's failure: in full the first time, then a count every 10 s.
+
+        A listener that fails on every block must not bury the log (and the disk) in
+        identical tracebacks.
+        """
+        key = (id(listener), type(exc), str(exc))
+        now = time.monotonic()
+        first, count, last_log = self._failures.get(key, (now, 0, -math.inf))
+        count += 1
+        if count == 1:
+            log.error("listener %r failed", listener, exc_info=exc)
+        elif now - last_log >= FAILURE_LOG_INTERVAL_S:
+            log.error(
+                "listener %r failed again: %s (%d times in %.0f s)",
+                listener,
+                exc,
+                count,
+                now - first,
+            )
+        else:
+            self._failures[key] = (first, count, last_log)
+            return
+        self._failures[key] = (first, count, now)
 
     def stop(self, timeout_s: float = 5.0) -> None:
         """Deliver what is queued, then stop every listener and the thread."""
