@@ -73,6 +73,8 @@ _AFTER_EDGE = np.array(
     + [REGION_CODE[r] for r in ("popliteal", "calf", "foot", "off_body")],
     dtype=np.int8,
 )
+# Region by np.searchsorted(_EDGES, u, side="right"): before the vertex, then after each edge.
+_BY_EDGE = np.concatenate(([REGION_CODE["off_body"]], _AFTER_EDGE)).astype(np.int8)
 # The spine band runs from the shoulders to the iliac crest (cervical part is "neck").
 _SPINE_FROM = 1 - H_SHOULDER
 _SPINE_TO = 1 - H_ILIAC_CREST
@@ -131,11 +133,13 @@ class BodyMap:
         """Region code (int8, index into REGIONS) of each point; -1 where x or y is NaN."""
         x_m = np.asarray(x_m, dtype=np.float64)
         y_m = np.asarray(y_m, dtype=np.float64)
+        if x_m.shape != y_m.shape:
+            x_m, y_m = np.broadcast_arrays(x_m, y_m)
         u = self._along(x_m)
-        idx = np.searchsorted(_EDGES, u, side="right") - 1
-        codes = np.where(idx < 0, REGION_CODE["off_body"], _AFTER_EDGE[np.clip(idx, 0, None)])
-        codes = np.where(self._in_spine(u, y_m), REGION_CODE["spine"], codes)
-        return np.where(np.isnan(x_m) | np.isnan(y_m), UNKNOWN, codes).astype(np.int8)
+        codes = _BY_EDGE[np.searchsorted(_EDGES, u.ravel(), side="right")].reshape(u.shape)
+        codes[self._in_spine(u, y_m)] = REGION_CODE["spine"]
+        codes[np.isnan(x_m) | np.isnan(y_m)] = UNKNOWN
+        return codes
 
     @cached_property
     def _no_go_table(self) -> np.ndarray:

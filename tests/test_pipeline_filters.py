@@ -86,11 +86,13 @@ def test_rolling_window_stats_match_numpy_however_chunked(
 ) -> None:
     x = _series(seed, n, 2, 0.02)
     r = Rolling(size, 2)
-    parts = [r.push(x[s]) for s in _chunks(n, cuts)]
-    complete = np.concatenate([p.complete for p in parts])
-    mean = np.concatenate([p.mean for p in parts])
-    sd = np.concatenate([p.sd for p in parts])
-    drift = np.concatenate([p.drift for p in parts])
+    chunks = _chunks(n, cuts)
+    parts = [r.push(x[s]) for s in chunks]
+    assert all(p.mean.shape == (2, c.stop - c.start) for p, c in zip(parts, chunks, strict=True))
+    complete = np.concatenate([p.complete.T for p in parts])  # stats are (columns, samples)
+    mean = np.concatenate([p.mean.T for p in parts])
+    sd = np.concatenate([p.sd.T for p in parts])
+    drift = np.concatenate([p.drift.T for p in parts])
     for i in range(n):
         window = x[max(0, i - size + 1) : i + 1]
         full = (i >= size - 1) & ~np.isnan(window).any(axis=0)

@@ -35,57 +35,87 @@ class ClientBaseline:
         return self.moment_y_nm / self.force_n
 
 
+# Columns of the pipeline's shared stability window (core.py fills it; the baseline, the
+# client-motion watch and the therapist-weight estimate read it).
+WINDOW = ("mat_n", "moment_x", "moment_y", "bars_loaded", "hand_l", "hand_r", "bar_n", "total")
+MAT, MOMENT_X, MOMENT_Y, BARS_LOADED, HAND_L, HAND_R, BAR_N, TOTAL = range(len(WINDOW))
+
+
 class BaselineDetector:
     """Judges, sample by sample, whether the client lies still with nobody else on.
 
-    assess() takes the window statistics of [mat_n, moment_x_nm, moment_y_nm, bars_loaded]
-    (bars_loaded: 1 where the bars carry bars_unloaded_n or more, else 0; 0 on mat-only rigs).
+    assess() takes the statistics of the WINDOW columns (rows); it reads the first four:
+    [mat_n, moment_x_nm, moment_y_nm, bars_loaded] (bars_loaded: 1 where the bars carry
+    bars_unloaded_n or more, else 0; 0 on mat-only rigs).
     """
 
     def __init__(self, settings: PipelineSettings, client_weight_n: float | None) -> None:
         self.s = settings
         self.client_weight_n = client_weight_n
+        s = settings
+        self._why = (
+            "waiting for a full window of valid samples",
+            f"no client on the mat (below {s.client_min_n:g} N)",
+            f"the bars carry {s.bars_unloaded_n:g} N or more",
+            "settling: the mat force still varies",
+            "settling: the mat force still drifts",
+            "settling: the client is moving",
+        )
+        if client_weight_n is not None:
+            w, tol_w = client_weight_n, s.client_weight_tol
+            self._why += (f"the mat force is not the client's weight {w:.0f} N +-{tol_w:.0%}",)
         self.reset()
 
     def reset(self) -> None:
         """Forget the last verdict (after a gap)."""
         self.current: ClientBaseline | None = None
-        self.reason = "waiting for a full window of valid samples"
+        self.reason = self._why[0]
+
+    def _checks(self, st: WindowStats) -> list[np.ndarray]:
+        """Each check of the windows, in the order of the reasons."""
+        s = self.s
+        mat = st.mean[MAT]
+        sd = st.sd
+        tol = s.baseline_sd_frac * np.abs(mat) + s.baseline_sd_n
+        checks = [
+            st.complete[:4].all(axis=0),
+            mat > s.client_min_n,
+            st.mean[BARS_LOADED] == 0,
+            sd[MAT] <= tol,
+            np.abs(st.drift[MAT]) <= tol,
+            # CoP sd = hypot / mat under the limit (mat > client_min_n > 0 where it matters)
+            np.hypot(sd[MOMENT_X], sd[MOMENT_Y]) <= s.baseline_cop_sd_m * mat,
+        ]
+        if self.client_weight_n is not None:
+            w, tol_w = self.client_weight_n, s.client_weight_tol
+            checks.append(np.abs(mat - w) <= tol_w * w)
+        return checks
 
     def assess(self, t_s: np.ndarray, st: WindowStats) -> tuple[np.ndarray, np.ndarray]:
-        """Per sample: does the window ending there qualify (n,) and its means (n, 3).
+        """Per sample: does the window ending there qualify (n,), and the means (3, n).
 
         Also keeps `current` (the window ending at the block's last sample, if it qualifies)
         and `reason` (why that window does not qualify, "" if it does).
         """
-        s = self.s
-        mat = st.mean[:, 0]
-        tol = s.baseline_sd_frac * np.abs(mat) + s.baseline_sd_n
-        with np.errstate(invalid="ignore", divide="ignore"):
-            cop_sd = np.hypot(st.sd[:, 1], st.sd[:, 2]) / mat
-        checks = [
-            (st.complete.all(axis=1), "waiting for a full window of valid samples"),
-            (mat > s.client_min_n, f"no client on the mat (below {s.client_min_n:g} N)"),
-            (st.mean[:, 3] == 0, f"the bars carry {s.bars_unloaded_n:g} N or more"),
-            (st.sd[:, 0] <= tol, "settling: the mat force still varies"),
-            (np.abs(st.drift[:, 0]) <= tol, "settling: the mat force still drifts"),
-            (cop_sd <= s.baseline_cop_sd_m, "settling: the client is moving"),
-        ]
-        if self.client_weight_n is not None:
-            w, tol_w = self.client_weight_n, s.client_weight_tol
-            checks.append(
-                (
-                    np.abs(mat - w) <= tol_w * w,
-                    f"the mat force is not the client's weight {w:.0f} N +-{tol_w:.0%}",
-                )
-            )
-        ok = np.logical_and.reduce([passed for passed, _ in checks])
-        means = st.mean[:, :3]
+        free = st.mean[BARS_LOADED] == 0
+        if free.any():
+            checks = self._checks(st)
+            ok = np.logical_and.reduce(checks)
+        else:  # someone on the bars throughout (most of a session): no window qualifies
+            checks, ok = None, free
+        means = st.mean[:3]
         if len(t_s):
-            self.reason = next((why for passed, why in checks if not passed[-1]), "")
-            self.current = (
-                ClientBaseline(*map(float, means[-1]), t_s=float(t_s[-1])) if ok[-1] else None
-            )
+            if ok[-1]:
+                self.reason = ""
+                self.current = ClientBaseline(*means[:, -1].tolist(), t_s=float(t_s[-1]))
+                return ok, means
+            if checks is None:  # the bars check fails: the reason is among the first three
+                mat = st.mean[MAT, -1]
+                last = [st.complete[:4, -1].all(), mat > self.s.client_min_n, False]
+            else:
+                last = [c[-1] for c in checks]
+            self.reason = next(why for c, why in zip(last, self._why, strict=False) if not c)
+            self.current = None
         return ok, means
 
 
@@ -127,39 +157,37 @@ class BaselineTracker:
         return current
 
     def push(self, t_s: np.ndarray, st: WindowStats) -> tuple[np.ndarray, np.ndarray]:
-        """(n, 3) baseline [F_c, M_x, M_y] in force at each sample (NaN before the first),
-        and (n,) True where a qualifying window set or refreshed it. st: as for assess()."""
+        """The baseline rows [F_c, M_x, M_y] in force at each sample, NaN before the first:
+        (3, n), or (3, 1) when it holds for the whole block; and (n,) True where a qualifying
+        window set or refreshed it. st: as for assess()."""
         n = len(t_s)
         ok, means = self.detector.assess(t_s, st)
-        ref = self.baseline.force_n if self.baseline is not None else np.nan
-        if np.isnan(ref) and ok.any():
-            ref = means[np.argmax(ok), 0]
-        ok &= np.abs(means[:, 0] - ref) <= self.refresh_n
-        out = np.full((n, 3), np.nan)
-        if self.baseline is not None:
-            b = self.baseline
-            out[:] = (b.force_n, b.moment_x_nm, b.moment_y_nm)
+        b = self.baseline
+        base = np.array([[b.force_n], [b.moment_x_nm], [b.moment_y_nm]] if b else [[np.nan]] * 3)
+        if ok.any():
+            ref = b.force_n if b is not None else means[0, np.argmax(ok)]
+            ok &= np.abs(means[0] - ref) <= self.refresh_n
         if not ok.any():
             self._sum[:] = 0.0
             self._count = 0
-            return out, ok
+            return base, ok
         # Running mean of the window means over each stretch of qualifying samples.
         idx = np.arange(n)
         last_break = np.maximum.accumulate(np.where(ok, -1, idx))
-        csum = np.cumsum(np.where(ok[:, None], means, 0.0), axis=0)
+        csum = np.cumsum(np.where(ok, means, 0.0), axis=1)
         ccount = np.cumsum(ok)
         before = last_break >= 0
-        prev_sum = np.where(before[:, None], csum[np.maximum(last_break, 0)], -self._sum)
+        prev_sum = np.where(before, csum[:, np.maximum(last_break, 0)], -self._sum[:, None])
         prev_count = np.where(before, ccount[np.maximum(last_break, 0)], -self._count)
-        run = (csum - prev_sum) / np.maximum(ccount - prev_count, 1)[:, None]
+        run = (csum - prev_sum) / np.maximum(ccount - prev_count, 1)
         held = np.where(ok, idx, -1)
         np.maximum.accumulate(held, out=held)
-        out = np.where((held >= 0)[:, None], run[np.maximum(held, 0)], out)
-        self._sum, self._count = (csum[-1] - prev_sum[-1], int(ccount[-1] - prev_count[-1]))
+        out = np.where(held >= 0, run[:, np.maximum(held, 0)], base)
+        self._sum, self._count = (csum[:, -1] - prev_sum[:, -1], int(ccount[-1] - prev_count[-1]))
         if not ok[-1]:
             self._sum, self._count = np.zeros(3), 0
         first = self.baseline is None
-        self.baseline = ClientBaseline(*map(float, out[-1]), t_s=float(t_s[held[-1]]))
+        self.baseline = ClientBaseline(*out[:, -1].tolist(), t_s=float(t_s[held[-1]]))
         self._log(self.baseline, "automatic" if first else "refreshed while nobody is on")
         return out, ok
 

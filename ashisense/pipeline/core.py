@@ -7,16 +7,25 @@ depend on how the stream was cut (windows are evaluated at every sample).
 from __future__ import annotations
 
 import logging
+import math
 import threading
 
 import numpy as np
 
 from ashisense.bodymap import UNKNOWN
-from ashisense.pipeline.baseline import BaselineRefused, BaselineTracker, ClientBaseline
+from ashisense.pipeline.baseline import (
+    BAR_N,
+    MAT,
+    TOTAL,
+    WINDOW,
+    BaselineRefused,
+    BaselineTracker,
+    ClientBaseline,
+)
 from ashisense.pipeline.filters import StreamingLowPass
 from ashisense.pipeline.grid import GridAnalyzer
 from ashisense.pipeline.motion import ClientMotionDetector
-from ashisense.pipeline.rolling import Rolling, WindowStats
+from ashisense.pipeline.rolling import Rolling
 from ashisense.pipeline.settings import PipelineSettings
 from ashisense.pipeline.types import EstimateBlock, GridEstimate, PipelineState, Uncertain
 from ashisense.pipeline.zero import BarZeroTracker
@@ -28,6 +37,33 @@ log = logging.getLogger(__name__)
 
 ADC_RAIL_COUNTS = (-(2**23), 2**23 - 1)  # a 24-bit converter's limits: a reading there is railed
 DEFAULT_RATE_HZ = 80.0
+
+# Rows of the per-block flag matrix: row i is the bit 2**i of Uncertain.
+_BIT_VALUES = np.array([1 << i for i in range(len(Uncertain))], dtype=np.uint16)
+(
+    _INVALID_INPUT,
+    _NO_BASELINE,
+    _FEET_NEAR_ZERO,
+    _CLIENT_MOVING,
+    _SUPPORT_MISMATCH,
+    _NO_WEIGHT,
+    _MOVING,
+    _SATURATED,
+    _BARS_UNLOADED,
+) = (
+    f.bit_length() - 1
+    for f in (
+        Uncertain.INVALID_INPUT,
+        Uncertain.NO_BASELINE,
+        Uncertain.FEET_NEAR_ZERO,
+        Uncertain.CLIENT_MOVING,
+        Uncertain.SUPPORT_MISMATCH,
+        Uncertain.NO_WEIGHT,
+        Uncertain.MOVING,
+        Uncertain.SATURATED,
+        Uncertain.BARS_UNLOADED,
+    )
+)
 
 
 class Pipeline:
@@ -57,18 +93,28 @@ class Pipeline:
         self.settings = settings or PipelineSettings()
         self.body = client.body_map() if client else None
         self._lock = threading.Lock()
-        self._offsets = rig.offsets_counts
-        self._gains = rig.gains_n_per_count
-        self._bar = np.array(rig.index("bar"), dtype=np.intp)
-        self._left = np.array(rig.index("bar", side="left"), dtype=np.intp)
-        self._right = np.array(rig.index("bar", side="right"), dtype=np.intp)
-        self._mat = np.array(rig.index("mat"), dtype=np.intp)
-        mats = [rig.channel[i] for i in self._mat]
+        self._offsets = rig.offsets_counts[:, None]  # a column: forces are computed by channel
+        self._gains = rig.gains_n_per_count[:, None]
+        self._channels = rig.channels
+        self._bar_names = tuple(rig.channels[i] for i in rig.index("bar"))
+        self._has_mat = bool(rig.index("mat"))
+        self._bar = _index(rig.index("bar"))
+        self._left = _index(rig.index("bar", side="left"))
+        self._right = _index(rig.index("bar", side="right"))
+        self._mat = _index(rig.index("mat"))
+        mats = [rig.channel[i] for i in rig.index("mat")]
         self._mat_xy = np.array([[c.x_m, c.y_m] for c in mats], dtype=np.float64).reshape(-1, 2)
         self._hands = self._hand_channels()
+        # Bars with both mounts: which side (0 left, 1 right), their head and foot channels.
+        pairs = [(k, pair) for k, pair in enumerate(self._hands) if pair is not None]
+        self._hand_sides = [k for k, _ in pairs]
+        self._hand_heads = [pair[0] for _, pair in pairs]
+        self._hand_feet = [pair[1] for _, pair in pairs]
+        self._head_x_m = rig.bars.head_mount_x_m if rig.bars else np.nan
+        self._foot_x_m = rig.bars.foot_mount_x_m if rig.bars else np.nan
         self._kind = rig.kind
         self._columns_cache: dict[tuple[str, ...], np.ndarray | None] = {rig.channels: None}
-        self._grid = GridAnalyzer(rig.grid, auto_baseline=not self._mat.size) if rig.grid else None
+        self._grid = GridAnalyzer(rig.grid, auto_baseline=not self._has_mat) if rig.grid else None
         self._grid_area_m2 = np.nan
         self._grid_area_t_s = -np.inf
         self._weight_est_n = np.nan
@@ -91,17 +137,20 @@ class Pipeline:
         s = self.settings
         self._rate_hz = rate_hz
         n = lambda seconds: max(2, round(seconds * rate_hz))  # noqa: E731 - window in samples
-        self._filter = StreamingLowPass(s.display_cutoff_hz, rate_hz, 3, s.display_order)
-        names = tuple(self.rig.channels[i] for i in self._bar)
+        # Low-passed: feet, then support (full rigs), then bar_n (rigs with bars).
+        lp_columns = {"full": 3, "bars": 2, "mat": 1}[self._kind]
+        self._filter = StreamingLowPass(s.display_cutoff_hz, rate_hz, lp_columns, s.display_order)
         self._zero = (
-            BarZeroTracker(names, n(s.zero_window_s), s.zero_band_n, s.zero_sd_n, s.zero_limit_n)
-            if self._bar.size
+            BarZeroTracker(
+                self._bar_names, n(s.zero_window_s), s.zero_band_n, s.zero_sd_n, s.zero_limit_n
+            )
+            if self._bar_names
             else None
         )
         client_w = self.client.weight_n if self.client else None
-        self._tracker = BaselineTracker(s, client_w) if self._mat.size else None
+        self._tracker = BaselineTracker(s, client_w) if self._has_mat else None
         # One window for the baseline, the still-therapist weight and the client-motion watch.
-        self._window = Rolling(n(s.window_s), len(WINDOW)) if self._mat.size else None
+        self._window = Rolling(n(s.window_s), len(WINDOW)) if self._has_mat else None
         full = self._kind == "full"
         hands = all(pair is not None for pair in self._hands)
         self._motion = ClientMotionDetector(s) if full and hands else None
@@ -132,7 +181,7 @@ class Pipeline:
         bars loaded, no client, someone else on the mat) or the rig has no mat.
         """
         with self._lock:
-            if not self._mat.size:
+            if not self._has_mat:
                 raise BaselineRefused(f"{self.rig.source}: baseline refused: the rig has no mat")
             if not self._started:
                 raise BaselineRefused(f"{self.rig.source}: baseline refused: no samples yet")
@@ -248,108 +297,107 @@ class Pipeline:
         cols = self._columns(block.channels)
         counts = block.counts if cols is None else block.counts[:, cols]
         invalid = block.invalid if cols is None else block.invalid[:, cols]
-        railed = (counts <= ADC_RAIL_COUNTS[0]) | (counts >= ADC_RAIL_COUNTS[1])
-        force = (counts - self._offsets) * self._gains
-        bad = invalid | railed
-        force[bad] = np.nan
-        reason = np.zeros(n, dtype=np.uint16)
-        reason[bad.any(axis=1)] |= np.uint16(Uncertain.INVALID_INPUT)
-        reason[railed.any(axis=1)] |= np.uint16(Uncertain.SATURATED)
+        # Work by channel: a row per channel, each a contiguous series (force_n is its .T).
+        by_channel = np.subtract(counts.T, self._offsets, order="C")
+        by_channel *= self._gains
+        # One row per bit of Uncertain, joined into uncertain_reason at the end.
+        flags = np.zeros((len(Uncertain), n), dtype=bool)
+        lo, hi = ADC_RAIL_COUNTS
+        if n and (invalid.any() or counts.min() <= lo or counts.max() >= hi):
+            railed = ((counts <= lo) | (counts >= hi)).T
+            bad = invalid.T | railed
+            by_channel[bad] = np.nan
+            bad.any(axis=0, out=flags[_INVALID_INPUT])
+            railed.any(axis=0, out=flags[_SATURATED])
         nan = np.full(n, np.nan)
         w_n, w_source = self.weight_n
 
         # Bars: per bar, total, hand position by the lever rule, left share.
-        bar_l = bar_r = bar_n = nan
+        bar_l = bar_r = bar_n = share = nan
         hand = [nan, nan]
-        share = nan
         if self._zero is not None:
-            force[:, self._bar] = self._zero.apply(force[:, self._bar])
-            bar_l = force[:, self._left].sum(axis=1) if self._left.size else nan
-            bar_r = force[:, self._right].sum(axis=1) if self._right.size else nan
-            bar_n = force[:, self._bar].sum(axis=1)
-            bars = self.rig.bars
-            assert bars is not None  # the rig validator guarantees it with bar channels
-            for k, pair in enumerate(self._hands):
-                if pair is not None:
-                    f_head, f_foot = force[:, pair[0]], force[:, pair[1]]
-                    tot = f_head + f_foot
-                    x = (f_head * bars.head_mount_x_m + f_foot * bars.foot_mount_x_m) / np.where(
-                        tot > s.bar_min_n, tot, np.nan
-                    )
-                    hand[k] = x
+            by_channel[self._bar] = self._zero.apply(by_channel[self._bar])
+            bar_l = by_channel[self._left].sum(axis=0) if self._left is not None else nan
+            bar_r = by_channel[self._right].sum(axis=0) if self._right is not None else nan
+            bar_n = by_channel[self._bar].sum(axis=0)
+            if self._hand_sides:
+                f_head, f_foot = by_channel[self._hand_heads], by_channel[self._hand_feet]
+                tot = f_head + f_foot
+                x = (f_head * self._head_x_m + f_foot * self._foot_x_m) / np.where(
+                    tot > s.bar_min_n, tot, np.nan
+                )
+                for row, k in enumerate(self._hand_sides):
+                    hand[k] = x[row]
             share = bar_l / np.where(bar_n > s.bar_min_n, bar_n, np.nan)
 
         # Mat: total, CoP, client baseline, feet force and position.
         mat_n = cop_x = cop_y = feet_mat = feet_x = feet_y = nan
-        client_n = client_mx = client_my = nan
+        client_n = nan
         if self._tracker is not None:
-            fm = force[:, self._mat]
-            mat_n = fm.sum(axis=1)
-            moment = fm @ self._mat_xy  # (n, 2): sum f_i x_i, sum f_i y_i
+            fm = by_channel[self._mat]
+            mat_n = fm.sum(axis=0)
+            moment_x, moment_y = self._mat_xy.T @ fm  # sum f_i x_i, sum f_i y_i
             loaded = np.where(np.abs(mat_n) > s.feet_min_n, mat_n, np.nan)
-            cop_x, cop_y = moment[:, 0] / loaded, moment[:, 1] / loaded
+            cop_x, cop_y = moment_x / loaded, moment_y / loaded
             bars = bar_n if self._zero is not None else np.zeros(n)
             loaded_bars = np.where(np.isnan(bars), np.nan, np.abs(bars) >= s.bars_unloaded_n)
-            st = self._window.push(
-                np.column_stack([mat_n, moment, loaded_bars, *hand, bars, bars + mat_n])
-            )
+            columns = (mat_n, moment_x, moment_y, loaded_bars, *hand, bars, bars + mat_n)
+            st = self._window.push(np.array(columns).T)  # the WINDOW columns
             had = self._tracker.baseline
-            client, refreshed = self._tracker.push(block.t_s, _cols(st, 0, 1, 2, 3))
+            client, refreshed = self._tracker.push(block.t_s, st)
             if self._grid is not None and self._tracker.baseline is not had:
                 self._grid.request_baseline()  # the sheet's baseline: the same client-only moment
-            client_n, client_mx, client_my = client.T
+            client_n, client_mx, client_my = client
             feet_mat = mat_n - client_n
-            reason[np.isnan(client_n)] |= np.uint16(Uncertain.NO_BASELINE)
+            np.isnan(client_n, out=flags[_NO_BASELINE])
             defined = feet_mat > s.feet_min_n
             denom = np.where(defined, feet_mat, np.nan)
-            feet_x = (moment[:, 0] - client_mx) / denom
-            feet_y = (moment[:, 1] - client_my) / denom
-            reason[(feet_mat <= s.feet_min_n)] |= np.uint16(Uncertain.FEET_NEAR_ZERO)
+            feet_x = (moment_x - client_mx) / denom
+            feet_y = (moment_y - client_my) / denom
+            np.less_equal(feet_mat, s.feet_min_n, out=flags[_FEET_NEAR_ZERO])
             moving = s.client_cop_wander_m * client_n / denom > s.position_sigma_m
             if self._motion is not None:
-                moving |= self._motion.push(_cols(st, 0, 1, 2, 4, 5, 6), client, w_n, refreshed)
-            reason[moving & defined] |= np.uint16(Uncertain.CLIENT_MOVING)
+                moving |= self._motion.push(st, client, w_n, refreshed)
+            np.logical_and(moving, defined, out=flags[_CLIENT_MOVING])
             if self._kind == "full":  # therapist weight from still windows (used without profile)
-                feet_win = st.mean[:, 0] - client_n
-                still = (
-                    st.complete[:, 7]
-                    & (st.sd[:, 7] < s.still_sd_n)
-                    & (feet_win > s.feet_min_n)
-                    & (st.mean[:, 6] > s.bar_min_n)
-                )
+                feet_win = st.mean[MAT] - client_n
+                still = st.complete[TOTAL] & (st.sd[TOTAL] < s.still_sd_n)
+                still &= feet_win > s.feet_min_n
+                still &= st.mean[BAR_N] > s.bar_min_n
                 if still.any():
-                    self._update_weight(float(np.median(st.mean[still, 7] - client_n[still])))
+                    self._update_weight(_median((st.mean[TOTAL] - client_n)[still]))
                     w_n, w_source = self.weight_n
 
         # Feet force from the bars, fusion, support.
         feet_bar = w_n - bar_n if self._zero is not None else nan
-        if self._zero is not None and np.isnan(w_n):
-            reason |= np.uint16(Uncertain.NO_WEIGHT)
+        if self._zero is not None and math.isnan(w_n):
+            flags[_NO_WEIGHT] = True
         if self._tracker is None:
             feet = feet_bar
-            reason[feet_bar <= s.feet_min_n] |= np.uint16(Uncertain.FEET_NEAR_ZERO)
-            reason[~(bar_n > s.bar_min_n)] |= np.uint16(Uncertain.BARS_UNLOADED)
+            np.less_equal(feet_bar, s.feet_min_n, out=flags[_FEET_NEAR_ZERO])
+            np.logical_not(bar_n > s.bar_min_n, out=flags[_BARS_UNLOADED])
         elif self._zero is None:
             feet = feet_mat
         else:  # the bars fill in where a mat sample is invalid, once the baseline is known
             fill = np.isnan(feet_mat) & ~np.isnan(client_n)
             feet = np.where(fill, feet_bar, feet_mat)
         support = bar_n + feet if self._kind == "full" else nan
-        lp = self._filter(np.column_stack([feet, support, bar_n]))
-        feet_display, support_lp, bar_lp = lp.T
+        if self._kind == "full":
+            lp = self._filter(np.array((feet, support, bar_n)).T).T
+        elif self._zero is not None:
+            lp = self._filter(np.array((feet, bar_n)).T).T
+        else:
+            lp = self._filter(feet[:, None]).T
+        feet_display = lp[0]
         support_ratio = support / w_n
-        if self._kind == "full" and np.isfinite(w_n):
-            ratio_lp = support_lp / w_n
+        if self._kind == "full" and math.isfinite(w_n):
+            ratio_lp = lp[1] / w_n
             on = ratio_lp > 0.2  # the therapist is on the rig at all
-            reason[on & (np.abs(ratio_lp - 1) > s.support_tol)] |= np.uint16(
-                Uncertain.SUPPORT_MISMATCH
-            )
+            np.logical_and(on, np.abs(ratio_lp - 1) > s.support_tol, out=flags[_SUPPORT_MISMATCH])
             # Someone accelerates (a step, the client shifting): the sum is not statics.
-            moving = on & (np.abs(support_ratio - 1) > s.moving_tol)
-            reason[moving] |= np.uint16(Uncertain.MOVING)
-        elif self._zero is not None and np.isfinite(w_n):
-            moving = np.abs(bar_n - bar_lp) > s.moving_tol * w_n
-            reason[moving] |= np.uint16(Uncertain.MOVING)
+            np.logical_and(on, np.abs(support_ratio - 1) > s.moving_tol, out=flags[_MOVING])
+        elif self._zero is not None and math.isfinite(w_n):
+            np.greater(np.abs(bar_n - lp[-1]), s.moving_tol * w_n, out=flags[_MOVING])
 
         # Region, pressure.
         if self.body is not None:
@@ -364,10 +412,11 @@ class Pipeline:
         if n:
             self._last_t_s = float(block.t_s[-1])
         b = self._baseline
+        reason = _BIT_VALUES @ flags
         return EstimateBlock(
             t_s=block.t_s,
-            channels=self.rig.channels,
-            force_n=force,
+            channels=self._channels,
+            force_n=by_channel.T,
             mat_n=mat_n,
             cop_x_m=cop_x,
             cop_y_m=cop_y,
@@ -419,14 +468,23 @@ class Pipeline:
         return np.maximum(feet_n, 0.0) / area / 1000.0, basis
 
 
-# Columns of the shared stability window.
-WINDOW = ("mat_n", "moment_x", "moment_y", "bars_loaded", "hand_l", "hand_r", "bar_n", "total")
+def _index(idx: list[int]) -> slice | np.ndarray | None:
+    """Channel indices as a slice where they are consecutive (a view, not a copy); None if
+    there are none."""
+    if not idx:
+        return None
+    if idx == list(range(idx[0], idx[-1] + 1)):
+        return slice(idx[0], idx[-1] + 1)
+    return np.array(idx, dtype=np.intp)
 
 
-def _cols(st: WindowStats, *idx: int) -> WindowStats:
-    """The statistics of some columns of a window."""
-    i = list(idx)
-    return WindowStats(st.complete[:, i], st.mean[:, i], st.sd[:, i], st.drift[:, i])
+def _median(x: np.ndarray) -> float:
+    """np.median of a non-empty 1-d array, without its per-call overhead."""
+    m = x.size // 2
+    if x.size % 2:
+        return float(np.partition(x, m)[m])
+    part = np.partition(x, (m - 1, m))
+    return float((part[m - 1] + part[m]) / 2)
 
 
 def _infer_rate(block: SampleBlock) -> float:

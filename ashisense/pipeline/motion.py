@@ -5,8 +5,11 @@ hold still; once seen, positions stay flagged until the client baseline is refre
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
+from ashisense.pipeline.baseline import BAR_N, HAND_L, HAND_R, MAT, MOMENT_X, MOMENT_Y
 from ashisense.pipeline.rolling import WindowStats
 from ashisense.pipeline.settings import PipelineSettings
 
@@ -30,45 +33,53 @@ class ClientMotionDetector:
         client: np.ndarray,
         weight_n: float,
         refreshed: np.ndarray,
-    ) -> np.ndarray:
-        """(n,) True where positions are suspect.
+    ) -> np.ndarray | bool:
+        """(n,) True where positions are suspect (a plain bool when it holds for the block).
 
-        st: window statistics of [mat_n, moment_x_nm, moment_y_nm, hand_left_x_m,
-        hand_right_x_m, bar_n]; client: (n, 3) baseline [F_c, M_x, M_y] per sample;
-        refreshed: (n,) the baseline was renewed there (nobody on).
+        st: statistics of the pipeline's WINDOW columns (baseline.py); client: the baseline
+        rows [F_c, M_x, M_y] per sample, (3, n) or (3, 1); refreshed: (n,) the baseline was
+        renewed there (nobody on).
         """
         s = self.s
-        feet_n = st.mean[:, 0] - client[:, 0]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            feet_xy = (st.mean[:, 1:3] - client[:, 1:]) / feet_n[:, None]
-            limit = s.move_min_m + s.move_wander_k * s.client_cop_wander_m * client[:, 0] / feet_n
-        scale = weight_n if np.isfinite(weight_n) else st.mean[:, 5] + feet_n
-        static = (
-            st.complete.all(axis=1)
-            & (feet_n > s.feet_min_n)
-            & (np.fmax(st.sd[:, 3], st.sd[:, 4]) < s.move_hands_sd_m)
-            & (np.abs(st.drift[:, 5]) < s.move_bar_frac * scale)
-        )
-        n = static.size
-        if not static.any() and not refreshed.any():  # nothing to watch in this block
+        mean = st.mean
+        feet_n = mean[MAT] - client[0]
+        scale = weight_n if math.isfinite(weight_n) else mean[BAR_N] + feet_n
+        static = st.complete[: BAR_N + 1].all(axis=0)  # bars_loaded is complete with bar_n
+        static &= feet_n > s.feet_min_n
+        static &= np.fmax(st.sd[HAND_L], st.sd[HAND_R]) < s.move_hands_sd_m
+        static &= np.abs(st.drift[BAR_N]) < s.move_bar_frac * scale
+        fresh = refreshed.any()
+        if not fresh and not static.any():  # nothing to watch in this block
             self._was_static = False
             self._anchor = np.full(2, np.nan)
-            return np.full(n, self.flagged)
+            return self.flagged
+        n = static.size
+        # Positions and limits where static (NaN elsewhere: never read there); column 0 of
+        # `xy` is the anchor carried from the last block.
+        denom = np.where(static, feet_n, np.nan)
+        xy = np.empty((2, n + 1))
+        xy[:, 0] = self._anchor
+        np.divide(mean[MOMENT_X : MOMENT_Y + 1] - client[1:], denom, out=xy[:, 1:])
+        limit = s.move_min_m + s.move_wander_k * s.client_cop_wander_m * client[0] / denom
         idx = np.arange(n)
-        begins = static & ~np.concatenate(([self._was_static], static[:-1]))
-        start = np.maximum.accumulate(np.where(begins | ~static, idx, -1))
-        anchor = np.where((start >= 0)[:, None], feet_xy[np.maximum(start, 0)], self._anchor)
-        with np.errstate(invalid="ignore"):
-            moved = np.hypot(*(feet_xy - anchor).T)
-            seen = static & (moved > limit)
-            drifting = static & (moved > s.move_suspect_frac * limit)  # suspect, not yet proof
-        if n:
-            self._was_static = bool(static[-1])
-            self._anchor = anchor[-1] if static[-1] else np.full(2, np.nan)
+        # Each static stretch is anchored where it began (-1: it began in an earlier block).
+        was = np.concatenate(([self._was_static], static[:-1]))
+        start = np.maximum.accumulate(np.where(static & was, -1, idx))
+        anchor = xy[:, start + 1]
+        moved = np.hypot(*(xy[:, 1:] - anchor))
+        seen = static & (moved > limit)
+        drifting = static & (moved > s.move_suspect_frac * limit)  # suspect, not yet proof
+        self._was_static = bool(static[-1])
+        self._anchor = anchor[:, -1] if static[-1] else np.full(2, np.nan)
         # The flag rises at a detection and falls where the baseline is refreshed.
-        last_seen = np.maximum.accumulate(np.where(seen, idx, -1))
-        last_fresh = np.maximum.accumulate(np.where(refreshed, idx, -1))
-        flag = np.where((last_seen >= 0) | (last_fresh >= 0), last_seen > last_fresh, self.flagged)
-        if n:
-            self.flagged = bool(flag[-1])
+        if fresh:
+            last_seen = np.maximum.accumulate(np.where(seen, idx, -1))
+            last_fresh = np.maximum.accumulate(np.where(refreshed, idx, -1))
+            flag = np.where(
+                (last_seen >= 0) | (last_fresh >= 0), last_seen > last_fresh, self.flagged
+            )
+        else:
+            flag = np.logical_or.accumulate(seen)
+            flag |= self.flagged
+        self.flagged = bool(flag[-1])
         return flag | drifting

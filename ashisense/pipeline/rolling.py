@@ -1,7 +1,9 @@
 """Statistics of the sliding window that ends at each sample of a block, carried across blocks.
 
 Used to find stable stretches (client baseline, bar zero, still therapist, client motion) at
-the exact sample where they occur, whatever the block size. One cumulative sum per block.
+the exact sample where they occur, whatever the block size. The running sums of the last
+window are carried from block to block (rebased to the window's start, so they stay small),
+so each block costs one cumulative sum over its own samples only.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ import numpy as np
 
 @dataclass(frozen=True)
 class WindowStats:
-    """Per sample of the block, over the `size` samples ending there: (n, k) arrays.
+    """Per sample of the block, over the `size` samples ending there: (k, n) arrays, one row
+    per column of the stream (each a contiguous series).
 
     complete: the window holds `size` valid (non-NaN) samples of that column.
     mean, sd: per column; drift: mean of the window's second half minus its first half.
@@ -37,35 +40,54 @@ class Rolling:
 
     def reset(self) -> None:
         """Forget the past (after a gap): windows are incomplete until refilled."""
-        self._tail = np.full((self.size - 1, self.columns), np.nan)
-        self._ref = np.zeros(self.columns)  # removes each column's offset before squaring
-        self._has_ref = np.zeros(self.columns, dtype=bool)
+        w, k = self.size, self.columns
+        self._ref = np.zeros((k, 1))  # removes each column's offset before squaring
+        self._has_ref = np.zeros(k, dtype=bool)
+        self._all_ref = False
+        # Cumulative sums of [z, z^2, invalid] (rows) at the last `size` positions: as if
+        # size - 1 invalid samples preceded the stream.
+        self._cum = np.zeros((3 * k, w))
+        self._cum[2 * k :] = np.arange(w)
 
     def push(self, x: np.ndarray) -> WindowStats:
         """Add a (n, k) block; returns the statistics of the window ending at each new sample."""
-        x = np.asarray(x, dtype=np.float64)
-        n, w, k = x.shape[0], self.size, self.columns
-        both = np.concatenate([self._tail, x])
-        self._tail = both[-(w - 1) :]
-        bad = np.isnan(both)
-        if not self._has_ref.all():
+        x = np.asarray(x, dtype=np.float64).T  # (k, n)
+        k, n = x.shape
+        w = self.size
+        bad = np.isnan(x)
+        any_bad = bad.any()
+        if not self._all_ref and n:
             good = ~bad
-            seen = good.any(axis=0) & ~self._has_ref
-            self._ref[seen] = both[np.argmax(good, axis=0), np.arange(k)][seen]
+            seen = good.any(axis=1) & ~self._has_ref
+            self._ref[seen, 0] = x[np.arange(k), np.argmax(good, axis=1)][seen]
             self._has_ref |= seen
-        z = np.where(bad, 0.0, both - self._ref)
-        # One cumulative sum of [z, z^2, bad] with a leading zero row.
-        c = np.zeros((n + w, 3 * k))
-        np.cumsum(np.concatenate([z, z * z, bad], axis=1), axis=0, out=c[1:])
-        end = c[w:]
-        start = c[:n]
-        mid = c[w // 2 : w // 2 + n]
+            self._all_ref = bool(self._has_ref.all())
+        # full: the carried cumulative sums, then this block's ([z, z^2, bad] summed on).
+        full = np.empty((3 * k, w + n))
+        full[:, :w] = self._cum
+        new = full[:, w:]
+        z = new[:k]
+        np.subtract(x, self._ref, out=z)
+        summed = new if any_bad else new[: 2 * k]  # nothing invalid: the count stays
+        if any_bad:
+            z[bad] = 0.0
+            new[2 * k :] = bad
+        else:
+            new[2 * k :] = self._cum[2 * k :, -1:]
+        np.multiply(z, z, out=new[k : 2 * k])
+        np.cumsum(summed, axis=1, out=summed)
+        summed += self._cum[: len(summed), -1:]
+        if n:
+            self._cum = full[:, -w:] - full[:, -w, None]
+        end = full[:, w:]
+        start = full[:, :n]
+        mid = full[:k, w // 2 : w // 2 + n]
         sums = end - start
-        mean = sums[:, :k] / w
-        var = sums[:, k : 2 * k] / w - mean * mean
-        drift = (end[:, :k] - mid[:, :k]) / (w - w // 2) - (mid[:, :k] - start[:, :k]) / (w // 2)
+        mean = sums[:k] / w
+        var = sums[k : 2 * k] / w - mean * mean
+        drift = (end[:k] - mid) / (w - w // 2) - (mid - start[:k]) / (w // 2)
         return WindowStats(
-            complete=sums[:, 2 * k :] == 0,
+            complete=sums[2 * k :] == 0,
             mean=mean + self._ref,
             sd=np.sqrt(np.maximum(var, 0.0)),
             drift=drift,

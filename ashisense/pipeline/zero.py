@@ -26,26 +26,31 @@ class BarZeroTracker:
         self.band_n, self.sd_n, self.limit_n = band_n, sd_n, limit_n
         self.correction_n = np.zeros(len(names))
         self._rolling = Rolling(window, len(names))
-        self._window = window
+        self._empty = True  # the window holds nothing since the last reset
 
     def reset(self) -> None:
         """Forget the window (after a gap); the correction stays."""
-        self._rolling.reset()
+        if not self._empty:
+            self._rolling.reset()
+            self._empty = True
 
     def apply(self, bar_n: np.ndarray) -> np.ndarray:
-        """Correct a (n, B) block of calibrated bar forces, then track the zero from it."""
-        out = bar_n + self.correction_n
-        if (np.abs(out) >= self.band_n).any(axis=1).all():  # loaded throughout: nothing to track
-            self._rolling.reset()
+        """Correct a (B, n) block of calibrated bar forces (a row per channel), then track the
+        zero from it."""
+        out = bar_n + self.correction_n[:, None]
+        # Some channel loaded in every sample (NaN is not loaded): nothing to track.
+        if np.fmax.reduce(np.abs(out), axis=0).min(initial=np.inf) >= self.band_n:
+            self.reset()
             return out
-        stats = self._rolling.push(out)
+        self._empty = False
+        stats = self._rolling.push(out.T)
         ok = (
-            stats.complete.all(axis=1)
-            & (np.abs(stats.mean) < self.band_n).all(axis=1)
-            & (stats.sd < self.sd_n).all(axis=1)
+            stats.complete.all(axis=0)
+            & (np.abs(stats.mean) < self.band_n).all(axis=0)
+            & (stats.sd < self.sd_n).all(axis=0)
         )
         if ok.any():
-            self.set_zero(stats.mean[np.flatnonzero(ok)[-1]], "unloaded")
+            self.set_zero(stats.mean[:, np.flatnonzero(ok)[-1]], "unloaded")
         return out
 
     def set_zero(self, residual_n: np.ndarray, why: str) -> None:
@@ -66,4 +71,4 @@ class BarZeroTracker:
                 {n: round(float(c), 2) for n, c in zip(self.names, new, strict=True)},
             )
         self.correction_n = new
-        self._rolling.reset()  # the next move needs a fresh window of corrected readings
+        self.reset()  # the next move needs a fresh window of corrected readings
