@@ -20,10 +20,11 @@ from ashisense.bodymap import NO_GO_DEFAULT, REGIONS, BodyMap, regions_named
 
 G_M_PER_S2 = 9.80665  # standard gravity: kg -> N
 
-# The studio's default contraindication map (ashisense.alarms.limits turns its conditions into
-# tighter limits): the condition names a client profile may carry are the ones defined there.
+# The studio's default contraindication map, shipped in the package (ashisense.alarms.limits
+# turns its conditions into tighter limits): the condition names a client profile may carry
+# are the ones defined there. A path, not an import: ashisense.alarms imports this module.
 DEFAULT_CONTRAINDICATIONS = (
-    Path(__file__).resolve().parent.parent / "examples" / "rules" / "contraindications.toml"
+    Path(__file__).resolve().parent / "alarms" / "defaults" / "contraindications.toml"
 )
 
 ContactKind = Literal["whole_foot", "heel", "forefoot"]

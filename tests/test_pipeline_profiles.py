@@ -23,7 +23,7 @@ from tests.pipelinekit import EXAMPLES
 
 PROFILES = EXAMPLES / "profiles"
 CONTRA = load_contraindications(DEFAULT_CONTRAINDICATIONS)
-STUDIO = load_rule_set(EXAMPLES / "rules" / "studio_default.toml")
+STUDIO = load_rule_set(DEFAULT_CONTRAINDICATIONS.with_name("studio_default.toml"))
 
 
 def test_example_profiles_load() -> None:
