@@ -6,11 +6,14 @@ Goals (issue 3): 8 channels at 80 Hz >= 5,000x; 32 channels at 1 kHz >= 200x; a 
 at 100 Hz >= 50x; per-block latency p99 <= 2 ms for 10 ms blocks at 1 kHz. Data are made before
 the clock starts (the simulator for 8 channels, synthetic scenes for the others), so only the
 pipeline is timed. Throughput is given for replay-sized blocks (8192 samples, as `ashisense
-evaluate` reads) and for 1 s blocks.
+evaluate` reads) and for 1 s blocks. Also the live case: the simulated 8-channel rig read as a
+serial link delivers it, 1 or 2 samples per block at 80 Hz (no goal in the issue; the line
+shows the latency per block and the share of one core it takes).
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 import sys
 import time
@@ -58,6 +61,17 @@ def throughput(
     for b in blocks:
         p.process(b)
     return seconds / (time.perf_counter() - t0), seconds / (time.thread_time() - c0)
+
+
+def latencies(p: Pipeline, blocks: list[SampleBlock]) -> tuple[np.ndarray, np.ndarray]:
+    """Seconds per block through p: wall clock and CPU time of this thread."""
+    wall = np.empty(len(blocks))
+    cpu = np.empty(len(blocks))
+    for i, blk in enumerate(blocks):
+        c0, t0 = time.thread_time(), time.perf_counter()
+        p.process(blk)
+        wall[i], cpu[i] = time.perf_counter() - t0, time.thread_time() - c0
+    return wall, cpu
 
 
 def rig_32() -> Rig:
@@ -173,17 +187,24 @@ def main() -> int:
     assert found > 0, "the grid bench found no feet: the scene or the analysis is broken"
     results.append(("64x32 grid @ 100 Hz, 1 s blocks", x, 50.0))
 
+    # Live: 1 and 2 samples per block, alternating, 8 channels at 80 Hz, 120 s after 5 s.
+    live_s = 125.0
+    b = RigSimulator("stepping", seed=3).next_block(round(live_s * 80.0))
+    bad = np.zeros(b.counts.shape, dtype=bool)
+    cuts = np.cumsum(np.tile([1, 2], len(b.t_s)))
+    cuts = np.concatenate(([0], cuts[cuts < len(b.t_s)], [len(b.t_s)]))
+    live = [
+        sample_block(b.t_s[i:j], b.counts[i:j], bad[i:j], sim.channels, i)
+        for i, j in itertools.pairwise(cuts.tolist())
+    ]
+    live_wall, live_cpu = latencies(Pipeline(rig8, CLIENT, THERAPIST, rate_hz=80.0), live)
+    warm = int(np.searchsorted(cuts, 5.0 * 80.0)) - 1  # blocks in the first 5 s
+
     # Latency: 10 ms blocks of 32 channels at 1 kHz, 60 s after a 5 s warm-up.
     counts = scene_32(rig32, 65.0, 1000.0, seed=2)
     t = np.arange(len(counts)) / 1000.0
     blocks = blocks_of(t, counts, rig32.channels, 10)
-    p = Pipeline(rig32, CLIENT, THERAPIST, rate_hz=1000.0)
-    wall = np.empty(len(blocks))
-    cpu = np.empty(len(blocks))
-    for i, blk in enumerate(blocks):
-        c0, t0 = time.thread_time(), time.perf_counter()
-        p.process(blk)
-        wall[i], cpu[i] = time.perf_counter() - t0, time.thread_time() - c0
+    wall, cpu = latencies(Pipeline(rig32, CLIENT, THERAPIST, rate_hz=1000.0), blocks)
 
     print(f"{'case':36s} {'x real time':>12s} {'(CPU time)':>11s} {'goal':>6s}  ratio")
     for name, (x, x_cpu), goal in results:
@@ -197,6 +218,15 @@ def main() -> int:
         print(
             f"  {name:24s} p50 {p50:.3f} ms  p99 {p99:.3f} ms  max {ms.max():.3f} ms  "
             f"ratio {p99 / 2.0:.2f}  {verdict}"
+        )
+    print("live: 1-2 sample blocks of 8 ch @ 80 Hz (a block every 12.5-25 ms; no goal):")
+    for name, lat in (("wall clock", live_wall), ("CPU time of this thread", live_cpu)):
+        ms = lat[warm:] * 1000.0
+        p50, p99 = np.percentile(ms, 50), np.percentile(ms, 99)
+        core = ms.sum() / 1000.0 / (live_s - 5.0)
+        print(
+            f"  {name:24s} p50 {p50:.3f} ms  p99 {p99:.3f} ms  max {ms.max():.3f} ms  "
+            f"{core:.2%} of one core"
         )
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"  (wall clock includes time other processes took the core: load average {load:.2f})")

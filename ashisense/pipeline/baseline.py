@@ -98,7 +98,7 @@ class BaselineDetector:
         and `reason` (why that window does not qualify, "" if it does).
         """
         free = st.mean[BARS_LOADED] == 0
-        if free.any():
+        if np.count_nonzero(free):  # (count_nonzero: a fifth of .any()'s call overhead)
             checks = self._checks(st)
             ok = np.logical_and.reduce(checks)
         else:  # someone on the bars throughout (most of a session): no window qualifies
@@ -129,6 +129,8 @@ class BaselineTracker:
         self.detector = BaselineDetector(settings, client_weight_n)
         self.refresh_n = settings.baseline_refresh_n
         self.baseline: ClientBaseline | None = None
+        self._base_of: ClientBaseline | None = None  # the baseline that _base holds
+        self._base = np.full((3, 1), np.nan)
         self._sum = np.zeros(3)  # the current stretch of qualifying windows
         self._count = 0
         self._logged: ClientBaseline | None = None
@@ -163,11 +165,16 @@ class BaselineTracker:
         n = len(t_s)
         ok, means = self.detector.assess(t_s, st)
         b = self.baseline
-        base = np.array([[b.force_n], [b.moment_x_nm], [b.moment_y_nm]] if b else [[np.nan]] * 3)
-        if ok.any():
+        if self._base_of is not b:  # the baseline as a (3, 1) column, made once per baseline
+            self._base_of = b
+            self._base = np.array(
+                [[b.force_n], [b.moment_x_nm], [b.moment_y_nm]] if b else [[np.nan]] * 3
+            )
+        base = self._base
+        if np.count_nonzero(ok):
             ref = b.force_n if b is not None else means[0, np.argmax(ok)]
             ok &= np.abs(means[0] - ref) <= self.refresh_n
-        if not ok.any():
+        if not np.count_nonzero(ok):
             self._sum[:] = 0.0
             self._count = 0
             return base, ok

@@ -105,6 +105,9 @@ class Pipeline:
         mats = [rig.channel[i] for i in rig.index("mat")]
         self._mat_xy = np.array([[c.x_m, c.y_m] for c in mats], dtype=np.float64).reshape(-1, 2)
         self._hands = self._hand_channels()
+        self._profile_area = (
+            (therapist.contact_area_m2(), f"profile:{therapist.contact}") if therapist else None
+        )
         # Bars with both mounts: which side (0 left, 1 right), their head and foot channels.
         pairs = [(k, pair) for k, pair in enumerate(self._hands) if pair is not None]
         self._hand_sides = [k for k, _ in pairs]
@@ -303,7 +306,7 @@ class Pipeline:
         # One row per bit of Uncertain, joined into uncertain_reason at the end.
         flags = np.zeros((len(Uncertain), n), dtype=bool)
         lo, hi = ADC_RAIL_COUNTS
-        if n and (invalid.any() or counts.min() <= lo or counts.max() >= hi):
+        if n and (np.count_nonzero(invalid) or counts.min() <= lo or counts.max() >= hi):
             railed = ((counts <= lo) | (counts >= hi)).T
             bad = invalid.T | railed
             by_channel[bad] = np.nan
@@ -316,7 +319,7 @@ class Pipeline:
         bar_l = bar_r = bar_n = share = nan
         hand = [nan, nan]
         if self._zero is not None:
-            by_channel[self._bar] = self._zero.apply(by_channel[self._bar])
+            self._zero.apply(by_channel[self._bar])
             bar_l = by_channel[self._left].sum(axis=0) if self._left is not None else nan
             bar_r = by_channel[self._right].sum(axis=0) if self._right is not None else nan
             bar_n = by_channel[self._bar].sum(axis=0)
@@ -359,12 +362,12 @@ class Pipeline:
             if self._motion is not None:
                 moving |= self._motion.push(st, client, w_n, refreshed)
             np.logical_and(moving, defined, out=flags[_CLIENT_MOVING])
-            if self._kind == "full":  # therapist weight from still windows (used without profile)
+            if self._kind == "full" and self.therapist is None:  # W_t from still windows
                 feet_win = st.mean[MAT] - client_n
                 still = st.complete[TOTAL] & (st.sd[TOTAL] < s.still_sd_n)
                 still &= feet_win > s.feet_min_n
                 still &= st.mean[BAR_N] > s.bar_min_n
-                if still.any():
+                if np.count_nonzero(still):
                     self._update_weight(_median((st.mean[TOTAL] - client_n)[still]))
                     w_n, w_source = self.weight_n
 
@@ -413,7 +416,7 @@ class Pipeline:
             self._last_t_s = float(block.t_s[-1])
         b = self._baseline
         reason = _BIT_VALUES @ flags
-        return EstimateBlock(
+        return EstimateBlock.unchecked(
             t_s=block.t_s,
             channels=self._channels,
             force_n=by_channel.T,
@@ -461,8 +464,8 @@ class Pipeline:
         fresh = len(t_s) > 0 and t_s[-1] - self._grid_area_t_s <= self.settings.grid_hold_s
         if fresh and self._grid_area_m2 > 0:
             area, basis = self._grid_area_m2, "grid"
-        elif self.therapist is not None:
-            area, basis = self.therapist.contact_area_m2(), f"profile:{self.therapist.contact}"
+        elif self._profile_area is not None:
+            area, basis = self._profile_area
         else:
             return np.full(len(t_s), np.nan), "none"
         return np.maximum(feet_n, 0.0) / area / 1000.0, basis

@@ -48,7 +48,7 @@ class StreamingLowPass:
         if x.shape[0] == 0:
             return x.copy()
         bad = np.isnan(x)
-        if self._all_started and not bad.any():  # the common case: nothing to hold or start
+        if self._all_started and not np.count_nonzero(bad):  # common: nothing to hold or start
             self._last = x[-1].copy()
             return self._run(x)
         filled = _hold_last(x, bad, self._last) if bad.any() else x

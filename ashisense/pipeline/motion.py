@@ -48,8 +48,8 @@ class ClientMotionDetector:
         static &= feet_n > s.feet_min_n
         static &= np.fmax(st.sd[HAND_L], st.sd[HAND_R]) < s.move_hands_sd_m
         static &= np.abs(st.drift[BAR_N]) < s.move_bar_frac * scale
-        fresh = refreshed.any()
-        if not fresh and not static.any():  # nothing to watch in this block
+        fresh = np.count_nonzero(refreshed)
+        if not fresh and not np.count_nonzero(static):  # nothing to watch in this block
             self._was_static = False
             self._anchor = np.full(2, np.nan)
             return self.flagged

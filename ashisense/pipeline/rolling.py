@@ -55,7 +55,7 @@ class Rolling:
         k, n = x.shape
         w = self.size
         bad = np.isnan(x)
-        any_bad = bad.any()
+        any_bad = np.count_nonzero(bad)
         if not self._all_ref and n:
             good = ~bad
             seen = good.any(axis=1) & ~self._has_ref

@@ -35,9 +35,10 @@ class BarZeroTracker:
             self._empty = True
 
     def apply(self, bar_n: np.ndarray) -> np.ndarray:
-        """Correct a (B, n) block of calibrated bar forces (a row per channel), then track the
-        zero from it."""
-        out = bar_n + self.correction_n[:, None]
+        """Correct a (B, n) block of calibrated bar forces (a row per channel) in place, then
+        track the zero from it; returns the block."""
+        out = bar_n
+        out += self.correction_n[:, None]
         # Some channel loaded in every sample (NaN is not loaded): nothing to track.
         if np.fmax.reduce(np.abs(out), axis=0).min(initial=np.inf) >= self.band_n:
             self.reset()
