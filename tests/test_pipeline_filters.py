@@ -104,3 +104,18 @@ def test_rolling_window_stats_match_numpy_however_chunked(
             half = size // 2
             expect = w[half:].mean(axis=0) - w[:half].mean(axis=0)
             np.testing.assert_allclose(drift[i, full], expect, atol=1e-6)
+
+
+def test_rolling_sums_carried_over_a_long_stream_stay_exact() -> None:
+    rng = np.random.default_rng(5)
+    r = Rolling(80, 2)
+    recent: list[np.ndarray] = []
+    for i in range(4000):  # 64,000 samples: over 13 minutes at 80 Hz
+        x = np.column_stack(
+            [5000.0 + 300.0 * np.sin(i / 7) + rng.standard_normal(16), rng.standard_normal(16)]
+        )
+        st = r.push(x)
+        recent = [*recent[-4:], x]
+    last = np.concatenate(recent)  # the last window: 5 blocks of 16
+    np.testing.assert_allclose(st.mean[:, -1], last.mean(axis=0), rtol=1e-11, atol=1e-11)
+    np.testing.assert_allclose(st.sd[:, -1], last.std(axis=0), rtol=1e-9)
