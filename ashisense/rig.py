@@ -7,22 +7,30 @@ the connected device's channels and resolves calibration files; see docs/rig_fil
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import tomllib
+from datetime import datetime
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     field_validator,
     model_validator,
 )
+
+if TYPE_CHECKING:
+    from calibration.files import CalibrationFile
+
+log = logging.getLogger(__name__)
 
 
 class RigFileError(ValueError):
@@ -98,9 +106,18 @@ class Grid(_Model):
 
 
 class Calibration(_Model):
-    """Where calibration files live: a cal-*.json file, or a rig's history folder."""
+    """Calibration files and how long they hold.
 
-    path: str = Field(min_length=1)
+    path: a cal-*.json file or the rig's history folder (needed by calibration = "file"
+    channels). interval_days: the studio's recalibration interval; an older calibration is
+    warned about at connect time and raises the calibration_age_days alarm rule.
+    zero_drift_limit_n: how far an unloaded zero may move since calibration before the
+    zero_drift_n rule alarms. Both are the limits of those rules unless a rule sets its own.
+    """
+
+    path: str | None = Field(default=None, min_length=1)
+    interval_days: float = Field(default=180.0, gt=0)
+    zero_drift_limit_n: float = Field(default=20.0, gt=0)
 
 
 class Channel(_Model):
@@ -167,6 +184,8 @@ class Rig(_Model):
     calibration: Calibration | None = None
     channel: tuple[Channel, ...] = Field(min_length=1)
     source: str = "<rig>"  # the file it came from (for messages)
+    # The calibration file the channels' offsets and gains came from (with_calibration_file).
+    _calibration_file: CalibrationFile | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _consistent(self) -> Rig:
@@ -180,7 +199,8 @@ class Rig(_Model):
             raise ValueError(f"each bar mount (side/end) takes one channel, got {dup_slots} twice")
         if bar_slots and self.bars is None:
             raise ValueError("a [bars] section is required when there are bar channels, got none")
-        if any(c.calibration == "file" for c in self.channel) and self.calibration is None:
+        file_channels = any(c.calibration == "file" for c in self.channel)
+        if file_channels and (self.calibration is None or self.calibration.path is None):
             raise ValueError(
                 'a [calibration] path is required when a channel has calibration = "file"'
             )
@@ -205,6 +225,26 @@ class Rig(_Model):
         """ "full" (bars and mat), "bars" (bars only) or "mat" (mat only)."""
         roles = {c.role for c in self.channel}
         return "full" if roles == {"bar", "mat"} else ("bars" if roles == {"bar"} else "mat")
+
+    @property
+    def calibration_settings(self) -> Calibration:
+        """The [calibration] section, or its defaults when the file has none."""
+        return self.calibration or Calibration()
+
+    @property
+    def calibration_file(self) -> CalibrationFile | None:
+        """The calibration file in use (set by for_device), None for inline constants only."""
+        return self._calibration_file
+
+    def calibration_age_days(self, now: datetime | None = None) -> float | None:
+        """Days since the calibration file in use was made (None without one)."""
+        cal = self._calibration_file
+        return None if cal is None else cal.age_days(now)
+
+    def calibration_stale(self, now: datetime | None = None) -> bool:
+        """True when the calibration file in use is older than [calibration] interval_days."""
+        age_days = self.calibration_age_days(now)
+        return age_days is not None and age_days > self.calibration_settings.interval_days
 
     @property
     def resolved(self) -> bool:
@@ -257,18 +297,20 @@ class Rig(_Model):
         """Check the device's channels and return the rig with file calibrations filled in.
 
         A [calibration] path that is a file must be for this serial; a folder gives its newest
-        valid calibration for this device. Raises RigMismatchError otherwise.
+        valid calibration for this device. Raises RigMismatchError otherwise. A calibration
+        older than [calibration] interval_days is logged as a warning (calibration_stale()).
         """
         self.check_channels(hello_channels)
-        if self.calibration is None:
+        if self.calibration is None or self.calibration.path is None:
             return self
         from calibration.errors import CalibrationError
         from calibration.files import load_calibration, newest_valid
 
         path = Path(self.calibration.path)
+        file_channels = [c.name for c in self.channel if c.calibration == "file"]
         try:
             if path.is_dir():
-                cal = newest_valid(path, serial, self.channels)
+                cal = newest_valid(path, serial, file_channels)
             else:
                 cal = load_calibration(path)
         except (CalibrationError, OSError) as err:
@@ -278,13 +320,28 @@ class Rig(_Model):
                 f"{self.source}: calibration.path: {path} is for device "
                 f"{cal.device_serial!r}, the connected device is {serial!r}"
             )
+        rig = self.with_calibration_file(cal, str(path))
+        if rig.calibration_stale():
+            log.warning(
+                "%s: the calibration of %s is %.0f days old, older than the studio's interval "
+                "of %g days ([calibration] interval_days): recalibrate (ashisense calibrate)",
+                self.source,
+                cal.created_utc,
+                cal.age_days(),
+                self.calibration.interval_days,
+            )
+        return rig
+
+    def with_calibration_file(self, cal: CalibrationFile, where: str) -> Rig:
+        """This rig with the offsets and gains of its calibration = "file" channels taken from
+        cal, which becomes `calibration_file`. where: the file, for messages."""
         channels = []
         for c in self.channel:
             if c.calibration == "file":
                 if c.name not in cal.channels:
                     raise RigMismatchError(
                         f"{self.source}: channel '{c.name}': expected it in calibration file "
-                        f"{path}, found only {sorted(cal.channels)}"
+                        f"{where}, found only {sorted(cal.channels)}"
                     )
                 cc = cal.channels[c.name]
                 c = c.model_copy(
@@ -294,7 +351,9 @@ class Rig(_Model):
                     }
                 )
             channels.append(c)
-        return self.model_copy(update={"channel": tuple(channels)})
+        rig = self.model_copy(update={"channel": tuple(channels)})
+        rig._calibration_file = cal
+        return rig
 
 
 def _where(loc: tuple[Any, ...], doc: dict[str, Any]) -> str:
@@ -350,7 +409,7 @@ def load_rig(path: str | os.PathLike[str]) -> Rig:
     if isinstance(cal, dict) and isinstance(cal.get("path"), str):
         doc["calibration"] = {**cal, "path": str(path.parent / cal["path"])}
     rig = rig_from_dict(doc, source=path.name)
-    if rig.calibration and not Path(rig.calibration.path).exists():
+    if rig.calibration and rig.calibration.path and not Path(rig.calibration.path).exists():
         raise RigFileError(
             f"{path.name}: calibration.path: expected an existing file or folder, "
             f"found nothing at {rig.calibration.path}"

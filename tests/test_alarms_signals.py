@@ -7,7 +7,7 @@ import pytest
 from alarmkit import engine_for
 
 from ashisense.alarms import SignalError, Transition, signals_from_estimate
-from ashisense.pipeline.types import SERIES, EstimateBlock, PipelineState
+from ashisense.pipeline.types import SERIES, EstimateBlock
 
 
 def estimate(n: int = 8) -> EstimateBlock:
@@ -31,12 +31,6 @@ def estimate(n: int = 8) -> EstimateBlock:
     return EstimateBlock(**fields)  # type: ignore[arg-type]
 
 
-def state(**zero: float) -> PipelineState:
-    return PipelineState(
-        "full", True, "ready", 700.0, 0.9, 0.0, 640.0, "profile", zero, 8, 1.0, False
-    )
-
-
 def test_a_full_rig_gives_every_series_and_the_therapist_weight() -> None:
     sig = signals_from_estimate(estimate())
     assert set(SERIES) <= set(sig) and sig["therapist_weight_n"] == 640.0
@@ -58,11 +52,6 @@ def test_rules_a_bars_only_rig_cannot_evaluate_are_logged_unavailable() -> None:
     )
     (ev,) = eng.process(signals_from_estimate(estimate(), "bars"))
     assert ev.transition is Transition.UNAVAILABLE and "region" in ev.message
-
-
-def test_pipeline_state_gives_the_largest_bar_zero_correction() -> None:
-    sig = signals_from_estimate(estimate(), state=state(bar_lh=3.0, bar_rf=-7.5))
-    assert sig["zero_drift_n"] == 7.5
 
 
 def test_an_unknown_rig_kind_is_refused() -> None:

@@ -47,10 +47,11 @@ def test_a_recording_holds_the_raw_stream_and_what_is_needed_to_derive_it_again(
         assert info.hello is not None and info.hello["serial"] == "SIM-2"
         assert info.channels == tuple(info.hello["channels"])
         assert info.meta.rig_text == (EXAMPLES / "sim_rig.toml").read_text()
-        assert info.meta.calibration["bar_left_head"] == {
+        assert info.meta.calibration["channels"]["bar_left_head"] == {
             "offset_counts": 8100,
             "gain_n_per_count": 0.00186,
         }
+        assert "file" not in info.meta.calibration  # inline constants: no calibration file
         assert info.meta.client["id"] == "client-0001"
         assert info.meta.therapist["weight_kg"] == 65.0
         assert "feet_overload" in info.meta.rules_text

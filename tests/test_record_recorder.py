@@ -1,4 +1,5 @@
-"""Recorder: the live analysis beside the writer; a recording that fails becomes an alarm."""
+"""Recorder: the live analysis beside the writer; a recording that fails becomes an alarm
+(the studio defaults' rule `recording_failing`)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ashisense.alarms import parse_rule_set
+from ashisense.alarms.defaults import studio_rules
 from ashisense.profiles import load_client, load_therapist
 from ashisense.rig import load_rig
 from ashisense.sim.model import RigSimulator
@@ -20,18 +21,11 @@ from firmware_bridge.listener import deliver
 from firmware_bridge.protocol import Hello
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
-RULES = (
-    (EXAMPLES / "rules" / "studio_default.toml").read_text()
-    + f"""
-[[rule]]
-id = "recording_failing"
-kind = "above"
-priority = "medium"
-label = "Recording failing"
-signal = "{RECORDER_FAULT_SIGNAL}"
-limit = 0.5
-"""
-)
+
+
+def test_the_studio_defaults_make_a_failing_recorder_a_technical_alarm() -> None:
+    rule = studio_rules().get("recording_failing")
+    assert rule.signal == RECORDER_FAULT_SIGNAL and rule.priority in ("medium", "high")
 
 
 def test_a_full_disk_during_a_session_raises_the_recorders_technical_alarm(
@@ -57,7 +51,7 @@ def test_a_full_disk_during_a_session_raises_the_recorders_technical_alarm(
 
     with SQLiteStore(tmp_path / "s.sqlite", max_bytes=160 * 1024) as store:
         recorder = Recorder(
-            store, meta, rig, client, therapist, parse_rule_set(RULES),
+            store, meta, rig, client, therapist, studio_rules(),
             on_step=steps.put, on_fault=faults.put,
         )  # fmt: skip
         with recorder:

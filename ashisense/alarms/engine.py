@@ -91,13 +91,17 @@ class AlarmEngine:
         client: Any = None,
         contraindications: ContraindicationMap | None = None,
         channel_names: Iterable[str] = (),
+        signal_limits: Mapping[str, float] | None = None,
     ) -> AlarmEngine:
         """An engine with the studio's rules tightened for this client (see limits.py).
 
         client: a ClientProfile, a dict with its keys, or None (studio limits only).
+        signal_limits: the rig's limits for named signals (BindContext.signal_limits).
         """
         rules, notes = tighten_for_client(rule_set, client, contraindications)
-        ctx = BindContext(ClientLimits.of(client).weight_n, tuple(channel_names))
+        ctx = BindContext(
+            ClientLimits.of(client).weight_n, tuple(channel_names), dict(signal_limits or {})
+        )
         return cls(rules, ctx, notes)
 
     # -- listeners and context -------------------------------------------------------------

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from ashisense.alarms.errors import SignalError
-from ashisense.pipeline.types import SERIES, EstimateBlock, PipelineState
+from ashisense.pipeline.types import SERIES, EstimateBlock
 
 # What each rig kind cannot measure: its rules report "unavailable" rather than stay silent.
 _MAT_ONLY = ("mat_n", "cop_x_m", "cop_y_m", "feet_mat_n", "feet_x_m", "feet_y_m", "region")
@@ -25,15 +25,13 @@ _NOT_MEASURED: dict[str, tuple[str, ...]] = {
 }
 
 
-def signals_from_estimate(
-    est: EstimateBlock, rig_kind: str = "full", state: PipelineState | None = None
-) -> dict[str, Any]:
+def signals_from_estimate(est: EstimateBlock, rig_kind: str = "full") -> dict[str, Any]:
     """The alarm signals of one EstimateBlock: its per-sample series and therapist_weight_n.
 
     rig_kind: "full", "bars" or "mat" (PipelineState.rig_kind); a partial rig leaves out what
     it cannot measure, so rules needing it are reported unavailable instead of never firing.
-    state: the pipeline's state after the block; adds zero_drift_n, the largest zero-tracking
-    correction of any bar channel (N).
+    The technical signals come from the raw stream: alarms.technical.LinkHealth and
+    CalibrationHealth.
     """
     try:
         drop = _NOT_MEASURED[rig_kind]
@@ -43,8 +41,6 @@ def signals_from_estimate(
         ) from None
     sig: dict[str, Any] = {name: getattr(est, name) for name in SERIES if name not in drop}
     sig["therapist_weight_n"] = est.therapist_weight_n
-    if state is not None and state.bar_zero_n:
-        sig["zero_drift_n"] = max(abs(v) for v in state.bar_zero_n.values())
     return sig
 
 

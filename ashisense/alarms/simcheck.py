@@ -20,7 +20,7 @@ from ashisense.alarms.engine import AlarmEngine
 from ashisense.alarms.events import AlarmEvent, Transition
 from ashisense.alarms.rules import RuleSet
 from ashisense.alarms.signals import signals_from_estimate
-from ashisense.alarms.technical import LinkHealth
+from ashisense.alarms.technical import CalibrationHealth, LinkHealth
 from ashisense.bodymap import BodyMap
 from ashisense.pipeline.core import Pipeline
 from ashisense.pipeline.simfeed import sample_block
@@ -102,15 +102,18 @@ def run_labelled(
     rate_hz: float = 80.0,
     block: int = 400,
 ) -> LabelledRun:
-    """Run `scenario` for duration_s through sim, pipeline and alarms (with the link health
-    signals), beside a truth engine."""
+    """Run `scenario` for duration_s through sim, pipeline and alarms (with the link and
+    calibration health signals), beside a truth engine."""
     client, therapist = sim_profiles()
     sim = RigSimulator(
         scenario, rate_hz=rate_hz, seed=seed, client_kg=CLIENT_KG, therapist_kg=THERAPIST_KG
     )
     rig = load_rig(rig_path)
     pipeline = Pipeline(rig, client, therapist, rate_hz=rate_hz)
-    live = AlarmEngine.for_session(rules, client, channel_names=sim.channels)
+    calibration = CalibrationHealth(rig)
+    live = AlarmEngine.for_session(
+        rules, client, channel_names=sim.channels, signal_limits=calibration.limits
+    )
     truth = AlarmEngine.for_session(rules, client, channel_names=sim.channels)
     health = LinkHealth(sim.channels)
     body = client.body_map()
@@ -120,8 +123,8 @@ def run_labelled(
         b = sim.next_block(min(block, n_total - first))
         samples = sample_block(b.t_s, b.counts, b.invalid, sim.channels, first)
         est = pipeline.process(samples)
-        signals = signals_from_estimate(est, rig.kind, pipeline.state)
-        live.process(signals | health.signals(samples))
+        signals = signals_from_estimate(est, rig.kind)
+        live.process(signals | health.signals(samples) | calibration.signals(samples))
         truth.process(truth_signals(b.truth, body, therapist.weight_n))
         times.append(b.t_s)
         phases.append(b.truth.phase)

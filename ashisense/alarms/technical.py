@@ -1,18 +1,23 @@
-"""Technical alarm signals from the raw link: lost samples and invalid, saturated or flat channels.
+"""Technical alarm signals from the raw link: lost samples, invalid, saturated or flat
+channels (LinkHealth), and the calibration's age and zero drift (CalibrationHealth).
 
-Feed it what the link delivers (gaps, sample blocks, in order); merge `signals(block)` into
+Feed them what the link delivers (gaps, sample blocks, in order); merge `signals(block)` into
 the engine's signals for that block. Channel masks have bit i set for channel i.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
 from ashisense.alarms.errors import SignalError
+from ashisense.rig import Rig
+from calibration.drift import ZeroDriftMonitor
 from firmware_bridge.blocks import Gap, SampleBlock
+
+SECONDS_PER_DAY = 86400.0
 
 ADC_RAILS_COUNTS = (-(2**23), 2**23 - 1)  # a 24-bit converter pinned at a rail is saturated
 MAX_CHANNELS = 63  # masks are int64
@@ -99,3 +104,64 @@ class LinkHealth:
         self._last_counts = counts[-1].copy()
         self._same_since_s = since[-1].copy()
         return (t_s[:, None] - since) >= self.flat_s
+
+
+class CalibrationHealth:
+    """Per-sample signals of the calibration in use: calibration_age_days (from the calibration
+    file's date to each sample; only with a calibration file) and zero_drift_n (the largest
+    move of an unloaded zero since calibration, N: calibration.drift.ZeroDriftMonitor over
+    each bar and the mat, against the file's unloaded zeros, else the rig's offsets).
+
+    rig: resolved for the device (Rig.for_device). `limits` are the rig's limits for those
+    signals, for AlarmEngine.for_session(signal_limits=...).
+    """
+
+    def __init__(self, rig: Rig) -> None:
+        cal = rig.calibration_file
+        zero_counts = dict(zip(rig.channels, rig.offsets_counts.tolist(), strict=True))
+        if cal is not None:
+            zero_counts |= {n: z for n, z in cal.unloaded_zero_counts.items() if n in zero_counts}
+        groups = [
+            [rig.channels[i] for i in rig.index("bar", side="left")],
+            [rig.channels[i] for i in rig.index("bar", side="right")],
+            [rig.channels[i] for i in rig.index("mat")],
+        ]
+        settings = rig.calibration_settings
+        self.channels = rig.channels
+        self.monitor = ZeroDriftMonitor(
+            rig.channels,
+            zero_counts,
+            dict(zip(rig.channels, rig.gains_n_per_count.tolist(), strict=True)),
+            groups,
+            settings.zero_drift_limit_n,
+        )
+        self._created_s = None if cal is None else cal.created.timestamp()
+        self.limits: Mapping[str, float] = {
+            "calibration_age_days": settings.interval_days,
+            "zero_drift_n": settings.zero_drift_limit_n,
+        }
+        self._columns: tuple[tuple[str, ...], list[int]] | None = None
+
+    def on_gap(self, gap: Gap) -> None:
+        """Samples were lost: the zero-drift window being filled is dropped."""
+        self.monitor.reset()
+
+    def signals(self, block: SampleBlock) -> dict[str, np.ndarray]:
+        """The calibration signals of one block (any channel order; the rig's channels)."""
+        if self._columns is None or self._columns[0] != block.channels:
+            try:
+                self._columns = (block.channels, [block.channels.index(c) for c in self.channels])
+            except ValueError:
+                raise SignalError(
+                    f"CalibrationHealth: expected the rig's channels {list(self.channels)}, "
+                    f"found {list(block.channels)}"
+                ) from None
+        cols = self._columns[1]
+        out = {
+            "zero_drift_n": self.monitor.update(
+                block.t_s, block.counts[:, cols], block.invalid[:, cols]
+            )
+        }
+        if self._created_s is not None:
+            out["calibration_age_days"] = (block.t_s - self._created_s) / SECONDS_PER_DAY
+        return out

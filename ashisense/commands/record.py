@@ -8,9 +8,16 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
-from ashisense.alarms import load_contraindications, load_rule_set
+from ashisense.alarms import AlarmEvent, load_contraindications, load_rule_set
+from ashisense.alarms.defaults import (
+    CONTRAINDICATIONS_FILE,
+    RULES_FILE,
+    studio_contraindications,
+    studio_rules,
+)
 from ashisense.profiles import load_client, load_therapist
 from ashisense.rig import load_rig
 from ashisense.store import SessionInfo, WriterHealth, open_store
@@ -38,8 +45,13 @@ def register(sub: Any) -> None:
     p.add_argument("--out", required=True, help="session file to add the session to")
     p.add_argument("--client", help="client profile (.toml or .json)")
     p.add_argument("--therapist", help="therapist profile (.toml or .json)")
-    p.add_argument("--rules", help="alarm rule set (.toml); without it no alarms are evaluated")
-    p.add_argument("--contraindications", help="studio contraindication map (.toml)")
+    p.add_argument(
+        "--rules", help="alarm rule set (.toml; default: the studio defaults shipped with AshiSense)"
+    )
+    p.add_argument(
+        "--contraindications",
+        help="studio contraindication map (.toml; default: the one shipped with AshiSense)",
+    )
     p.add_argument("--label", default="", help="a label for the session list")
     p.set_defaults(func=run)
 
@@ -47,6 +59,17 @@ def register(sub: Any) -> None:
 def _loud(health: WriterHealth) -> None:
     if not health.ok:
         print(f"RECORDER {health.state.upper()}: {health.message}", file=sys.stderr, flush=True)
+
+
+def _show(started_s: float) -> Callable[[AlarmEvent], None]:
+    """Print each raised alarm (time from the session start, priority, message)."""
+
+    def show(event: AlarmEvent) -> None:
+        if str(event.transition) == "raised":
+            at_s = event.t_s - started_s
+            print(f"{at_s:9.2f} s  {event.priority:<6}  {event.message}", flush=True)
+
+    return show
 
 
 def describe(info: SessionInfo) -> str:
@@ -64,16 +87,20 @@ def run(args: argparse.Namespace) -> int:
     rig = load_rig(args.rig)
     client = load_client(args.client) if args.client else None
     therapist = load_therapist(args.therapist) if args.therapist else None
-    rules = load_rule_set(args.rules) if args.rules else None
-    contra = load_contraindications(args.contraindications) if args.contraindications else None
+    rules = load_rule_set(args.rules) if args.rules else studio_rules()
+    contra = (
+        load_contraindications(args.contraindications)
+        if args.contraindications
+        else studio_contraindications()
+    )
     meta = session_meta(
         rig,
         args.rig,
         started_s=time.time(),
         client=client,
         therapist=therapist,
-        rules_path=args.rules,
-        contraindications_path=args.contraindications,
+        rules_path=args.rules or RULES_FILE,
+        contraindications_path=args.contraindications or CONTRAINDICATIONS_FILE,
         label=args.label,
     )
     stop = threading.Event()
@@ -83,7 +110,17 @@ def run(args: argparse.Namespace) -> int:
     ascii_input = rig.device.input == "ascii"
     deadline = None if args.seconds is None else time.monotonic() + args.seconds
     with open_store(args.out) as store:
-        recorder = Recorder(store, meta, rig, client, therapist, rules, contra, on_fault=_loud)
+        recorder = Recorder(
+            store,
+            meta,
+            rig,
+            client,
+            therapist,
+            rules,
+            contra,
+            on_fault=_loud,
+            on_alarm=_show(meta.started_s),
+        )
         with recorder, contextlib.suppress(KeyboardInterrupt):
             print(f"recording session {recorder.writer.session_id} from {url} into {args.out}")
             with Link(

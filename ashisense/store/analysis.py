@@ -13,7 +13,7 @@ from ashisense.alarms import (
     RuleSet,
     signals_from_estimate,
 )
-from ashisense.alarms.technical import LinkHealth
+from ashisense.alarms.technical import CalibrationHealth, LinkHealth
 from ashisense.pipeline.core import Pipeline
 from ashisense.pipeline.types import EstimateBlock
 from ashisense.profiles import ClientProfile, TherapistProfile
@@ -43,7 +43,10 @@ class Step:
 class SessionAnalysis:
     """Feed it a session's items in order (HELLO, blocks, grids, gaps); blocks give Steps.
 
-    rules None: no alarm engine (estimates only). Not thread-safe: one feeder.
+    rig: resolved for the device. rules None: no alarm engine (estimates only). The engine
+    gets the estimates' signals, the link's (lost samples, channel flags) and the
+    calibration's (age, zero drift), with the rig's limits for the latter: the same technical
+    rules run live and in replay. Not thread-safe: one feeder.
     """
 
     def __init__(
@@ -58,10 +61,17 @@ class SessionAnalysis:
     ) -> None:
         self.rig, self.client, self.therapist = rig, client, therapist
         self.pipeline = Pipeline(rig, client, therapist, rate_hz=rate_hz)
+        self._calibration = CalibrationHealth(rig)
         self.engine = (
             None
             if rules is None
-            else AlarmEngine.for_session(rules, client, contraindications, rig.channels)
+            else AlarmEngine.for_session(
+                rules,
+                client,
+                contraindications,
+                rig.channels,
+                signal_limits=self._calibration.limits,
+            )
         )
         self._health: LinkHealth | None = None  # technical signals, in the device's order
 
@@ -99,6 +109,7 @@ class SessionAnalysis:
             self.pipeline.process_grid(item)
         elif isinstance(item, Gap):
             self.pipeline.reset_stream()
+            self._calibration.on_gap(item)
             if self._health is not None:
                 self._health.on_gap(item)
         elif isinstance(item, Hello):
@@ -110,8 +121,9 @@ class SessionAnalysis:
             return []
         if self._health is None or self._health.channels != block.channels:
             self._health = LinkHealth(block.channels)
-        signals = signals_from_estimate(estimate, self.rig.kind, self.pipeline.state)
-        return self.engine.process(signals | self._health.signals(block))
+        signals = signals_from_estimate(estimate, self.rig.kind)
+        technical = self._health.signals(block) | self._calibration.signals(block)
+        return self.engine.process(signals | technical)
 
     def tick(self, t_s: float) -> list[AlarmEvent]:
         """Clock tick for the alarm engine (stale-link rules, audio pauses)."""

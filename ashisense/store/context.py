@@ -3,7 +3,9 @@ rules, and how to get them back to derive everything again from the raw counts."
 
 from __future__ import annotations
 
+import os
 import tomllib
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
@@ -11,15 +13,24 @@ from ashisense.alarms import ContraindicationMap, RuleSet, parse_contraindicatio
 from ashisense.profiles import ClientProfile, TherapistProfile, profile_from_dict
 from ashisense.rig import Rig, RigFileError, load_rig, rig_from_dict
 from ashisense.store.records import SessionInfo, SessionMeta
+from calibration.errors import CalibrationFileError
+from calibration.files import calibration_from_dict
 
 
-def calibration_of(rig: Rig) -> dict[str, dict[str, float]]:
-    """Offset (counts) and gain (N per count) of each channel of a resolved rig, as stored."""
-    return {
-        c.name: {"offset_counts": c.offset_counts, "gain_n_per_count": c.gain_n_per_count}
-        for c in rig.channel
-        if c.offset_counts is not None and c.gain_n_per_count is not None
+def calibration_of(rig: Rig) -> dict[str, Any]:
+    """The calibration a resolved rig uses, as stored with a session: "channels" (offset in
+    counts and gain in N per count of each channel) and, when the constants came from a
+    calibration file, "file" (that file's whole document: date, serial, unloaded zeros)."""
+    snapshot: dict[str, Any] = {
+        "channels": {
+            c.name: {"offset_counts": c.offset_counts, "gain_n_per_count": c.gain_n_per_count}
+            for c in rig.channel
+            if c.offset_counts is not None and c.gain_n_per_count is not None
+        }
     }
+    if rig.calibration_file is not None:
+        snapshot["file"] = rig.calibration_file.to_dict()
+    return snapshot
 
 
 def session_meta(
@@ -29,11 +40,15 @@ def session_meta(
     started_s: float,
     client: ClientProfile | None = None,
     therapist: TherapistProfile | None = None,
-    rules_path: str | Path | None = None,
-    contraindications_path: str | Path | None = None,
+    rules_path: str | os.PathLike[str] | Traversable | None = None,
+    contraindications_path: str | os.PathLike[str] | Traversable | None = None,
     label: str = "",
 ) -> SessionMeta:
-    """The description of a session about to be recorded: snapshots of every file it uses."""
+    """The description of a session about to be recorded: snapshots of every file it uses.
+
+    rules_path, contraindications_path: files, or package files such as
+    ashisense.alarms.defaults.RULES_FILE.
+    """
     return SessionMeta(
         started_s=started_s,
         rig_text=Path(rig_path).read_text(encoding="utf-8"),
@@ -41,14 +56,18 @@ def session_meta(
         calibration=calibration_of(rig),
         client={} if client is None else client.model_dump(mode="json"),
         therapist={} if therapist is None else therapist.model_dump(mode="json"),
-        rules_text="" if rules_path is None else Path(rules_path).read_text(encoding="utf-8"),
-        contraindications_text=(
-            ""
-            if contraindications_path is None
-            else Path(contraindications_path).read_text(encoding="utf-8")
-        ),
+        rules_text=_text(rules_path),
+        contraindications_text=_text(contraindications_path),
         label=label,
     )
+
+
+def _text(source: str | os.PathLike[str] | Traversable | None) -> str:
+    """A file's text ("" for None)."""
+    if source is None:
+        return ""
+    file = source if isinstance(source, Traversable) else Path(source)
+    return file.read_text(encoding="utf-8")
 
 
 def _where(info: SessionInfo, what: str) -> str:
@@ -72,15 +91,24 @@ def rig_of(info: SessionInfo, rig_path: str | Path | None = None) -> Rig:
         raise RigFileError(f"{where}: expected TOML, found {err}") from err
     rig = rig_from_dict(doc, source=where)
     stored = info.meta.calibration
+    # Sessions recorded before the calibration file was kept hold the channel map alone.
+    constants = stored.get("channels", stored)
     channels = []
     for c in rig.channel:
-        if c.name in stored:
-            c = c.model_copy(update={"calibration": "inline", **stored[c.name]})
+        if c.name in constants:
+            c = c.model_copy(update={"calibration": "inline", **constants[c.name]})
         channels.append(c)
-    rig = rig.model_copy(update={"channel": tuple(channels), "calibration": None})
+    rig = rig.model_copy(update={"channel": tuple(channels)})
     if not rig.resolved:
         missing = [c.name for c in rig.channel if c.gain_n_per_count is None]
         raise RigFileError(f"{where}: no calibration stored for channels {missing}")
+    if "file" in stored:
+        where = _where(info, "calibration")
+        try:
+            cal = calibration_from_dict(stored["file"], Path(where))
+        except CalibrationFileError as err:
+            raise RigFileError(str(err)) from err
+        rig = rig.with_calibration_file(cal, where)
     return rig
 
 

@@ -59,8 +59,9 @@ class Recorder:
     rig: the rig as loaded (calibration files are resolved at HELLO for the device's serial;
     a device that does not fit the rig sets `failure` and the session records raw data only).
     rules None: no alarm engine. on_step(step): each block's estimates and alarms (called on
-    the dispatcher thread; must be quick). on_fault: SessionWriter's. Use as a context
-    manager around the Link: start() creates the session, stop() flushes and closes it.
+    the dispatcher thread; must be quick). on_alarm(event): every alarm transition, from
+    blocks and ticks alike. on_fault: SessionWriter's. Use as a context manager around the
+    Link: start() creates the session, stop() flushes and closes it.
     """
 
     def __init__(
@@ -75,8 +76,10 @@ class Recorder:
         *,
         on_step: Callable[[Step], None] | None = None,
         on_fault: Callable[[WriterHealth], None] | None = None,
+        on_alarm: Callable[[AlarmEvent], None] | None = None,
     ) -> None:
         self._on_fault = on_fault
+        self._alarm_callback = on_alarm
         self.writer = SessionWriter(store, meta, on_fault=self._on_writer_fault)
         self._rig, self._client, self._therapist = rig, client, therapist
         self._rules, self._contra = rules, contraindications
@@ -140,8 +143,9 @@ class Recorder:
 
     def _on_alarm(self, event: AlarmEvent) -> None:
         self.writer.add_alarms([AlarmRecord.of(event)])
-        if str(event.transition) == "raised":
-            log.info("alarm %s (%s): %s", event.rule_id, event.priority, event.message)
+        log.debug("alarm %s %s: %s", event.rule_id, event.transition, event.message)
+        if self._alarm_callback is not None:
+            self._alarm_callback(event)
 
     def _on_block(self, block: SampleBlock) -> None:
         if self.analysis is None and self.failure is None and self._rig.resolved:

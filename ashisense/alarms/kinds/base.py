@@ -45,11 +45,14 @@ class BindContext:
     """What rules need to know about the session beyond the signals.
 
     client_weight_n: the client's weight (N, NaN unknown). channel_names: the rig's channel
-    names in order (bit i of a channel mask is channel i).
+    names in order (bit i of a channel mask is channel i). signal_limits: limits the rig file
+    sets for named signals (its [calibration] interval_days for calibration_age_days,
+    zero_drift_limit_n for zero_drift_n), used by above/below rules that give none.
     """
 
     client_weight_n: float = math.nan
     channel_names: tuple[str, ...] = field(default_factory=tuple)
+    signal_limits: Mapping[str, float] = field(default_factory=dict)
 
 
 class RuleSpec(BaseModel):

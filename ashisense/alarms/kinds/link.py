@@ -115,7 +115,11 @@ def unit_of(signal: str) -> str:
 
 
 class Above(RuleSpec):
-    """Any named signal above `limit` (in the signal's unit): calibration age, zero drift, ..."""
+    """Any named signal above `limit` (in the signal's unit): calibration age, zero drift, ...
+
+    Without `limit`, the rig file's limit for the signal applies (BindContext.signal_limits);
+    with neither, the rule is reported unavailable.
+    """
 
     kind_name = "above"
     unit = ""
@@ -124,11 +128,21 @@ class Above(RuleSpec):
     precision = 1
 
     signal: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
-    limit: float
+    limit: float | None = None
     hysteresis: NonNegativeFloat = 0.0
 
+    @property
+    def limit_value(self) -> float:
+        return math.nan if self.limit is None else float(self.limit)
+
     def required_signals(self) -> tuple[str, ...]:
-        return (self.signal,)
+        return (self.signal,) if self.limit is not None else (self.signal, f"{self.signal} limit")
+
+    def for_client(self, ctx: BindContext) -> Above:
+        """The rule with the rig's limit for its signal when it has none of its own."""
+        if self.limit is None and self.signal in ctx.signal_limits:
+            return self.with_changes(limit=ctx.signal_limits[self.signal])
+        return self
 
     def fmt(self, x: float) -> str:
         return "n/a" if math.isnan(x) else f"{x:.{self.precision}f} {unit_of(self.signal)}".strip()
