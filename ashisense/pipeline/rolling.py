@@ -45,9 +45,10 @@ class Rolling:
         self._has_ref = np.zeros(k, dtype=bool)
         self._all_ref = False
         # Cumulative sums of [z, z^2, invalid] (rows) at the last `size` positions: as if
-        # size - 1 invalid samples preceded the stream.
-        self._cum = np.zeros((3 * k, w))
-        self._cum[2 * k :] = np.arange(w)
+        # size - 1 invalid samples preceded the stream. Rebased to their first column as the
+        # next block starts, so that they stay the size of a window's sums.
+        self._tail = np.zeros((3 * k, w))
+        self._tail[2 * k :] = np.arange(w)
 
     def push(self, x: np.ndarray) -> WindowStats:
         """Add a (n, k) block; returns the statistics of the window ending at each new sample."""
@@ -64,28 +65,32 @@ class Rolling:
             self._all_ref = bool(self._has_ref.all())
         # full: the carried cumulative sums, then this block's ([z, z^2, bad] summed on).
         full = np.empty((3 * k, w + n))
-        full[:, :w] = self._cum
+        np.subtract(self._tail, self._tail[:, :1], out=full[:, :w])
         new = full[:, w:]
         z = new[:k]
         np.subtract(x, self._ref, out=z)
-        summed = new if any_bad else new[: 2 * k]  # nothing invalid: the count stays
         if any_bad:
             z[bad] = 0.0
             new[2 * k :] = bad
-        else:
-            new[2 * k :] = self._cum[2 * k :, -1:]
+            rows = 3 * k
+        else:  # nothing invalid: the invalid count stays where it was
+            new[2 * k :] = full[2 * k :, w - 1 : w]
+            rows = 2 * k
         np.multiply(z, z, out=new[k : 2 * k])
-        np.cumsum(summed, axis=1, out=summed)
-        summed += self._cum[: len(summed), -1:]
-        if n:
-            self._cum = full[:, -w:] - full[:, -w, None]
-        end = full[:, w:]
-        start = full[:, :n]
-        mid = full[:k, w // 2 : w // 2 + n]
-        sums = end - start
-        mean = sums[:k] / w
-        var = sums[k : 2 * k] / w - mean * mean
-        drift = (end[:k] - mid) / (w - w // 2) - (mid - start[:k]) / (w // 2)
+        run = full[:rows, w - 1 :]  # summed on from the last carried sums
+        np.add.accumulate(run, axis=1, out=run)
+        self._tail = full[:, -w:]
+        sums = full[:, w:] - full[:, :n]
+        moments = sums[: 2 * k] / w
+        mean = moments[:k]
+        var = moments[k:] - mean * mean
+        h = w // 2
+        if w % 2:  # halves of h and h + 1 samples
+            mid = full[:k, h : h + n]
+            drift = (full[:k, w:] - mid) / (w - h) - (mid - full[:k, :n]) / h
+        else:  # sums over every h samples, then the later half's minus the earlier's
+            halves = full[:k, h : w + n] - full[:k, : w + n - h]
+            drift = (halves[:, h:] - halves[:, :n]) / h
         return WindowStats(
             complete=sums[2 * k :] == 0,
             mean=mean + self._ref,
