@@ -197,7 +197,7 @@ class ZeroDriftMonitor:
     def drifts(self) -> tuple[ZeroDrift, ...]:
         """The latest judged drift of every channel judged so far."""
         return tuple(
-            _drift(name, d / g, g, self.limit_n)
+            _drift(name, float(d / g), float(g), self.limit_n)
             for name, d, g in zip(self.channels, self.drift_n, self._gain, strict=True)
             if not math.isnan(d)
         )

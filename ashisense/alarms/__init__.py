@@ -2,12 +2,15 @@
 
 Typical use::
 
-    rules = load_rule_set("examples/rules/studio_default.toml")
-    contra = load_contraindications("examples/rules/contraindications.toml")
+    rules = load_rule_set("our_rules.toml")         # or alarms.defaults.studio_rules()
+    contra = load_contraindications("our_map.toml")  # or defaults.studio_contraindications()
     engine = AlarmEngine.for_session(rules, client_profile, contra, channel_names)
     engine.add_listener(recorder_callback)          # AlarmEvent rows
-    engine.process(signals_from_estimate(estimate_block))
+    engine.process(signals_from_estimate(estimate_block))   # | technical signals
     engine.tick(time.time())                        # a few times a second
+
+The whole wiring for a session (estimates, link and calibration signals) is
+ashisense.store.analysis.SessionAnalysis.
 """
 
 from ashisense.alarms.engine import AlarmEngine, AlarmListener

@@ -116,8 +116,8 @@ class AlarmEngine:
             self._listeners.remove(listener)
 
     def set_context(self, **values: float) -> None:
-        """Session-wide values every block gets unless it carries its own (for example
-        calibration_age_days, zero_drift_n, therapist_weight_n)."""
+        """Session-wide values every block gets unless it carries its own (for example the
+        recorder's recorder_fault, or a fixed therapist_weight_n)."""
         with self._lock:
             self._context.update(values)
 

@@ -46,7 +46,7 @@ def register(sub: Any) -> None:
     p.add_argument("--client", help="client profile (.toml or .json)")
     p.add_argument("--therapist", help="therapist profile (.toml or .json)")
     p.add_argument(
-        "--rules", help="alarm rule set (.toml; default: the studio defaults shipped with AshiSense)"
+        "--rules", help="alarm rule set (.toml; default: the studio rules shipped with AshiSense)"
     )
     p.add_argument(
         "--contraindications",
