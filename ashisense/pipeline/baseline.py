@@ -44,9 +44,9 @@ MAT, MOMENT_X, MOMENT_Y, BARS_LOADED, HAND_L, HAND_R, BAR_N, TOTAL = range(len(W
 class BaselineDetector:
     """Judges, sample by sample, whether the client lies still with nobody else on.
 
-    assess() takes the statistics of the WINDOW columns (rows); it reads the first four:
-    [mat_n, moment_x_nm, moment_y_nm, bars_loaded] (bars_loaded: 1 where the bars carry
-    bars_unloaded_n or more, else 0; 0 on mat-only rigs).
+    assess() takes the statistics of the WINDOW columns (rows); it reads [mat_n, moment_x_nm,
+    moment_y_nm, bars_loaded] and bar_n's completeness (bars_loaded: 1 where the bars carry
+    bars_unloaded_n or more, else 0, also where bar_n is NaN; 0 on mat-only rigs).
     """
 
     def __init__(self, settings: PipelineSettings, client_weight_n: float | None) -> None:
@@ -78,7 +78,7 @@ class BaselineDetector:
         sd = st.sd
         tol = s.baseline_sd_frac * np.abs(mat) + s.baseline_sd_n
         checks = [
-            st.complete[:4].all(axis=0),
+            st.complete[:BARS_LOADED].all(axis=0) & st.complete[BAR_N],
             mat > s.client_min_n,
             st.mean[BARS_LOADED] == 0,
             sd[MAT] <= tol,
@@ -111,7 +111,8 @@ class BaselineDetector:
                 return ok, means
             if checks is None:  # the bars check fails: the reason is among the first three
                 mat = st.mean[MAT, -1]
-                last = [st.complete[:4, -1].all(), mat > self.s.client_min_n, False]
+                complete = st.complete[:BARS_LOADED, -1].all() and st.complete[BAR_N, -1]
+                last = [complete, mat > self.s.client_min_n, False]
             else:
                 last = [c[-1] for c in checks]
             self.reason = next(why for c, why in zip(last, self._why, strict=False) if not c)

@@ -343,7 +343,7 @@ class Pipeline:
             loaded = np.where(np.abs(mat_n) > s.feet_min_n, mat_n, np.nan)
             cop_x, cop_y = moment_x / loaded, moment_y / loaded
             bars = bar_n if self._zero is not None else np.zeros(n)
-            loaded_bars = np.where(np.isnan(bars), np.nan, np.abs(bars) >= s.bars_unloaded_n)
+            loaded_bars = np.abs(bars) >= s.bars_unloaded_n  # NaN bars: bar_n's window is short
             columns = (mat_n, moment_x, moment_y, loaded_bars, *hand, bars, bars + mat_n)
             st = self._window.push(np.array(columns).T)  # the WINDOW columns
             had = self._tracker.baseline
@@ -382,8 +382,12 @@ class Pipeline:
         elif self._zero is None:
             feet = feet_mat
         else:  # the bars fill in where a mat sample is invalid, once the baseline is known
-            fill = np.isnan(feet_mat) & ~np.isnan(client_n)
-            feet = np.where(fill, feet_bar, feet_mat)
+            fill = np.isnan(feet_mat)
+            if np.count_nonzero(fill):
+                fill &= ~np.isnan(client_n)
+                feet = np.where(fill, feet_bar, feet_mat)
+            else:
+                feet = feet_mat
         support = bar_n + feet if self._kind == "full" else nan
         if self._kind == "full":
             lp = self._filter(np.array((feet, support, bar_n)).T).T
