@@ -105,19 +105,24 @@ class Grid(_Model):
     min_blob_taxels: int = Field(default=4, ge=1)
 
 
+#: Without a [calibration] section (inline constants): the limits its fields default to.
+DEFAULT_INTERVAL_DAYS = 180.0
+DEFAULT_ZERO_DRIFT_LIMIT_N = 20.0
+
+
 class Calibration(_Model):
     """Calibration files and how long they hold.
 
-    path: a cal-*.json file or the rig's history folder (needed by calibration = "file"
-    channels). interval_days: the studio's recalibration interval; an older calibration is
-    warned about at connect time and raises the calibration_age_days alarm rule.
-    zero_drift_limit_n: how far an unloaded zero may move since calibration before the
-    zero_drift_n rule alarms. Both are the limits of those rules unless a rule sets its own.
+    path: a cal-*.json file or the rig's history folder. interval_days: the studio's
+    recalibration interval; an older calibration is warned about at connect time and raises
+    the calibration_age_days alarm rule. zero_drift_limit_n: how far an unloaded zero may
+    move since calibration before the zero_drift_n rule alarms. Both are the limits of those
+    rules unless a rule sets its own.
     """
 
-    path: str | None = Field(default=None, min_length=1)
-    interval_days: float = Field(default=180.0, gt=0)
-    zero_drift_limit_n: float = Field(default=20.0, gt=0)
+    path: str = Field(min_length=1)
+    interval_days: float = Field(default=DEFAULT_INTERVAL_DAYS, gt=0)
+    zero_drift_limit_n: float = Field(default=DEFAULT_ZERO_DRIFT_LIMIT_N, gt=0)
 
 
 class Channel(_Model):
@@ -199,8 +204,7 @@ class Rig(_Model):
             raise ValueError(f"each bar mount (side/end) takes one channel, got {dup_slots} twice")
         if bar_slots and self.bars is None:
             raise ValueError("a [bars] section is required when there are bar channels, got none")
-        file_channels = any(c.calibration == "file" for c in self.channel)
-        if file_channels and (self.calibration is None or self.calibration.path is None):
+        if any(c.calibration == "file" for c in self.channel) and self.calibration is None:
             raise ValueError(
                 'a [calibration] path is required when a channel has calibration = "file"'
             )
@@ -227,9 +231,15 @@ class Rig(_Model):
         return "full" if roles == {"bar", "mat"} else ("bars" if roles == {"bar"} else "mat")
 
     @property
-    def calibration_settings(self) -> Calibration:
-        """The [calibration] section, or its defaults when the file has none."""
-        return self.calibration or Calibration()
+    def calibration_interval_days(self) -> float:
+        """[calibration] interval_days (its default without the section)."""
+        return DEFAULT_INTERVAL_DAYS if self.calibration is None else self.calibration.interval_days
+
+    @property
+    def zero_drift_limit_n(self) -> float:
+        """[calibration] zero_drift_limit_n (its default without the section)."""
+        cal = self.calibration
+        return DEFAULT_ZERO_DRIFT_LIMIT_N if cal is None else cal.zero_drift_limit_n
 
     @property
     def calibration_file(self) -> CalibrationFile | None:
@@ -244,7 +254,7 @@ class Rig(_Model):
     def calibration_stale(self, now: datetime | None = None) -> bool:
         """True when the calibration file in use is older than [calibration] interval_days."""
         age_days = self.calibration_age_days(now)
-        return age_days is not None and age_days > self.calibration_settings.interval_days
+        return age_days is not None and age_days > self.calibration_interval_days
 
     @property
     def resolved(self) -> bool:
@@ -301,7 +311,7 @@ class Rig(_Model):
         older than [calibration] interval_days is logged as a warning (calibration_stale()).
         """
         self.check_channels(hello_channels)
-        if self.calibration is None or self.calibration.path is None:
+        if self.calibration is None:
             return self
         from calibration.errors import CalibrationError
         from calibration.files import load_calibration, newest_valid
@@ -409,7 +419,7 @@ def load_rig(path: str | os.PathLike[str]) -> Rig:
     if isinstance(cal, dict) and isinstance(cal.get("path"), str):
         doc["calibration"] = {**cal, "path": str(path.parent / cal["path"])}
     rig = rig_from_dict(doc, source=path.name)
-    if rig.calibration and rig.calibration.path and not Path(rig.calibration.path).exists():
+    if rig.calibration and not Path(rig.calibration.path).exists():
         raise RigFileError(
             f"{path.name}: calibration.path: expected an existing file or folder, "
             f"found nothing at {rig.calibration.path}"

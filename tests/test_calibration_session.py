@@ -190,6 +190,5 @@ def test_the_calibration_section_is_checked_with_the_rig_file(tmp_path: Path) ->
     with pytest.raises(ValueError, match=r"calibration.zero_drift_limit_n must be > 0.0, got -1"):
         load_rig(tmp_path / "rig.toml")
     inline = load_rig(EXAMPLES / "sim_rig.toml")
-    assert inline.calibration_settings.interval_days == 180.0
-    assert inline.calibration_settings.zero_drift_limit_n == 20.0
+    assert inline.calibration_interval_days == 180.0 and inline.zero_drift_limit_n == 20.0
     assert inline.calibration_age_days() is None and not inline.calibration_stale()

@@ -126,19 +126,18 @@ class CalibrationHealth:
             [rig.channels[i] for i in rig.index("bar", side="right")],
             [rig.channels[i] for i in rig.index("mat")],
         ]
-        settings = rig.calibration_settings
         self.channels = rig.channels
         self.monitor = ZeroDriftMonitor(
             rig.channels,
             zero_counts,
             dict(zip(rig.channels, rig.gains_n_per_count.tolist(), strict=True)),
             groups,
-            settings.zero_drift_limit_n,
+            rig.zero_drift_limit_n,
         )
         self._created_s = None if cal is None else cal.created.timestamp()
         self.limits: Mapping[str, float] = {
-            "calibration_age_days": settings.interval_days,
-            "zero_drift_n": settings.zero_drift_limit_n,
+            "calibration_age_days": rig.calibration_interval_days,
+            "zero_drift_n": rig.zero_drift_limit_n,
         }
         self._columns: tuple[tuple[str, ...], list[int]] | None = None
 
