@@ -1,6 +1,7 @@
 """`ashisense record` without --rules evaluates the studio defaults; the technical rules (a dead
-or saturated channel) alarm live and again, identically, when the session is replayed; the
-commands print the alarms a person must see and keep the library's chatter out of INFO."""
+or saturated channel, samples lost on the link) alarm live and again, identically, when the
+session is replayed; the commands print the alarms a person must see and keep the library's
+chatter out of INFO."""
 
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ def _chatter(records: list[logging.LogRecord]) -> list[str]:
 def _record(out: Path) -> int:
     return main(
         ["record", "--rig", str(EXAMPLES / "sim_rig.toml"), "--device",
-         "sim://faults?seed=3&speed=fast", "--seconds", "0.5", "--out", str(out)]
+         "sim://faults?seed=3&speed=fast&drop_per_s=0.5", "--seconds", "1", "--out", str(out)]
     )  # fmt: skip
 
 
@@ -61,7 +62,9 @@ def test_a_faulty_channel_alarms_live_and_identically_in_replay_with_the_studio_
     replayed = [a for a in replayed if a.transition in ("raised", "condition_ended")]
     channel = [a for a in live if a.rule_id in CHANNEL_RULES and a.transition == "raised"]
     assert channel, "the faults scenario should make a channel alarm within the recording"
-    for alarm in channel:  # printed by the command as they were raised
+    lost = [a for a in live if a.rule_id == "lost_samples" and a.transition == "raised"]
+    assert lost, "bytes dropped on the link should make a lost-samples alarm"
+    for alarm in channel + lost:  # printed by the command as they were raised
         assert alarm.message in printed
 
     def key(a: AlarmRecord) -> tuple[object, ...]:
