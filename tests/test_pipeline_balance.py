@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import tomllib
 
 import numpy as np
 import pytest
@@ -12,9 +13,9 @@ from hypothesis import strategies as st
 
 from ashisense.bodymap import REGION_CODE
 from ashisense.pipeline import EstimateBlock, Pipeline, Uncertain
-from ashisense.rig import RigMismatchError
+from ashisense.rig import RigMismatchError, rig_from_dict
 from ashisense.sim.sensors import ADC_MAX_COUNTS
-from tests.pipelinekit import CLIENT, CLIENT_N, THERAPIST, W_N, block, rig, scene
+from tests.pipelinekit import CLIENT, CLIENT_N, EXAMPLES, THERAPIST, W_N, block, rig, scene
 
 BASELINE_S = 160  # two seconds of the client alone: the baseline is taken after one
 
@@ -237,3 +238,26 @@ def test_every_series_has_the_block_length_whatever_the_block_size(name: str) ->
         assert len(est) == n and est.force_n.shape == (n, len(r.channels))
         assert est.uncertain_reason.dtype == np.uint16 and est.region.dtype == np.int8
     assert first == len(forces) and est.baseline_ready == (name != "bars_only_rig")
+
+
+def test_rig_file_channel_order_does_not_matter() -> None:
+    plain = rig()
+    doc = tomllib.loads((EXAMPLES / "sim_rig.toml").read_text())
+    bars = [c for c in doc["channel"] if c["role"] == "bar"]
+    mats = [c for c in doc["channel"] if c["role"] == "mat"]
+    mixed = rig_from_dict({**doc, "channel": [c for p in zip(bars, mats, strict=True) for c in p]})
+    assert mixed.index("bar") == [0, 2, 4, 6]  # bar channels apart: indexed, not sliced
+    estimates = []
+    for r in (plain, mixed):
+        forces = np.concatenate([scene(r, 2 * BASELINE_S), scene(r, 160, **ON)])
+        forces[:, r.index("bar")] += 2.0  # a zero offset for the bar zero tracking to remove
+        p = Pipeline(r, CLIENT, THERAPIST)
+        parts = [full_run(p, forces[i : i + 80], first=i) for i in range(0, len(forces), 80)]
+        estimates.append(EstimateBlock.concat(parts))
+    a, b = estimates
+    assert abs(a.bar_n[2 * BASELINE_S - 1]) < 0.05  # tracked away while nobody held the bars
+    np.testing.assert_allclose(a.bar_n[-80:], W_N - 300.0, atol=0.05)
+    for name in ("bar_n", "bar_left_share", "hand_left_x_m", "feet_n", "feet_x_m", "region"):
+        np.testing.assert_allclose(getattr(b, name), getattr(a, name), rtol=1e-12, atol=1e-9)
+    order = [mixed.channels.index(c) for c in plain.channels]
+    np.testing.assert_allclose(b.force_n[:, order], a.force_n, rtol=1e-12, atol=1e-9)

@@ -319,7 +319,7 @@ class Pipeline:
         bar_l = bar_r = bar_n = share = nan
         hand = [nan, nan]
         if self._zero is not None:
-            self._zero.apply(by_channel[self._bar])
+            by_channel[self._bar] = self._zero.apply(by_channel[self._bar])  # a view if a slice
             bar_l = by_channel[self._left].sum(axis=0) if self._left is not None else nan
             bar_r = by_channel[self._right].sum(axis=0) if self._right is not None else nan
             bar_n = by_channel[self._bar].sum(axis=0)
