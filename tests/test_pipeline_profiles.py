@@ -97,8 +97,8 @@ def test_client_with_clinical_conditions_gets_tighter_alarm_limits() -> None:
     assert "lumbar" in client.no_go  # the surgery site
     studio = {r.id: r for r in STUDIO}
     rules = AlarmEngine.for_session(STUDIO, client, CONTRA).rule_set
-    # feet force: 70 % of 58 kg (398 N, under the studio's 490 N and the profile's 350 N),
-    # halved for osteoporosis (tighter than x0.6 for the surgery)
+    # feet force: the client's limit, 70 % of 58 kg (398 N, under the studio's 490 N), halved
+    # for osteoporosis: 199 N, tighter than x0.6 for the surgery and the profile's 350 N
     assert studio["feet_overload"].limit_n == 490
     assert rules.get("feet_overload").limit_value == pytest.approx(0.5 * 0.7 * 58 * G_M_PER_S2)
     assert rules.get("impact").limit_value == pytest.approx(0.5 * 4000)
