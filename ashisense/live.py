@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -47,6 +47,8 @@ log = logging.getLogger(__name__)
 
 TICK_S = 0.25
 STATUS_EVERY_S = 0.5
+
+BlockTap = Callable[[SampleBlock], None]
 
 
 class LiveError(RuntimeError):
@@ -243,6 +245,8 @@ class LiveRuntime(Listener):
         self._session_started_s: float | None = None
         self._problem = ""
         self._raised: dict[str, str] = {}  # rule id -> message of its last raised alarm
+        self._taps: tuple[BlockTap, ...] = ()  # replaced whole: on_block reads it unlocked
+        self._exclusive: dict[BlockTap, str] = {}  # tap -> activity that forbids recording
         self._stop = threading.Event()
         self._ticker = threading.Thread(target=self._tick_loop, name="ashisense-live-tick")
         ascii_input = rig.device.input == "ascii"
@@ -286,6 +290,12 @@ class LiveRuntime(Listener):
     def engine(self) -> AlarmEngine | None:
         with self._lock:
             return self._analysis.engine if self._analysis else None
+
+    @property
+    def hello(self) -> Hello | None:
+        """What the connected device said it is (serial, channels, rate); None before."""
+        with self._lock:
+            return self._hello
 
     def setup(self) -> LiveSetup:
         with self._lock:
@@ -338,6 +348,9 @@ class LiveRuntime(Listener):
         cfg = self.config
         started_s = time.time()
         with self._lock:
+            if self._exclusive:  # none can be added while recording: nothing was stopped
+                activity = next(iter(self._exclusive.values()))
+                raise LiveError(f"session refused: {activity} is running; finish or abort it first")
             if (client, therapist) != (self._client, self._therapist):
                 self._client, self._therapist = client, therapist
                 self._rebuild()
@@ -403,6 +416,44 @@ class LiveRuntime(Listener):
         writer.annotate(t_s, text, author)
         return t_s
 
+    def add_block_tap(self, tap: BlockTap, *, excludes_sessions: str | None = None) -> None:
+        """Hand every SampleBlock to tap, in the dispatcher thread before the analysis (also
+        while the rig is unresolved); tap must return at once and not raise.
+
+        excludes_sessions names an activity that cannot run while recording (such as "a
+        calibration"): LiveError while a session records, and start_session is refused
+        until the tap is removed.
+        """
+        with self._lock:
+            if excludes_sessions is not None:
+                if self._writer is not None:
+                    raise LiveError(
+                        f"{excludes_sessions} cannot start while session "
+                        f"{self._writer.session_id} is recording: stop the session first"
+                    )
+                self._exclusive[tap] = excludes_sessions
+            self._taps = (*self._taps, tap)
+
+    def remove_block_tap(self, tap: BlockTap) -> None:
+        """Stop handing blocks to tap (and allow sessions again if it excluded them)."""
+        with self._lock:
+            self._taps = tuple(t for t in self._taps if t is not tap)
+            self._exclusive.pop(tap, None)
+
+    def reload_calibration(self) -> None:
+        """Resolve the rig for the connected device again (a calibration file was saved).
+        Refused while recording: a session keeps the constants it started with."""
+        with self._lock:
+            hello, writer = self._hello, self._writer
+        if writer is not None:
+            raise LiveError(
+                f"session {writer.session_id} is recording and keeps its calibration: the "
+                "new one is used when the rig next connects"
+            )
+        if hello is None:
+            raise LiveError("reload refused: the rig has not said who it is yet")
+        self._resolve(hello)
+
     def _require_engine(self) -> AlarmEngine:
         engine = self.engine
         if engine is None:
@@ -421,6 +472,10 @@ class LiveRuntime(Listener):
             self._hello, writer = hello, self._writer
         if writer is not None:
             writer.on_hello(hello)
+        self._resolve(hello)
+
+    def _resolve(self, hello: Hello) -> None:
+        """The rig for this device (calibration files read now), and its analysis."""
         try:
             rig = self.config.rig.for_device(hello.serial, hello.channels)
         except (ValueError, OSError) as err:  # RigMismatchError, calibration files
@@ -442,6 +497,8 @@ class LiveRuntime(Listener):
     def on_block(self, block: SampleBlock) -> None:
         if (writer := self._recorder()) is not None:
             writer.on_block(block)
+        for tap in self._taps:
+            tap(block)
         with self._lock:
             analysis = self._analysis
         if analysis is None:

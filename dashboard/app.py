@@ -15,10 +15,11 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from ashisense.live import LiveRuntime
 from dashboard.auth import LoginLimiter, Logins
+from dashboard.calibration_run import CalibrationDesk
 from dashboard.display import HubDisplay
 from dashboard.hub import Hub
 from dashboard.review import SeriesCache
-from dashboard.routes import auth, controls, live, pages, sessions
+from dashboard.routes import auth, calibration, controls, live, pages, sessions
 from dashboard.settings import DashboardSettings
 from dashboard.studio import StudioFile
 
@@ -38,8 +39,9 @@ SECURITY_HEADERS = {
 def create_app(settings: DashboardSettings) -> FastAPI:
     """The dashboard for `settings`: live view and controls if settings.live, review always.
 
-    app.state holds settings, studio (StudioFile), logins, limiter, series (review cache) and,
-    while running, hub, display and runtime (None without a live rig).
+    app.state holds settings, studio (StudioFile), logins, limiter, series (review cache),
+    calibration (the calibration page's run) and, while running, hub, display and runtime
+    (None without a live rig).
     """
 
     @asynccontextmanager
@@ -56,6 +58,7 @@ def create_app(settings: DashboardSettings) -> FastAPI:
             yield
         finally:
             hub.close()
+            app.state.calibration.close()
             if app.state.runtime is not None:
                 await run_in_threadpool(app.state.runtime.stop)
 
@@ -65,6 +68,7 @@ def create_app(settings: DashboardSettings) -> FastAPI:
     app.state.logins = Logins(settings.login_ttl_s)
     app.state.limiter = LoginLimiter(settings.login_attempts_per_min)
     app.state.series = SeriesCache(settings.store_path)
+    app.state.calibration = CalibrationDesk()
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(settings.host_names()))
 
     @app.middleware("http")
@@ -75,7 +79,7 @@ def create_app(settings: DashboardSettings) -> FastAPI:
         response.headers.update(SECURITY_HEADERS)
         return response
 
-    for module in (pages, auth, live, controls, sessions):
+    for module in (pages, auth, live, controls, sessions, calibration):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
