@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -25,10 +25,11 @@ from ashisense.rig import Rig, RigMismatchError, load_rig
 from ashisense.sim.model import DEFAULT_GAIN_N_PER_COUNT, DEFAULT_OFFSET_COUNTS, RigSimulator
 from ashisense.store import SQLiteStore
 from ashisense.store.analysis import SessionAnalysis
-from ashisense.store.context import session_meta
+from ashisense.store.context import rig_of, session_meta
 from ashisense.store.recorder import Recorder
 from ashisense.store.records import AlarmRecord
 from ashisense.store.replay import session_items
+from ashisense.store.simulated import simulate_session
 from calibration.files import CalibrationFile, ChannelCalibration, save_calibration
 from firmware_bridge.blocks import SampleBlock
 from firmware_bridge.listener import deliver
@@ -192,3 +193,15 @@ def test_the_calibration_section_is_checked_with_the_rig_file(tmp_path: Path) ->
     inline = load_rig(EXAMPLES / "sim_rig.toml")
     assert inline.calibration_interval_days == 180.0 and inline.zero_drift_limit_n == 20.0
     assert inline.calibration_age_days() is None and not inline.calibration_stale()
+
+
+def test_a_session_recorded_before_calibration_files_were_kept_still_derives(
+    tmp_path: Path,
+) -> None:
+    with SQLiteStore(tmp_path / "s.sqlite") as store:
+        sid = simulate_session(store, 1.0, rig_path=EXAMPLES / "sim_rig.toml", seed=SEED)
+        info = store.session(sid)
+    flat = info.meta.calibration["channels"]  # the format before the "file" snapshot
+    old = replace(info, meta=replace(info.meta, calibration=flat))
+    assert rig_of(old).offsets_counts.tolist() == rig_of(info).offsets_counts.tolist()
+    assert rig_of(old).calibration_file is None
