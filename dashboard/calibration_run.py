@@ -195,6 +195,13 @@ class CalibrationRun:
             if self._saved is not None:
                 raise CalibrationRunError(f"already saved as {self._saved['name']}")
             cal = self._fit()
+            loose = undetermined_groups(cal, self.procedure.limits.max_condition)
+            if loose:
+                raise CalibrationRunError(
+                    f"not saved: the steps captured do not determine the gains of the "
+                    f"{', '.join(group_title(g) for g in loose)} (too few places were loaded); "
+                    "calibrate again without skipping the placements"
+                )
             path = save_calibration(cal, self.folder)
             in_use, note = self._use(cal)
             self._saved = {
@@ -291,15 +298,27 @@ class CalibrationRun:
                 }
             if proc.done and not self.aborted and not self._error:
                 try:
-                    out["report"] = report_json(self._fit(), self.geometry)
+                    out["report"] = report_json(
+                        self._fit(), self.geometry, self.procedure.limits.max_condition
+                    )
                 except CalibrationRunError:
                     out["error"] = self._error
             return out
 
 
-def report_json(cal: CalibrationFile, geometry: RigGeometry) -> dict[str, Any]:
+def undetermined_groups(cal: CalibrationFile, max_condition: float) -> list[str]:
+    """Groups whose fit is too ill-conditioned to trust (e.g. mat placements all skipped:
+    the centre alone cannot separate the corner gains)."""
+    groups = cal.report.get("groups", {})
+    return [name for name, g in groups.items() if not g["condition"] <= max_condition]
+
+
+def report_json(
+    cal: CalibrationFile, geometry: RigGeometry, max_condition: float
+) -> dict[str, Any]:
     """The figures the page shows: per channel (with its change from the gain in use when the
-    run began, the geometry's nominal gain) and per group, and the eccentricity table."""
+    run began, the geometry's nominal gain) and per group (determined: its fit's condition
+    number is within max_condition), and the eccentricity table."""
     report = cal.report
     carried = set(report.get("carried_over", {}).get("channels", []))
     group_of = {c: g.name for g in geometry.groups for c in g.channels}
@@ -329,6 +348,8 @@ def report_json(cal: CalibrationFile, geometry: RigGeometry) -> dict[str, Any]:
                 "name": name,
                 "title": group_title(name),
                 "kind": g["kind"],
+                "condition": g["condition"],
+                "determined": g["condition"] <= max_condition,
                 "total": g["total"],
                 "eccentricity": {
                     "max_total_err_pct": ecc["max_total_err_pct"],

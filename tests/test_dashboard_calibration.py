@@ -159,6 +159,30 @@ def test_stale_pages_and_skipping_a_zero_are_refused(
     assert bad.status_code == 422
 
 
+def test_gains_the_loaded_places_cannot_determine_are_not_saved(
+    dash: dashkit.Server, http: httpx.Client
+) -> None:
+    other = WeightsOnRig(dash.app.state.runtime, {})
+    state = http.post("/api/calibration/start", json={"what": "mat"}).json()
+    run: CalibrationRun = dash.app.state.calibration.run
+    while (step := state["run"]["step"]) is not None:
+        body = {"step": step["index"]}
+        if step["kind"] == "load" and step["index"] >= 5:  # every single-weight placement
+            state = http.post("/api/calibration/skip", json=body).json()
+            continue
+        other.place(run.procedure.current)
+        assert http.post("/api/calibration/begin", json=body).json()["run"]["capturing"]
+        other.stream(run)
+        state = http.get("/api/calibration").json()
+    (mat,) = state["run"]["report"]["groups"]
+    assert mat["determined"] is False  # the centre alone cannot separate the corners
+    assert state["run"]["plan"][5]["status"] == "skipped"
+    refused = http.post("/api/calibration/save")
+    assert refused.status_code == 409 and "do not determine" in refused.json()["detail"]
+    assert not list((dash.app.state.settings.home / "calibrations").glob("*.json"))
+    assert not list(Path(dash.app.state.runtime.config.rig.calibration.path).glob("*.json"))
+
+
 def wait_page(page: Page, step: int, phase: str) -> None:
     page.wait_for_selector(f"body[data-step='{step}'][data-phase='{phase}']", timeout=5000)
 

@@ -50,7 +50,7 @@ function render(s) {
   const setup = s.live && run === null;
   show("#cal-none", !s.live);
   show("#cal-setup", setup);
-  show("#cal-step", run !== null && run.step !== null);
+  show("#cal-step", run !== null && (run.step !== null || (run.error !== "" && run.report === null)));
   show("#cal-report", run !== null && run.report !== null);
   $("main.calib").classList.toggle("wide", run !== null && run.report !== null);
   document.body.dataset.phase = run ? run.phase : "";
@@ -58,7 +58,7 @@ function render(s) {
   if (setup) renderSetup(s);
   if (run) {
     renderSteps(run);
-    if (run.step) renderStep(run);
+    if (run.step || run.error) renderStep(run);
     if (run.report) renderReport(run);
     $("#folder").textContent = `history folder: ${run.folder}`;
   } else {
@@ -84,8 +84,8 @@ function renderSetup(s) {
 }
 
 function renderStep(run) {
-  const step = run.step;
-  $("#step-count").textContent = `Step ${run.done + 1} of ${run.total}${step.again ? " (again)" : ""}`;
+  const step = run.step || { index: null, title: "", prompt: "The calibration cannot go on.", again: false, can_skip: false };
+  $("#step-count").textContent = run.step ? `Step ${run.done + 1} of ${run.total}${step.again ? " (again)" : ""}` : "Stopped";
   $("#step-title").textContent = step.title;
   $("#prompt").textContent = step.prompt.replace(/ Press Enter when all is still\.$/, "");
   const [headline, cls] = run.error ? ["Calibration stopped", "bad"] : PHASES[run.phase] || [run.phase, "wait"];
@@ -150,7 +150,7 @@ function renderReport(run) {
   $("#rep-left").replaceChildren(...rep.groups.filter((g, i) => !right(g, i)).map(groupBlock));
   $("#rep-right").replaceChildren(...rep.groups.filter(right).map(groupBlock));
   const saved = run.saved;
-  $("#btn-save").disabled = saved !== null;
+  $("#btn-save").disabled = saved !== null || rep.groups.some((g) => !g.determined);
   $("#btn-save").textContent = saved ? "Saved" : "Save";
   $("#saved").textContent = saved ? `Saved ${saved.name} in ${saved.folder}: ${saved.note}` : "not saved yet";
   $("#saved").className = saved ? (saved.in_use ? "ok" : "muted") : "muted";
@@ -166,6 +166,10 @@ function groupBlock(g) {
     `repeatability ${num(t.repeatability_n, 3)} N. Eccentricity: total within ${num(e.max_total_err_pct, 3)} %, ` +
     `position within ${num(e.max_position_err_mm, 1)} mm (each predicted from the others: ${num(e.max_loo_total_err_pct, 3)} %, ` +
     `${num(e.max_loo_position_err_mm, 1)} mm).`, "small"));
+  if (!g.determined) {
+    box.append(el("p", `These gains are not determined by the places loaded (condition ${g.condition.toExponential(1)}): ` +
+      "they cannot be saved. Calibrate again without skipping the placements.", "warnline"));
+  }
   const table = el("table", null, "report ecc");
   const head = table.createTHead().insertRow();
   for (const h of ["place", "x, y (m)", "total %", "position mm", "predicted: total %", "position mm"]) head.append(el("th", h));
