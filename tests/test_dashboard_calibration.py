@@ -208,6 +208,7 @@ def test_a_calibration_walked_in_the_browser_recovers_the_true_gains_and_is_save
         page.wait_for_url("**/calibration")
         page.wait_for_selector("#cal-setup:not(.hidden)")
         assert page.input_value("#in-bar-stack") == "5, 5, 10"
+        shot(page, "calibration-setup")
         page.click("#btn-start")
         page.wait_for_selector("body[data-step='0']")
         run: CalibrationRun = dash.app.state.calibration.run

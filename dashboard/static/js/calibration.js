@@ -52,7 +52,7 @@ function render(s) {
   show("#cal-setup", setup);
   show("#cal-step", run !== null && (run.step !== null || (run.error !== "" && run.report === null)));
   show("#cal-report", run !== null && run.report !== null);
-  $("main.calib").classList.toggle("wide", run !== null && run.report !== null);
+  $("main.calib").classList.toggle("wide", run === null || run.report !== null);
   document.body.dataset.phase = run ? run.phase : "";
   document.body.dataset.step = run && run.step ? String(run.step.index) : "";
   if (setup) renderSetup(s);
