@@ -38,6 +38,7 @@ from ashisense.rig import Rig, load_rig
 from ashisense.store import AlarmRecord, SessionWriter, WriterHealth, open_store
 from ashisense.store.analysis import SessionAnalysis
 from ashisense.store.context import session_meta
+from ashisense.store.recorder import RECORDER_FAULT_SIGNAL
 from firmware_bridge.blocks import DeviceEvent, Gap, GridBlock, SampleBlock
 from firmware_bridge.link import Link, LinkStats, host_clock
 from firmware_bridge.listener import Listener
@@ -366,6 +367,9 @@ class LiveRuntime(Listener):
             )
             writer = SessionWriter(open_store(cfg.store_path), meta, on_fault=self._on_fault)
             session_id = writer.start()
+            engine = self.engine
+            if engine is not None:  # the recording is healthy until its writer says otherwise
+                engine.set_context(**{RECORDER_FAULT_SIGNAL: 0.0})
             if self._hello is not None:  # the device said who it is before the session
                 writer.on_hello(self._hello)
             self._writer, self._session_started_s = writer, started_s
@@ -381,6 +385,7 @@ class LiveRuntime(Listener):
         if writer is None:
             return None
         writer.stop()
+        writer.store.close()  # each session opened its own connection
         log.info("session %d stopped", writer.session_id)
         self.display.setup(self.setup())
         return writer.session_id
@@ -573,8 +578,12 @@ class LiveRuntime(Listener):
         return len(events)
 
     def _on_fault(self, health: WriterHealth) -> None:
+        """A failing recording is shown and becomes the technical alarm's signal."""
         with self._lock:
             self._problem = "" if health.ok else f"recorder {health.state}: {health.message}"
+        engine = self.engine
+        if engine is not None:
+            engine.set_context(**{RECORDER_FAULT_SIGNAL: 0.0 if health.ok else 1.0})
 
     def _tick_loop(self) -> None:
         next_status = 0.0

@@ -6,6 +6,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from ashisense.alarms.defaults import CONTRAINDICATIONS_FILE, RULES_FILE
+
 DEFAULT_DEVICE = "sim://demo?seed=1&grid=1"
 
 
@@ -41,8 +43,8 @@ def run(args: argparse.Namespace) -> int:
         example("grid_rig.toml"),
         store_path=store,
         profiles_dir=example("profiles"),
-        rules_path=example("rules/studio_default.toml"),
-        contraindications_path=example("rules/contraindications.toml"),
+        rules_path=Path(str(RULES_FILE)),
+        contraindications_path=Path(str(CONTRAINDICATIONS_FILE)),
         device_url=args.device,
         client_id="client-0001",
         therapist_id="therapist-0001",

@@ -6,6 +6,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from ashisense.alarms.defaults import CONTRAINDICATIONS_FILE, RULES_FILE
+
 
 def register(sub: Any) -> None:
     p = sub.add_parser(
@@ -43,7 +45,7 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ashisense.live import load_live_config
-    from dashboard.server import default_home, example, serve
+    from dashboard.server import default_home, serve
     from dashboard.settings import DashboardSettings
 
     home = args.home or default_home()
@@ -58,8 +60,8 @@ def run(args: argparse.Namespace) -> int:
         args.rig,
         store_path=store,
         profiles_dir=profiles,
-        rules_path=args.rules or example("rules/studio_default.toml"),
-        contraindications_path=args.contraindications or example("rules/contraindications.toml"),
+        rules_path=args.rules or Path(str(RULES_FILE)),
+        contraindications_path=args.contraindications or Path(str(CONTRAINDICATIONS_FILE)),
         device_url=args.device,
     )
     settings = DashboardSettings(

@@ -207,7 +207,7 @@ class BaselineTracker:
             or why == "on request"
             or np.hypot(b.cop_x_m - old.cop_x_m, b.cop_y_m - old.cop_y_m) >= 0.005
         ):
-            log.info(
+            log.debug(
                 "client baseline (%s): %.1f N at CoP (%.3f, %.3f) m",
                 why,
                 b.force_n,

@@ -97,7 +97,7 @@ class GridAnalyzer:
                     self._tracked_t_s = np.nan
                     self._want_baseline = False
                     taken = int(i)
-                    log.info("grid baseline taken (frame total %.0f)", total[i])
+                    log.debug("grid baseline taken (frame total %.0f)", total[i])
                     break
         if ok.any():
             self._prev_total = float(total[ok][-1])

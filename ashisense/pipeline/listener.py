@@ -49,7 +49,7 @@ class PipelineListener(Listener):
             sink(est)
 
     def on_gap(self, gap: Gap) -> None:
-        log.info("gap of %s samples (%s): restarting windows and filters", gap.lost, gap.reason)
+        log.debug("gap of %s samples (%s): restarting windows and filters", gap.lost, gap.reason)
         self.pipeline.reset_stream()
 
     def on_error(self, exc: BaseException) -> None:

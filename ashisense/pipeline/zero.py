@@ -66,7 +66,7 @@ class BarZeroTracker:
                 {n: round(float(w), 2) for n, w in zip(self.names, wanted, strict=True)},
             )
         if np.any(np.abs(new - self.correction_n) > 0.05):
-            log.info(
+            log.debug(
                 "bar zero tracked (%s): %s N",
                 why,
                 {n: round(float(c), 2) for n, c in zip(self.names, new, strict=True)},

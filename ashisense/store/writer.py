@@ -134,6 +134,11 @@ class SessionWriter(Listener):
     # -- lifecycle -----------------------------------------------------------------------
 
     @property
+    def store(self) -> SessionStore:
+        """The store this writer writes to (the caller opened it and closes it)."""
+        return self._store
+
+    @property
     def session_id(self) -> int:
         if self._session_id is None:
             raise RuntimeError("SessionWriter: start() has not been called")
