@@ -66,6 +66,10 @@ NO_GO_U: dict[str, tuple[float, float]] = {"neck": (0.13, 0.182), "back_of_knee"
 # The client's limit the "overload" scenario exceeds; calm scripts stay below it.
 CLIENT_LIMIT_KGF = 50.0
 NORMAL_FEET_MAX_KGF = 38.0
+# Spots worked with light pressure (over the kidneys, on the calves): the most the feet put
+# there in normal work, kgf. Walks that cross them glide lightly.
+LIGHT_SPOTS_KGF: dict[str, float] = {"lower_back": 16.0, "calves": 20.0}
+LIGHT_SPOT_HALF_WIDTH_U = 0.04
 
 
 @dataclass(frozen=True)
@@ -179,8 +183,19 @@ class Script:
             return self.u(-0.02, 0.02)
         return float(self.rng.choice([-1.0, 1.0])) * self.u(0.04, 0.10)
 
+    def range_at(self, *u: float) -> tuple[float, float]:
+        """Normal feet load (kgf) over the body span from min(u) to max(u): the light cap of
+        any light spot it touches, else the therapist's usual range."""
+        lo, hi = self.feet_range_kgf
+        a, b = min(u) - LIGHT_SPOT_HALF_WIDTH_U, max(u) + LIGHT_SPOT_HALF_WIDTH_U
+        caps = [cap for name, cap in LIGHT_SPOTS_KGF.items() if a <= SPOTS_U[name] <= b]
+        if not caps:
+            return lo, hi
+        cap = min(caps)
+        return min(lo, 0.6 * cap), cap
+
     def normal_feet_kgf(self) -> float:
-        return self.u(*self.feet_range_kgf)
+        return self.u(*self.range_at(float(self.state[_F["feet_u"]])))
 
     def begin(self, client_shift: bool = False) -> None:
         """Client alone for a few seconds (baseline), then the therapist climbs on."""
@@ -239,9 +254,12 @@ class Script:
         speed = speed_per_s if speed_per_s is not None else self.u(0.05, 0.10)
         duration = max(1.0, abs(to_u - here) / speed)
         steps = max(1, round(duration * self.u(0.7, 1.1)))
+        lo, hi = self.range_at(here, to_u)
+        load = {"feet_share": self.share(self.u(lo, hi))} if self.feet_kgf > hi else {}
         self.segment(
             "walking",
             duration,
+            **load,
             feet_u=to_u,
             feet_y_m=self.side_y(),
             hand_left_dx_m=self.u(-0.2, 0.1),
@@ -275,7 +293,7 @@ class Script:
     def step(self, phase: str = "stepping", ramp_s: float | None = None) -> None:
         """A step: tens of kgf move onto or off the feet within 100-200 ms, with the m·a
         dip and overshoot of the body's centre of mass being caught."""
-        lo, hi = self.feet_range_kgf
+        lo, hi = self.range_at(float(self.state[_F["feet_u"]]))
         now = self.feet_kgf
         size = self.u(10.0, 18.0)
         if now - 10.0 < lo:
