@@ -12,6 +12,7 @@ from calibration.errors import (
     CalibrationNotFoundError,
     ProcedureError,
     RigGeometryError,
+    UndeterminedGainsError,
 )
 from calibration.files import (
     CalibrationFile,
@@ -45,6 +46,7 @@ __all__ = [
     "RigGeometryError",
     "StabilityCriteria",
     "Step",
+    "UndeterminedGainsError",
     "Update",
     "ZeroDrift",
     "assess_window",

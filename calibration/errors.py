@@ -23,5 +23,29 @@ class ProcedureError(CalibrationError, RuntimeError):
     """The calibration procedure was driven out of order or cannot fit what it captured."""
 
 
+class UndeterminedGainsError(ProcedureError):
+    """The steps captured cannot determine a group's gains: too few distinct places loaded, or
+    a least-squares fit too ill-conditioned to trust. Such a calibration is never saved.
+
+    groups: the groups at fault; conditions: their fits' condition numbers (inf when the
+    places leave a gain free); redo_steps: skipped plan steps that would load new places.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        groups: tuple[str, ...],
+        conditions: tuple[float, ...],
+        max_condition: float,
+        redo_steps: tuple[int, ...] = (),
+    ) -> None:
+        super().__init__(message)
+        self.groups = groups
+        self.conditions = conditions
+        self.max_condition = max_condition
+        self.redo_steps = redo_steps
+
+
 class RigGeometryError(CalibrationError, ValueError):
     """A rig description that lacks what calibration needs (mounts, cell positions)."""

@@ -4,6 +4,7 @@ Each load step gives zero-corrected counts d (m cells), a weight W (N) and where
 With gains g the cells read f = g * d, and statics ask sum(f) = W and sum(f * x_cell) = W * p
 (one moment row per dimension). Stacking every step gives an overdetermined linear system in g,
 solved with numpy.linalg.lstsq: for a bar it is the lever rule, for the mat the joint corner fit.
+A group the loaded places cannot determine (too few places, ill-conditioned) is refused.
 """
 
 from __future__ import annotations
@@ -12,8 +13,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from calibration.errors import ProcedureError
+from calibration.errors import UndeterminedGainsError
 from calibration.geometry import Group
+
+MAX_CONDITION = 1e3  # above it a fit's gains are not trusted (CheckLimits.max_condition)
+PLACE_RESOLUTION_M = 1e-3  # places closer than this count as one
 
 
 @dataclass(frozen=True)
@@ -46,21 +50,49 @@ def design(
     return np.concatenate(rows), np.concatenate(rhs)
 
 
+def min_places(group: Group) -> int:
+    """Distinct places a group must be loaded at: each gives 1 + dim balance rows (total and
+    moments) and the m gains need m independent rows (1 on a bar, 2 on a 4-cell mat)."""
+    return -(-len(group.channels) // (1 + group.dim))
+
+
+def places_loaded(group: Group, where_m: np.ndarray) -> int:
+    """How many distinct places (to PLACE_RESOLUTION_M) the steps loaded."""
+    p = np.asarray(where_m, dtype=np.float64).reshape(-1, group.dim)
+    return len(np.unique(np.round(p / PLACE_RESOLUTION_M), axis=0))
+
+
+def _condition_text(condition: float) -> str:
+    return f"{condition:.2g}" if np.isfinite(condition) else "infinite (a gain is left free)"
+
+
 def fit_group(
-    group: Group, deltas: np.ndarray, weights_n: np.ndarray, where_m: np.ndarray
+    group: Group,
+    deltas: np.ndarray,
+    weights_n: np.ndarray,
+    where_m: np.ndarray,
+    max_condition: float = MAX_CONDITION,
 ) -> GroupFit:
-    """Fit every gain of the group jointly; ProcedureError when the positions cannot tell
-    the cells apart (too few or collinear positions)."""
+    """Fit every gain of the group jointly. UndeterminedGainsError when the loaded places
+    cannot tell the cells apart: fewer distinct places than min_places, or a condition number
+    above max_condition (noise in the readings then moves the gains far more than it should)."""
     a, b = design(group, deltas, weights_n, where_m)
     scale = np.linalg.norm(a, axis=0)
     scale = np.where(scale > 0, scale, 1.0)
     solution, _, rank, sv = np.linalg.lstsq(a / scale, b, rcond=None)
     m = len(group.channels)
-    condition = float(sv[0] / sv[-1]) if len(sv) == m and sv[-1] > 0 else float("inf")
-    if rank < m:
-        raise ProcedureError(
-            f"{group.name}: the weights' positions determine {rank} of {m} gains; "
-            "add steps at other positions (corners, edges)"
+    full = rank == m and len(sv) == m and sv[-1] > 0
+    condition = float(sv[0] / sv[-1]) if full else float("inf")
+    places, need = places_loaded(group, where_m), min_places(group)
+    if places < need or not condition <= max_condition:
+        raise UndeterminedGainsError(
+            f"{group.name}: the steps captured cannot determine its {m} gains "
+            f"({places} distinct place{'s' if places != 1 else ''} loaded, at least {need} "
+            f"needed; condition number {_condition_text(condition)}, limit {max_condition:.2g})"
+            ": load it at more places",
+            groups=(group.name,),
+            conditions=(condition,),
+            max_condition=max_condition,
         )
     return GroupFit(gains_n_per_count=solution / scale, rank=int(rank), condition=condition)
 
@@ -95,7 +127,7 @@ def leave_one_out(
     deltas: np.ndarray,
     weights_n: np.ndarray,
     where_m: np.ndarray,
-    max_condition: float = 1e3,
+    max_condition: float = MAX_CONDITION,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each step's errors as predicted by a fit of all the others (NaN where the others alone
     do not determine the gains well): a misplaced weight or an outlier stands out here."""
@@ -107,10 +139,8 @@ def leave_one_out(
     for k in range(len(d)):  # one small lstsq per step: tens of steps, not samples
         keep = np.arange(len(d)) != k
         try:
-            fit = fit_group(group, d[keep], w[keep], p[keep])
-        except ProcedureError:
-            continue
-        if fit.condition > max_condition:
+            fit = fit_group(group, d[keep], w[keep], p[keep], max_condition)
+        except UndeterminedGainsError:
             continue
         te, pe = step_errors(group, fit.gains_n_per_count, d[k], w[k], p[k])
         total_pct[k], position_m[k] = te[0], pe[0]

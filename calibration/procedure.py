@@ -4,20 +4,30 @@ Per step: show `current.prompt`; once the operator says the load is in place cal
 then `feed()` blocks of counts (SampleBlock, or (n, C) arrays with times) until an Update says
 "captured" (next step), "unstable" (still moving after timeout_s: begin again), "rejected"
 (a wrong weight, a misplaced weight or an outlier: the step, or an earlier one, is to be redone)
-or "finished". Then `result(serial)` fits and reports. No threads, clocks or I/O inside.
+or "finished". Then `result(serial)` fits and reports; it raises UndeterminedGainsError when
+the steps captured cannot determine a group's gains (say its placements were skipped): queue
+the steps it names with `unskip(err.redo_steps)` and walk them. No threads, clocks or I/O inside.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
 
-from calibration.errors import ProcedureError
+from calibration.errors import ProcedureError, UndeterminedGainsError
 from calibration.files import CalibrationFile
-from calibration.fitting import fit_group, leave_one_out, robust_outliers, step_errors
+from calibration.fitting import (
+    MAX_CONDITION,
+    PLACE_RESOLUTION_M,
+    GroupFit,
+    fit_group,
+    leave_one_out,
+    robust_outliers,
+    step_errors,
+)
 from calibration.geometry import Group, RigGeometry
 from calibration.plan import Step, group_title
 from calibration.report import build_calibration
@@ -41,13 +51,14 @@ class CheckLimits:
     they determine the gains with a condition number under max_condition), else against the
     rig file's nominal gains with prior_total_pct and prior_position_fraction of the group's
     size. That early test only asks once: a step captured again is left to the final test.
+    A group whose final fit's condition number exceeds max_condition is not calibrated at all.
     """
 
     total_pct: float = 0.5
     position_m: float = 0.010
     robust_k: float = 5.0
     immediate_factor: float = 4.0
-    max_condition: float = 1e3
+    max_condition: float = MAX_CONDITION
     prior_total_pct: float = 10.0
     prior_position_fraction: float = 0.1
 
@@ -178,6 +189,21 @@ class CalibrationProcedure:
             raise ProcedureError("only a load step can be skipped; a zero step is required")
         self._skipped.add(self._todo.pop(0))
         self._capturing = False
+
+    def unskip(self, step_indices: Iterable[int]) -> None:
+        """Queue skipped steps again, ahead of those still to do (the redo_steps of an
+        UndeterminedGainsError, once the operator agrees to do them)."""
+        indices = sorted(set(step_indices))
+        if self._capturing:
+            raise ProcedureError("unskip: a step is capturing; wait for its outcome first")
+        wrong = [i + 1 for i in indices if i not in self._skipped]
+        if wrong:
+            raise ProcedureError(
+                f"unskip: expected skipped steps (skipped: {[i + 1 for i in self.skipped]}), "
+                f"got steps {wrong}"
+            )
+        self._skipped.difference_update(indices)
+        self._todo = indices + self._todo
 
     def feed(
         self,
@@ -351,10 +377,12 @@ class CalibrationProcedure:
         so_far = self.group_data(group)
         if len(so_far.steps):
             try:
-                fit = fit_group(group, so_far.deltas, so_far.weights_n, so_far.where_m)
-            except ProcedureError:
+                fit = fit_group(
+                    group, so_far.deltas, so_far.weights_n, so_far.where_m, lim.max_condition
+                )
+            except UndeterminedGainsError:
                 fit = None
-            if fit is not None and fit.condition <= lim.max_condition:
+            if fit is not None:
                 gains = fit.gains_n_per_count
                 total_tol = lim.total_pct * lim.immediate_factor
                 pos_tol = lim.position_m * lim.immediate_factor
@@ -418,10 +446,76 @@ class CalibrationProcedure:
     ) -> CalibrationFile:
         """Fit every group and build the calibration file with its full report.
 
-        Channels of groups this plan did not load are carried over from `previous`.
+        Channels of groups this plan did not load are carried over from `previous`. Raises
+        UndeterminedGainsError (nothing is built) when a group's steps cannot determine its gains.
         """
         if not self.done:
             raise ProcedureError(
                 f"the calibration is not finished: step {self.current.index + 1} is next"
             )
-        return build_calibration(self, device_serial, created_utc=created_utc, previous=previous)
+        return build_calibration(
+            self, self.fits(), device_serial, created_utc=created_utc, previous=previous
+        )
+
+    def fits(self) -> dict[str, tuple[GroupData, GroupFit]]:
+        """Each loaded group's steps and least-squares fit. UndeterminedGainsError naming every
+        group the steps cannot determine (places loaded, condition number against
+        limits.max_condition) and the skipped steps that would load new places."""
+        fits: dict[str, tuple[GroupData, GroupFit]] = {}
+        problems: list[str] = []
+        groups, conditions, redo = [], [], []
+        for group in self.geometry.groups:
+            data = self.group_data(group)
+            if not data.steps:
+                continue
+            try:
+                fit = fit_group(
+                    group, data.deltas, data.weights_n, data.where_m, self.limits.max_condition
+                )
+            except UndeterminedGainsError as err:
+                steps = self._new_places_skipped(group, data)
+                problems.append(f"{err}. {self._advice(group, steps)}")
+                groups += err.groups
+                conditions += err.conditions
+                redo += steps
+                continue
+            fits[group.name] = (data, fit)
+        if problems:
+            raise UndeterminedGainsError(
+                "Calibration refused, nothing to save: " + " ".join(problems),
+                groups=tuple(groups),
+                conditions=tuple(conditions),
+                max_condition=self.limits.max_condition,
+                redo_steps=tuple(sorted(redo)),
+            )
+        return fits
+
+    def _new_places_skipped(self, group: Group, data: GroupData) -> list[int]:
+        """Skipped load steps of the group at places none of its captured steps loaded."""
+        loaded = np.asarray(data.where_m).reshape(-1, group.dim)
+        out = []
+        for i in self.skipped:
+            step = self.plan[i]
+            if step.group != group.name:
+                continue
+            gap_m = np.linalg.norm(loaded - np.asarray(step.where_m), axis=1)
+            if not (gap_m < PLACE_RESOLUTION_M).any():
+                out.append(i)
+        return out
+
+    def _advice(self, group: Group, steps: list[int]) -> str:
+        """What the operator does about an undetermined group: redo those skipped steps, or
+        (none skipped) plan single-weight steps at more places."""
+        if not steps:
+            return (
+                f"Plan single-weight steps at more places on the {group_title(group.name)} "
+                "(PlanSettings: bar_fractions along a bar; mat_inset for the table's corners "
+                "and edges)."
+            )
+        places = ", ".join(self.plan[i].label for i in steps)
+        numbers = ", ".join(str(i + 1) for i in steps)
+        step = self.plan[steps[0]]
+        return (
+            f"Redo the skipped placements (steps {numbers}: {step.mass_kg:g} kg on the "
+            f"{group_title(group.name)} at {places}) and do not skip them."
+        )

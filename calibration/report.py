@@ -10,14 +10,14 @@ from the final fit and as predicted by a fit of all other steps (leave one out).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from calibration.files import FORMAT_VERSION, CalibrationFile, ChannelCalibration, utc_now_iso
-from calibration.fitting import fit_group, leave_one_out, step_errors
+from calibration.fitting import GroupFit, leave_one_out, step_errors
 from calibration.geometry import Group
 from calibration.plan import Step
 
@@ -72,14 +72,18 @@ def _num(x: float) -> float | None:
     return None if not np.isfinite(x) else float(x)
 
 
-def _group_report(group: Group, data: GroupData, gains: np.ndarray) -> dict[str, Any]:
+def _group_report(
+    group: Group, data: GroupData, gains: np.ndarray, max_condition: float
+) -> dict[str, Any]:
     """Per-channel and total figures, and the eccentricity table, of one fitted group."""
     forces = data.deltas * gains
     with_total = np.column_stack([forces, forces.sum(axis=1)])
     fig = load_figures(data.steps, with_total)
     span = np.maximum(np.abs(with_total).max(axis=0), 1e-12)
     total_pct, pos_m = step_errors(group, gains, data.deltas, data.weights_n, data.where_m)
-    loo_total_pct, loo_pos_m = leave_one_out(group, data.deltas, data.weights_n, data.where_m)
+    loo_total_pct, loo_pos_m = leave_one_out(
+        group, data.deltas, data.weights_n, data.where_m, max_condition
+    )
     rows = []
     for k, s in enumerate(data.steps):
         rows.append(
@@ -136,12 +140,14 @@ def _group_report(group: Group, data: GroupData, gains: np.ndarray) -> dict[str,
 
 def build_calibration(
     proc: CalibrationProcedure,
+    fits: Mapping[str, tuple[GroupData, GroupFit]],
     device_serial: str,
     *,
     created_utc: str | None = None,
     previous: CalibrationFile | None = None,
 ) -> CalibrationFile:
-    """Fit every group of a finished procedure and assemble the calibration file."""
+    """Assemble the calibration file of a finished procedure from its groups' fits
+    (proc.fits(), which refuses groups the steps cannot determine)."""
     geo = proc.geometry
     zeros = sorted(
         (c for c in proc.captures.values() if c.step.kind == "zero"), key=lambda c: c.t_mid_s
@@ -150,11 +156,10 @@ def build_calibration(
     channels: dict[str, ChannelCalibration] = {}
     groups: dict[str, Any] = {}
     for group in geo.groups:
-        data = proc.group_data(group)
-        if not data.steps:
+        if group.name not in fits:
             continue
-        fit = fit_group(group, data.deltas, data.weights_n, data.where_m)
-        rep = _group_report(group, data, fit.gains_n_per_count)
+        data, fit = fits[group.name]
+        rep = _group_report(group, data, fit.gains_n_per_count, proc.limits.max_condition)
         rep["condition"] = fit.condition
         groups[group.name] = rep
         for j, name in enumerate(group.channels):

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from calibration.errors import ProcedureError, RigGeometryError
+from calibration.errors import ProcedureError, RigGeometryError, UndeterminedGainsError
 from calibration.fitting import fit_group, leave_one_out, resultant, robust_outliers
 from calibration.geometry import Group, RigGeometry
 from calibration.plan import PlanSettings, build_plan
@@ -87,8 +87,55 @@ def test_bar_fit_is_the_lever_rule():
 def test_weights_only_at_the_centre_cannot_tell_the_corners_apart():
     where = np.array([[0.95, 0.0]] * 3)
     weights = np.array([98.0, 196.0, 294.0])
-    with pytest.raises(ProcedureError, match="determine 3 of 4 gains"):
+    with pytest.raises(UndeterminedGainsError) as caught:
         fit_group(MAT, counts_of(MAT, np.full(4, 1e-3), weights, where), weights, where)
+    assert isinstance(caught.value, ProcedureError)
+    assert "mat: the steps captured cannot determine its 4 gains" in str(caught.value)
+    assert "1 distinct place loaded, at least 2 needed" in str(caught.value)
+    assert "condition number infinite (a gain is left free), limit 1e+03" in str(caught.value)
+    assert caught.value.groups == ("mat",) and caught.value.conditions == (np.inf,)
+
+
+def test_noise_at_a_single_place_gives_a_fit_too_ill_conditioned_to_trust():
+    """Noise makes the centre-only system full rank; its condition number gives it away."""
+    where = np.array([[0.95, 0.0]] * 3)
+    weights = np.array([98.0, 196.0, 294.0])
+    deltas = counts_of(MAT, np.full(4, 1e-3), weights, where)
+    deltas += np.random.default_rng(0).normal(0.0, 2.0, deltas.shape)
+    with pytest.raises(UndeterminedGainsError) as caught:
+        fit_group(MAT, deltas, weights, where)
+    (condition,) = caught.value.conditions
+    assert 1e3 < condition < np.inf
+    assert f"condition number {condition:.2g}, limit 1e+03" in str(caught.value)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    gains=st.lists(st.floats(2e-4, 5e-3), min_size=4, max_size=4),
+    extra=st.integers(4, 11),  # a corner or an edge (0-3 and 12 are the centre)
+    max_condition=st.floats(1.0, 10.0),
+)
+def test_a_fit_is_refused_exactly_when_its_condition_exceeds_the_limit(gains, extra, max_condition):
+    """Two places or more (the centre and any other plan place): the fit is refused if and
+    only if its condition number is above the limit it was given."""
+    where, weights = mat_positions()
+    keep = [0, extra]
+    deltas = counts_of(MAT, np.array(gains), weights[keep], where[keep])
+    condition = fit_group(MAT, deltas, weights[keep], where[keep], np.inf).condition
+    if condition <= max_condition:
+        assert fit_group(MAT, deltas, weights[keep], where[keep], max_condition).rank == 4
+    else:
+        with pytest.raises(UndeterminedGainsError, match="limit"):
+            fit_group(MAT, deltas, weights[keep], where[keep], max_condition)
+
+
+def test_one_place_determines_a_bar_by_the_lever_rule():
+    true = np.array([0.00186, 0.00191])
+    where = np.array([[0.95], [0.95]])
+    weights = np.array([49.0, 98.0])
+    fit = fit_group(BAR, counts_of(BAR, true, weights, where), weights, where)
+    np.testing.assert_allclose(fit.gains_n_per_count, true, rtol=1e-12)
+    assert fit.condition < 2.0
 
 
 def test_resultant_gives_total_and_centre_of_pressure():

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from ashisense.rig import load_rig
-from calibration.errors import ProcedureError
+from calibration.errors import ProcedureError, UndeterminedGainsError
 from calibration.geometry import RigGeometry
 from calibration.plan import PlanSettings, build_plan
 from calibration.procedure import CalibrationProcedure
@@ -199,6 +199,78 @@ def test_a_skipped_step_is_left_out_and_reported(geometry, truth):
     cal = proc.result("S")
     assert [s["step"] for s in cal.report["skipped_steps"]] == [k]
     assert k not in {r["step"] for r in cal.report["groups"]["mat"]["steps"]}
+
+
+def walk_skipping(proc, operator, skip):
+    """Walk the procedure, skipping the load steps skip(step) picks."""
+    while not proc.done:
+        if skip(proc.current):
+            proc.skip()
+            continue
+        operator.prepare(proc.current)
+        proc.begin()
+        while proc.capturing:
+            proc.feed(operator.next_block())
+
+
+def is_single(step):
+    return step.kind == "load" and step.series.endswith(":single")
+
+
+def test_skipping_every_mat_placement_is_refused_naming_the_steps_to_redo(geometry, truth):
+    plan = build_plan(geometry, PlanSettings(groups=("mat",)))
+    proc = CalibrationProcedure(geometry, plan)
+    operator = SimulatedOperator(SimulatedTable(geometry, truth))
+    walk_skipping(proc, operator, is_single)
+    with pytest.raises(UndeterminedGainsError) as caught:
+        proc.result("S")
+    err = caught.value
+    assert isinstance(err, ProcedureError)
+    corners_and_edges = tuple(s.index for s in plan if is_single(s) and s.label != "centre")
+    assert err.groups == ("mat",) and err.redo_steps == corners_and_edges
+    (condition,) = err.conditions
+    assert condition > 1e3 and err.max_condition == 1e3
+    text = str(err)
+    assert text.startswith("Calibration refused, nothing to save: mat: ")
+    assert "1 distinct place loaded, at least 2 needed" in text
+    assert f"condition number {condition:.2g}, limit 1e+03" in text
+    steps = ", ".join(str(i + 1) for i in corners_and_edges)
+    assert (
+        f"Redo the skipped placements (steps {steps}: 20 kg on the table at head-left corner"
+        in text
+    )
+    # Doing them after all gives a calibration as good as a complete one.
+    proc.unskip(err.redo_steps)
+    assert proc.current.index == corners_and_edges[0]
+    run_simulated(proc, operator)
+    cal = proc.result("S")
+    assert [s["step"] for s in cal.report["skipped_steps"]] == [5, 14]  # the centre, twice
+    assert cal.report["groups"]["mat"]["condition"] < 10
+    assert max(abs(e) for e in gain_errors(cal, truth).values()) < 1e-3
+
+
+def test_a_group_with_no_skipped_step_to_redo_is_told_to_plan_more_places(geometry, truth):
+    plan = build_plan(geometry, PlanSettings(groups=("mat",)))
+    plan = [s for s in plan if not (is_single(s) and s.label != "centre")]
+    plan = [replace(s, index=i) for i, s in enumerate(plan)]
+    proc = CalibrationProcedure(geometry, plan)
+    run_simulated(proc, SimulatedOperator(SimulatedTable(geometry, truth)))
+    with pytest.raises(
+        UndeterminedGainsError, match="Plan single-weight steps at more places"
+    ) as caught:
+        proc.result("S")
+    assert caught.value.redo_steps == ()
+
+
+def test_only_skipped_steps_can_be_queued_again(geometry, truth):
+    proc = CalibrationProcedure(geometry, build_plan(geometry, PlanSettings(groups=("mat",))))
+    operator = SimulatedOperator(SimulatedTable(geometry, truth))
+    walk_skipping(proc, operator, lambda s: s.index in (6, 7))
+    with pytest.raises(
+        ProcedureError, match=r"expected skipped steps \(skipped: \[7, 8\]\), got steps \[9\]"
+    ):
+        proc.unskip([6, 8])
+    assert proc.done and proc.skipped == (6, 7)
 
 
 def test_a_mat_only_calibration_carries_the_bars_over_from_the_previous_one(geometry, truth):

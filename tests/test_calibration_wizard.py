@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from ashisense.cli import build_parser
-from ashisense.commands.calibrate import LinkSource, run_wizard
+from ashisense.commands.calibrate import LinkSource, run_wizard, walk_and_fit
 from ashisense.rig import load_rig
 from calibration.files import load_calibration
 from calibration.geometry import RigGeometry
@@ -89,6 +89,52 @@ def test_a_step_repeated_after_a_swinging_load_says_again_and_skips_are_honoured
     assert "Step 2 of 11 (again): Hang 5 kg" in text
     assert "skipped: this step will not be fitted." in text
     assert proc.skipped == (k,)
+
+
+# --only mat: two weight questions, then 16 steps: a zero, the 3 stack steps, a zero, the 10
+# single-weight placements (all skipped here) and a closing zero.
+SKIP_MAT_PLACEMENTS = ["", ""] + [""] * 5 + ["s"] * 10 + [""]
+
+
+def test_skipping_every_mat_placement_is_refused_and_quitting_saves_nothing(tmp_path):
+    script = Script(*SKIP_MAT_PLACEMENTS, "q")
+    code, text = run_cli(tmp_path, "--only", "mat", script=script)
+    assert code == 1
+    assert (
+        "! Calibration refused, nothing to save: mat: the steps captured cannot determine" in text
+    )
+    assert "1 distinct place loaded, at least 2 needed; condition number " in text
+    assert "limit 1e+03" in text
+    assert "Redo the skipped placements (steps 7, 8, 9, 10, 11, 12, 13, 14: 20 kg" in text
+    assert script.prompts[-1] == "  [Enter] do those 8 steps now, [q] quit without saving: "
+    assert "Calibration abandoned; nothing saved." in text
+    assert "Saved" not in text and not list(tmp_path.glob("cal-*.json"))
+
+
+def test_the_placements_redone_after_a_refusal_are_fitted_and_saved(tmp_path):
+    code, text = run_cli(tmp_path, "--only", "mat", script=Script(*SKIP_MAT_PLACEMENTS, "x", ""))
+    assert code == 0
+    assert text.count("Calibration refused") == 1
+    redone = text.split("Calibration refused")[1]
+    assert "Step 7 of 16: Place 20 kg alone on the table at head-left corner" in redone
+    assert "Step 14 of 16: Place 20 kg alone on the table at right edge" in redone
+    assert "skipped steps (not fitted): [6, 15]" in text  # the centre, already loaded
+    assert len(list(tmp_path.glob("cal-*.json"))) == 1
+
+
+def test_a_calibration_completed_by_redoing_the_placements_recovers_the_true_gains():
+    geometry = RigGeometry.from_rig(load_rig(RIG))
+    rng = np.random.default_rng(3)
+    gains = {c: g * (1 + rng.normal(0, 0.03)) for c, g in geometry.nominal_gain_n_per_count.items()}
+    truth = SimTruth(gains, geometry.nominal_offset_counts)
+    operator = SimulatedOperator(SimulatedTable(geometry, truth, seed=3))
+    proc = CalibrationProcedure(geometry, build_plan(geometry, PlanSettings(groups=("mat",))))
+    out = io.StringIO()
+    cal = walk_and_fit(proc, operator, Script(*SKIP_MAT_PLACEMENTS[2:]), out)
+    assert "Calibration refused" in out.getvalue()
+    assert cal is not None and set(cal.channels) == set(geometry.group("mat").channels)
+    for name, ch in cal.channels.items():
+        assert abs(ch.gain_n_per_count / gains[name] - 1) < 1e-3, name
 
 
 def test_the_live_link_source_reads_the_device_serial_channels_and_blocks():

@@ -15,7 +15,8 @@ from typing import Any, Protocol, TextIO
 
 from tqdm import tqdm
 
-from calibration.files import history, save_calibration
+from calibration.errors import UndeterminedGainsError
+from calibration.files import CalibrationFile, history, save_calibration
 from calibration.geometry import RigGeometry
 from calibration.plan import PlanSettings, Step, build_plan
 from calibration.procedure import CalibrationProcedure, Update
@@ -188,9 +189,9 @@ def run_wizard(proc: CalibrationProcedure, source: BlockSource, ask: Ask, out: T
     operator quits (False)."""
     while not proc.done:
         step = proc.current
-        done, total = proc.progress
         again = " (again)" if step.index in proc.attempted else ""
-        print(f"\nStep {done + 1} of {total}{again}: {step.prompt}", file=out)
+        # numbered as in the plan, as the procedure's messages name steps to redo
+        print(f"\nStep {step.index + 1} of {len(proc.plan)}{again}: {step.prompt}", file=out)
         answer = ask("  [Enter] ready, [s] skip this step, [q] quit: ").strip().lower()
         if answer == "q":
             return False
@@ -215,6 +216,35 @@ def run_wizard(proc: CalibrationProcedure, source: BlockSource, ask: Ask, out: T
     return True
 
 
+def _agree_to_redo(ask: Ask, n_steps: int) -> bool:
+    """Ask whether to do the n_steps steps now (Enter) or quit without saving (q)."""
+    while True:
+        answer = ask(f"  [Enter] do those {n_steps} steps now, [q] quit without saving: ")
+        if answer.strip().lower() in ("", "q"):
+            return not answer.strip()
+
+
+def walk_and_fit(
+    proc: CalibrationProcedure,
+    source: BlockSource,
+    ask: Ask,
+    out: TextIO,
+    previous: CalibrationFile | None = None,
+) -> CalibrationFile | None:
+    """Walk the steps, then fit. When the steps cannot determine a group's gains, print why
+    and offer to redo the skipped steps that would; None when the operator quits or no
+    skipped step can help (nothing is to be saved then)."""
+    while run_wizard(proc, source, ask, out):
+        try:
+            return proc.result(source.serial, previous=previous)
+        except UndeterminedGainsError as err:
+            print(f"\n! {err}", file=out)
+            if not err.redo_steps or not _agree_to_redo(ask, len(err.redo_steps)):
+                return None
+            proc.unskip(err.redo_steps)
+    return None
+
+
 def _history_dir(args: argparse.Namespace, rig: Any) -> Path:
     if args.out is not None:
         return args.out
@@ -234,7 +264,8 @@ def _simulated_source(geometry: RigGeometry, seed: int) -> SimulatedOperator:
 
 
 def run(args: argparse.Namespace, ask: Ask = input, out: TextIO | None = None) -> int:
-    """Load the rig, connect, ask for the weights, walk the steps, report and save."""
+    """Load the rig, connect, ask for the weights, walk the steps, report and save (never a
+    calibration whose steps cannot determine the gains)."""
     from ashisense.rig import load_rig
 
     out = out or sys.stdout
@@ -268,16 +299,16 @@ def run(args: argparse.Namespace, ask: Ask = input, out: TextIO | None = None) -
             "At each step do what it says, press Enter, then keep clear while it captures.",
             file=out,
         )
-        if not run_wizard(proc, source, ask, out):
+        previous = None
+        if folder.is_dir():
+            same = [cal for _, cal in history(folder) if cal.device_serial == source.serial]
+            previous = same[-1] if same else None
+        cal = walk_and_fit(proc, source, ask, out, previous)
+        if cal is None:
             print("Calibration abandoned; nothing saved.", file=out)
             return 1
     finally:
         source.close()
-    previous = None
-    if folder.is_dir():
-        same = [cal for _, cal in history(folder) if cal.device_serial == source.serial]
-        previous = same[-1] if same else None
-    cal = proc.result(source.serial, previous=previous)
     print("\n" + format_report(cal), file=out)
     path = save_calibration(cal, folder)
     print(f"\nSaved {path}", file=out)
