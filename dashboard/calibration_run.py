@@ -16,7 +16,7 @@ import numpy as np
 
 from ashisense.live import LiveError, LiveRuntime
 from ashisense.rig import Rig
-from calibration.errors import CalibrationError, ProcedureError
+from calibration.errors import CalibrationError, ProcedureError, UndeterminedGainsError
 from calibration.files import CalibrationFile, history, save_calibration
 from calibration.geometry import RigGeometry
 from calibration.plan import PlanSettings, Step, build_plan, group_title
@@ -168,7 +168,8 @@ class CalibrationRun:
 
     def result(self) -> CalibrationFile:
         """The fitted calibration (made once, with channels not calibrated now carried over
-        from this device's newest file in the folder)."""
+        from this device's newest file in the folder). CalibrationRunError when the steps
+        cannot determine a group's gains: the run then stops with the procedure's message."""
         with self._lock:
             return self._fit()
 
@@ -183,6 +184,9 @@ class CalibrationRun:
             previous = same[-1] if same else None
         try:
             self._result = self.procedure.result(self.serial, previous=previous)
+        except UndeterminedGainsError as err:  # says which group, why, and what to redo
+            self._error = str(err)
+            raise CalibrationRunError(self._error) from err
         except ProcedureError as err:
             self._error = f"the fit failed: {err}"
             raise CalibrationRunError(self._error) from err
@@ -190,18 +194,12 @@ class CalibrationRun:
 
     def save(self) -> dict[str, Any]:
         """Write the calibration file into the history folder and have the runtime use it if
-        the rig reads that folder. Returns {path, name, folder, in_use, note}."""
+        the rig reads that folder. Returns {path, name, folder, in_use, note}. Refused (as the
+        fit is) when the steps cannot determine a group's gains."""
         with self._lock:
             if self._saved is not None:
                 raise CalibrationRunError(f"already saved as {self._saved['name']}")
             cal = self._fit()
-            loose = undetermined_groups(cal, self.procedure.limits.max_condition)
-            if loose:
-                raise CalibrationRunError(
-                    f"not saved: the steps captured do not determine the gains of the "
-                    f"{', '.join(group_title(g) for g in loose)} (too few places were loaded); "
-                    "calibrate again without skipping the placements"
-                )
             path = save_calibration(cal, self.folder)
             in_use, note = self._use(cal)
             self._saved = {
@@ -298,27 +296,15 @@ class CalibrationRun:
                 }
             if proc.done and not self.aborted and not self._error:
                 try:
-                    out["report"] = report_json(
-                        self._fit(), self.geometry, self.procedure.limits.max_condition
-                    )
+                    out["report"] = report_json(self._fit(), self.geometry)
                 except CalibrationRunError:
                     out["error"] = self._error
             return out
 
 
-def undetermined_groups(cal: CalibrationFile, max_condition: float) -> list[str]:
-    """Groups whose fit is too ill-conditioned to trust (e.g. mat placements all skipped:
-    the centre alone cannot separate the corner gains)."""
-    groups = cal.report.get("groups", {})
-    return [name for name, g in groups.items() if not g["condition"] <= max_condition]
-
-
-def report_json(
-    cal: CalibrationFile, geometry: RigGeometry, max_condition: float
-) -> dict[str, Any]:
+def report_json(cal: CalibrationFile, geometry: RigGeometry) -> dict[str, Any]:
     """The figures the page shows: per channel (with its change from the gain in use when the
-    run began, the geometry's nominal gain) and per group (determined: its fit's condition
-    number is within max_condition), and the eccentricity table."""
+    run began, the geometry's nominal gain) and per group, and the eccentricity table."""
     report = cal.report
     carried = set(report.get("carried_over", {}).get("channels", []))
     group_of = {c: g.name for g in geometry.groups for c in g.channels}
@@ -349,7 +335,8 @@ def report_json(
                 "title": group_title(name),
                 "kind": g["kind"],
                 "condition": g["condition"],
-                "determined": g["condition"] <= max_condition,
+                # a report exists only for fits the procedure accepted (the page reads it)
+                "determined": True,
                 "total": g["total"],
                 "eccentricity": {
                     "max_total_err_pct": ecc["max_total_err_pct"],

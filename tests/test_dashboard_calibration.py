@@ -1,14 +1,17 @@
 """The calibration page against a real uvicorn server on 127.0.0.1: a calibration walked end to
 end in real Chromium on a simulated rig with known weights (gains within 0.1 % of the truth, the
 file saved and put to use), its refusals over HTTP (login, origin, recording, stale steps), and
-the live stability indicator (a moving load, a misplaced weight). Screenshots go to
-test-artifacts/calibration.png and calibration-step.png."""
+the live stability indicator (a moving load, a misplaced weight), and over HTTP alone (no
+browser): gains the steps cannot determine refused with the procedure's message, a complete
+run saved with the true gains. Screenshots go to test-artifacts/calibration.png and
+calibration-step.png."""
 
 from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import dashkit
@@ -21,7 +24,7 @@ from ashisense.live import LiveRuntime, load_live_config
 from ashisense.rig import load_rig
 from calibration.files import load_calibration
 from calibration.geometry import RigGeometry
-from calibration.plan import Step
+from calibration.plan import PlanSettings, Step, build_plan
 from calibration.simulate import Fault, SimTruth, SimulatedOperator, SimulatedTable
 from dashboard.app import create_app
 from dashboard.calibration_run import CalibrationRun
@@ -74,11 +77,10 @@ class WeightsOnRig:
         raise AssertionError(f"step {run.procedure.current} never came to an outcome")
 
 
-@pytest.fixture(scope="module")
-def dash(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dashkit.Server]:
+@contextmanager
+def calibration_dashboard(tmp: Path) -> Iterator[dashkit.Server]:
     """The dashboard over a runtime whose link finds no device: the weights simulator speaks
     for it (a real device would also stream into the runtime; here nothing else does)."""
-    tmp = tmp_path_factory.mktemp("calibration")
     live = load_live_config(
         file_calibrated_rig(tmp),
         store_path=tmp / "sessions.sqlite",
@@ -93,6 +95,21 @@ def dash(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dashkit.Server]:
         yield server
 
 
+@contextmanager
+def api_client(server: dashkit.Server) -> Iterator[httpx.Client]:
+    """A logged-in API client sending our own Origin (as the page does)."""
+    token = server.login()
+    headers = {"Authorization": f"Bearer {token}", "Origin": server.url}
+    with httpx.Client(base_url=server.url, headers=headers) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def dash(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dashkit.Server]:
+    with calibration_dashboard(tmp_path_factory.mktemp("calibration")) as server:
+        yield server
+
+
 @pytest.fixture(scope="module")
 def weights(dash: dashkit.Server) -> WeightsOnRig:
     faults = {
@@ -104,12 +121,32 @@ def weights(dash: dashkit.Server) -> WeightsOnRig:
 
 @pytest.fixture
 def http(dash: dashkit.Server) -> Iterator[httpx.Client]:
-    """A logged-in API client sending our own Origin (as the page does)."""
-    token = dash.login()
-    headers = {"Authorization": f"Bearer {token}", "Origin": dash.url}
-    with httpx.Client(base_url=dash.url, headers=headers) as client:
+    with api_client(dash) as client:
         yield client
         client.post("/api/calibration/abort")
+
+
+def walk_over_http(
+    server: dashkit.Server,
+    http: httpx.Client,
+    weights: WeightsOnRig,
+    what: str,
+    skip: Callable[[dict], bool] = lambda step: False,
+) -> dict:
+    """Start a run and walk every step as the page would (skipping those skip(step) picks);
+    returns the state once no step is left."""
+    state = http.post("/api/calibration/start", json={"what": what}).json()
+    run: CalibrationRun = server.app.state.calibration.run
+    while (step := state["run"]["step"]) is not None:
+        body = {"step": step["index"]}
+        if skip(step):
+            state = http.post("/api/calibration/skip", json=body).json()
+            continue
+        weights.place(run.procedure.current)
+        assert http.post("/api/calibration/begin", json=body).json()["run"]["capturing"]
+        weights.stream(run)
+        state = http.get("/api/calibration").json()
+    return state
 
 
 def test_calibration_needs_a_login_our_origin_and_the_right_password(
@@ -159,28 +196,41 @@ def test_stale_pages_and_skipping_a_zero_are_refused(
     assert bad.status_code == 422
 
 
-def test_gains_the_loaded_places_cannot_determine_are_not_saved(
+def test_gains_the_loaded_places_cannot_determine_are_refused_with_the_procedure_s_message(
     dash: dashkit.Server, http: httpx.Client
 ) -> None:
     other = WeightsOnRig(dash.app.state.runtime, {})
-    state = http.post("/api/calibration/start", json={"what": "mat"}).json()
-    run: CalibrationRun = dash.app.state.calibration.run
-    while (step := state["run"]["step"]) is not None:
-        body = {"step": step["index"]}
-        if step["kind"] == "load" and step["index"] >= 5:  # every single-weight placement
-            state = http.post("/api/calibration/skip", json=body).json()
-            continue
-        other.place(run.procedure.current)
-        assert http.post("/api/calibration/begin", json=body).json()["run"]["capturing"]
-        other.stream(run)
-        state = http.get("/api/calibration").json()
-    (mat,) = state["run"]["report"]["groups"]
-    assert mat["determined"] is False  # the centre alone cannot separate the corners
-    assert state["run"]["plan"][5]["status"] == "skipped"
+    plan = build_plan(other.operator.table.geometry, PlanSettings(groups=("mat",)))
+    singles = {s.index for s in plan if s.series == "mat:single"}  # every placement
+    state = walk_over_http(dash, http, other, "mat", skip=lambda step: step["index"] in singles)
+    run = state["run"]
+    assert run["report"] is None and not run["active"]  # flagged: stopped, nothing to review
+    assert run["plan"][5]["status"] == "skipped"
+    error = run["error"]
+    assert error.startswith("Calibration refused, nothing to save: mat: the steps captured ")
+    assert "1 distinct place loaded, at least 2 needed; condition number " in error
+    assert ", limit 1e+03)" in error
+    assert "Redo the skipped placements (steps 7, 8, 9, 10, 11, 12, 13, 14: 20 kg" in error
     refused = http.post("/api/calibration/save")
-    assert refused.status_code == 409 and "do not determine" in refused.json()["detail"]
+    assert refused.status_code == 409 and refused.json()["detail"] == error
     assert not list((dash.app.state.settings.home / "calibrations").glob("*.json"))
     assert not list(Path(dash.app.state.runtime.config.rig.calibration.path).glob("*.json"))
+
+
+def test_a_complete_run_over_http_saves_the_true_gains(tmp_path: Path) -> None:
+    with calibration_dashboard(tmp_path) as server, api_client(server) as http:
+        weights = WeightsOnRig(server.app.state.runtime, {})
+        state = walk_over_http(server, http, weights, "both")
+        assert state["run"]["error"] == ""
+        assert all(g["condition"] < 10 for g in state["run"]["report"]["groups"])
+        saved = http.post("/api/calibration/save")
+        assert saved.status_code == 200, saved.text
+        assert saved.json()["saved"]["in_use"]
+    cal = load_calibration(Path(saved.json()["saved"]["path"]))
+    assert set(cal.channels) == set(weights.truth.gains_n_per_count)
+    for name, truth in weights.truth.gains_n_per_count.items():
+        error_pct = 100 * abs(cal.channels[name].gain_n_per_count / truth - 1)
+        assert error_pct < 0.1, f"{name}: gain {error_pct:.3f} % off the truth"
 
 
 def wait_page(page: Page, step: int, phase: str) -> None:
