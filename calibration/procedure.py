@@ -458,16 +458,18 @@ class CalibrationProcedure:
         )
 
     def fits(self) -> dict[str, tuple[GroupData, GroupFit]]:
-        """Each loaded group's steps and least-squares fit. UndeterminedGainsError naming every
-        group the steps cannot determine (places loaded, condition number against
-        limits.max_condition) and the skipped steps that would load new places."""
+        """Each planned group's steps and least-squares fit. UndeterminedGainsError naming
+        every group the steps cannot determine (places loaded, condition number against
+        limits.max_condition; a group with every load step skipped too) and the skipped steps
+        that would load new places."""
+        planned = {s.group for s in self.plan if s.kind == "load"}
         fits: dict[str, tuple[GroupData, GroupFit]] = {}
         problems: list[str] = []
         groups, conditions, redo = [], [], []
         for group in self.geometry.groups:
-            data = self.group_data(group)
-            if not data.steps:
+            if group.name not in planned:
                 continue
+            data = self.group_data(group)
             try:
                 fit = fit_group(
                     group, data.deltas, data.weights_n, data.where_m, self.limits.max_condition
@@ -512,10 +514,15 @@ class CalibrationProcedure:
                 "(PlanSettings: bar_fractions along a bar; mat_inset for the table's corners "
                 "and edges)."
             )
-        places = ", ".join(self.plan[i].label for i in steps)
         numbers = ", ".join(str(i + 1) for i in steps)
-        step = self.plan[steps[0]]
+        masses_kg = {self.plan[i].mass_kg for i in steps}
+        if len(masses_kg) == 1:
+            places = f"{masses_kg.pop():g} kg at " + ", ".join(self.plan[i].label for i in steps)
+        else:
+            places = ", ".join(
+                f"{self.plan[i].mass_kg:g} kg at {self.plan[i].label}" for i in steps
+            )
         return (
-            f"Redo the skipped placements (steps {numbers}: {step.mass_kg:g} kg on the "
-            f"{group_title(group.name)} at {places}) and do not skip them."
+            f"Redo the skipped placements (steps {numbers}: on the {group_title(group.name)}, "
+            f"{places}) and do not skip them."
         )

@@ -236,7 +236,7 @@ def test_skipping_every_mat_placement_is_refused_naming_the_steps_to_redo(geomet
     assert f"condition number {condition:.2g}, limit 1e+03" in text
     steps = ", ".join(str(i + 1) for i in corners_and_edges)
     assert (
-        f"Redo the skipped placements (steps {steps}: 20 kg on the table at head-left corner"
+        f"Redo the skipped placements (steps {steps}: on the table, 20 kg at head-left corner"
         in text
     )
     # Doing them after all gives a calibration as good as a complete one.
@@ -247,6 +247,21 @@ def test_skipping_every_mat_placement_is_refused_naming_the_steps_to_redo(geomet
     assert [s["step"] for s in cal.report["skipped_steps"]] == [5, 14]  # the centre, twice
     assert cal.report["groups"]["mat"]["condition"] < 10
     assert max(abs(e) for e in gain_errors(cal, truth).values()) < 1e-3
+
+
+def test_a_planned_group_with_every_load_step_skipped_is_refused_not_left_out(geometry, truth):
+    plan = build_plan(geometry, PlanSettings(groups=("bar_left", "mat")))
+    proc = CalibrationProcedure(geometry, plan)
+    operator = SimulatedOperator(SimulatedTable(geometry, truth))
+    walk_skipping(proc, operator, lambda s: s.kind == "load" and s.group == "bar_left")
+    with pytest.raises(UndeterminedGainsError) as caught:
+        proc.result("S")
+    bar_loads = tuple(s.index for s in plan if s.kind == "load" and s.group == "bar_left")
+    assert caught.value.groups == ("bar_left",) and caught.value.redo_steps == bar_loads
+    assert "bar_left: the steps captured cannot determine its 2 gains (0 distinct places" in str(
+        caught.value
+    )
+    assert "on the left bar, 5 kg at the middle, 10 kg at the middle, 20 kg" in str(caught.value)
 
 
 def test_a_group_with_no_skipped_step_to_redo_is_told_to_plan_more_places(geometry, truth):

@@ -105,7 +105,10 @@ def test_skipping_every_mat_placement_is_refused_and_quitting_saves_nothing(tmp_
     )
     assert "1 distinct place loaded, at least 2 needed; condition number " in text
     assert "limit 1e+03" in text
-    assert "Redo the skipped placements (steps 7, 8, 9, 10, 11, 12, 13, 14: 20 kg" in text
+    assert (
+        "Redo the skipped placements (steps 7, 8, 9, 10, 11, 12, 13, 14: on the table, 20 kg at"
+        in text
+    )
     assert script.prompts[-1] == "  [Enter] do those 8 steps now, [q] quit without saving: "
     assert "Calibration abandoned; nothing saved." in text
     assert "Saved" not in text and not list(tmp_path.glob("cal-*.json"))

@@ -210,7 +210,10 @@ def test_gains_the_loaded_places_cannot_determine_are_refused_with_the_procedure
     assert error.startswith("Calibration refused, nothing to save: mat: the steps captured ")
     assert "1 distinct place loaded, at least 2 needed; condition number " in error
     assert ", limit 1e+03)" in error
-    assert "Redo the skipped placements (steps 7, 8, 9, 10, 11, 12, 13, 14: 20 kg" in error
+    assert (
+        "Redo the skipped placements (steps 7, 8, 9, 10, 11, 12, 13, 14: on the table, 20 kg at"
+        in error
+    )
     refused = http.post("/api/calibration/save")
     assert refused.status_code == 409 and refused.json()["detail"] == error
     assert not list((dash.app.state.settings.home / "calibrations").glob("*.json"))
