@@ -100,10 +100,12 @@ def test_unplug_fault_is_a_gap_and_a_reconnect(collector):
     with Link(url, listeners=[collector]) as link:
         collector.wait_for(lambda: collector.gaps and collector.n_samples > 200, timeout_s=10)
         stats = link.stats
-    gap = collector.gaps[0]
-    assert "link down" in gap.reason
-    assert 20 <= gap.lost <= 40  # 0.3 s at 100 Hz, no value invented for them
+    assert "link down" in collector.gaps[0].reason
     assert stats.reconnects >= 1
+    # each outage loses its 0.3 s at 100 Hz (the sample at its edge may come in its own
+    # gap on a busy machine), and no value is invented for them
+    lost = sum(g.lost for g in collector.gaps)
+    assert 20 * stats.reconnects <= lost <= 40 * (stats.reconnects + 1)
     seqs = np.concatenate([b.seq for b in collector.blocks])
     assert np.all(np.diff(seqs) >= 1)
 
