@@ -16,7 +16,9 @@ import numpy as np
 from calibration.errors import UndeterminedGainsError
 from calibration.geometry import Group
 
-MAX_CONDITION = 1e3  # above it a fit's gains are not trusted (CheckLimits.max_condition)
+# above it a fit's gains are not trusted (CheckLimits.max_condition): a full mat plan scores
+# about 1.5, the centre stack plus one corner 2.5; at 30 noise moves gains well under 1 %
+MAX_CONDITION = 30.0
 PLACE_RESOLUTION_M = 1e-3  # places closer than this count as one
 
 

@@ -335,8 +335,6 @@ def report_json(cal: CalibrationFile, geometry: RigGeometry) -> dict[str, Any]:
                 "title": group_title(name),
                 "kind": g["kind"],
                 "condition": g["condition"],
-                # a report exists only for fits the procedure accepted (the page reads it)
-                "determined": True,
                 "total": g["total"],
                 "eccentricity": {
                     "max_total_err_pct": ecc["max_total_err_pct"],

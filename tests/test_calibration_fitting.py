@@ -92,7 +92,7 @@ def test_weights_only_at_the_centre_cannot_tell_the_corners_apart():
     assert isinstance(caught.value, ProcedureError)
     assert "mat: the steps captured cannot determine its 4 gains" in str(caught.value)
     assert "1 distinct place loaded, at least 2 needed" in str(caught.value)
-    assert "condition number infinite (a gain is left free), limit 1e+03" in str(caught.value)
+    assert "condition number infinite (a gain is left free), limit 30" in str(caught.value)
     assert caught.value.groups == ("mat",) and caught.value.conditions == (np.inf,)
 
 
@@ -106,7 +106,7 @@ def test_noise_at_a_single_place_gives_a_fit_too_ill_conditioned_to_trust():
         fit_group(MAT, deltas, weights, where)
     (condition,) = caught.value.conditions
     assert 1e3 < condition < np.inf
-    assert f"condition number {condition:.2g}, limit 1e+03" in str(caught.value)
+    assert f"condition number {condition:.2g}, limit 30" in str(caught.value)
 
 
 @settings(max_examples=40, deadline=None)

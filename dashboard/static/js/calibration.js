@@ -150,7 +150,7 @@ function renderReport(run) {
   $("#rep-left").replaceChildren(...rep.groups.filter((g, i) => !right(g, i)).map(groupBlock));
   $("#rep-right").replaceChildren(...rep.groups.filter(right).map(groupBlock));
   const saved = run.saved;
-  $("#btn-save").disabled = saved !== null || rep.groups.some((g) => !g.determined);
+  $("#btn-save").disabled = saved !== null;
   $("#btn-save").textContent = saved ? "Saved" : "Save";
   $("#saved").textContent = saved ? `Saved ${saved.name} in ${saved.folder}: ${saved.note}` : "not saved yet";
   $("#saved").className = saved ? (saved.in_use ? "ok" : "muted") : "muted";
@@ -166,10 +166,6 @@ function groupBlock(g) {
     `repeatability ${num(t.repeatability_n, 3)} N. Eccentricity: total within ${num(e.max_total_err_pct, 3)} %, ` +
     `position within ${num(e.max_position_err_mm, 1)} mm (each predicted from the others: ${num(e.max_loo_total_err_pct, 3)} %, ` +
     `${num(e.max_loo_position_err_mm, 1)} mm).`, "small"));
-  if (!g.determined) {
-    box.append(el("p", `These gains are not determined by the places loaded (condition ${g.condition.toExponential(1)}): ` +
-      "they cannot be saved. Calibrate again without skipping the placements.", "warnline"));
-  }
   const table = el("table", null, "report ecc");
   const head = table.createTHead().insertRow();
   for (const h of ["place", "x, y (m)", "total %", "position mm", "predicted: total %", "position mm"]) head.append(el("th", h));
