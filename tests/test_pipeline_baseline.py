@@ -68,7 +68,7 @@ def test_baseline_on_request_replaces_the_automatic_one(caplog: pytest.LogCaptur
     heavier = CLIENT_N + 40.0  # a blanket went on: more than a refresh follows
     p.process(block(r, scene(r, 160, client_n=heavier), first=160))
     assert p.state.client_n == pytest.approx(CLIENT_N, abs=0.5)
-    with caplog.at_level(logging.INFO, logger="ashisense.pipeline.baseline"):
+    with caplog.at_level(logging.DEBUG, logger="ashisense.pipeline.baseline"):
         taken = p.take_baseline()
     assert taken.force_n == pytest.approx(heavier, abs=0.5)
     assert p.state.client_n == pytest.approx(heavier, abs=0.5)

@@ -22,7 +22,7 @@ def drifting_bars(r, n: int, drift_n: float, load_n: float = 0.0) -> np.ndarray:
 def test_zero_follows_drift_while_the_bars_are_unloaded(caplog: pytest.LogCaptureFixture) -> None:
     r = rig("bars_only_rig")
     p = Pipeline(r, None, THERAPIST)
-    with caplog.at_level(logging.INFO, logger="ashisense.pipeline.zero"):
+    with caplog.at_level(logging.DEBUG, logger="ashisense.pipeline.zero"):
         p.process(block(r, drifting_bars(r, int(6 * RATE_HZ), 1.5)))
     assert p.state.bar_zero_n == pytest.approx(dict.fromkeys(r.channels, -1.5), abs=0.02)
     assert "bar zero tracked (unloaded)" in caplog.text

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any, Literal
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ashisense.pipeline.rolling import WindowStats
 from ashisense.pipeline.settings import PipelineSettings
@@ -15,6 +18,11 @@ log = logging.getLogger(__name__)
 
 class BaselineRefused(RuntimeError):
     """A baseline was asked for while the mat is settling, loaded by others, or empty."""
+
+
+class BaselineStateError(ValueError):
+    """A baseline state to restore that is not one (a field missing or of the wrong type, a
+    newer version, another rig's bars)."""
 
 
 @dataclass(frozen=True)
@@ -33,6 +41,72 @@ class ClientBaseline:
     @property
     def cop_y_m(self) -> float:
         return self.moment_y_nm / self.force_n
+
+
+How = Literal["automatic", "on request"]
+
+
+class StoredClientBaseline(BaseModel):
+    """A ClientBaseline as stored: F_c (N), its moments (N m) and CoP (m), when and how taken."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    force_n: float
+    moment_x_nm: float
+    moment_y_nm: float
+    cop_x_m: float
+    cop_y_m: float
+    t_s: float
+    how: How
+
+    @classmethod
+    def of(cls, b: ClientBaseline, how: How) -> StoredClientBaseline:
+        return cls(
+            force_n=b.force_n,
+            moment_x_nm=b.moment_x_nm,
+            moment_y_nm=b.moment_y_nm,
+            cop_x_m=b.cop_x_m,
+            cop_y_m=b.cop_y_m,
+            t_s=b.t_s,
+            how=how,
+        )
+
+    def baseline(self) -> ClientBaseline:
+        return ClientBaseline(self.force_n, self.moment_x_nm, self.moment_y_nm, self.t_s)
+
+
+class BaselineState(BaseModel):
+    """What a pipeline has learnt that the raw counts after a moment cannot tell again: the
+    client baseline, the bar zero corrections (N, by channel), the estimated therapist weight
+    (N; None when not estimated) and whether the client was seen to move since the baseline.
+
+    kind: why it was reported: "start" (a snapshot, Pipeline.baseline_state), or a change:
+    "automatic" (a client's first baseline, from a stable window), "on request", "reset"
+    (dropped: a new client), "tracked" (the automatic tracking, a refreshed client baseline
+    or moved bar zeros, settled at new values). t_s: the state holds from the first sample
+    after this host time (None: from the first sample).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    version: Literal[1] = 1
+    kind: Literal["start", "automatic", "on request", "reset", "tracked"]
+    t_s: float | None
+    client: StoredClientBaseline | None
+    bar_zero_n: dict[str, float]
+    therapist_weight_est_n: float | None
+    client_moved: bool
+
+    @classmethod
+    def parse(cls, obj: Mapping[str, Any], where: str) -> BaselineState:
+        """Validate a stored state; BaselineStateError names the field, what was expected
+        and what was found."""
+        try:
+            return cls.model_validate(obj)
+        except ValidationError as err:
+            e = err.errors()[0]
+            field = ".".join(str(p) for p in e["loc"]) or "state"
+            raise BaselineStateError(
+                f"{where}: baseline state field {field!r}: {e['msg']}, got {e.get('input')!r}"
+            ) from err
 
 
 # Columns of the pipeline's shared stability window (core.py fills it; the baseline, the
@@ -130,6 +204,7 @@ class BaselineTracker:
         self.detector = BaselineDetector(settings, client_weight_n)
         self.refresh_n = settings.baseline_refresh_n
         self.baseline: ClientBaseline | None = None
+        self.how: How = "automatic"  # how the baseline was taken (a refresh keeps it)
         self._base_of: ClientBaseline | None = None  # the baseline that _base holds
         self._base = np.full((3, 1), np.nan)
         self._sum = np.zeros(3)  # the current stretch of qualifying windows
@@ -148,14 +223,23 @@ class BaselineTracker:
         self._sum[:] = 0.0
         self._count = 0
 
+    @property
+    def settled(self) -> bool:
+        """No stretch of qualifying windows is running: the baseline holds still."""
+        return self._count == 0
+
+    def restore(self, baseline: ClientBaseline, how: How) -> None:
+        """Hold this baseline (another pipeline's, restored); a new stretch refreshes it."""
+        self.baseline, self.how = baseline, how
+        self._sum[:] = 0.0
+        self._count = 0
+
     def take_now(self, source: str) -> ClientBaseline:
         """Take the last window as the baseline; raises BaselineRefused saying why not."""
         current = self.detector.current
         if current is None:
             raise BaselineRefused(f"{source}: baseline refused: {self.detector.reason}")
-        self.baseline = current
-        self._sum[:] = 0.0
-        self._count = 0
+        self.restore(current, "on request")
         self._log(current, "on request")
         return current
 
@@ -195,6 +279,8 @@ class BaselineTracker:
         if not ok[-1]:
             self._sum, self._count = np.zeros(3), 0
         first = self.baseline is None
+        if first:
+            self.how = "automatic"
         self.baseline = ClientBaseline(*out[:, -1].tolist(), t_s=float(t_s[held[-1]]))
         self._log(self.baseline, "automatic" if first else "refreshed while nobody is on")
         return out, ok
@@ -207,7 +293,7 @@ class BaselineTracker:
             or why == "on request"
             or np.hypot(b.cop_x_m - old.cop_x_m, b.cop_y_m - old.cop_y_m) >= 0.005
         ):
-            log.debug(
+            log.info(
                 "client baseline (%s): %.1f N at CoP (%.3f, %.3f) m",
                 why,
                 b.force_n,

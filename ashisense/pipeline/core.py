@@ -6,9 +6,12 @@ depend on how the stream was cut (windows are evaluated at every sample).
 
 from __future__ import annotations
 
+import collections
 import logging
 import math
 import threading
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -19,8 +22,11 @@ from ashisense.pipeline.baseline import (
     TOTAL,
     WINDOW,
     BaselineRefused,
+    BaselineState,
+    BaselineStateError,
     BaselineTracker,
     ClientBaseline,
+    StoredClientBaseline,
 )
 from ashisense.pipeline.filters import StreamingLowPass
 from ashisense.pipeline.grid import GridAnalyzer
@@ -37,6 +43,8 @@ log = logging.getLogger(__name__)
 
 ADC_RAIL_COUNTS = (-(2**23), 2**23 - 1)  # a 24-bit converter's limits: a reading there is railed
 DEFAULT_RATE_HZ = 80.0
+#: Baseline changes held for baseline_changes() between calls (the oldest go first).
+MAX_BASELINE_CHANGES = 1024
 
 # Rows of the per-block flag matrix: row i is the bit 2**i of Uncertain.
 _BIT_VALUES = np.array([1 << i for i in range(len(Uncertain))], dtype=np.uint16)
@@ -74,6 +82,10 @@ class Pipeline:
     and pressure has no area). rate_hz: nominal sample rate (HELLO); else the rig file's, else
     inferred from the first block. Thread-safe: process() and take_baseline() may come from
     different threads.
+
+    What the raw counts after a moment cannot tell again (the client baseline, the bar
+    zeros) is available as data: baseline_state() now, baseline_changes() as it changes,
+    restore_baseline() into another pipeline (a replay starting where the live one stood).
     """
 
     def __init__(
@@ -125,6 +137,13 @@ class Pipeline:
         self._last_t_s = np.nan
         self._rate_hz = rate_hz or rig.device.rate_hz
         self._started = False
+        self._pending: BaselineState | None = None  # restored before the first block
+        self._changes: collections.deque[dict[str, Any]] = collections.deque(
+            maxlen=MAX_BASELINE_CHANGES
+        )
+        # What baseline_changes() last reported (identity: each change is a new object).
+        self._told_client: ClientBaseline | None = None
+        self._told_zero: np.ndarray | None = None
 
     # --- set-up -------------------------------------------------------------------------
     def _hand_channels(self) -> list[tuple[int, int] | None]:
@@ -157,7 +176,12 @@ class Pipeline:
         full = self._kind == "full"
         hands = all(pair is not None for pair in self._hands)
         self._motion = ClientMotionDetector(s) if full and hands else None
+        if not self._started:  # (set_rate rebuilds with the values reported so far)
+            self._told_zero = self._zero.correction_n if self._zero is not None else None
         self._started = True
+        if self._pending is not None:
+            self._apply(self._pending)
+            self._pending = None
 
     def _columns(self, channels: tuple[str, ...]) -> np.ndarray | None:
         """Index that puts a block's columns in rig order (None: already in rig order)."""
@@ -191,6 +215,7 @@ class Pipeline:
             taken = self._tracker.take_now(self.rig.source)
             if self._grid is not None:
                 self._grid.request_baseline()
+            self._tell("on request", self._last_t_s)
             return taken
 
     def reset_baseline(self) -> None:
@@ -198,6 +223,48 @@ class Pipeline:
         with self._lock:
             if self._started and self._tracker is not None:
                 self._tracker.reset()
+                self._tell("reset", self._last_t_s)
+
+    def baseline_state(self) -> dict[str, Any]:
+        """The client baseline (F_c, CoP_c, when and how taken), the bar zero corrections,
+        the estimated therapist weight and the client-moved flag in force now, as JSON-able
+        data (a BaselineState of kind "start"): what a recording keeps so that a replay can
+        start where this pipeline stood (restore_baseline)."""
+        with self._lock:
+            return self._snapshot("start", self._last_t_s).model_dump()
+
+    def baseline_changes(self) -> list[dict[str, Any]]:
+        """The baseline states reported since the last call, oldest first, each a full
+        BaselineState whose kind says why (a first automatic baseline, one on request, a
+        reset, the automatic tracking settled) and whose t_s says from when: a recorder keeps
+        them so that a replay re-applies them at the same moments."""
+        with self._lock:
+            changes = list(self._changes)
+            self._changes.clear()
+            return changes
+
+    def restore_baseline(self, state: Mapping[str, Any]) -> None:
+        """Hold a state from baseline_state() or baseline_changes() from the next block on:
+        the client baseline and bar zeros as given (the automatic tracking goes on from
+        them), the estimated therapist weight and the client-moved flag. Raises
+        BaselineStateError when `state` is not one, or is another rig's."""
+        where = f"{self.rig.source}: restore_baseline"
+        parsed = BaselineState.parse(state, where)
+        if set(parsed.bar_zero_n) != set(self._bar_names):
+            raise BaselineStateError(
+                f"{where}: baseline state field 'bar_zero_n': expected the bar channels "
+                f"{sorted(self._bar_names)}, got {sorted(parsed.bar_zero_n)}"
+            )
+        if parsed.client is not None and not self._has_mat:
+            raise BaselineStateError(
+                f"{where}: baseline state field 'client': expected none on a rig without a "
+                f"mat, got {parsed.client.force_n:.1f} N"
+            )
+        with self._lock:
+            if self._started:
+                self._apply(parsed)
+            else:
+                self._pending = parsed  # each state is whole: the last one given wins
 
     def reset_stream(self) -> None:
         """Samples were lost: restart windows and filters (baseline and zeros are kept)."""
@@ -336,6 +403,7 @@ class Pipeline:
         # Mat: total, CoP, client baseline, feet force and position.
         mat_n = cop_x = cop_y = feet_mat = feet_x = feet_y = nan
         client_n = nan
+        had: ClientBaseline | None = None
         if self._tracker is not None:
             fm = by_channel[self._mat]
             mat_n = fm.sum(axis=0)
@@ -414,6 +482,8 @@ class Pipeline:
             region = np.full(n, UNKNOWN, dtype=np.int8)
             no_go = np.zeros(n, dtype=bool)
         pressure, basis = self._pressure(block.t_s, feet)
+        if n:
+            self._watch_baseline(block.t_s, had, client_n)
 
         self._samples += n
         if n:
@@ -454,6 +524,69 @@ class Pipeline:
             therapist_weight_n=w_n,
             weight_source=w_source,
         )
+
+    # --- baseline state -------------------------------------------------------------------
+    def _watch_baseline(self, t_s: np.ndarray, had: ClientBaseline | None, client_n: Any) -> None:
+        """Report a client's first baseline from the sample it holds from, and the automatic
+        tracking once settled: a client baseline at the end of its refresh, bar zeros when
+        the bars are loaded again (reporting every step of the tracking would be noise)."""
+        tracker, zero = self._tracker, self._zero
+        b = tracker.baseline if tracker is not None else None
+        new_client = b is not self._told_client
+        new_zero = zero is not None and zero.correction_n is not self._told_zero
+        if not (new_client or new_zero):
+            return
+        if new_client and had is None and b is not None:
+            first = int(np.argmax(~np.isnan(client_n)))  # where it holds from in this block
+            self._tell("automatic", float(t_s[first - 1]) if first else self._last_t_s)
+        elif (new_client and tracker.settled) or (new_zero and zero.loaded):
+            self._tell("tracked", float(t_s[-1]))
+
+    def _tell(self, kind: str, after_t_s: float) -> None:
+        """Report the state now as a change of this kind, holding after `after_t_s`."""
+        self._changes.append(self._snapshot(kind, after_t_s).model_dump())
+        self._told_client = self._baseline
+        self._told_zero = self._zero.correction_n if self._zero is not None else None
+
+    def _snapshot(self, kind: str, after_t_s: float) -> BaselineState:
+        if not self._started and self._pending is not None:
+            return self._pending.model_copy(update={"kind": kind, "t_s": None})
+        b = self._baseline
+        started = self._started
+        zero = (
+            self._zero.correction_n
+            if started and self._zero is not None
+            else np.zeros(len(self._bar_names))
+        )
+        return BaselineState(
+            kind=kind,
+            t_s=after_t_s if math.isfinite(after_t_s) else None,
+            client=None if b is None else StoredClientBaseline.of(b, self._tracker.how),
+            bar_zero_n=dict(zip(self._bar_names, map(float, zero), strict=True)),
+            therapist_weight_est_n=(
+                float(self._weight_est_n) if math.isfinite(self._weight_est_n) else None
+            ),
+            client_moved=bool(started and self._motion is not None and self._motion.flagged),
+        )
+
+    def _apply(self, state: BaselineState) -> None:
+        """Hold a restored state (lock held, stages built)."""
+        tracker, zero = self._tracker, self._zero
+        if tracker is not None:
+            if state.client is None:
+                tracker.reset()
+            else:
+                tracker.restore(state.client.baseline(), state.client.how)
+            if state.kind == "on request" and self._grid is not None:
+                self._grid.request_baseline()
+        if zero is not None:
+            zero.correction_n = np.array([state.bar_zero_n[name] for name in zero.names])
+        w = state.therapist_weight_est_n
+        self._weight_est_n = np.nan if w is None else w
+        if self._motion is not None:
+            self._motion.flagged = state.client_moved
+        self._told_client = tracker.baseline if tracker is not None else None
+        self._told_zero = zero.correction_n if zero is not None else None
 
     def _update_weight(self, candidate_n: float) -> None:
         """Follow the upper envelope of still-phase support: lower values mean a foot elsewhere."""

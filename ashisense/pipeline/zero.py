@@ -27,6 +27,7 @@ class BarZeroTracker:
         self.correction_n = np.zeros(len(names))
         self._rolling = Rolling(window, len(names))
         self._empty = True  # the window holds nothing since the last reset
+        self.loaded = False  # the last block had a bar loaded throughout: the zero held still
 
     def reset(self) -> None:
         """Forget the window (after a gap); the correction stays."""
@@ -40,7 +41,8 @@ class BarZeroTracker:
         out = bar_n
         out += self.correction_n[:, None]
         # Some channel loaded in every sample (NaN is not loaded): nothing to track.
-        if np.fmax.reduce(np.abs(out), axis=0).min(initial=np.inf) >= self.band_n:
+        self.loaded = bool(np.fmax.reduce(np.abs(out), axis=0).min(initial=np.inf) >= self.band_n)
+        if self.loaded:
             self.reset()
             return out
         self._empty = False
@@ -66,7 +68,7 @@ class BarZeroTracker:
                 {n: round(float(w), 2) for n, w in zip(self.names, wanted, strict=True)},
             )
         if np.any(np.abs(new - self.correction_n) > 0.05):
-            log.debug(
+            log.info(
                 "bar zero tracked (%s): %s N",
                 why,
                 {n: round(float(c), 2) for n, c in zip(self.names, new, strict=True)},
