@@ -248,6 +248,7 @@ class LiveRuntime(Listener):
         self._raised: dict[str, str] = {}  # rule id -> message of its last raised alarm
         self._taps: tuple[BlockTap, ...] = ()  # replaced whole: on_block reads it unlocked
         self._exclusive: dict[BlockTap, str] = {}  # tap -> activity that forbids recording
+        self._baselines_to: SessionWriter | None = None  # has the pipeline's start state
         self._stop = threading.Event()
         self._ticker = threading.Thread(target=self._tick_loop, name="ashisense-live-tick")
         ascii_input = rig.device.input == "ascii"
@@ -508,11 +509,17 @@ class LiveRuntime(Listener):
             analysis = self._analysis
         if analysis is None:
             return
+        if writer is not None and writer is not self._baselines_to:
+            # The session's first block: keep where the pipeline stands (a client baseline
+            # taken before the therapist climbed on), for its replay to start from.
+            writer.add_baselines([analysis.pipeline.baseline_state()])
+            self._baselines_to = writer
         step = analysis.feed(block)
         if step is None:
             return
         if writer is not None:
             writer.note_estimate(step.estimate.feet_n)
+            writer.add_baselines(step.baselines)
         self.display.estimate(step.estimate, block.seq)
         self._show_alarms(step.alarms)
 

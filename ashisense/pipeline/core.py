@@ -528,8 +528,9 @@ class Pipeline:
     # --- baseline state -------------------------------------------------------------------
     def _watch_baseline(self, t_s: np.ndarray, had: ClientBaseline | None, client_n: Any) -> None:
         """Report a client's first baseline from the sample it holds from, and the automatic
-        tracking once settled: a client baseline at the end of its refresh, bar zeros when
-        the bars are loaded again (reporting every step of the tracking would be noise)."""
+        tracking once settled (reporting each of its steps would be noise): a refreshed
+        client baseline from its last refresh on, bar zeros from the block where the bars
+        are loaded again (the zeros of that whole block)."""
         tracker, zero = self._tracker, self._zero
         b = tracker.baseline if tracker is not None else None
         new_client = b is not self._told_client
@@ -539,8 +540,10 @@ class Pipeline:
         if new_client and had is None and b is not None:
             first = int(np.argmax(~np.isnan(client_n)))  # where it holds from in this block
             self._tell("automatic", float(t_s[first - 1]) if first else self._last_t_s)
-        elif (new_client and tracker.settled) or (new_zero and zero.loaded):
-            self._tell("tracked", float(t_s[-1]))
+        elif new_client and b is not None and tracker.settled:
+            self._tell("tracked", b.t_s)  # (before the loaded bars' block: with its zeros)
+        elif new_zero and zero.loaded:
+            self._tell("tracked", self._last_t_s)
 
     def _tell(self, kind: str, after_t_s: float) -> None:
         """Report the state now as a change of this kind, holding after `after_t_s`."""

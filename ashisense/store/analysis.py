@@ -3,8 +3,14 @@ recording, replay, export and the report all take from raw counts to estimates a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import collections
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from ashisense.alarms import (
     AlarmEngine,
@@ -18,6 +24,7 @@ from ashisense.pipeline.core import Pipeline
 from ashisense.pipeline.types import EstimateBlock
 from ashisense.profiles import ClientProfile, TherapistProfile
 from ashisense.rig import Rig
+from ashisense.store.blocks import slice_block
 from ashisense.store.context import (
     client_of,
     contraindications_of,
@@ -25,19 +32,24 @@ from ashisense.store.context import (
     rules_of,
     therapist_of,
 )
-from ashisense.store.records import SessionInfo
+from ashisense.store.records import BaselineRecord, SessionInfo
 from firmware_bridge.blocks import Gap, GridBlock, SampleBlock
 from firmware_bridge.listener import Item
 from firmware_bridge.protocol import Hello
 
+log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class Step:
-    """What one block of samples gave: its estimates and the alarm transitions it caused."""
+    """What one block of samples gave: its estimates, the alarm transitions it caused, and
+    the baseline changes the pipeline reported meanwhile (Pipeline.baseline_changes: a
+    recorder keeps them with the session)."""
 
     block: SampleBlock
     estimate: EstimateBlock
     alarms: list[AlarmEvent]
+    baselines: list[dict[str, Any]] = field(default_factory=list)
 
 
 class SessionAnalysis:
@@ -46,7 +58,10 @@ class SessionAnalysis:
     rig: resolved for the device. rules None: no alarm engine (estimates only). The engine
     gets the estimates' signals, the link's (lost samples, channel flags) and the
     calibration's (age, zero drift), with the rig's limits for the latter: the same technical
-    rules run live and in replay. Not thread-safe: one feeder.
+    rules run live and in replay. baselines: the baseline states recorded with the session;
+    the pipeline holds each from the first sample after its time (the start state before
+    the first block), so a session that began with the therapist already on the client
+    derives the same feet force as live. Not thread-safe: one feeder.
     """
 
     def __init__(
@@ -58,9 +73,11 @@ class SessionAnalysis:
         contraindications: ContraindicationMap | None = None,
         *,
         rate_hz: float | None = None,
+        baselines: Iterable[BaselineRecord] = (),
     ) -> None:
         self.rig, self.client, self.therapist = rig, client, therapist
         self.pipeline = Pipeline(rig, client, therapist, rate_hz=rate_hz)
+        self._due = collections.deque(sorted(baselines, key=lambda b: b.t_s))
         self._calibration = CalibrationHealth(rig)
         self.engine = (
             None
@@ -84,27 +101,42 @@ class SessionAnalysis:
         rules: RuleSet | None = None,
         alarms: bool = True,
     ) -> SessionAnalysis:
-        """As the session was recorded (its rig snapshot, calibration, people and rules), or
-        with another rig file (new calibration) or rule set; alarms=False: estimates only."""
+        """As the session was recorded (its rig snapshot, calibration, people, rules and
+        baseline states), or with another rig file (new calibration) or rule set;
+        alarms=False: estimates only. The recorded baseline states are forces of the
+        session's calibration: with a rig file that derives other forces they are left out
+        (logged), and the baseline is detected again from the counts, as for old sessions."""
         hello = info.hello or {}
         if not alarms:
             rules = None
         elif rules is None:
             rules = rules_of(info)
+        rig = rig_of(info, rig_path)
+        baselines = info.baselines
+        if baselines and rig_path is not None and not _same_forces(rig, info):
+            log.warning(
+                "%s: session %d: its recorded baseline states were taken with other channel "
+                "constants or positions; the client baseline is detected again from the counts",
+                rig_path,
+                info.id,
+            )
+            baselines = ()
         return cls(
-            rig_of(info, rig_path),
+            rig,
             client_of(info),
             therapist_of(info),
             rules,
             contraindications_of(info),
             rate_hz=hello.get("rate_hz"),
+            baselines=baselines,
         )
 
     def feed(self, item: Item) -> Step | None:
         """Take one item; a SampleBlock returns its Step, anything else None."""
         if isinstance(item, SampleBlock):
-            estimate = self.pipeline.process(item)
-            return Step(item, estimate, self._alarms(item, estimate))
+            estimate = self._estimate(item)
+            changes = self.pipeline.baseline_changes()
+            return Step(item, estimate, self._alarms(item, estimate), changes)
         if isinstance(item, GridBlock) and self.rig.grid is not None:
             self.pipeline.process_grid(item)
         elif isinstance(item, Gap):
@@ -115,6 +147,21 @@ class SessionAnalysis:
         elif isinstance(item, Hello):
             self.pipeline.set_rate(item.rate_hz)
         return None
+
+    def _estimate(self, block: SampleBlock) -> EstimateBlock:
+        """The pipeline's estimates, the block cut where a recorded baseline state is due."""
+        due = self._due
+        if not due or not len(block) or due[0].t_s >= block.t_s[-1]:
+            return self.pipeline.process(block)
+        parts = []
+        while due and due[0].t_s < block.t_s[-1]:
+            cut = int(np.searchsorted(block.t_s, due[0].t_s, side="right"))
+            if cut:
+                parts.append(self.pipeline.process(slice_block(block, 0, cut)))
+                block = slice_block(block, cut, len(block))
+            self.pipeline.restore_baseline(due.popleft().state)
+        parts.append(self.pipeline.process(block))
+        return parts[0] if len(parts) == 1 else EstimateBlock.concat(parts)
 
     def _alarms(self, block: SampleBlock, estimate: EstimateBlock) -> list[AlarmEvent]:
         if self.engine is None:
@@ -128,3 +175,19 @@ class SessionAnalysis:
     def tick(self, t_s: float) -> list[AlarmEvent]:
         """Clock tick for the alarm engine (stale-link rules, audio pauses)."""
         return [] if self.engine is None else self.engine.tick(t_s)
+
+
+def _same_forces(rig: Rig, info: SessionInfo) -> bool:
+    """Whether `rig` turns counts into the same forces and moments as the session's own rig
+    (channels, roles, positions, offsets and gains), so its baseline states fit."""
+    try:
+        own = rig_of(info)
+    except ValueError:  # the session's snapshot cannot be read: nothing to compare with
+        return False
+    return (
+        rig.channels == own.channels
+        and [(c.role, c.x_m, c.y_m) for c in rig.channel]
+        == [(c.role, c.x_m, c.y_m) for c in own.channel]
+        and np.array_equal(rig.offsets_counts, own.offsets_counts)
+        and np.array_equal(rig.gains_n_per_count, own.gains_n_per_count)
+    )

@@ -10,6 +10,7 @@ from ashisense.store.errors import SessionNotFoundError
 from ashisense.store.records import (
     AlarmRecord,
     Annotation,
+    BaselineRecord,
     Batch,
     RecorderFault,
     SessionInfo,
@@ -80,6 +81,11 @@ class SessionStore(ABC):
     @abstractmethod
     def faults(self, session_id: int) -> list[RecorderFault]:
         """The recorder's own problems during the session, in time order."""
+
+    @abstractmethod
+    def baselines(self, session_id: int) -> list[BaselineRecord]:
+        """The pipeline's baseline states kept with the session, in time order (none for
+        sessions recorded before they were kept)."""
 
     @abstractmethod
     def __str__(self) -> str:

@@ -1,4 +1,5 @@
-"""Joining consecutive sample blocks into bigger ones (fewer rows stored, fewer steps replayed)."""
+"""Joining consecutive sample blocks into bigger ones (fewer rows stored, fewer steps replayed),
+and cutting one where something must happen between its samples."""
 
 from __future__ import annotations
 
@@ -26,3 +27,16 @@ def join_blocks(blocks: Iterable[SampleBlock], max_samples: int) -> Iterator[Sam
         run_n += len(block)
     if run:
         yield SampleBlock.concat(run) if len(run) > 1 else run[0]
+
+
+def slice_block(block: SampleBlock, start: int, stop: int) -> SampleBlock:
+    """Samples start:stop of a block (views, not copies)."""
+    part = slice(start, stop)
+    return SampleBlock(
+        t_s=block.t_s[part],
+        t_device_s=block.t_device_s[part],
+        seq=block.seq[part],
+        counts=block.counts[part],
+        invalid=block.invalid[part],
+        channels=block.channels,
+    )

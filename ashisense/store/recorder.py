@@ -3,8 +3,9 @@
 `Recorder` is what `ashisense record` and a session started from the dashboard both use:
 give its `listeners` to a Link. The writer comes first, so raw data is queued before any
 estimate is computed; the analysis listener runs the pipeline and the alarm engine on the
-dispatcher thread, hands the peak feet force and every alarm transition to the writer, and
-each Step to `on_step` (a live view). The writer's health reaches the alarm engine as the
+dispatcher thread, hands the peak feet force, every alarm transition and the pipeline's
+baseline states (at the start and each change) to the writer, and each Step to `on_step`
+(a live view). The writer's health reaches the alarm engine as the
 signal `recorder_fault`, so a rule set can make a failing recording a technical alarm.
 """
 
@@ -131,6 +132,7 @@ class Recorder:
             fault = 0.0 if self.writer.health.ok else 1.0
             analysis.engine.set_context(**{RECORDER_FAULT_SIGNAL: fault})
         self.writer.set_calibration(calibration_of(rig))
+        self.writer.add_baselines([analysis.pipeline.baseline_state()])
         self.analysis = analysis
 
     def _on_writer_fault(self, health: WriterHealth) -> None:
@@ -156,6 +158,7 @@ class Recorder:
         step = self.analysis.feed(block)
         if step is not None:
             self.writer.note_estimate(step.estimate.feet_n)
+            self.writer.add_baselines(step.baselines)
             if self._on_step is not None:
                 self._on_step(step)
 

@@ -63,10 +63,36 @@ class SessionSummary:
 
 
 @dataclass(frozen=True)
+class BaselineRecord:
+    """The pipeline's baseline state kept with a session (ashisense.pipeline.baseline.
+    BaselineState as JSON-able data): its "start" state (what the live pipeline held when
+    recording began, e.g. a client baseline taken before the therapist climbed on), then
+    each change (kind "automatic", "on request", "reset", "tracked").
+
+    t_s: the state holds from the first sample after this host time (-inf: from the first).
+    """
+
+    t_s: float
+    state: dict[str, Any]
+
+    @classmethod
+    def of(cls, state: dict[str, Any]) -> BaselineRecord:
+        """From a state of Pipeline.baseline_state() or .baseline_changes()."""
+        t_s = state.get("t_s")
+        return cls(-math.inf if t_s is None else float(t_s), state)
+
+    @property
+    def kind(self) -> str:
+        return str(self.state.get("kind", ""))
+
+
+@dataclass(frozen=True)
 class SessionInfo:
     """A stored session as listed: its meta, its HELLO and channels, stop time and summary.
 
     stopped_s is None for a session that never stopped cleanly (the process died).
+    baselines: the pipeline's baseline states kept with it, in time order (none for a
+    session recorded before they were kept).
     """
 
     id: int
@@ -75,6 +101,7 @@ class SessionInfo:
     hello: dict[str, Any] | None
     channels: tuple[str, ...]
     summary: SessionSummary
+    baselines: tuple[BaselineRecord, ...] = ()
 
     @property
     def interrupted(self) -> bool:
@@ -154,6 +181,7 @@ class Batch:
     alarms: list[AlarmRecord] = field(default_factory=list)
     annotations: list[Annotation] = field(default_factory=list)
     faults: list[RecorderFault] = field(default_factory=list)
+    baselines: list[BaselineRecord] = field(default_factory=list)
     hello: Hello | None = None
     #: The calibration in use once known (a rig with calibration files resolves it from the
     #: device's serial after HELLO); replaces SessionMeta.calibration.
@@ -174,6 +202,7 @@ class Batch:
             or self.alarms
             or self.annotations
             or self.faults
+            or self.baselines
             or self.hello
             or self.calibration
             or self.summary

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 import numpy as np
 
 from ashisense.store.base import SessionStore
-from ashisense.store.blocks import join_blocks
+from ashisense.store.blocks import join_blocks, slice_block
 from firmware_bridge.blocks import DeviceEvent, Gap, GridBlock, SampleBlock
 from firmware_bridge.listener import Item
 from firmware_bridge.protocol import Hello
@@ -69,8 +69,8 @@ def interleave(
         while grid is not None and len(block) and grid.t_s[0] <= block.t_s[-1]:
             cut = int(np.searchsorted(block.t_s, grid.t_s[0], side="left"))
             if cut:
-                yield _slice(block, 0, cut)
-                block = _slice(block, cut, len(block))
+                yield slice_block(block, 0, cut)
+                block = slice_block(block, cut, len(block))
             yield grid
             grid = next(pending, None)
         if len(block):
@@ -78,18 +78,6 @@ def interleave(
     if grid is not None:
         yield grid
         yield from pending
-
-
-def _slice(block: SampleBlock, start: int, stop: int) -> SampleBlock:
-    part = slice(start, stop)
-    return SampleBlock(
-        t_s=block.t_s[part],
-        t_device_s=block.t_device_s[part],
-        seq=block.seq[part],
-        counts=block.counts[part],
-        invalid=block.invalid[part],
-        channels=block.channels,
-    )
 
 
 def _keyed(items: Iterable[Item]) -> Iterator[tuple[tuple[float, int], Item]]:

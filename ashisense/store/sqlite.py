@@ -34,6 +34,7 @@ from ashisense.store.errors import (
 from ashisense.store.records import (
     AlarmRecord,
     Annotation,
+    BaselineRecord,
     Batch,
     RecorderFault,
     SessionInfo,
@@ -120,6 +121,11 @@ CREATE TABLE IF NOT EXISTS faults (
     t_s REAL NOT NULL, kind TEXT NOT NULL, message TEXT NOT NULL, dropped_samples INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS faults_by_session ON faults(session_id, t_s);
+CREATE TABLE IF NOT EXISTS baselines (
+    session_id INTEGER NOT NULL REFERENCES sessions(id),
+    t_s REAL NOT NULL, state_json TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS baselines_by_session ON baselines(session_id, t_s);
 """
 
 _SESSION_COLUMNS = (
@@ -179,6 +185,13 @@ class SQLiteStore(SessionStore):
         self.readonly = readonly
         self._open_chunks: dict[int, tuple[int, SampleBlock]] = {}
         self._conn = self._connect(max_bytes)
+        # A file written before baseline states were kept, opened read-only, lacks the table.
+        self._has_baselines = (
+            self._conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'baselines'"
+            ).fetchone()
+            is not None
+        )
 
     def _connect(self, max_bytes: int | None) -> sqlite3.Connection:
         where = self.path
@@ -408,6 +421,10 @@ class SQLiteStore(SessionStore):
             "INSERT INTO faults VALUES (?, ?, ?, ?, ?)",
             [(sid, f.t_s, f.kind, f.message, f.dropped_samples) for f in batch.faults],
         )
+        conn.executemany(
+            "INSERT INTO baselines VALUES (?, ?, ?)",
+            [(sid, b.t_s, _json(b.state)) for b in batch.baselines],
+        )
         if batch.summary is not None:
             conn.execute(
                 "UPDATE sessions SET summary_json = ? WHERE id = ?",
@@ -516,6 +533,7 @@ class SQLiteStore(SessionStore):
                 if summary is not None
                 else self._summary_from_rows(sid)
             ),
+            baselines=tuple(self.baselines(sid)),
         )
 
     def _summary_from_rows(self, sid: int) -> SessionSummary:
@@ -639,6 +657,16 @@ class SQLiteStore(SessionStore):
             session_id,
         )
         return [RecorderFault(*row) for row in rows]
+
+    def baselines(self, session_id: int) -> list[BaselineRecord]:
+        if not self._has_baselines:
+            self._require(session_id)
+            return []
+        rows = self._rows(
+            "SELECT t_s, state_json FROM baselines WHERE session_id = ? ORDER BY t_s, rowid",
+            session_id,
+        )
+        return [BaselineRecord(t_s, json.loads(state)) for t_s, state in rows]
 
     def integrity_check(self) -> str:
         """SQLite's own check of the file: "ok", or what is damaged."""

@@ -16,7 +16,7 @@ import math
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Any
@@ -28,6 +28,7 @@ from ashisense.store.errors import StoreError
 from ashisense.store.records import (
     AlarmRecord,
     Annotation,
+    BaselineRecord,
     Batch,
     RecorderFault,
     SessionMeta,
@@ -91,7 +92,7 @@ class SessionWriter(Listener):
     (items, not samples). on_fault(health): called on every change of health state (into a
     fault and back to "ok"), from the thread that noticed it; must return quickly.
     Feed estimates with note_estimate() for the summary's peak, alarm log rows with
-    add_alarms(), notes with annotate().
+    add_alarms(), notes with annotate(), the pipeline's baseline states with add_baselines().
     """
 
     def __init__(
@@ -212,6 +213,12 @@ class SessionWriter(Listener):
         """Append alarm log rows (state transitions) to the session."""
         for alarm in alarms:
             self._side_put(alarm)
+
+    def add_baselines(self, states: Iterable[Mapping[str, Any]]) -> None:
+        """Keep the pipeline's baseline states with the session: its state as the session
+        starts (Pipeline.baseline_state) and each change (Pipeline.baseline_changes)."""
+        for state in states:
+            self._side_put(BaselineRecord.of(dict(state)))
 
     def set_calibration(self, calibration: dict[str, Any]) -> None:
         """The calibration in use, once known (replaces the one given at start)."""
@@ -364,6 +371,8 @@ class SessionWriter(Listener):
                 batch.annotations.append(record)
             elif isinstance(record, RecorderFault):
                 batch.faults.append(record)
+            elif isinstance(record, BaselineRecord):
+                batch.baselines.append(record)
             elif isinstance(record, _Calibration):
                 batch.calibration = record.values
         with self._lock:
