@@ -44,6 +44,7 @@ class ClientBaseline:
 
 
 How = Literal["automatic", "on request"]
+StateKind = Literal["start", "automatic", "on request", "reset", "tracked"]
 
 
 class StoredClientBaseline(BaseModel):
@@ -88,7 +89,7 @@ class BaselineState(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     version: Literal[1] = 1
-    kind: Literal["start", "automatic", "on request", "reset", "tracked"]
+    kind: StateKind
     t_s: float | None
     client: StoredClientBaseline | None
     bar_zero_n: dict[str, float]

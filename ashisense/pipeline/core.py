@@ -26,6 +26,7 @@ from ashisense.pipeline.baseline import (
     BaselineStateError,
     BaselineTracker,
     ClientBaseline,
+    StateKind,
     StoredClientBaseline,
 )
 from ashisense.pipeline.filters import StreamingLowPass
@@ -540,21 +541,22 @@ class Pipeline:
         if new_client and had is None and b is not None:
             first = int(np.argmax(~np.isnan(client_n)))  # where it holds from in this block
             self._tell("automatic", float(t_s[first - 1]) if first else self._last_t_s)
-        elif new_client and b is not None and tracker.settled:
+        elif new_client and tracker is not None and b is not None and tracker.settled:
             self._tell("tracked", b.t_s)  # (before the loaded bars' block: with its zeros)
-        elif new_zero and zero.loaded:
+        elif new_zero and zero is not None and zero.loaded:
             self._tell("tracked", self._last_t_s)
 
-    def _tell(self, kind: str, after_t_s: float) -> None:
+    def _tell(self, kind: StateKind, after_t_s: float) -> None:
         """Report the state now as a change of this kind, holding after `after_t_s`."""
         self._changes.append(self._snapshot(kind, after_t_s).model_dump())
         self._told_client = self._baseline
         self._told_zero = self._zero.correction_n if self._zero is not None else None
 
-    def _snapshot(self, kind: str, after_t_s: float) -> BaselineState:
+    def _snapshot(self, kind: StateKind, after_t_s: float) -> BaselineState:
         if not self._started and self._pending is not None:
             return self._pending.model_copy(update={"kind": kind, "t_s": None})
         b = self._baseline
+        tracker = self._tracker if self._started else None
         started = self._started
         zero = (
             self._zero.correction_n
@@ -564,7 +566,9 @@ class Pipeline:
         return BaselineState(
             kind=kind,
             t_s=after_t_s if math.isfinite(after_t_s) else None,
-            client=None if b is None else StoredClientBaseline.of(b, self._tracker.how),
+            client=None
+            if b is None or tracker is None
+            else StoredClientBaseline.of(b, tracker.how),
             bar_zero_n=dict(zip(self._bar_names, map(float, zero), strict=True)),
             therapist_weight_est_n=(
                 float(self._weight_est_n) if math.isfinite(self._weight_est_n) else None
