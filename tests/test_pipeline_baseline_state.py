@@ -96,9 +96,10 @@ def test_each_change_is_reported_with_the_moment_it_holds_from() -> None:
     assert request["client"]["how"] == "on request"
 
     feed(p, r, forces[120:], 120)  # the refresh ends when the therapist climbs on
-    (tracked,) = p.baseline_changes()
-    assert tracked["kind"] == "tracked" and tracked["client"]["how"] == "on request"
-    assert tracked["t_s"] == tracked["client"]["t_s"] == 159 / RATE_HZ  # its last refresh
+    refreshed, zeroed = p.baseline_changes()  # and the zeros of the unloaded bars are kept
+    assert zeroed["kind"] == "zeroed" and zeroed["t_s"] == 159 / RATE_HZ  # loaded from 160
+    assert refreshed["kind"] == "refreshed" and refreshed["client"]["how"] == "on request"
+    assert refreshed["t_s"] == refreshed["client"]["t_s"] == 159 / RATE_HZ  # its last refresh
 
     p.reset_baseline()
     (reset,) = p.baseline_changes()
@@ -114,9 +115,9 @@ def test_bar_zero_moves_are_reported_once_the_bars_are_loaded_again() -> None:
     assert p.state.bar_zero_n["bar_left_head"] == pytest.approx(-1.5, abs=0.05)
     assert p.baseline_changes() == []  # each step of the tracking: not reported
     feed(p, r, scene(r, 40, bar_left_n=300.0), 800)
-    (tracked,) = p.baseline_changes()
-    assert tracked["kind"] == "tracked" and tracked["t_s"] == 799 / RATE_HZ  # the whole block
-    assert tracked["bar_zero_n"] == pytest.approx(p.state.bar_zero_n)
+    (zeroed,) = p.baseline_changes()
+    assert zeroed["kind"] == "zeroed" and zeroed["t_s"] == 799 / RATE_HZ  # the whole block
+    assert zeroed["bar_zero_n"] == pytest.approx(p.state.bar_zero_n)
 
 
 def test_a_state_restored_before_the_first_block_holds_from_its_first_sample() -> None:

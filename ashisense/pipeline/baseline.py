@@ -44,7 +44,7 @@ class ClientBaseline:
 
 
 How = Literal["automatic", "on request"]
-StateKind = Literal["start", "automatic", "on request", "reset", "tracked"]
+StateKind = Literal["start", "automatic", "on request", "reset", "refreshed", "zeroed"]
 
 
 class StoredClientBaseline(BaseModel):
@@ -82,9 +82,10 @@ class BaselineState(BaseModel):
 
     kind: why it was reported: "start" (a snapshot, Pipeline.baseline_state), or a change:
     "automatic" (a client's first baseline, from a stable window), "on request", "reset"
-    (dropped: a new client), "tracked" (the automatic tracking, a refreshed client baseline
-    or moved bar zeros, settled at new values). t_s: the state holds from the first sample
-    after this host time (None: from the first sample).
+    (dropped: a new client), "refreshed" (the client baseline at the end of a refresh while
+    nobody was on), "zeroed" (the bar zeros the tracking moved, once the bars are loaded
+    again). t_s: the state holds from the first sample after this host time (None: from the
+    first sample).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -95,6 +96,16 @@ class BaselineState(BaseModel):
     bar_zero_n: dict[str, float]
     therapist_weight_est_n: float | None
     client_moved: bool
+
+    def then(self, change: BaselineState) -> BaselineState:
+        """This state after a change: a "start" state replaces it whole, "zeroed" the bar
+        zeros, the others the client baseline (the weight estimate and the client-moved flag
+        follow from the counts, as they did live)."""
+        if change.kind == "start":
+            return change
+        if change.kind == "zeroed":
+            return self.model_copy(update={"bar_zero_n": change.bar_zero_n})
+        return self.model_copy(update={"client": change.client})
 
     @classmethod
     def parse(cls, obj: Mapping[str, Any], where: str) -> BaselineState:
@@ -229,11 +240,13 @@ class BaselineTracker:
         """No stretch of qualifying windows is running: the baseline holds still."""
         return self._count == 0
 
-    def restore(self, baseline: ClientBaseline, how: How) -> None:
-        """Hold this baseline (another pipeline's, restored); a new stretch refreshes it."""
+    def restore(self, baseline: ClientBaseline, how: How, *, restart: bool = True) -> None:
+        """Hold this baseline (another pipeline's, restored); restart: a new stretch of
+        qualifying windows refreshes it (else a running one goes on)."""
         self.baseline, self.how = baseline, how
-        self._sum[:] = 0.0
-        self._count = 0
+        if restart:
+            self._sum[:] = 0.0
+            self._count = 0
 
     def take_now(self, source: str) -> ClientBaseline:
         """Take the last window as the baseline; raises BaselineRefused saying why not."""

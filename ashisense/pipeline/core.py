@@ -138,7 +138,7 @@ class Pipeline:
         self._last_t_s = np.nan
         self._rate_hz = rate_hz or rig.device.rate_hz
         self._started = False
-        self._pending: BaselineState | None = None  # restored before the first block
+        self._initial: BaselineState | None = None  # restored before the first block
         self._changes: collections.deque[dict[str, Any]] = collections.deque(
             maxlen=MAX_BASELINE_CHANGES
         )
@@ -180,9 +180,9 @@ class Pipeline:
         if not self._started:  # (set_rate rebuilds with the values reported so far)
             self._told_zero = self._zero.correction_n if self._zero is not None else None
         self._started = True
-        if self._pending is not None:
-            self._apply(self._pending)
-            self._pending = None
+        if self._initial is not None:
+            self._hold(self._initial, "start")
+            self._initial = None
 
     def _columns(self, channels: tuple[str, ...]) -> np.ndarray | None:
         """Index that puts a block's columns in rig order (None: already in rig order)."""
@@ -245,10 +245,11 @@ class Pipeline:
             return changes
 
     def restore_baseline(self, state: Mapping[str, Any]) -> None:
-        """Hold a state from baseline_state() or baseline_changes() from the next block on:
-        the client baseline and bar zeros as given (the automatic tracking goes on from
-        them), the estimated therapist weight and the client-moved flag. Raises
-        BaselineStateError when `state` is not one, or is another rig's."""
+        """Hold, from the next block on, a state from baseline_state() (all of it: the client
+        baseline, bar zeros, estimated therapist weight, client-moved flag) or a change from
+        baseline_changes() (what it changed: the client baseline, or for "zeroed" the bar
+        zeros); the automatic tracking goes on from there. Raises BaselineStateError
+        when `state` is not one, or is another rig's."""
         where = f"{self.rig.source}: restore_baseline"
         parsed = BaselineState.parse(state, where)
         if set(parsed.bar_zero_n) != set(self._bar_names):
@@ -262,10 +263,13 @@ class Pipeline:
                 f"mat, got {parsed.client.force_n:.1f} N"
             )
         with self._lock:
+            held = self._snapshot("start", math.nan).then(parsed)
             if self._started:
-                self._apply(parsed)
+                self._hold(held, parsed.kind)
+                if parsed.kind == "on request" and self._grid is not None:
+                    self._grid.request_baseline()  # as take_baseline() did
             else:
-                self._pending = parsed  # each state is whole: the last one given wins
+                self._initial = held
 
     def reset_stream(self) -> None:
         """Samples were lost: restart windows and filters (baseline and zeros are kept)."""
@@ -542,19 +546,21 @@ class Pipeline:
             first = int(np.argmax(~np.isnan(client_n)))  # where it holds from in this block
             self._tell("automatic", float(t_s[first - 1]) if first else self._last_t_s)
         elif new_client and tracker is not None and b is not None and tracker.settled:
-            self._tell("tracked", b.t_s)  # (before the loaded bars' block: with its zeros)
-        elif new_zero and zero is not None and zero.loaded:
-            self._tell("tracked", self._last_t_s)
+            self._tell("refreshed", b.t_s)
+        if new_zero and zero is not None and zero.loaded:
+            self._tell("zeroed", self._last_t_s)
 
     def _tell(self, kind: StateKind, after_t_s: float) -> None:
         """Report the state now as a change of this kind, holding after `after_t_s`."""
         self._changes.append(self._snapshot(kind, after_t_s).model_dump())
-        self._told_client = self._baseline
-        self._told_zero = self._zero.correction_n if self._zero is not None else None
+        if kind == "zeroed":
+            self._told_zero = self._zero.correction_n if self._zero is not None else None
+        else:
+            self._told_client = self._baseline
 
     def _snapshot(self, kind: StateKind, after_t_s: float) -> BaselineState:
-        if not self._started and self._pending is not None:
-            return self._pending.model_copy(update={"kind": kind, "t_s": None})
+        if not self._started and self._initial is not None:
+            return self._initial.model_copy(update={"kind": kind, "t_s": None})
         b = self._baseline
         tracker = self._tracker if self._started else None
         started = self._started
@@ -576,18 +582,22 @@ class Pipeline:
             client_moved=bool(started and self._motion is not None and self._motion.flagged),
         )
 
-    def _apply(self, state: BaselineState) -> None:
-        """Hold a restored state (lock held, stages built)."""
+    def _hold(self, state: BaselineState, kind: StateKind) -> None:
+        """Hold a whole state after a change of this kind (lock held, stages built), as the
+        live pipeline did: a client baseline taken starts a new refresh stretch (a refresh
+        lets a running one go on), moved bar zeros a new window for their tracking."""
         tracker, zero = self._tracker, self._zero
-        if tracker is not None:
+        if tracker is not None and kind != "zeroed":
             if state.client is None:
                 tracker.reset()
             else:
-                tracker.restore(state.client.baseline(), state.client.how)
-            if state.kind == "on request" and self._grid is not None:
-                self._grid.request_baseline()
+                baseline = state.client.baseline()
+                tracker.restore(baseline, state.client.how, restart=kind != "refreshed")
         if zero is not None:
-            zero.correction_n = np.array([state.bar_zero_n[name] for name in zero.names])
+            correction = np.array([state.bar_zero_n[name] for name in zero.names])
+            if not np.array_equal(correction, zero.correction_n):
+                zero.correction_n = correction
+                zero.reset()  # its window held readings under the old correction
         w = state.therapist_weight_est_n
         self._weight_est_n = np.nan if w is None else w
         if self._motion is not None:
