@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ashisense.alarms import load_rule_set
 from ashisense.pipeline.simfeed import sim_profiles
 from ashisense.pipeline.types import EstimateBlock
 from ashisense.rig import Rig, load_rig
@@ -286,18 +287,33 @@ def test_a_headless_recording_keeps_its_start_state_and_each_baseline(
     tmp_path: Path, rig: Rig, mid_treatment: Stream
 ) -> None:
     client, therapist = sim_profiles()
-    meta = session_meta(rig, RIG_FILE, started_s=T0_S, client=client, therapist=therapist)
+    rules_path = EXAMPLES / "rules" / "studio_default.toml"
+    meta = session_meta(rig, RIG_FILE, started_s=T0_S, client=client, therapist=therapist,
+                        rules_path=rules_path)  # fmt: skip
     steps: list[Step] = []
     with SQLiteStore(tmp_path / "s.sqlite") as store:
-        with Recorder(store, meta, rig, client, therapist, on_step=steps.append) as recorder:
+        recorder = Recorder(
+            store, meta, rig, client, therapist, load_rule_set(rules_path), on_step=steps.append
+        )
+        with recorder:
             for item in [mid_treatment.hello, *mid_treatment.blocks]:
                 for listener in recorder.listeners:  # as the link's dispatcher does
                     deliver(listener, item)
         sid = recorder.writer.session_id
         info = store.session(sid)
-        got = replay(store, sid)
+        analysis = SessionAnalysis.for_session(info)
+        replayed_steps = [analysis.feed(item) for item in session_items(store, sid, 4096)]
+        live_log = store.alarms(sid)
     kinds = [b.kind for b in info.baselines]
     assert kinds[:2] == ["start", "automatic"]
     assert info.baselines[0].t_s == -np.inf and info.baselines[0].state["client"] is None
+    got = EstimateBlock.concat([s.estimate for s in replayed_steps if isinstance(s, Step)])
     want = EstimateBlock.concat([s.estimate for s in steps])
     np.testing.assert_allclose(got.feet_n, want.feet_n, rtol=0, atol=0.01)
+    kept = ("raised", "condition_ended")  # (a replay does not record: no recorder alarms)
+    alarms = [e for s in replayed_steps if isinstance(s, Step) for e in s.alarms]
+    replayed_log = [(a.t_s, a.rule_id, str(a.transition)) for a in alarms if a.transition in kept]
+    assert replayed_log, "the simulated session should raise alarms"
+    assert replayed_log == [
+        (a.t_s, a.rule_id, a.transition) for a in live_log if a.transition in kept
+    ]
