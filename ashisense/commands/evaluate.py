@@ -67,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
             rules,
             contra,
             rate_hz=(info.hello or {}).get("rate_hz"),
+            baselines=info.baselines,  # the baseline in force when the session started
         )
         assert analysis.engine is not None  # rules were given
         t0_s = info.meta.started_s
