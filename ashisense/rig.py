@@ -28,6 +28,8 @@ from pydantic import (
 )
 
 if TYPE_CHECKING:
+    from pydantic_core import ErrorDetails
+
     from calibration.files import CalibrationFile
 
 log = logging.getLogger(__name__)
@@ -379,7 +381,7 @@ def _where(loc: tuple[Any, ...], doc: dict[str, Any]) -> str:
     return f"{head}{rest} " if rest else head
 
 
-def _describe(err: dict[str, Any]) -> str:
+def _describe(err: ErrorDetails) -> str:
     """What was expected and what was found, for one pydantic error."""
     kind, ctx, found = err["type"], err.get("ctx") or {}, err.get("input")
     bounds = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<"}

@@ -124,8 +124,11 @@ class _Fields:
         value = obj.get(key)
         if value is None and optional:
             return None
-        ok = isinstance(value, int | float) and not isinstance(value, bool)
-        if not ok or not math.isfinite(value):
+        if (
+            not isinstance(value, int | float)
+            or isinstance(value, bool)
+            or not math.isfinite(value)
+        ):
             kind = "a finite number or null" if optional else "a finite number"
             raise self.fail(f"{where}.{key}", kind, value)
         return float(value)

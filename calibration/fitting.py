@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from calibration.errors import UndeterminedGainsError
 from calibration.geometry import Group
@@ -114,8 +115,8 @@ def step_errors(
     group: Group,
     gains_n_per_count: np.ndarray,
     deltas: np.ndarray,
-    weights_n: np.ndarray,
-    where_m: np.ndarray,
+    weights_n: ArrayLike,
+    where_m: ArrayLike,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per step: total error in % of the weight, and distance (m) from the true position."""
     total, where = resultant(group, gains_n_per_count, deltas)

@@ -126,9 +126,9 @@ def _group_steps(group: Group, s: PlanSettings) -> list[tuple]:
     steps: list[tuple] = []
     if group.kind == "bar":
         (x_head,), (x_foot,) = group.positions_m
-        mid = (float(x_head + x_foot) / 2.0,)
+        mid: tuple[float, ...] = (float(x_head + x_foot) / 2.0,)
         stack, single_kg = s.bar_stack_kg, s.bar_single_kg
-        singles = [
+        singles: list[tuple[str, tuple[float, ...]]] = [
             (f"{f:.0%} of the way from the head mount", (float(x_head + f * (x_foot - x_head)),))
             for f in s.bar_fractions
         ]

@@ -339,6 +339,15 @@ class CalibrationProcedure:
         (t0, z0), (t1, z1) = before[-1], after[0]
         return z0 + (z1 - z0) * (t_s - t0) / (t1 - t0)
 
+    def _load_zero_at(self, t_s: float) -> np.ndarray:
+        """_zero_at for a load step, which needs a captured zero step before it."""
+        zero = self._zero_at(t_s)
+        if zero is None:
+            raise ProcedureError(
+                f"load step at t={t_s:g} s: expected a captured zero step to correct it, found none"
+            )
+        return zero
+
     def group_data(self, group: Group) -> GroupData:
         """The accepted load steps of a group, zero-corrected (drift between zeros removed)."""
         caps = [
@@ -348,7 +357,7 @@ class CalibrationProcedure:
         ]
         cols = self.geometry.index(group.channels)
         deltas = np.array(
-            [c.mean_counts[cols] - self._zero_at(c.t_mid_s)[cols] for c in caps]
+            [c.mean_counts[cols] - self._load_zero_at(c.t_mid_s)[cols] for c in caps]
         ).reshape(-1, len(cols))
         return GroupData(
             steps=tuple(c.step for c in caps),
@@ -371,7 +380,7 @@ class CalibrationProcedure:
         step = capture.step
         group = self.geometry.group(step.group)
         cols = self.geometry.index(group.channels)
-        delta = capture.mean_counts[cols] - self._zero_at(capture.t_mid_s)[cols]
+        delta = capture.mean_counts[cols] - self._load_zero_at(capture.t_mid_s)[cols]
         lim = self.limits
         gains, total_tol, pos_tol = None, 0.0, 0.0
         so_far = self.group_data(group)
@@ -449,9 +458,10 @@ class CalibrationProcedure:
         Channels of groups this plan did not load are carried over from `previous`. Raises
         UndeterminedGainsError (nothing is built) when a group's steps cannot determine its gains.
         """
-        if not self.done:
+        current = self.current
+        if current is not None:
             raise ProcedureError(
-                f"the calibration is not finished: step {self.current.index + 1} is next"
+                f"the calibration is not finished: step {current.index + 1} is next"
             )
         return build_calibration(
             self, self.fits(), device_serial, created_utc=created_utc, previous=previous
@@ -465,7 +475,9 @@ class CalibrationProcedure:
         planned = {s.group for s in self.plan if s.kind == "load"}
         fits: dict[str, tuple[GroupData, GroupFit]] = {}
         problems: list[str] = []
-        groups, conditions, redo = [], [], []
+        groups: list[str] = []
+        conditions: list[float] = []
+        redo: list[int] = []
         for group in self.geometry.groups:
             if group.name not in planned:
                 continue

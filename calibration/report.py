@@ -186,7 +186,10 @@ def build_calibration(
             {"step": i, "label": proc.plan[i].label, "group": proc.plan[i].group}
             for i in proc.skipped
         ],
-        "carried_over": {"channels": carried, "from": previous.created_utc if carried else None},
+        "carried_over": {
+            "channels": carried,
+            "from": previous.created_utc if carried and previous is not None else None,
+        },
         "zero": {
             "duration_s": float(zeros[-1].t_mid_s - zeros[0].t_mid_s),
             "drift_counts": dict(zip(geo.channels, map(float, drift), strict=True)),

@@ -82,7 +82,9 @@ class Thinner:
             if not parts:
                 return []
             a = np.round(np.concatenate(parts).astype(np.float64), digits)
-            return np.where(np.isfinite(a), a, None).tolist()
+            listed_a = a.astype(object)  # None (JSON null) where not finite
+            listed_a[~np.isfinite(a)] = None
+            return listed_a.tolist()
 
         out: dict[str, Any] = {"t_s": listed(self.t_s, 3), "pressure_basis": self.pressure_basis}
         for k in SERIES_FIELDS:

@@ -11,7 +11,7 @@ import queue
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Protocol, TextIO
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from tqdm import tqdm
 
@@ -25,6 +25,9 @@ from calibration.simulate import SimTruth, SimulatedOperator, SimulatedTable
 from firmware_bridge.blocks import SampleBlock
 from firmware_bridge.errors import LinkTimeout
 from firmware_bridge.listener import Listener
+
+if TYPE_CHECKING:
+    from firmware_bridge.link import InputKind
 
 Ask = Callable[[str], str]
 BLOCK_TIMEOUT_S = 5.0
@@ -78,13 +81,17 @@ class BlockSource(Protocol):
 class LinkSource(Listener):
     """Blocks from a live firmware_bridge Link, queued for the wizard's thread."""
 
-    def __init__(self, url: str, kind: str, rate_hz: float | None, channels: tuple[str, ...]):
+    def __init__(self, url: str, kind: InputKind, rate_hz: float | None, channels: tuple[str, ...]):
         from firmware_bridge.link import Link
 
         self._queue: queue.Queue[SampleBlock | BaseException] = queue.Queue()
-        ascii_args = {"ascii_channels": channels, "ascii_rate_hz": rate_hz}
+        is_ascii = kind == "ascii"
         self._link = Link(
-            url, listeners=[self], kind=kind, **(ascii_args if kind == "ascii" else {})
+            url,
+            listeners=[self],
+            kind=kind,
+            ascii_channels=channels if is_ascii else None,
+            ascii_rate_hz=rate_hz if is_ascii else None,
         )
         self._link.start()
         try:
@@ -187,8 +194,7 @@ def _outcome_line(update: Update) -> str:
 def run_wizard(proc: CalibrationProcedure, source: BlockSource, ask: Ask, out: TextIO) -> bool:
     """Prompt, capture and report each step until the procedure is finished (True) or the
     operator quits (False)."""
-    while not proc.done:
-        step = proc.current
+    while (step := proc.current) is not None:
         again = " (again)" if step.index in proc.attempted else ""
         # numbered as in the plan, as the procedure's messages name steps to redo
         print(f"\nStep {step.index + 1} of {len(proc.plan)}{again}: {step.prompt}", file=out)
@@ -204,14 +210,15 @@ def run_wizard(proc: CalibrationProcedure, source: BlockSource, ask: Ask, out: T
             continue
         source.prepare(step)
         proc.begin()
-        update = None
         with tqdm(
             total=100, desc="  waiting for rest", file=out, leave=False, disable=None, ncols=90
         ) as bar:
-            while proc.capturing:
+            while True:  # begin() started a capture: feed until its outcome
                 update = proc.feed(source.next_block(BLOCK_TIMEOUT_S))
                 bar.n = round(100 * update.progress)
                 bar.set_postfix_str(f"{update.elapsed_s:.0f} s", refresh=True)
+                if not proc.capturing:
+                    break
         print(_outcome_line(update), file=out)
     return True
 

@@ -9,7 +9,7 @@ import sys
 import time
 from typing import Any
 
-from firmware_bridge.link import Link, LinkStats
+from firmware_bridge.link import InputKind, Link, LinkStats
 
 
 def register(sub: Any) -> None:
@@ -58,7 +58,7 @@ def render(stats: LinkStats) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    kind = "ascii" if args.ascii else "protocol"
+    kind: InputKind = "ascii" if args.ascii else "protocol"
     chans = tuple(c.strip() for c in args.ascii.split(",")) if args.ascii else None
     link = Link(
         args.url, kind=kind, baudrate=args.baud, ascii_channels=chans, ascii_rate_hz=args.ascii_rate

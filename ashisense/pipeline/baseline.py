@@ -139,7 +139,7 @@ class BaselineDetector:
         self.s = settings
         self.client_weight_n = client_weight_n
         s = settings
-        self._why = (
+        self._why: tuple[str, ...] = (
             "waiting for a full window of valid samples",
             f"no client on the mat (below {s.client_min_n:g} N)",
             f"the bars carry {s.bars_unloaded_n:g} N or more",
@@ -193,7 +193,8 @@ class BaselineDetector:
         if len(t_s):
             if ok[-1]:
                 self.reason = ""
-                self.current = ClientBaseline(*means[:, -1].tolist(), t_s=float(t_s[-1]))
+                force_n, moment_x_nm, moment_y_nm = means[:, -1].tolist()
+                self.current = ClientBaseline(force_n, moment_x_nm, moment_y_nm, float(t_s[-1]))
                 return ok, means
             if checks is None:  # the bars check fails: the reason is among the first three
                 mat = st.mean[MAT, -1]
@@ -295,7 +296,8 @@ class BaselineTracker:
         first = self.baseline is None
         if first:
             self.how = "automatic"
-        self.baseline = ClientBaseline(*out[:, -1].tolist(), t_s=float(t_s[held[-1]]))
+        force_n, moment_x_nm, moment_y_nm = out[:, -1].tolist()
+        self.baseline = ClientBaseline(force_n, moment_x_nm, moment_y_nm, float(t_s[held[-1]]))
         self._log(self.baseline, "automatic" if first else "refreshed while nobody is on")
         return out, ok
 

@@ -211,7 +211,7 @@ class Pipeline:
         with self._lock:
             if not self._has_mat:
                 raise BaselineRefused(f"{self.rig.source}: baseline refused: the rig has no mat")
-            if not self._started:
+            if not self._started or self._tracker is None:
                 raise BaselineRefused(f"{self.rig.source}: baseline refused: no samples yet")
             taken = self._tracker.take_now(self.rig.source)
             if self._grid is not None:
@@ -409,7 +409,7 @@ class Pipeline:
         mat_n = cop_x = cop_y = feet_mat = feet_x = feet_y = nan
         client_n = nan
         had: ClientBaseline | None = None
-        if self._tracker is not None:
+        if self._tracker is not None and self._window is not None:
             fm = by_channel[self._mat]
             mat_n = fm.sum(axis=0)
             moment_x, moment_y = self._mat_xy.T @ fm  # sum f_i x_i, sum f_i y_i

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -124,7 +125,9 @@ class EstimateBlock:
         if not blocks:
             raise ValueError("EstimateBlock.concat: no blocks")
         last = blocks[-1]
-        joined = {name: np.concatenate([getattr(b, name) for b in blocks]) for name in SERIES}
+        joined: dict[str, Any] = {
+            name: np.concatenate([getattr(b, name) for b in blocks]) for name in SERIES
+        }
         joined["force_n"] = np.concatenate([b.force_n for b in blocks])
         scalars = {
             f.name: getattr(last, f.name) for f in dataclasses.fields(cls) if f.name not in joined

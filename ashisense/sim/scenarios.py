@@ -257,11 +257,12 @@ class Script:
         duration = max(1.0, abs(to_u - here) / speed)
         steps = max(1, round(duration * self.u(0.7, 1.1)))
         lo, hi = self.range_at(here, to_u)
-        load = {"feet_share": self.share(self.u(lo, hi))} if self.feet_kgf > hi else {}
+        here_share = float(self.state[_F["feet_share"]])
+        feet_share = self.share(self.u(lo, hi)) if self.feet_kgf > hi else here_share
         self.segment(
             "walking",
             duration,
-            **load,
+            feet_share=feet_share,
             feet_u=to_u,
             feet_y_m=self.side_y(),
             hand_left_dx_m=self.u(-0.2, 0.1),

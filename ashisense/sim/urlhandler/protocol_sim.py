@@ -38,6 +38,8 @@ def forget(url: str) -> None:
 class Serial(SerialBase):
     """A pyserial port onto a SimDevice."""
 
+    is_open: bool  # set by SerialBase (pyserial ships no type hints)
+
     def __init__(self, *args: object, **kwargs: object) -> None:
         self._device: SimDevice | None = None
         self._buffer = bytearray()
