@@ -38,7 +38,6 @@ class SampleStream:
         self.restarts = 0
         self._clock = DeviceClock()
         self._mapper = ClockMapper()
-        self._grid_clock = DeviceClock()
         self._last_seq: int | None = None  # unwrapped
         self._last_t_s: float | None = None
         self._last_t_dev_s: float | None = None
@@ -58,11 +57,6 @@ class SampleStream:
         self._awaiting_hello = True
         self._outage = reason
         self._outage_until_s = np.inf
-
-    @property
-    def last_t_s(self) -> float | None:
-        """Host time of the newest sample delivered (None before any)."""
-        return self._last_t_s
 
     def push(self, packets: list[Packet], host_rx_s: float) -> list[Item]:
         """Process packets that arrived at host_rx_s, in order."""
@@ -122,12 +116,10 @@ class SampleStream:
         assert self.hello is not None
         while rec.size:
             t_us, k = self._clock.unwrap(rec["t_us"])
-            if k == 0:  # the clock went back at the first sample: a restart
-                self._restart(out)
-                continue
-            self._continuing(rec[:k], t_us, host_rx_s, out)
-            rec = rec[k:]
-            if rec.size:
+            if k:
+                self._continuing(rec[:k], t_us, host_rx_s, out)
+                rec = rec[k:]
+            if rec.size:  # the clock went back at rec[0]: the device restarted
                 self._restart(out)
 
     def _restart(self, out: list[Item]) -> None:
@@ -159,15 +151,15 @@ class SampleStream:
         seq = prev + np.cumsum(dseq)
         t_s = self._mapper.observe_and_map(t_dev_s, host_rx_s)
         counts = np.ascontiguousarray(rec["counts"], dtype=np.int32)
-        invalid = (rec["invalid"][:, None] >> _BITS[: counts.shape[1]]) & 1
+        invalid = ((rec["invalid"][:, None] >> _BITS[: counts.shape[1]]) & 1).astype(bool)
         cuts = np.flatnonzero(dseq > 1)
         bounds = [0, *cuts.tolist(), seq.size]
+        if self._outage and np.isinf(self._outage_until_s):
+            self._outage_until_s = host_rx_s + OUTAGE_SETTLE_S
         for a, b in itertools.pairwise(bounds):
             if a == b:
                 continue
             lost = int(dseq[a] - 1)
-            if self._outage and np.isinf(self._outage_until_s):
-                self._outage_until_s = host_rx_s + OUTAGE_SETTLE_S
             no_loss_seen = a == 0 and not cuts.size and host_rx_s > self._outage_until_s
             if lost > 0 or (self._outage and no_loss_seen):
                 t0 = float(t_s[a - 1]) if a else (self._last_t_s or float(t_s[0]))
@@ -181,7 +173,7 @@ class SampleStream:
                     t_device_s=t_dev_s[a:b],
                     seq=seq[a:b],
                     counts=counts[a:b],
-                    invalid=invalid[a:b].astype(bool),
+                    invalid=invalid[a:b],
                     channels=self.hello.channels,
                 )
             )
