@@ -230,11 +230,11 @@ class Link:
             if down_reason is not None:
                 self._stream.reconnected(down_reason)
             port.write(b"HELLO?\n")
+            self._set(state="connected, waiting for HELLO")
         if down_reason is not None:
             with self._lock:
                 self._stats.reconnects += 1
-        self._set(state="connected, waiting for HELLO" if not self._ascii else "streaming")
-        started = False
+        started = self._ascii is not None  # ASCII sketches stream without a handshake
         last_hello_ask = last_data = time.monotonic()
         while not self._stop.is_set():
             waiting = port.in_waiting
@@ -243,7 +243,7 @@ class Link:
             if data:
                 last_data = now_mono
                 items = self._decode(data, _EPOCH_OFFSET + now_mono)
-                if not started and self.hello is not None and not self._ascii:
+                if not started and self.hello is not None:
                     self._check_expected(self.hello)
                     port.write(b"START\n")
                     started = True
@@ -251,7 +251,7 @@ class Link:
                     self._set(state="streaming", device=self.hello.to_dict())
                 for item in items:
                     self._dispatcher.put(item)
-            elif not started and not self._ascii and now_mono - last_hello_ask > HELLO_RETRY_S:
+            elif not started and now_mono - last_hello_ask > HELLO_RETRY_S:
                 port.write(b"HELLO?\n")
                 last_hello_ask = now_mono
             if now_mono - last_data > self._stall_s():
