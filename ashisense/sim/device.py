@@ -88,7 +88,7 @@ class SimDevice:
     """A running simulated rig. `pump(now)` returns the bytes it has sent by then.
 
     Time is the simulator's own: `speed` × real seconds since boot, or in fast mode a
-    fixed chunk per pump. The ground truth of each block goes to `on_truth` callbacks.
+    fixed chunk per pump. The ground truth of each block goes to the `truth_listeners`.
     """
 
     def __init__(self, config: SimConfig) -> None:
@@ -126,19 +126,12 @@ class SimDevice:
     def unplugged(self, t_dev_s: float | np.ndarray) -> np.ndarray:
         """Is the simulated cable out at device time(s) t?"""
         f = self.config.faults
-        t = np.asarray(t_dev_s)
-        if f.unplug_every_s <= 0:
-            return np.zeros(t.shape, dtype=bool)
-        return (t % f.unplug_every_s) > f.unplug_every_s - f.unplug_s
+        return _in_window(np.asarray(t_dev_s), f.unplug_every_s, f.unplug_s)
 
     def _silent(self, t_dev_s: np.ndarray) -> np.ndarray:
+        """Samples the host never gets: the device is stalled or its cable is out."""
         f = self.config.faults
-        stalled = (
-            (t_dev_s % f.stall_every_s) > f.stall_every_s - f.stall_s
-            if f.stall_every_s > 0
-            else np.zeros(t_dev_s.shape, dtype=bool)
-        )
-        return stalled | self.unplugged(t_dev_s)
+        return _in_window(t_dev_s, f.stall_every_s, f.stall_s) | self.unplugged(t_dev_s)
 
     # -- bytes ------------------------------------------------------------------------------
     def pump(self, now_mono: float | None = None) -> bytes:
@@ -171,8 +164,9 @@ class SimDevice:
         wire = encode_samples(seq[keep], t_us[keep], invalid[keep], block.counts[keep])
         self._pending += self._inject_byte_faults(wire, n / self.rate_hz)
         if block.grid is not None and block.grid_t_s is not None:
-            for t_g, frame in zip(block.grid_t_s, block.grid, strict=True):
-                if not self._silent(np.array([t_g]))[0]:
+            silent = self._silent(block.grid_t_s)
+            for t_g, frame, lost in zip(block.grid_t_s, block.grid, silent, strict=True):
+                if not lost:
                     self._pending += encode_grid(self._grid_seq, round(t_g * 1e6), frame)
                 self._grid_seq += 1
 
@@ -227,3 +221,10 @@ class SimDevice:
             self._pending += encode_event(
                 t_us, {"event": "error", "message": f"unknown command {line[:40]!r}"}
             )
+
+
+def _in_window(t_dev_s: np.ndarray, every_s: float, length_s: float) -> np.ndarray:
+    """True during the last `length_s` of each `every_s` period (all False when every_s <= 0)."""
+    if every_s <= 0:
+        return np.zeros(t_dev_s.shape, dtype=bool)
+    return (t_dev_s % every_s) > every_s - length_s
