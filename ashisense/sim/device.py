@@ -128,6 +128,10 @@ class SimDevice:
         f = self.config.faults
         return _in_window(np.asarray(t_dev_s), f.unplug_every_s, f.unplug_s)
 
+    def unplugged_now(self) -> bool:
+        """Is the simulated cable out at this moment?"""
+        return bool(self.unplugged(self.device_time_s()))
+
     def _silent(self, t_dev_s: np.ndarray) -> np.ndarray:
         """Samples the host never gets: the device is stalled or its cable is out."""
         f = self.config.faults

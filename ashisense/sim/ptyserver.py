@@ -95,10 +95,9 @@ class PtyRig:
             if not self._plugged.wait(0.05):
                 continue
             master = self._master
-            t_dev = self.device.device_time_s()
-            if self.device.unplugged(t_dev):
+            if self.device.unplugged_now():
                 self._close_pty()
-                while self.device.unplugged(self.device.device_time_s()):
+                while self.device.unplugged_now():
                     if self._stop.wait(TICK_S):
                         return
                 self._open_pty()

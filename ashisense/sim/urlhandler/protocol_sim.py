@@ -54,7 +54,7 @@ class Serial(SerialBase):
             device = device_for(str(self._port))
         except SimUrlError as err:
             raise SerialException(str(err)) from err
-        if device.unplugged(device.device_time_s()):
+        if device.unplugged_now():
             raise SerialException(f"{self._port}: no such device (simulated unplug)")
         self._device = device
         self._buffer.clear()
@@ -76,7 +76,7 @@ class Serial(SerialBase):
         if not self.is_open or self._device is None:
             raise PortNotOpenError()
         dev = self._device
-        if dev.unplugged(dev.device_time_s()):
+        if dev.unplugged_now():
             raise SerialException(f"{self._port}: device disconnected (simulated unplug)")
         self._buffer += dev.pump()
         return dev
