@@ -71,7 +71,7 @@ class Dispatcher:
         self._queue: queue.Queue[Item | None] = queue.Queue(maxsize=maxsize)
         self._thread = threading.Thread(target=self._run, name="ashisense-dispatch", daemon=True)
         self._lock = threading.Lock()
-        self._failures: dict[tuple[int, type, str], tuple[float, int, float]] = {}
+        self._failures: dict[tuple[int, type], tuple[float, int, float]] = {}
         self._thread.start()
 
     def add(self, listener: Listener) -> None:
@@ -110,7 +110,8 @@ class Dispatcher:
         A listener that fails on every block must not bury the log (and the disk) in
         identical tracebacks.
         """
-        key = (id(listener), type(exc), str(exc))
+        # by type, not message: messages carrying values would make every failure new
+        key = (id(listener), type(exc))
         now = time.monotonic()
         first, count, last_log = self._failures.get(key, (now, 0, -math.inf))
         count += 1
