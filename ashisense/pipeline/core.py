@@ -327,13 +327,8 @@ class Pipeline:
             )
             return PipelineState(
                 rig_kind=self._kind,
-                baseline_ready=b is not None,
                 baseline_status=status,
-                client_n=b.force_n if b else np.nan,
-                client_cop_x_m=b.cop_x_m if b else np.nan,
-                client_cop_y_m=b.cop_y_m if b else np.nan,
-                therapist_weight_n=w,
-                weight_source=source,
+                **_baseline_summary(b, w, source),
                 bar_zero_n=zero,
                 samples=self._samples,
                 last_t_s=self._last_t_s,
@@ -522,12 +517,7 @@ class Pipeline:
             pressure_basis=basis,
             uncertain=reason != 0,
             uncertain_reason=reason,
-            baseline_ready=b is not None,
-            client_n=b.force_n if b else np.nan,
-            client_cop_x_m=b.cop_x_m if b else np.nan,
-            client_cop_y_m=b.cop_y_m if b else np.nan,
-            therapist_weight_n=w_n,
-            weight_source=w_source,
+            **_baseline_summary(b, w_n, w_source),
         )
 
     # --- baseline state -------------------------------------------------------------------
@@ -652,3 +642,15 @@ def _infer_rate(block: SampleBlock) -> float:
             return float(1.0 / dt)
     log.warning("sample rate unknown (no HELLO, no rate_hz): assuming %g Hz", DEFAULT_RATE_HZ)
     return DEFAULT_RATE_HZ
+
+
+def _baseline_summary(b: ClientBaseline | None, weight_n: float, source: str) -> dict[str, Any]:
+    """The client baseline and therapist weight as EstimateBlock and PipelineState carry them."""
+    return {
+        "baseline_ready": b is not None,
+        "client_n": b.force_n if b else np.nan,
+        "client_cop_x_m": b.cop_x_m if b else np.nan,
+        "client_cop_y_m": b.cop_y_m if b else np.nan,
+        "therapist_weight_n": weight_n,
+        "weight_source": source,
+    }
