@@ -6,7 +6,7 @@ import argparse
 import json
 from typing import Any
 
-from firmware_bridge.ports import list_rig_ports, probe
+from firmware_bridge.ports import PortInfo, list_rig_ports, probe
 
 
 def register(sub: Any) -> None:
@@ -22,7 +22,9 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    rows: list[dict[str, Any]] = [
+    ports = list_rig_ports(probe_ports=not args.no_probe)
+    ports += [PortInfo(url, "given", "-", "", probe(url)) for url in args.extra]
+    rows = [
         {
             "device": p.device,
             "vid_pid": p.vid_pid,
@@ -30,19 +32,8 @@ def run(args: argparse.Namespace) -> int:
             "serial_number": p.serial_number,
             "rig": p.hello.to_dict() if p.hello else None,
         }
-        for p in list_rig_ports(probe_ports=not args.no_probe)
+        for p in ports
     ]
-    for url in args.extra:
-        hello = probe(url)
-        rows.append(
-            {
-                "device": url,
-                "vid_pid": "-",
-                "description": "given",
-                "serial_number": "",
-                "rig": hello.to_dict() if hello else None,
-            }
-        )
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
