@@ -24,7 +24,7 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     ports = list_rig_ports(probe_ports=not args.no_probe)
     ports += [PortInfo(url, "given", "-", "", probe(url)) for url in args.extra]
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "device": p.device,
             "vid_pid": p.vid_pid,
