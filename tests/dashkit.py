@@ -141,7 +141,7 @@ class ScriptedRig:
     def device_time_s(self) -> float:
         return time.monotonic() - self._boot
 
-    def unplugged(self, t_dev_s: float) -> bool:
+    def unplugged_now(self) -> bool:
         return False
 
     def write(self, data: bytes) -> None:
