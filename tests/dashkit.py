@@ -23,7 +23,7 @@ import tomllib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import numpy as np
@@ -39,6 +39,9 @@ from dashboard.settings import DashboardSettings
 from dashboard.studio import StudioFile
 from firmware_bridge.protocol import encode_hello, encode_samples
 
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 RIG_FILE = EXAMPLES / "sim_rig.toml"
@@ -53,6 +56,8 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-sync",
 ]
+ARTIFACTS = ROOT / "test-artifacts"  # screenshots for a person to look at
+VIEWPORT = {"width": 1280, "height": 800}  # a 10" tablet in landscape
 CLIENT_N = 70.0 * G_M_PER_S2
 THERAPIST_N = 65.0 * G_M_PER_S2
 # Feet on the upper back of the example client (head at 0.05 m, 1.75 m tall), off the spine.
@@ -354,6 +359,23 @@ def require_chromium() -> None:
             f"{CHROMIUM} is missing: install Debian's chromium package "
             "(apt-get install chromium); the browser tests drive it through Playwright"
         )
+
+
+def open_logged_in(page: Page, server: Server, path: str) -> None:
+    """Open `path` on a fresh page: it sends the page to the login form, which brings it back."""
+    page.goto(f"{server.url}{path}")
+    page.wait_for_url("**/login?next=*")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"**{path}")
+
+
+def shot(page: Page, name: str) -> Path:
+    """Save a screenshot of the page as test-artifacts/<name>.png."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path))
+    return path
 
 
 def run_async(coro: object) -> object:

@@ -6,14 +6,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import dashkit
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
-
-ARTIFACTS = dashkit.ROOT / "test-artifacts"
-VIEWPORT = {"width": 1280, "height": 800}  # a 10" tablet in landscape
 
 
 @pytest.fixture(scope="module")
@@ -44,15 +40,11 @@ def browser() -> Iterator[Browser]:
 def page(browser: Browser, dash: tuple[dashkit.Server, dashkit.ScriptedRig]) -> Iterator[Page]:
     """A logged-in page on the live view."""
     server, _ = dash
-    context = browser.new_context(viewport=VIEWPORT)
+    context = browser.new_context(viewport=dashkit.VIEWPORT)
     pg = context.new_page()
     errors: list[str] = []
     pg.on("pageerror", lambda err: errors.append(str(err)))
-    pg.goto(f"{server.url}/live")
-    pg.wait_for_url("**/login?next=*")
-    pg.fill("#password", dashkit.PASSWORD)
-    pg.click("button[type=submit]")
-    pg.wait_for_url("**/live")
+    dashkit.open_logged_in(pg, server, "/live")
     yield pg
     context.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
@@ -67,18 +59,11 @@ SHOWN_AT_JS = """() => {
 }"""
 
 
-def shot(pg: Page, name: str) -> Path:
-    ARTIFACTS.mkdir(exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
-    pg.screenshot(path=str(path))
-    return path
-
-
 def test_a_wrong_password_is_refused(
     browser: Browser, dash: tuple[dashkit.Server, dashkit.ScriptedRig]
 ) -> None:
     server, _ = dash
-    context = browser.new_context(viewport=VIEWPORT)
+    context = browser.new_context(viewport=dashkit.VIEWPORT)
     pg = context.new_page()
     pg.goto(f"{server.url}/login")
     pg.fill("#password", "not the password")
@@ -100,7 +85,7 @@ def test_the_live_page_shows_numbers_that_change(page: Page) -> None:
     assert page.inner_text("#bars .bar-left") not in ("", "–")
     assert "streaming" in page.inner_text("#link")
     assert "REC session" in page.inner_text("#rec")
-    shot(page, "live")
+    dashkit.shot(page, "live")
 
 
 def test_an_overload_shows_the_high_priority_alarm_within_500_ms_and_acknowledge_works(
@@ -121,7 +106,7 @@ def test_an_overload_shows_the_high_priority_alarm_within_500_ms_and_acknowledge
     # the rule's condition delay (0.25 s) is part of this: pty, pipeline, alarm, socket, page
     assert latency_s <= 0.5, f"high alarm shown {latency_s * 1000:.0f} ms after the overload"
     assert page.get_attribute("body", "data-audible") == "high"
-    shot(page, "live-alarm")
+    dashkit.shot(page, "live-alarm")
     page.click("#alarms .alarm:first-child button[data-act=pause]")
     page.wait_for_selector("#alarms .alarm.flash[data-state=audio_paused]")  # still flashing
     assert page.get_attribute("body", "data-audible") == ""  # but silent
@@ -151,4 +136,4 @@ def test_review_plays_back_the_recorded_session(page: Page) -> None:
     half = float(page.get_attribute("body", "data-playhead") or 0)
     assert half > 1.0
     assert page.inner_text("#feet-value") not in ("", "–")
-    shot(page, "review")
+    dashkit.shot(page, "review")

@@ -30,8 +30,6 @@ from dashboard.app import create_app
 from dashboard.calibration_run import CalibrationRun
 from firmware_bridge.protocol import Hello
 
-ARTIFACTS = dashkit.ROOT / "test-artifacts"
-VIEWPORT = {"width": 1280, "height": 800}
 SEED = 7
 
 
@@ -251,17 +249,13 @@ def test_a_calibration_walked_in_the_browser_recovers_the_true_gains_and_is_save
         browser: Browser = p.chromium.launch(
             executable_path=dashkit.CHROMIUM, args=dashkit.CHROMIUM_ARGS
         )
-        page = browser.new_context(viewport=VIEWPORT).new_page()
+        page = browser.new_context(viewport=dashkit.VIEWPORT).new_page()
         errors: list[str] = []
         page.on("pageerror", lambda err: errors.append(str(err)))
-        page.goto(f"{dash.url}/calibration")
-        page.wait_for_url("**/login?next=*")
-        page.fill("#password", dashkit.PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_url("**/calibration")
+        dashkit.open_logged_in(page, dash, "/calibration")
         page.wait_for_selector("#cal-setup:not(.hidden)")
         assert page.input_value("#in-bar-stack") == "5, 5, 10"
-        shot(page, "calibration-setup")
+        dashkit.shot(page, "calibration-setup")
         page.click("#btn-start")
         page.wait_for_selector("body[data-step='0']")
         run: CalibrationRun = dash.app.state.calibration.run
@@ -276,7 +270,7 @@ def test_a_calibration_walked_in_the_browser_recovers_the_true_gains_and_is_save
                 weights.stream(run, until_phase="moving")
                 wait_page(page, 3, "moving")
                 assert page.inner_text("#phase") == "Moving load: hold still"
-                shot(page, "calibration-step")
+                dashkit.shot(page, "calibration-step")
             weights.stream(run)
             phase = run.snapshot()["phase"]
             if phase in ("unstable", "rejected"):
@@ -291,7 +285,7 @@ def test_a_calibration_walked_in_the_browser_recovers_the_true_gains_and_is_save
         page.click("#btn-save")
         page.wait_for_selector("body[data-saved^='cal-0001-']")
         assert "the live view uses it now" in page.inner_text("#saved")
-        shot(page, "calibration")
+        dashkit.shot(page, "calibration")
         browser.close()
     assert not errors, f"JavaScript errors on the page: {errors}"
     saved = list(Path(runtime.config.rig.calibration.path).glob("cal-*.json"))
@@ -303,10 +297,3 @@ def test_a_calibration_walked_in_the_browser_recovers_the_true_gains_and_is_save
         assert error_pct < 0.1, f"{name}: gain {error_pct:.3f} % off the truth"
     assert runtime.setup().rig.calibration_file is not None  # in use now
     assert runtime.status().problem == ""
-
-
-def shot(pg: Page, name: str) -> Path:
-    ARTIFACTS.mkdir(exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
-    pg.screenshot(path=str(path))
-    return path
