@@ -20,6 +20,7 @@ from cobs import cobs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ashisense.sim.model import SIM_CHANNELS
 from firmware_bridge.decoder import EventPacket, FrameDecoder, GridPacket, Packet, RawSamples
 from firmware_bridge.protocol import (
     Hello,
@@ -54,16 +55,6 @@ HARNESS_ENV = {**os.environ, "ASAN_OPTIONS": "detect_leaks=0"}
 PROTOCOL_MD_VECTOR = bytes.fromhex(
     "03 01 01 03 e8 03 01 01 01 01 01 02 01 01 01 09 ff ff ff ff ee 4a 7b f7 00"
 )
-RIG_CHANNELS = [
-    "bar_left_head",
-    "bar_left_foot",
-    "bar_right_head",
-    "bar_right_foot",
-    "mat_head_left",
-    "mat_head_right",
-    "mat_foot_left",
-    "mat_foot_right",
-]
 I32_EXTREMES = [-8388608, 8388607, 8388608, -8388609, 0, -1, -(2**31), 2**31 - 1]
 ERROR_MESSAGE = b'bad "RATE"\\ \t\x01\x7f\xc3\xa9'
 HX711_MAX, HX711_MIN = 8388607, -8388608
@@ -199,7 +190,7 @@ def test_c_cobs_edge_case_equals_cobs_package(vectors: dict[str, str], name: str
 def test_firmware_hello_is_compact_json_the_host_accepts(vectors: dict[str, str]) -> None:
     body = c_bytes(vectors["hello_json"])
     hello = Hello.from_json(body)
-    assert hello.channels == tuple(RIG_CHANNELS)
+    assert hello.channels == SIM_CHANNELS  # the example rig's channels, as the simulator names them
     assert hello.rate_hz == 80.0
     assert hello.serial == "E6614103E7452D2F"
     frame = c_bytes(vectors["hello_rp2040"])
@@ -248,7 +239,7 @@ def test_firmware_like_stream_decodes_without_loss(vectors: dict[str, str], harn
     decoder = FrameDecoder()
     packets = [p for i in range(0, len(wire), 7) for p in decoder.feed(wire[i : i + 7])]
     assert decoder.counters.bad_packets == 0, decoder.counters.as_dict()
-    assert isinstance(packets[0], Hello) and packets[0].channels == tuple(RIG_CHANNELS)
+    assert isinstance(packets[0], Hello) and packets[0].channels == SIM_CHANNELS
     assert isinstance(packets[-1], EventPacket) and packets[-1].payload["event"] == "overflow"
     records = np.concatenate([p.records for p in packets if isinstance(p, RawSamples)])
     assert records["counts"].tolist() == rows
