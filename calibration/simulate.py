@@ -16,7 +16,7 @@ import numpy as np
 from calibration.errors import ProcedureError
 from calibration.geometry import RigGeometry
 from calibration.plan import Step
-from calibration.procedure import CalibrationProcedure, Update
+from calibration.procedure import STANDARD_GRAVITY_M_S2, CalibrationProcedure, Update
 from firmware_bridge.blocks import SampleBlock
 
 
@@ -58,7 +58,7 @@ class SimulatedTable:
         truth: SimTruth,
         *,
         seed: int = 0,
-        gravity_m_s2: float = 9.80665,
+        gravity_m_s2: float = STANDARD_GRAVITY_M_S2,
         t0_s: float = 1.7e9,
     ) -> None:
         self.geometry = geometry
