@@ -39,6 +39,21 @@ class SimTruth:
     settle_tau_s: float = 0.3
     rate_hz: float = 80.0
 
+    @classmethod
+    def around_nominal(
+        cls, geometry: RigGeometry, gain_sd_fraction: float, seed: int, **imperfections: float
+    ) -> SimTruth:
+        """True gains gain_sd_fraction (sd) off the rig file's nominal ones (1e-3 N/count where
+        it gives none), the nominal offsets (else 0); imperfections as the fields above."""
+        rng = np.random.default_rng(seed)
+        nominal = geometry.nominal_gain_n_per_count
+        gains = {
+            c: nominal.get(c, 1e-3) * (1 + rng.normal(0, gain_sd_fraction))
+            for c in geometry.channels
+        }
+        offsets = {c: geometry.nominal_offset_counts.get(c, 0.0) for c in geometry.channels}
+        return cls(gains, offsets, **imperfections)
+
 
 @dataclass(frozen=True)
 class Load:

@@ -34,9 +34,7 @@ def geometry() -> RigGeometry:
 @pytest.fixture(scope="module")
 def truth(geometry) -> SimTruth:
     """True gains 3 % (sd) away from the rig file's nominal ones, HX711-like noise, drift, creep."""
-    rng = np.random.default_rng(7)
-    gains = {c: g * (1 + rng.normal(0, 0.03)) for c, g in geometry.nominal_gain_n_per_count.items()}
-    return SimTruth(gains, geometry.nominal_offset_counts, noise_counts=20.0)
+    return SimTruth.around_nominal(geometry, 0.03, seed=7, noise_counts=20.0)
 
 
 def calibrate(geometry, truth, faults=None, settings=None, seed=1):

@@ -127,9 +127,7 @@ def test_the_placements_redone_after_a_refusal_are_fitted_and_saved(tmp_path):
 
 def test_a_calibration_completed_by_redoing_the_placements_recovers_the_true_gains():
     geometry = RigGeometry.from_rig(load_rig(RIG))
-    rng = np.random.default_rng(3)
-    gains = {c: g * (1 + rng.normal(0, 0.03)) for c, g in geometry.nominal_gain_n_per_count.items()}
-    truth = SimTruth(gains, geometry.nominal_offset_counts)
+    truth = SimTruth.around_nominal(geometry, 0.03, seed=3)
     operator = SimulatedOperator(SimulatedTable(geometry, truth, seed=3))
     proc = CalibrationProcedure(geometry, build_plan(geometry, PlanSettings(groups=("mat",))))
     out = io.StringIO()
@@ -137,7 +135,7 @@ def test_a_calibration_completed_by_redoing_the_placements_recovers_the_true_gai
     assert "Calibration refused" in out.getvalue()
     assert cal is not None and set(cal.channels) == set(geometry.group("mat").channels)
     for name, ch in cal.channels.items():
-        assert abs(ch.gain_n_per_count / gains[name] - 1) < 1e-3, name
+        assert abs(ch.gain_n_per_count / truth.gains_n_per_count[name] - 1) < 1e-3, name
 
 
 def test_the_live_link_source_reads_the_device_serial_channels_and_blocks():

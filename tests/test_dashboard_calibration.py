@@ -16,7 +16,6 @@ from pathlib import Path
 
 import dashkit
 import httpx
-import numpy as np
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
@@ -52,11 +51,7 @@ class WeightsOnRig:
 
     def __init__(self, runtime: LiveRuntime, faults: dict[int, Fault]) -> None:
         nominal = RigGeometry.from_rig(load_rig(dashkit.RIG_FILE))  # the example's constants
-        rng = np.random.default_rng(SEED)
-        gains = {
-            c: g * (1 + rng.normal(0, 0.02)) for c, g in nominal.nominal_gain_n_per_count.items()
-        }
-        self.truth = SimTruth(gains, dict(nominal.nominal_offset_counts))
+        self.truth = SimTruth.around_nominal(nominal, 0.02, SEED)
         table = SimulatedTable(nominal, self.truth, seed=SEED, t0_s=time.time())
         self.operator = SimulatedOperator(table, faults)
         self.runtime = runtime

@@ -261,13 +261,8 @@ def _history_dir(args: argparse.Namespace, rig: Any) -> Path:
 
 
 def _simulated_source(geometry: RigGeometry, seed: int) -> SimulatedOperator:
-    import numpy as np
-
-    rng = np.random.default_rng(seed)
-    nominal = geometry.nominal_gain_n_per_count
-    gains = {c: nominal.get(c, 1e-3) * (1 + rng.normal(0, 0.02)) for c in geometry.channels}
-    offsets = {c: geometry.nominal_offset_counts.get(c, 0.0) for c in geometry.channels}
-    return SimulatedOperator(SimulatedTable(geometry, SimTruth(gains, offsets), seed=seed))
+    truth = SimTruth.around_nominal(geometry, 0.02, seed)
+    return SimulatedOperator(SimulatedTable(geometry, truth, seed=seed))
 
 
 def run(args: argparse.Namespace, ask: Ask = input, out: TextIO | None = None) -> int:
