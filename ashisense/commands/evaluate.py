@@ -21,7 +21,6 @@ from ashisense.alarms import (
 from ashisense.profiles import load_client
 from ashisense.store import open_store
 from ashisense.store.analysis import SessionAnalysis
-from ashisense.store.context import client_of, contraindications_of, rig_of, therapist_of
 from ashisense.store.replay import session_items
 
 BLOCK_SAMPLES = 8192  # big blocks: the pipeline and alarms give the same result however cut
@@ -54,20 +53,13 @@ def run(args: argparse.Namespace) -> int:
     rules = load_rule_set(args.rules)
     with open_store(args.file, readonly=True) as store:
         info = store.session_or_latest(args.session)
-        client = load_client(args.client) if args.client else client_of(info)
-        contra = (
-            load_contraindications(args.contraindications)
-            if args.contraindications
-            else contraindications_of(info)
-        )
-        analysis = SessionAnalysis(
-            rig_of(info),
-            client,
-            therapist_of(info),
-            rules,
-            contra,
-            rate_hz=(info.hello or {}).get("rate_hz"),
-            baselines=info.baselines,  # the baseline in force when the session started
+        analysis = SessionAnalysis.for_session(
+            info,
+            rules=rules,
+            client=load_client(args.client) if args.client else None,
+            contraindications=(
+                load_contraindications(args.contraindications) if args.contraindications else None
+            ),
         )
         assert analysis.engine is not None  # rules were given
         t0_s = info.meta.started_s

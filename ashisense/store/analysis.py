@@ -99,13 +99,16 @@ class SessionAnalysis:
         *,
         rig_path: str | Path | None = None,
         rules: RuleSet | None = None,
+        client: ClientProfile | None = None,
+        contraindications: ContraindicationMap | None = None,
         alarms: bool = True,
     ) -> SessionAnalysis:
         """As the session was recorded (its rig snapshot, calibration, people, rules and
-        baseline states), or with another rig file (new calibration) or rule set;
-        alarms=False: estimates only. The recorded baseline states are forces of the
-        session's calibration: with a rig file that derives other forces they are left out
-        (logged), and the baseline is detected again from the counts, as for old sessions."""
+        baseline states), or with another rig file (new calibration), rule set, client
+        profile or contraindication map; alarms=False: estimates only. The recorded baseline
+        states are forces of the session's calibration: with a rig file that derives other
+        forces they are left out (logged), and the baseline is detected again from the
+        counts, as for old sessions."""
         hello = info.hello or {}
         if not alarms:
             rules = None
@@ -123,10 +126,10 @@ class SessionAnalysis:
             baselines = ()
         return cls(
             rig,
-            client_of(info),
+            client_of(info) if client is None else client,
             therapist_of(info),
             rules,
-            contraindications_of(info),
+            contraindications_of(info) if contraindications is None else contraindications,
             rate_hz=hello.get("rate_hz"),
             baselines=baselines,
         )
