@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ashisense.store import SessionMeta, SessionStore
+from ashisense.store import AlarmRecord, SessionInfo, SessionMeta, SessionStore
 from firmware_bridge.blocks import SampleBlock
 from firmware_bridge.protocol import Hello
 
@@ -113,3 +113,19 @@ def sim_session(
         seed=seed,
         therapist_kg=therapist_kg,
     )
+
+
+def replayed_alarms(store: SessionStore, info: SessionInfo) -> list[AlarmRecord]:
+    """The alarm log rows a replay of session `info` from its raw counts gives (its own rig,
+    people and rules; stored chunks joined into 4096-sample blocks)."""
+    # Imported here, as in sim_session: the pipeline is heavy.
+    from ashisense.store.analysis import SessionAnalysis
+    from ashisense.store.replay import session_items
+
+    analysis = SessionAnalysis.for_session(info)
+    replayed: list[AlarmRecord] = []
+    for item in session_items(store, info.id, block_samples=4096):
+        step = analysis.feed(item)
+        if step is not None:
+            replayed += [AlarmRecord.of(e) for e in step.alarms]
+    return replayed

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from storekit import replayed_alarms
 
 from ashisense.alarms.defaults import (
     CONTRAINDICATIONS_FILE,
@@ -24,11 +25,9 @@ from ashisense.profiles import load_client, load_therapist
 from ashisense.rig import Rig, RigMismatchError, load_rig
 from ashisense.sim.model import DEFAULT_GAIN_N_PER_COUNT, DEFAULT_OFFSET_COUNTS, RigSimulator
 from ashisense.store import SQLiteStore
-from ashisense.store.analysis import SessionAnalysis
 from ashisense.store.context import rig_of, session_meta
 from ashisense.store.recorder import Recorder
 from ashisense.store.records import AlarmRecord
-from ashisense.store.replay import session_items
 from ashisense.store.simulated import simulate_session
 from calibration.files import CalibrationFile, ChannelCalibration, save_calibration
 from firmware_bridge.blocks import SampleBlock
@@ -117,12 +116,7 @@ def record(tmp_path: Path, moved_n: dict[str, float] | None = None) -> Session:
         assert recorder.failure is None and recorder.analysis is not None
         info = store.session(recorder.writer.session_id)
         live = store.alarms(info.id)
-        analysis = SessionAnalysis.for_session(info)
-        replayed = []
-        for item in session_items(store, info.id, block_samples=4096):
-            step = analysis.feed(item)
-            if step is not None:
-                replayed += [AlarmRecord.of(e) for e in step.alarms]
+        replayed = replayed_alarms(store, info)
     return Session(recorder.analysis.rig, t0_s, live, replayed)
 
 

@@ -7,12 +7,11 @@ import re
 from pathlib import Path
 
 import pytest
+from storekit import replayed_alarms
 
 from ashisense.cli import main
 from ashisense.store import SQLiteStore
-from ashisense.store.analysis import SessionAnalysis
 from ashisense.store.records import AlarmRecord
-from ashisense.store.replay import session_items
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -66,12 +65,7 @@ def test_replaying_the_raw_counts_gives_back_the_alarm_log_recorded_live(recorde
     with SQLiteStore(recorded, readonly=True) as store:
         (info,) = store.sessions()
         live = [a for a in store.alarms(info.id) if a.transition in ("raised", "condition_ended")]
-        analysis = SessionAnalysis.for_session(info)
-        replayed = []
-        for item in session_items(store, info.id, block_samples=4096):
-            step = analysis.feed(item)
-            if step is not None:
-                replayed += [AlarmRecord.of(e) for e in step.alarms]
+        replayed = replayed_alarms(store, info)
     replayed = [a for a in replayed if a.transition in ("raised", "condition_ended")]
     assert live, "the stepping scenario should raise alarms within the recording"
 

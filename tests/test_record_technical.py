@@ -9,13 +9,12 @@ import logging
 from pathlib import Path
 
 import pytest
+from storekit import replayed_alarms
 
 from ashisense.alarms.defaults import CONTRAINDICATIONS_FILE, RULES_FILE
 from ashisense.cli import main
 from ashisense.store import SQLiteStore
-from ashisense.store.analysis import SessionAnalysis
 from ashisense.store.records import AlarmRecord
-from ashisense.store.replay import session_items
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 CHANNEL_RULES = ("channel_invalid", "channel_saturated", "channel_flat")
@@ -53,12 +52,7 @@ def test_a_faulty_channel_alarms_live_and_identically_in_replay_with_the_studio_
             encoding="utf-8"
         )
         live = [a for a in store.alarms(info.id) if a.transition in ("raised", "condition_ended")]
-        analysis = SessionAnalysis.for_session(info)
-        replayed = []
-        for item in session_items(store, info.id, block_samples=4096):
-            step = analysis.feed(item)
-            if step is not None:
-                replayed += [AlarmRecord.of(e) for e in step.alarms]
+        replayed = replayed_alarms(store, info)
     replayed = [a for a in replayed if a.transition in ("raised", "condition_ended")]
     channel = [a for a in live if a.rule_id in CHANNEL_RULES and a.transition == "raised"]
     assert channel, "the faults scenario should make a channel alarm within the recording"
