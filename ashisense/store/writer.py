@@ -380,13 +380,16 @@ class SessionWriter(Listener):
         batch.gaps.extend(drops)
         batch.faults.extend(RecorderFault(g.t_start_s, "dropped", g.reason, g.lost) for g in drops)
 
+    def _span(self, batch: Batch) -> tuple[float, float]:
+        """Times of the first and last sample written once `batch` is committed (NaN: none)."""
+        if not batch.blocks:
+            return self._t_first_s, self._t_last_s
+        t_first = float(batch.blocks[0].t_s[0]) if math.isnan(self._t_first_s) else self._t_first_s
+        return t_first, float(batch.blocks[-1].t_s[-1])
+
     def _summary(self, batch: Batch) -> SessionSummary:
         """The running summary as it will be once `batch` is committed."""
-        t_first, t_last = self._t_first_s, self._t_last_s
-        if batch.blocks:
-            t_last = float(batch.blocks[-1].t_s[-1])
-            if math.isnan(t_first):
-                t_first = float(batch.blocks[0].t_s[0])
+        t_first, t_last = self._span(batch)
         with self._lock:
             dropped = self._dropped_samples
         return SessionSummary(
@@ -412,10 +415,7 @@ class SessionWriter(Listener):
         except StoreError as err:
             self._set_state("failed", f"{err}; holding {batch.samples} samples, retrying")
             return batch
-        if batch.blocks:
-            self._t_last_s = float(batch.blocks[-1].t_s[-1])
-            if math.isnan(self._t_first_s):
-                self._t_first_s = float(batch.blocks[0].t_s[0])
+        self._t_first_s, self._t_last_s = self._span(batch)
         with self._lock:
             self._written, self._lost = summary.samples, summary.lost_samples
             self._alarm_count = summary.alarm_count
