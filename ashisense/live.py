@@ -40,7 +40,7 @@ from ashisense.store.analysis import SessionAnalysis
 from ashisense.store.context import session_meta
 from ashisense.store.recorder import RECORDER_FAULT_SIGNAL
 from firmware_bridge.blocks import DeviceEvent, Gap, GridBlock, SampleBlock
-from firmware_bridge.link import Link, LinkStats, host_clock
+from firmware_bridge.link import LinkStats, host_clock
 from firmware_bridge.listener import Listener
 from firmware_bridge.protocol import Hello
 
@@ -251,14 +251,7 @@ class LiveRuntime(Listener):
         self._baselines_to: SessionWriter | None = None  # has the pipeline's start state
         self._stop = threading.Event()
         self._ticker = threading.Thread(target=self._tick_loop, name="ashisense-live-tick")
-        ascii_input = rig.device.input == "ascii"
-        self.link = Link(
-            config.url,
-            listeners=[self],
-            kind=rig.device.input,
-            ascii_channels=rig.channels if ascii_input else None,
-            ascii_rate_hz=rig.device.rate_hz if ascii_input else None,
-        )
+        self.link = rig.link(config.url, listeners=[self])
         self._rebuild()
 
     # -- lifecycle ---------------------------------------------------------------------

@@ -11,6 +11,7 @@ import logging
 import math
 import os
 import tomllib
+from collections.abc import Iterable
 from datetime import datetime
 from functools import cached_property
 from pathlib import Path
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
     from pydantic_core import ErrorDetails
 
     from calibration.files import CalibrationFile
+    from firmware_bridge.link import Link
+    from firmware_bridge.listener import Listener
 
 log = logging.getLogger(__name__)
 
@@ -225,6 +228,27 @@ class Rig(_Model):
     def channels(self) -> tuple[str, ...]:
         """Channel names in rig order."""
         return tuple(c.name for c in self.channel)
+
+    def link(self, url: str | None = None, listeners: Iterable[Listener] = ()) -> Link:
+        """A (not yet started) Link to this rig's device: the [device] url unless another
+        is given, with the ASCII channel names and rate when the input is ASCII lines."""
+        from firmware_bridge.link import Link
+
+        ascii_input = self.device.input == "ascii"
+        return Link(
+            url or self.device.url,
+            listeners=listeners,
+            kind=self.device.input,
+            ascii_channels=self.channels if ascii_input else None,
+            ascii_rate_hz=self.device.rate_hz if ascii_input else None,
+        )
+
+    def calibration_folder(self, fallback: Path) -> Path:
+        """Where this rig's calibrations are kept: its [calibration] path if that is a
+        folder, else `fallback`."""
+        if self.calibration is not None and Path(self.calibration.path).is_dir():
+            return Path(self.calibration.path)
+        return fallback
 
     @property
     def kind(self) -> Literal["full", "bars", "mat"]:

@@ -15,7 +15,6 @@ from typing import Any
 import numpy as np
 
 from ashisense.live import LiveError, LiveRuntime
-from ashisense.rig import Rig
 from calibration.errors import CalibrationError, ProcedureError, UndeterminedGainsError
 from calibration.files import CalibrationFile, history, save_calibration
 from calibration.geometry import RigGeometry
@@ -28,15 +27,6 @@ ACTIVITY = "a calibration"
 
 class CalibrationRunError(LiveError):
     """A calibration request that cannot be met now (the message is for the operator)."""
-
-
-def history_folder(rig: Rig, studio_folder: Path) -> Path:
-    """Where calibrations of this rig are kept: its [calibration] path if that is a folder,
-    else the studio's calibrations folder."""
-    path = rig.calibration.path if rig.calibration is not None else None
-    if path is not None and Path(path).is_dir():
-        return Path(path)
-    return studio_folder
 
 
 def _phase(update: Update | None, step: Step | None, capturing: bool, window_s: float) -> str:

@@ -140,7 +140,7 @@ def test_a_calibration_completed_by_redoing_the_placements_recovers_the_true_gai
 
 def test_the_live_link_source_reads_the_device_serial_channels_and_blocks():
     rig = load_rig(RIG)
-    source = LinkSource("sim://calm?seed=1", "protocol", None, rig.channels)
+    source = LinkSource(rig, "sim://calm?seed=1")
     try:
         rig.check_channels(source.channels)
         assert source.serial

@@ -27,7 +27,7 @@ from firmware_bridge.errors import LinkTimeout
 from firmware_bridge.listener import Listener
 
 if TYPE_CHECKING:
-    from firmware_bridge.link import InputKind
+    from ashisense.rig import Rig
 
 Ask = Callable[[str], str]
 BLOCK_TIMEOUT_S = 5.0
@@ -81,18 +81,9 @@ class BlockSource(Protocol):
 class LinkSource(Listener):
     """Blocks from a live firmware_bridge Link, queued for the wizard's thread."""
 
-    def __init__(self, url: str, kind: InputKind, rate_hz: float | None, channels: tuple[str, ...]):
-        from firmware_bridge.link import Link
-
+    def __init__(self, rig: Rig, url: str | None = None):
         self._queue: queue.Queue[SampleBlock | BaseException] = queue.Queue()
-        is_ascii = kind == "ascii"
-        self._link = Link(
-            url,
-            listeners=[self],
-            kind=kind,
-            ascii_channels=channels if is_ascii else None,
-            ascii_rate_hz=rate_hz if is_ascii else None,
-        )
+        self._link = rig.link(url, listeners=[self])
         self._link.start()
         try:
             hello = self._link.wait_for_hello(BLOCK_TIMEOUT_S)
@@ -252,12 +243,8 @@ def walk_and_fit(
     return None
 
 
-def _history_dir(args: argparse.Namespace, rig: Any) -> Path:
-    if args.out is not None:
-        return args.out
-    if rig.calibration is not None and Path(rig.calibration.path).is_dir():
-        return Path(rig.calibration.path)
-    return args.rig.parent / "calibrations"
+def _history_dir(args: argparse.Namespace, rig: Rig) -> Path:
+    return args.out or rig.calibration_folder(args.rig.parent / "calibrations")
 
 
 def _simulated_source(geometry: RigGeometry, seed: int) -> SimulatedOperator:
@@ -288,7 +275,7 @@ def run(args: argparse.Namespace, ask: Ask = input, out: TextIO | None = None) -
                 "use --simulate to try the wizard without hardware",
                 file=out,
             )
-        source = LinkSource(url, rig.device.input, rig.device.rate_hz, rig.channels)
+        source = LinkSource(rig, url)
     try:
         rig.check_channels(source.channels)
         folder = _history_dir(args, rig)

@@ -23,7 +23,7 @@ from ashisense.rig import load_rig
 from ashisense.store import SessionInfo, WriterHealth, open_store
 from ashisense.store.context import session_meta
 from ashisense.store.recorder import Recorder
-from firmware_bridge.link import Link, host_clock
+from firmware_bridge.link import host_clock
 
 TICK_S = 0.25
 
@@ -107,7 +107,6 @@ def run(args: argparse.Namespace) -> int:
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
     url = args.device or rig.device.url
-    ascii_input = rig.device.input == "ascii"
     deadline = None if args.seconds is None else time.monotonic() + args.seconds
     with open_store(args.out) as store:
         recorder = Recorder(
@@ -123,13 +122,7 @@ def run(args: argparse.Namespace) -> int:
         )
         with recorder, contextlib.suppress(KeyboardInterrupt):
             print(f"recording session {recorder.writer.session_id} from {url} into {args.out}")
-            with Link(
-                url,
-                listeners=recorder.listeners,
-                kind=rig.device.input,
-                ascii_channels=rig.channels if ascii_input else None,
-                ascii_rate_hz=rig.device.rate_hz if ascii_input else None,
-            ):
+            with rig.link(url, listeners=recorder.listeners):
                 while not (stop.is_set() or recorder.failed.is_set()):
                     left = None if deadline is None else deadline - time.monotonic()
                     if left is not None and left <= 0:

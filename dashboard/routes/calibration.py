@@ -16,7 +16,7 @@ from calibration.errors import CalibrationError
 from calibration.geometry import RigGeometry
 from calibration.plan import PlanSettings
 from dashboard.auth import require_control, require_login
-from dashboard.calibration_run import CalibrationDesk, history_folder
+from dashboard.calibration_run import CalibrationDesk
 from dashboard.routes.controls import runtime_of
 
 router = APIRouter()
@@ -122,7 +122,9 @@ def start(body: StartBody, request: Request) -> dict[str, Any]:
     runtime = runtime_of(request)
     groups = [g["name"] for g in _state(request)["groups"]]
     settings = _settings(body, groups)
-    folder = history_folder(runtime.setup().rig, request.app.state.settings.home / "calibrations")
+    folder = runtime.setup().rig.calibration_folder(
+        request.app.state.settings.home / "calibrations"
+    )
     _do(lambda: _desk(request).start(runtime, settings, folder))
     return _state(request)
 
