@@ -25,8 +25,7 @@ from ashisense.alarms.kinds import BindContext, RuleSpec
 from ashisense.alarms.kinds.force import FeetForce, RegionForce
 from ashisense.alarms.rules import RuleSet, explain
 from ashisense.bodymap import REGIONS
-
-G_M_PER_S2 = 9.80665
+from ashisense.profiles import G_M_PER_S2
 
 
 class RuleAdjustment(BaseModel):

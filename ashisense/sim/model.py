@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ashisense import __version__
+from ashisense.profiles import G_M_PER_S2 as G_M_S2  # standard gravity, kg -> N
 from ashisense.sim.imprint import FOOT_HALF_SPACING_M, GridRenderer, load_imprint
 from ashisense.sim.scenarios import PHASE_CODE, PHASES, ScriptSample, Timeline, get_scenario
 from ashisense.sim.sensors import SensorBank
@@ -32,7 +33,6 @@ SIM_CHANNELS: tuple[str, ...] = (
     "mat_foot_left",
     "mat_foot_right",
 )
-G_M_S2 = 9.80665
 
 # Rig geometry (table frame: x along the table from the head end, y across, 0 on the
 # midline, negative on the left), as in examples/sim_rig.toml.
