@@ -1,12 +1,13 @@
 """Live recording: a SessionWriter for the raw stream beside the session's analysis.
 
 `Recorder` is what `ashisense record` uses: give its `listeners` to a Link. (The
-dashboard's LiveRuntime keeps one analysis across sessions and wires its own writer to it.) The writer comes first, so raw data is queued before any
-estimate is computed; the analysis listener runs the pipeline and the alarm engine on the
-dispatcher thread, hands the peak feet force, every alarm transition and the pipeline's
-baseline states (at the start and each change) to the writer, and each Step to `on_step`
-(a live view). The writer's health reaches the alarm engine as the
-signal `recorder_fault`, so a rule set can make a failing recording a technical alarm.
+dashboard's LiveRuntime keeps one analysis across sessions and wires its own writer to
+it.) The writer comes first, so raw data is queued before any estimate is computed; the
+analysis listener runs the pipeline and the alarm engine on the dispatcher thread, hands
+the peak feet force, every alarm transition and the pipeline's baseline states (at the
+start and each change) to the writer, and each Step to `on_step` (a live view). The
+writer's health reaches the alarm engine as the signal `recorder_fault`, so a rule set
+can make a failing recording a technical alarm.
 """
 
 from __future__ import annotations
