@@ -1,8 +1,9 @@
 """The live runtime: Link → Pipeline → AlarmEngine → SessionWriter → display.
 
-One `LiveRuntime` runs a rig: it is the link's listener, so everything below happens in the
-link's dispatcher thread, block by block, and never waits for a disk or a browser (the
-recorder and the display take what they are given and return at once). A ticker thread
+One `LiveRuntime` runs a rig: its SessionRunner (ashisense.session) is the link's listener,
+so everything below happens in the link's dispatcher thread, block by block, and never
+waits for a disk or a browser (the recorder and the display take what they are given and
+return at once). A ticker thread
 gives the alarm engine its clock ticks (a dead link still alarms) and the display its
 link health. Sessions (recordings) start and stop while the rig keeps running.
 """
@@ -13,7 +14,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -28,18 +29,18 @@ from ashisense.alarms import (
     Transition,
     load_contraindications,
     load_rule_set,
+    region_limits,
 )
-from ashisense.alarms.kinds.force import FeetForce, RegionForce
 from ashisense.bodymap import REGIONS
 from ashisense.pipeline.baseline import BaselineRefused
 from ashisense.pipeline.types import EstimateBlock, GridEstimate, PipelineState
-from ashisense.profiles import READERS, ClientProfile, TherapistProfile, profile_from_dict
+from ashisense.profiles import ClientProfile, Profiles, TherapistProfile
 from ashisense.rig import Rig, load_rig
-from ashisense.store import AlarmRecord, SessionWriter, WriterHealth, open_store
-from ashisense.store.analysis import SessionAnalysis
-from ashisense.store.context import session_meta
-from ashisense.store.recorder import RECORDER_FAULT_SIGNAL
-from firmware_bridge.blocks import DeviceEvent, Gap, GridBlock, SampleBlock
+from ashisense.session.analysis import SessionAnalysis, Step
+from ashisense.session.runner import SessionListener, SessionRunner
+from ashisense.session.snapshot import session_meta
+from ashisense.store import WriterHealth, open_store
+from firmware_bridge.blocks import SampleBlock
 from firmware_bridge.link import LinkStats, host_clock
 from firmware_bridge.listener import Listener
 from firmware_bridge.protocol import Hello
@@ -54,50 +55,6 @@ BlockTap = Callable[[SampleBlock], None]
 
 class LiveError(RuntimeError):
     """A live-runtime request that cannot be met (no rig data yet, unknown profile, ...)."""
-
-
-class UnknownProfileError(LiveError, LookupError):
-    """A client or therapist id that is not among the loaded profiles."""
-
-
-@dataclass(frozen=True)
-class Profiles:
-    """The studio's client and therapist profiles, by id."""
-
-    clients: dict[str, ClientProfile] = field(default_factory=dict)
-    therapists: dict[str, TherapistProfile] = field(default_factory=dict)
-
-    @classmethod
-    def from_folder(cls, folder: Path) -> Profiles:
-        """Every *.toml / *.json profile in `folder`: a therapist has foot_area_cm2."""
-        clients: dict[str, ClientProfile] = {}
-        therapists: dict[str, TherapistProfile] = {}
-        for path in sorted(Path(folder).iterdir()):
-            reader = READERS.get(path.suffix.lower())
-            if reader is None:
-                continue
-            doc = reader(path.read_text(encoding="utf-8"))
-            if isinstance(doc, dict) and "foot_area_cm2" in doc:
-                t = profile_from_dict(doc, TherapistProfile, path.name)
-                therapists[t.id] = t
-            else:
-                c = profile_from_dict(doc, ClientProfile, path.name)
-                clients[c.id] = c
-        return cls(clients, therapists)
-
-    def client(self, client_id: str) -> ClientProfile:
-        if client_id not in self.clients:
-            raise UnknownProfileError(
-                f"client {client_id!r}: not among the profiles ({', '.join(self.clients)})"
-            )
-        return self.clients[client_id]
-
-    def therapist(self, therapist_id: str) -> TherapistProfile:
-        if therapist_id not in self.therapists:
-            raise UnknownProfileError(
-                f"therapist {therapist_id!r}: not among the profiles ({', '.join(self.therapists)})"
-            )
-        return self.therapists[therapist_id]
 
 
 @dataclass(frozen=True)
@@ -177,22 +134,6 @@ class Display:
         """Link, pipeline and recorder health."""
 
 
-def region_limits(rules: RuleSet) -> tuple[tuple[float | None, ...], float | None]:
-    """The lowest feet-force limit per body region and the limit anywhere, from the rules."""
-    anywhere = [r.limit_n for r in rules if isinstance(r, FeetForce) and r.enabled]
-    overall = min(anywhere) if anywhere else None
-    per_region: list[float | None] = []
-    for name in REGIONS:
-        found = [
-            r.limit_n
-            for r in rules
-            if isinstance(r, RegionForce) and r.enabled and name in r.regions
-        ]
-        limits = found + ([overall] if overall is not None else [])
-        per_region.append(min(limits) if limits else None)
-    return tuple(per_region), overall
-
-
 def describe_setup(
     rig: Rig,
     client: ClientProfile | None,
@@ -216,11 +157,22 @@ def describe_setup(
     )
 
 
-class LiveRuntime(Listener):
+class _BlockTap(Listener):
+    """A block tap as a raw listener of the runner."""
+
+    def __init__(self, tap: BlockTap) -> None:
+        self.tap = tap
+
+    def on_block(self, block: SampleBlock) -> None:
+        self.tap(block)
+
+
+class LiveRuntime(SessionListener):
     """Runs one rig live: estimates, alarms, recording, display.
 
-    The analysis (pipeline and alarm engine, ashisense.store.analysis: the code path replay
-    takes too) is built when the rig is resolved for the connected device, and again when
+    A SessionRunner (ashisense.session: the analysis, the code path replay takes too, and the
+    recording) is the link's listener; the runtime listens to it for the display. The
+    analysis is built when the rig is resolved for the connected device, and again when
     other people step on. One engine serves the display, the operator's actions and the
     session's alarm log. Controls (start_session, stop_session, take_baseline, acknowledge,
     pause_audio, annotate) may be called from any thread; they raise LiveError (or the
@@ -232,27 +184,22 @@ class LiveRuntime(Listener):
         self.display = display or Display()
         self._lock = threading.RLock()
         profiles = config.profiles
-        self._client = profiles.client(config.client_id) if config.client_id else None
-        self._therapist = profiles.therapist(config.therapist_id) if config.therapist_id else None
-        if self._client is None and profiles.clients:
-            self._client = next(iter(profiles.clients.values()))
-        if self._therapist is None and profiles.therapists:
-            self._therapist = next(iter(profiles.therapists.values()))
-        rig = config.rig
-        self._rig: Rig | None = rig if rig.resolved else None  # resolved for the device
-        self._hello: Hello | None = None
-        self._analysis: SessionAnalysis | None = None
-        self._writer: SessionWriter | None = None
+        client = profiles.client(config.client_id) if config.client_id else None
+        therapist = profiles.therapist(config.therapist_id) if config.therapist_id else None
+        if client is None and profiles.clients:
+            client = next(iter(profiles.clients.values()))
+        if therapist is None and profiles.therapists:
+            therapist = next(iter(profiles.therapists.values()))
         self._session_started_s: float | None = None
-        self._problem = ""
         self._raised: dict[str, str] = {}  # rule id -> message of its last raised alarm
-        self._taps: tuple[BlockTap, ...] = ()  # replaced whole: on_block reads it unlocked
+        self._taps: dict[BlockTap, _BlockTap] = {}
         self._exclusive: dict[BlockTap, str] = {}  # tap -> activity that forbids recording
-        self._baselines_to: SessionWriter | None = None  # has the pipeline's start state
         self._stop = threading.Event()
         self._ticker = threading.Thread(target=self._tick_loop, name="ashisense-live-tick")
-        self.link = rig.link(config.url, listeners=[self])
-        self._rebuild()
+        self.runner = SessionRunner(
+            config.rig, client, therapist, config.rules, config.contraindications, listeners=[self]
+        )
+        self.link = config.rig.link(config.url, listeners=[self.runner])
 
     # -- lifecycle ---------------------------------------------------------------------
     def start(self) -> LiveRuntime:
@@ -283,36 +230,37 @@ class LiveRuntime(Listener):
     # -- state for displays ---------------------------------------------------------------
     @property
     def engine(self) -> AlarmEngine | None:
-        with self._lock:
-            return self._analysis.engine if self._analysis else None
+        analysis = self.runner.analysis
+        return analysis.engine if analysis else None
 
     @property
     def hello(self) -> Hello | None:
         """What the connected device said it is (serial, channels, rate); None before."""
-        with self._lock:
-            return self._hello
+        return self.runner.hello
 
     def setup(self) -> LiveSetup:
+        client, therapist = self.runner.people
+        writer = self.runner.recording
         with self._lock:
-            return describe_setup(
-                self._rig or self.config.rig,
-                self._client,
-                self._therapist,
-                self._analysis.engine if self._analysis else None,
-                self._writer.session_id if self._writer else None,
-                self._session_started_s,
-            )
+            started_s = self._session_started_s
+        return describe_setup(
+            self.runner.rig or self.config.rig,
+            client,
+            therapist,
+            self.engine,
+            writer.session_id if writer else None,
+            started_s,
+        )
 
     def status(self) -> LiveStatus:
-        with self._lock:
-            analysis, writer, problem = self._analysis, self._writer, self._problem
+        analysis, writer = self.runner.analysis, self.runner.recording
         return LiveStatus(
             t_s=host_clock(),
             link=self.link.stats,
             pipeline=analysis.pipeline.state if analysis else None,
             recorder=writer.health if writer else None,
             session_id=writer.session_id if writer else None,
-            problem=problem,
+            problem=self.runner.problem,
         )
 
     def alarm_status(self) -> list[AlarmStatus]:
@@ -337,8 +285,9 @@ class LiveRuntime(Listener):
         """Start recording a session (stopping one that runs); returns its id. Other people
         on the rig mean a new analysis: a new client baseline and the client's limits."""
         profiles = self.config.profiles
-        client = profiles.client(client_id) if client_id else self._client
-        therapist = profiles.therapist(therapist_id) if therapist_id else self._therapist
+        client, therapist = self.runner.people
+        client = profiles.client(client_id) if client_id else client
+        therapist = profiles.therapist(therapist_id) if therapist_id else therapist
         self.stop_session()
         cfg = self.config
         started_s = time.time()
@@ -346,11 +295,9 @@ class LiveRuntime(Listener):
             if self._exclusive:  # none can be added while recording: nothing was stopped
                 activity = next(iter(self._exclusive.values()))
                 raise LiveError(f"session refused: {activity} is running; finish or abort it first")
-            if (client, therapist) != (self._client, self._therapist):
-                self._client, self._therapist = client, therapist
-                self._rebuild()
+            self.runner.set_people(client, therapist)
             meta = session_meta(
-                self._rig or cfg.rig,
+                self.runner.rig or cfg.rig,
                 cfg.rig_path,
                 started_s=started_s,
                 client=client,
@@ -359,14 +306,8 @@ class LiveRuntime(Listener):
                 contraindications_path=cfg.contraindications_path,
                 label=label,
             )
-            writer = SessionWriter(open_store(cfg.store_path), meta, on_fault=self._on_fault)
-            session_id = writer.start()
-            engine = self.engine
-            if engine is not None:  # the recording is healthy until its writer says otherwise
-                engine.set_context(**{RECORDER_FAULT_SIGNAL: 0.0})
-            if self._hello is not None:  # the device said who it is before the session
-                writer.on_hello(self._hello)
-            self._writer, self._session_started_s = writer, started_s
+            session_id = self.runner.record(open_store(cfg.store_path), meta).session_id
+            self._session_started_s = started_s
         log.info("session %d started (client %s)", session_id, client.id if client else "-")
         self.display.setup(self.setup())
         return session_id
@@ -374,11 +315,10 @@ class LiveRuntime(Listener):
     def stop_session(self) -> int | None:
         """Stop recording and flush; returns the id of the session that stopped, if any."""
         with self._lock:
-            writer, self._writer = self._writer, None
+            writer = self.runner.stop_recording()
             self._session_started_s = None
         if writer is None:
             return None
-        writer.stop()
         writer.store.close()  # each session opened its own connection
         log.info("session %d stopped", writer.session_id)
         self.display.setup(self.setup())
@@ -386,8 +326,7 @@ class LiveRuntime(Listener):
 
     def take_baseline(self) -> str:
         """Take the client baseline now; LiveError saying why when refused."""
-        with self._lock:
-            analysis = self._analysis
+        analysis = self.runner.analysis
         if analysis is None:
             raise LiveError("baseline refused: the rig has not said who it is yet")
         try:
@@ -407,8 +346,7 @@ class LiveRuntime(Listener):
 
     def annotate(self, text: str, author: str = "") -> float:
         """Pin a note to now in the running session; returns its time."""
-        with self._lock:
-            writer = self._writer
+        writer = self.runner.recording
         if writer is None:
             raise LiveError("note refused: no session is being recorded")
         t_s = host_clock()
@@ -425,25 +363,28 @@ class LiveRuntime(Listener):
         """
         with self._lock:
             if excludes_sessions is not None:
-                if self._writer is not None:
+                writer = self.runner.recording
+                if writer is not None:
                     raise LiveError(
                         f"{excludes_sessions} cannot start while session "
-                        f"{self._writer.session_id} is recording: stop the session first"
+                        f"{writer.session_id} is recording: stop the session first"
                     )
                 self._exclusive[tap] = excludes_sessions
-            self._taps = (*self._taps, tap)
+            self._taps[tap] = _BlockTap(tap)
+            self.runner.add_raw_listener(self._taps[tap])
 
     def remove_block_tap(self, tap: BlockTap) -> None:
         """Stop handing blocks to tap (and allow sessions again if it excluded them)."""
         with self._lock:
-            self._taps = tuple(t for t in self._taps if t is not tap)
+            raw = self._taps.pop(tap, None)
+            if raw is not None:
+                self.runner.remove_raw_listener(raw)
             self._exclusive.pop(tap, None)
 
     def reload_calibration(self) -> None:
         """Resolve the rig for the connected device again (a calibration file was saved).
         Refused while recording: a session keeps the constants it started with."""
-        with self._lock:
-            hello, writer = self._hello, self._writer
+        hello, writer = self.runner.hello, self.runner.recording
         if writer is not None:
             raise LiveError(
                 f"session {writer.session_id} is recording and keeps its calibration: the "
@@ -451,7 +392,7 @@ class LiveRuntime(Listener):
             )
         if hello is None:
             raise LiveError("reload refused: the rig has not said who it is yet")
-        self._resolve(hello)
+        self.runner.resolve(hello)
 
     def _require_engine(self) -> AlarmEngine:
         engine = self.engine
@@ -459,138 +400,35 @@ class LiveRuntime(Listener):
             raise LiveError("no alarm engine: no rules loaded or the rig is not resolved yet")
         return engine
 
-    # -- the dispatcher thread --------------------------------------------------------------
-    # The recorder gets every item first, from this thread, in link order: its on_* only
-    # queue, so raw data is safe before any estimate is computed.
-    def _recorder(self) -> SessionWriter | None:
-        with self._lock:
-            return self._writer
-
-    def on_hello(self, hello: Hello) -> None:
-        with self._lock:  # with start_session's check: a session gets the HELLO exactly once
-            self._hello, writer = hello, self._writer
-        if writer is not None:
-            writer.on_hello(hello)
-        self._resolve(hello)
-
-    def _resolve(self, hello: Hello) -> None:
-        """The rig for this device (calibration files read now), and its analysis."""
-        try:
-            rig = self.config.rig.for_device(hello.serial, hello.channels)
-        except (ValueError, OSError) as err:  # RigMismatchError, calibration files
-            log.error("%s", err)
-            with self._lock:
-                self._problem, self._rig, self._analysis = str(err), None, None
-            return
-        with self._lock:
-            rebuild = rig != self._rig or self._analysis is None
-            self._rig, self._problem = rig, ""
-            if rebuild:
-                self._rebuild()
-            analysis = self._analysis
+    # -- what the runner tells (dispatcher thread, ticks, operator actions) ----------------
+    def on_analysis(self, analysis: SessionAnalysis | None, error: Exception | None) -> None:
         if analysis is not None:
-            analysis.feed(hello)
-        if rebuild:
             self.display.setup(self.setup())
 
-    def on_block(self, block: SampleBlock) -> None:
-        if (writer := self._recorder()) is not None:
-            writer.on_block(block)
-        for tap in self._taps:
-            tap(block)
-        with self._lock:
-            analysis = self._analysis
-        if analysis is None:
-            return
-        if writer is not None and writer is not self._baselines_to:
-            # The session's first block: keep where the pipeline stands (a client baseline
-            # taken before the therapist climbed on), for its replay to start from.
-            writer.add_baselines([analysis.pipeline.baseline_state()])
-            self._baselines_to = writer
-        step = analysis.feed(block)
-        if step is None:
-            return
-        if writer is not None:
-            writer.note_estimate(step.estimate.feet_n)
-            writer.add_baselines(step.baselines)
-        self.display.estimate(step.estimate, block.seq)
+    def on_step(self, step: Step) -> None:
+        self.display.estimate(step.estimate, step.block.seq)
         self._show_alarms(step.alarms)
 
-    def on_grid(self, grid: GridBlock) -> None:
-        if (writer := self._recorder()) is not None:
-            writer.on_grid(grid)
-        with self._lock:
-            analysis = self._analysis
-        if analysis is not None and analysis.rig.grid is not None:
-            self.display.grid(analysis.pipeline.process_grid(grid))
+    def on_grid_estimate(self, grid: GridEstimate) -> None:
+        self.display.grid(grid)
 
-    def on_gap(self, gap: Gap) -> None:
-        if (writer := self._recorder()) is not None:
-            writer.on_gap(gap)
-        with self._lock:
-            analysis = self._analysis
-        if analysis is not None:
-            analysis.feed(gap)
-
-    def on_event(self, event: DeviceEvent) -> None:
-        if (writer := self._recorder()) is not None:
-            writer.on_event(event)
-        log.info("device event: %s", event.payload)
-
-    def on_error(self, exc: BaseException) -> None:
-        if (writer := self._recorder()) is not None:
-            writer.on_error(exc)
-        with self._lock:
-            self._problem = f"{type(exc).__name__}: {exc}"
+    def on_alarm(self, event: AlarmEvent) -> None:
+        """A raised alarm keeps the message it was raised with, for alarm_status."""
+        if event.transition is Transition.RAISED:
+            with self._lock:
+                self._raised[event.rule_id] = event.message
 
     # -- helpers -----------------------------------------------------------------------------
-    def _rebuild(self) -> None:
-        """A new analysis for the resolved rig and the people on it (lock held)."""
-        if self._rig is None:
-            self._analysis = None
-            return
-        cfg = self.config
-        analysis = SessionAnalysis(
-            self._rig,
-            self._client,
-            self._therapist,
-            cfg.rules,
-            cfg.contraindications,
-            rate_hz=self._hello.rate_hz if self._hello else None,
-        )
-        if analysis.engine is not None:
-            analysis.engine.add_listener(self._on_alarm)
-        self._analysis = analysis
-
-    def _on_alarm(self, event: AlarmEvent) -> None:
-        """Every transition (from a block, a tick or the operator) goes into the session log."""
-        with self._lock:
-            writer = self._writer
-            if event.transition is Transition.RAISED:
-                self._raised[event.rule_id] = event.message
-        if writer is not None:
-            writer.add_alarms([AlarmRecord.of(event)])
-
     def _show_alarms(self, events: list[AlarmEvent]) -> int:
         """Show the alarms if these transitions changed them; returns how many there were."""
         if events:
             self.display.alarms(self.alarm_status())
         return len(events)
 
-    def _on_fault(self, health: WriterHealth) -> None:
-        """A failing recording is shown and becomes the technical alarm's signal."""
-        with self._lock:
-            self._problem = "" if health.ok else f"recorder {health.state}: {health.message}"
-        engine = self.engine
-        if engine is not None:
-            engine.set_context(**{RECORDER_FAULT_SIGNAL: 0.0 if health.ok else 1.0})
-
     def _tick_loop(self) -> None:
         next_status = 0.0
         while not self._stop.wait(TICK_S):
-            engine = self.engine
-            if engine is not None:
-                self._show_alarms(engine.tick(host_clock()))
+            self._show_alarms(self.runner.tick(host_clock()))
             now = time.monotonic()
             if now >= next_status:
                 next_status = now + STATUS_EVERY_S
@@ -635,9 +473,6 @@ __all__ = [
     "LiveRuntime",
     "LiveSetup",
     "LiveStatus",
-    "Profiles",
-    "UnknownProfileError",
     "describe_setup",
     "load_live_config",
-    "region_limits",
 ]

@@ -11,6 +11,7 @@ import json
 import os
 import tomllib
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -32,6 +33,10 @@ ContactKind = Literal["whole_foot", "heel", "forefoot"]
 
 class ProfileError(ValueError):
     """A profile file that cannot be read or does not describe a valid profile."""
+
+
+class UnknownProfileError(LookupError):
+    """A client or therapist id that is not among the loaded profiles."""
 
 
 class _Model(BaseModel):
@@ -221,3 +226,45 @@ def load_client(path: str | os.PathLike[str]) -> ClientProfile:
 def load_therapist(path: str | os.PathLike[str]) -> TherapistProfile:
     """Read a therapist profile (.json or .toml); raises ProfileError or OSError."""
     return _load(path, TherapistProfile)
+
+
+@dataclass(frozen=True)
+class Profiles:
+    """The studio's client and therapist profiles, by id."""
+
+    clients: dict[str, ClientProfile] = field(default_factory=dict)
+    therapists: dict[str, TherapistProfile] = field(default_factory=dict)
+
+    @classmethod
+    def from_folder(cls, folder: Path) -> Profiles:
+        """Every *.toml / *.json profile in `folder`: a therapist has foot_area_cm2."""
+        clients: dict[str, ClientProfile] = {}
+        therapists: dict[str, TherapistProfile] = {}
+        for path in sorted(Path(folder).iterdir()):
+            reader = READERS.get(path.suffix.lower())
+            if reader is None:
+                continue
+            doc = reader(path.read_text(encoding="utf-8"))
+            if isinstance(doc, dict) and "foot_area_cm2" in doc:
+                t = profile_from_dict(doc, TherapistProfile, path.name)
+                therapists[t.id] = t
+            else:
+                c = profile_from_dict(doc, ClientProfile, path.name)
+                clients[c.id] = c
+        return cls(clients, therapists)
+
+    def client(self, client_id: str) -> ClientProfile:
+        """The client with this id; UnknownProfileError naming the ones there are."""
+        if client_id not in self.clients:
+            raise UnknownProfileError(
+                f"client {client_id!r}: not among the profiles ({', '.join(self.clients)})"
+            )
+        return self.clients[client_id]
+
+    def therapist(self, therapist_id: str) -> TherapistProfile:
+        """The therapist with this id; UnknownProfileError naming the ones there are."""
+        if therapist_id not in self.therapists:
+            raise UnknownProfileError(
+                f"therapist {therapist_id!r}: not among the profiles ({', '.join(self.therapists)})"
+            )
+        return self.therapists[therapist_id]

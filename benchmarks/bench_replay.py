@@ -25,9 +25,9 @@ sys.path.insert(0, str(ROOT))
 
 from ashisense.commands.replay import FAST_BLOCK_SAMPLES  # noqa: E402
 from ashisense.report import make_report  # noqa: E402
+from ashisense.session.analysis import SessionAnalysis  # noqa: E402
+from ashisense.session.export import export_session  # noqa: E402
 from ashisense.store import SQLiteStore  # noqa: E402
-from ashisense.store.analysis import SessionAnalysis  # noqa: E402
-from ashisense.store.export import export_session  # noqa: E402
 from ashisense.store.replay import session_items  # noqa: E402
 from ashisense.store.simulated import simulate_session  # noqa: E402
 

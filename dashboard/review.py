@@ -1,5 +1,5 @@
 """Recorded sessions for the review page: derived again from the raw counts through the same
-analysis as live (ashisense.store.analysis), thinned to a display rate (heatmaps too), with
+analysis as live (ashisense.session.analysis), thinned to a display rate (heatmaps too), with
 the alarm log, notes and gaps as they were recorded."""
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import numpy as np
 
 from ashisense.live import describe_setup
 from ashisense.pipeline.types import EstimateBlock
+from ashisense.session.analysis import SessionAnalysis
 from ashisense.store import SessionInfo, open_store
-from ashisense.store.analysis import SessionAnalysis
 from ashisense.store.replay import session_items
 from dashboard.frames import grid_message, num, setup_message
 from firmware_bridge.blocks import GridBlock

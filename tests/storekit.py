@@ -119,7 +119,7 @@ def replayed_alarms(store: SessionStore, info: SessionInfo) -> list[AlarmRecord]
     """The alarm log rows a replay of session `info` from its raw counts gives (its own rig,
     people and rules; stored chunks joined into 4096-sample blocks)."""
     # Imported here, as in sim_session: the pipeline is heavy.
-    from ashisense.store.analysis import SessionAnalysis
+    from ashisense.session.analysis import SessionAnalysis
     from ashisense.store.replay import session_items
 
     analysis = SessionAnalysis.for_session(info)

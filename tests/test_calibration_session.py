@@ -23,10 +23,10 @@ from ashisense.alarms.defaults import (
 )
 from ashisense.profiles import load_client, load_therapist
 from ashisense.rig import Rig, RigMismatchError, load_rig
+from ashisense.session.recorder import Recorder
+from ashisense.session.snapshot import rig_of, session_meta
 from ashisense.sim.model import DEFAULT_GAIN_N_PER_COUNT, DEFAULT_OFFSET_COUNTS, RigSimulator
 from ashisense.store import SQLiteStore
-from ashisense.store.context import rig_of, session_meta
-from ashisense.store.recorder import Recorder
 from ashisense.store.records import AlarmRecord
 from ashisense.store.simulated import simulate_session
 from calibration.files import CalibrationFile, ChannelCalibration, save_calibration
@@ -105,14 +105,12 @@ def record(tmp_path: Path, moved_n: dict[str, float] | None = None) -> Session:
     with SQLiteStore(tmp_path / "s.sqlite") as store:
         recorder = Recorder(store, meta, rig, client, therapist, rules, contra)
         with recorder:
-            for listener in recorder.listeners:
-                deliver(listener, Hello.from_dict(sim.hello))
+            deliver(recorder, Hello.from_dict(sim.hello))
             for first in range(0, round(SECONDS * 80), 40):
                 b = sim.next_block(40)
                 seq = np.arange(first, first + len(b), dtype=np.int64)
                 block = SampleBlock(t0_s + b.t_s, b.t_s, seq, b.counts, b.invalid, sim.channels)
-                for listener in recorder.listeners:
-                    deliver(listener, block)
+                deliver(recorder, block)
         assert recorder.failure is None and recorder.analysis is not None
         info = store.session(recorder.writer.session_id)
         live = store.alarms(info.id)

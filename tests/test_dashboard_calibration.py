@@ -55,7 +55,9 @@ class WeightsOnRig:
         table = SimulatedTable(nominal, self.truth, seed=SEED, t0_s=time.time())
         self.operator = SimulatedOperator(table, faults)
         self.runtime = runtime
-        runtime.on_hello(Hello("sim-weights", self.operator.serial, "test", 80.0, nominal.channels))
+        runtime.runner.on_hello(
+            Hello("sim-weights", self.operator.serial, "test", 80.0, nominal.channels)
+        )
 
     def place(self, step: Step) -> None:
         """The operator does what the step's prompt says (or the scripted mistake)."""
@@ -66,7 +68,7 @@ class WeightsOnRig:
         for _ in range(1000):
             if not run.procedure.capturing or run.snapshot()["phase"] == until_phase:
                 return
-            self.runtime.on_block(self.operator.next_block())
+            self.runtime.runner.on_block(self.operator.next_block())
         raise AssertionError(f"step {run.procedure.current} never came to an outcome")
 
 

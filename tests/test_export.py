@@ -14,9 +14,9 @@ import storekit
 
 from ashisense.bodymap import REGIONS
 from ashisense.cli import main
+from ashisense.session.analysis import SessionAnalysis
+from ashisense.session.export import ExportError, export_session
 from ashisense.store import SQLiteStore
-from ashisense.store.analysis import SessionAnalysis
-from ashisense.store.export import ExportError, export_session
 from ashisense.store.replay import session_items
 from firmware_bridge.blocks import SampleBlock
 

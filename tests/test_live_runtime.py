@@ -19,10 +19,9 @@ from ashisense.live import (
     LiveRuntime,
     LiveSetup,
     LiveStatus,
-    Profiles,
-    UnknownProfileError,
 )
 from ashisense.pipeline.types import EstimateBlock
+from ashisense.profiles import Profiles, UnknownProfileError
 from ashisense.sim.ptyserver import PtyRig
 from ashisense.store import open_store
 

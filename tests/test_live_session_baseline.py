@@ -13,9 +13,9 @@ import numpy as np
 
 from ashisense.live import Display, LiveRuntime
 from ashisense.pipeline.types import EstimateBlock
+from ashisense.session.analysis import SessionAnalysis, Step
 from ashisense.sim.ptyserver import PtyRig
 from ashisense.store import open_store
-from ashisense.store.analysis import SessionAnalysis, Step
 from ashisense.store.replay import session_items
 
 

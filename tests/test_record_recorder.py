@@ -11,11 +11,11 @@ import numpy as np
 from ashisense.alarms.defaults import studio_rules
 from ashisense.profiles import load_client, load_therapist
 from ashisense.rig import load_rig
+from ashisense.session import RECORDER_FAULT_SIGNAL, Recorder
+from ashisense.session.analysis import Step
+from ashisense.session.snapshot import session_meta
 from ashisense.sim.model import RigSimulator
 from ashisense.store import SQLiteStore, WriterHealth
-from ashisense.store.analysis import Step
-from ashisense.store.context import session_meta
-from ashisense.store.recorder import RECORDER_FAULT_SIGNAL, Recorder
 from firmware_bridge.blocks import SampleBlock
 from firmware_bridge.listener import deliver
 from firmware_bridge.protocol import Hello
@@ -46,8 +46,7 @@ def test_a_full_disk_during_a_session_raises_the_recorders_technical_alarm(
         block = SampleBlock(1.7e9 + b.t_s, b.t_s, np.arange(seq0, seq0 + n, dtype=np.int64),
                             b.counts, b.invalid, sim.channels)  # fmt: skip
         seq0 += n
-        for listener in recorder.listeners:  # as the link's dispatcher does
-            deliver(listener, block)
+        deliver(recorder, block)  # as the link's dispatcher does
 
     with SQLiteStore(tmp_path / "s.sqlite", max_bytes=160 * 1024) as store:
         recorder = Recorder(
@@ -55,8 +54,7 @@ def test_a_full_disk_during_a_session_raises_the_recorders_technical_alarm(
             on_step=steps.put, on_fault=faults.put,
         )  # fmt: skip
         with recorder:
-            for listener in recorder.listeners:
-                deliver(listener, Hello.from_dict(sim.hello))
+            deliver(recorder, Hello.from_dict(sim.hello))
             health = None
             while health is None:  # until the quota fills and the writer says so
                 feed(recorder, 400)
@@ -79,8 +77,7 @@ def test_a_device_without_the_rigs_channels_leaves_the_recorder_raw_only(tmp_pat
     meta = session_meta(rig, EXAMPLES / "sim_rig.toml", started_s=1.7e9)
     with SQLiteStore(tmp_path / "s.sqlite") as store, Recorder(store, meta, rig) as recorder:
         hello = Hello.from_dict({**RigSimulator().hello, "channels": ["a", "b"]})
-        for listener in recorder.listeners:
-            deliver(listener, hello)
+        deliver(recorder, hello)
         assert recorder.failed.is_set() and recorder.analysis is None
         assert isinstance(recorder.failure, ValueError)
         assert "do not match the rig file" in str(recorder.failure)

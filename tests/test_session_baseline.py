@@ -19,12 +19,12 @@ from ashisense.alarms import load_rule_set
 from ashisense.pipeline.simfeed import sim_profiles
 from ashisense.pipeline.types import EstimateBlock
 from ashisense.rig import Rig, load_rig
+from ashisense.session.analysis import SessionAnalysis, Step
+from ashisense.session.recorder import Recorder
+from ashisense.session.snapshot import session_meta
 from ashisense.sim.model import RigSimulator
 from ashisense.store import SessionWriter, SQLiteStore
-from ashisense.store.analysis import SessionAnalysis, Step
 from ashisense.store.blocks import slice_block
-from ashisense.store.context import session_meta
-from ashisense.store.recorder import Recorder
 from ashisense.store.replay import session_items
 from firmware_bridge.blocks import SampleBlock
 from firmware_bridge.listener import deliver
@@ -276,7 +276,7 @@ def test_another_calibration_leaves_the_stored_baselines_out_and_says_so(
     other.write_text(text.replace("gain_n_per_count = 0.00186", "gain_n_per_count = 0.00190"))
     with SQLiteStore(path, readonly=True) as store:
         with_same = replay(store, sid, rig_path=same)
-        with caplog.at_level(logging.WARNING, logger="ashisense.store.analysis"):
+        with caplog.at_level(logging.WARNING, logger="ashisense.session.analysis"):
             with_other = replay(store, sid, rig_path=other)
     np.testing.assert_allclose(with_same.feet_n, want.feet_n, rtol=0, atol=0.01)
     assert "detected again from the counts" in caplog.text
@@ -297,8 +297,7 @@ def test_a_headless_recording_keeps_its_start_state_and_each_baseline(
         )
         with recorder:
             for item in [mid_treatment.hello, *mid_treatment.blocks]:
-                for listener in recorder.listeners:  # as the link's dispatcher does
-                    deliver(listener, item)
+                deliver(recorder, item)  # as the link's dispatcher does
         sid = recorder.writer.session_id
         info = store.session(sid)
         analysis = SessionAnalysis.for_session(info)

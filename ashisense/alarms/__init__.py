@@ -10,7 +10,7 @@ Typical use::
     engine.tick(time.time())                        # a few times a second
 
 The whole wiring for a session (estimates, link and calibration signals) is
-ashisense.store.analysis.SessionAnalysis.
+ashisense.session.analysis.SessionAnalysis.
 """
 
 from ashisense.alarms.engine import AlarmEngine, AlarmListener
@@ -29,6 +29,7 @@ from ashisense.alarms.limits import (
     ContraindicationMap,
     load_contraindications,
     parse_contraindications,
+    region_limits,
     tighten_for_client,
 )
 from ashisense.alarms.rules import AlarmPolicy, RuleSet, load_rule_set, parse_rule_set
@@ -59,6 +60,7 @@ __all__ = [
     "load_rule_set",
     "parse_contraindications",
     "parse_rule_set",
+    "region_limits",
     "signals_from_estimate",
     "tighten_for_client",
 ]

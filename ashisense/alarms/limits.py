@@ -257,3 +257,20 @@ def tighten_for_client(
         f"{d.id}: client limit {d.fmt(d.limit_value)} in {d.regions[0]}" for d in derived
     )
     return rule_set.with_rules([*tightened.values(), *derived]), t.notes
+
+
+def region_limits(rules: RuleSet) -> tuple[tuple[float | None, ...], float | None]:
+    """The lowest feet-force limit per body region (index as REGIONS; None where no rule
+    limits it) and the lowest anywhere, from the enabled rules."""
+    anywhere = [r.limit_n for r in rules if isinstance(r, FeetForce) and r.enabled]
+    overall = min(anywhere) if anywhere else None
+    per_region: list[float | None] = []
+    for name in REGIONS:
+        found = [
+            r.limit_n
+            for r in rules
+            if isinstance(r, RegionForce) and r.enabled and name in r.regions
+        ]
+        limits = found + ([overall] if overall is not None else [])
+        per_region.append(min(limits) if limits else None)
+    return tuple(per_region), overall

@@ -19,8 +19,8 @@ from ashisense.alarms import (
     load_rule_set,
 )
 from ashisense.profiles import load_client
+from ashisense.session.analysis import SessionAnalysis
 from ashisense.store import open_store
-from ashisense.store.analysis import SessionAnalysis
 from ashisense.store.replay import session_items
 
 BLOCK_SAMPLES = 8192  # big blocks: the pipeline and alarms give the same result however cut

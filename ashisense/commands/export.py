@@ -32,8 +32,8 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     # Imported here: pyarrow and the pipeline are heavy, and every command's module is
     # imported to build the CLI.
+    from ashisense.session.export import export_session
     from ashisense.store import open_store
-    from ashisense.store.export import export_session
 
     source = Path(args.file)
     out = Path(args.out or source.with_name(f"{source.stem}-s{args.session}.{args.format}"))

@@ -20,9 +20,9 @@ from ashisense.alarms.defaults import (
 )
 from ashisense.profiles import load_client, load_therapist
 from ashisense.rig import load_rig
+from ashisense.session import Recorder
+from ashisense.session.snapshot import session_meta
 from ashisense.store import SessionInfo, WriterHealth, open_store
-from ashisense.store.context import session_meta
-from ashisense.store.recorder import Recorder
 from firmware_bridge.link import host_clock
 
 TICK_S = 0.25
@@ -122,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
         )
         with recorder, contextlib.suppress(KeyboardInterrupt):
             print(f"recording session {recorder.writer.session_id} from {url} into {args.out}")
-            with rig.link(url, listeners=recorder.listeners):
+            with rig.link(url, listeners=[recorder]):
                 while not (stop.is_set() or recorder.failed.is_set()):
                     left = None if deadline is None else deadline - time.monotonic()
                     if left is not None and left <= 0:

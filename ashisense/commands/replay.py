@@ -12,8 +12,8 @@ from tqdm import tqdm
 
 from ashisense.alarms import load_rule_set
 from ashisense.profiles import G_M_PER_S2
+from ashisense.session.analysis import SessionAnalysis
 from ashisense.store import open_store
-from ashisense.store.analysis import SessionAnalysis
 from ashisense.store.replay import paced, session_items
 
 #: Samples per block when replaying as fast as possible: per-block costs vanish.

@@ -18,7 +18,7 @@ from ashisense.alarms import AlarmEngine, RuleSet
 from ashisense.bodymap import REGIONS, BodyMap
 from ashisense.profiles import G_M_PER_S2
 from ashisense.rig import Rig
-from ashisense.store.analysis import SessionAnalysis
+from ashisense.session.analysis import SessionAnalysis
 from ashisense.store.base import SessionStore
 from ashisense.store.records import AlarmRecord, SessionInfo
 from ashisense.store.replay import session_items

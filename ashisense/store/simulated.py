@@ -13,9 +13,9 @@ import numpy as np
 
 from ashisense.profiles import load_client, load_therapist
 from ashisense.rig import load_rig
+from ashisense.session.snapshot import session_meta
 from ashisense.sim.model import RigSimulator
 from ashisense.store.base import SessionStore
-from ashisense.store.context import session_meta
 from ashisense.store.records import Batch, SessionSummary
 from firmware_bridge.blocks import GridBlock, SampleBlock
 from firmware_bridge.protocol import Hello

@@ -9,7 +9,8 @@ from fastapi import APIRouter, Depends, HTTPException, Request, status
 from pydantic import BaseModel, Field
 
 from ashisense.alarms import AlarmPolicyError, UnknownRuleError
-from ashisense.live import LiveError, LiveRuntime, UnknownProfileError
+from ashisense.live import LiveError, LiveRuntime
+from ashisense.profiles import UnknownProfileError
 from dashboard.auth import require_control, require_login
 from dashboard.studio import StudioFileError
 

@@ -84,7 +84,7 @@ def _produce(request: Request, name: str, write: Callable[[Path], None]) -> dict
 @router.post("/api/sessions/{session_id}/export", dependencies=[Depends(require_control)])
 def export(session_id: int, body: ExportBody, request: Request) -> dict[str, Any]:
     """One row per sample (derived again from the raw counts) as CSV or Parquet."""
-    from ashisense.store.export import export_session
+    from ashisense.session.export import export_session
 
     ext = EXPORT_FORMATS.get(body.format)
     if ext is None:

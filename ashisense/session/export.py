@@ -18,7 +18,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from ashisense.bodymap import REGIONS
-from ashisense.store.analysis import SessionAnalysis, Step
+from ashisense.session.analysis import SessionAnalysis, Step
 from ashisense.store.base import SessionStore
 from ashisense.store.replay import session_items
 

@@ -21,17 +21,17 @@ from ashisense.alarms import (
 )
 from ashisense.alarms.technical import CalibrationHealth, LinkHealth
 from ashisense.pipeline.core import Pipeline
-from ashisense.pipeline.types import EstimateBlock
+from ashisense.pipeline.types import EstimateBlock, GridEstimate
 from ashisense.profiles import ClientProfile, TherapistProfile
 from ashisense.rig import Rig
-from ashisense.store.blocks import slice_block
-from ashisense.store.context import (
+from ashisense.session.snapshot import (
     client_of,
     contraindications_of,
     rig_of,
     rules_of,
     therapist_of,
 )
+from ashisense.store.blocks import slice_block
 from ashisense.store.records import BaselineRecord, SessionInfo
 from firmware_bridge.blocks import Gap, GridBlock, SampleBlock
 from firmware_bridge.listener import Item
@@ -140,8 +140,8 @@ class SessionAnalysis:
             estimate = self._estimate(item)
             changes = self.pipeline.baseline_changes()
             return Step(item, estimate, self._alarms(item, estimate), changes)
-        if isinstance(item, GridBlock) and self.rig.grid is not None:
-            self.pipeline.process_grid(item)
+        if isinstance(item, GridBlock):
+            self.feed_grid(item)
         elif isinstance(item, Gap):
             self.pipeline.reset_stream()
             self._calibration.on_gap(item)
@@ -150,6 +150,10 @@ class SessionAnalysis:
         elif isinstance(item, Hello):
             self.pipeline.set_rate(item.rate_hz)
         return None
+
+    def feed_grid(self, grid: GridBlock) -> GridEstimate | None:
+        """Take grid frames; their estimates (None when the rig has no grid)."""
+        return None if self.rig.grid is None else self.pipeline.process_grid(grid)
 
     def _estimate(self, block: SampleBlock) -> EstimateBlock:
         """The pipeline's estimates, the block cut where a recorded baseline state is due."""
