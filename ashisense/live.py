@@ -314,8 +314,8 @@ class LiveRuntime(SessionListener):
 
     def stop_session(self) -> int | None:
         """Stop recording and flush; returns the id of the session that stopped, if any."""
+        writer = self.runner.stop_recording()  # flushes: not under the lock on_alarm takes
         with self._lock:
-            writer = self.runner.stop_recording()
             self._session_started_s = None
         if writer is None:
             return None
