@@ -31,7 +31,7 @@ class ClientPress:
 
 @dataclass(frozen=True)
 class HandsetStuck:
-    """A handset button held down for 10 s (stuck True), or such a button released (False)."""
+    """A button held down past the device's stuck time (stuck True), or released again (False)."""
 
     button: str
     stuck: bool
