@@ -1,27 +1,26 @@
 """The firmware's portable C (hardware/firmware) speaks protocol v1 byte for byte like the host.
 
-A small harness (hardware/firmware/ashiproto/test_vectors_main.c) is compiled with the host
-gcc, under AddressSanitizer/UBSan, and its frames are compared with the reference encoder in
-firmware_bridge/protocol.py, then decoded by the host's FrameDecoder.
+A small harness (hardware/firmware/ashiproto/test_vectors_main.c, built by tests/firmwarekit.py
+with the host gcc under AddressSanitizer/UBSan) prints frames that are compared with the
+reference encoder in firmware_bridge/protocol.py, then decoded by the host's FrameDecoder.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
 import zlib
 from pathlib import Path
 
 import numpy as np
 import pytest
 from cobs import cobs
+from firmwarekit import ask, build_harness, c_bytes, run_vectors
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ashisense.sim.model import SIM_CHANNELS
 from firmware_bridge.decoder import EventPacket, FrameDecoder, GridPacket, Packet, RawSamples
+from firmware_bridge.events import BUTTONS
 from firmware_bridge.protocol import (
     Hello,
     encode_event,
@@ -29,28 +28,6 @@ from firmware_bridge.protocol import (
     encode_hello,
     encode_sample,
 )
-
-FIRMWARE_DIR = Path(__file__).resolve().parents[1] / "hardware" / "firmware"
-C_SOURCES = (
-    FIRMWARE_DIR / "ashiproto" / "ashiproto.c",
-    FIRMWARE_DIR / "hx711_array" / "hx711_array.c",
-    FIRMWARE_DIR / "ashiproto" / "test_vectors_main.c",
-)
-# Strict C99 with the warnings a firmware build would want, plus sanitizers so that an
-# out-of-bounds write in a builder fails the test instead of passing by luck.
-CFLAGS = (
-    "-std=c99",
-    "-Wall",
-    "-Wextra",
-    "-Wpedantic",
-    "-Wconversion",
-    "-Wshadow",
-    "-Werror",
-    "-O1",
-    "-fsanitize=address,undefined",
-    "-fno-sanitize-recover=all",
-)
-HARNESS_ENV = {**os.environ, "ASAN_OPTIONS": "detect_leaks=0"}
 
 PROTOCOL_MD_VECTOR = bytes.fromhex(
     "03 01 01 03 e8 03 01 01 01 01 01 02 01 01 01 09 ff ff ff ff ee 4a 7b f7 00"
@@ -63,51 +40,13 @@ HX711_MAX, HX711_MIN = 8388607, -8388608
 @pytest.fixture(scope="module")
 def harness(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The compiled C harness (built once per module)."""
-    gcc = shutil.which("gcc")
-    if gcc is None:
-        pytest.fail(
-            "gcc not found on PATH: tests/test_c_packet_code.py compiles hardware/firmware "
-            "C code with the host C compiler; install it (apt-get install gcc)"
-        )
-    exe = tmp_path_factory.mktemp("c_harness") / "test_vectors_main"
-    build = subprocess.run(
-        [gcc, *CFLAGS, "-o", str(exe), *map(str, C_SOURCES)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert build.returncode == 0, f"gcc could not build the C harness:\n{build.stderr}"
-    return exe
+    return build_harness(tmp_path_factory.mktemp("c_harness"))
 
 
 @pytest.fixture(scope="module")
 def vectors(harness: Path) -> dict[str, str]:
     """The harness's fixed test vectors, name -> printed value."""
-    run = subprocess.run(
-        [str(harness)], capture_output=True, text=True, timeout=30, env=HARNESS_ENV, check=True
-    )
-    return dict(line.split(" ", 1) for line in run.stdout.splitlines())
-
-
-def ask(harness: Path, requests: list[str]) -> list[str]:
-    """Send request lines to the harness's --lines mode; one answer line per request."""
-    run = subprocess.run(
-        [str(harness), "--lines"],
-        input="".join(r + "\n" for r in requests),
-        capture_output=True,
-        text=True,
-        timeout=30,
-        env=HARNESS_ENV,
-    )
-    assert run.returncode == 0, f"harness failed ({run.returncode}):\n{run.stderr}"
-    answers = run.stdout.splitlines()
-    assert len(answers) == len(requests), f"{len(requests)} requests, {len(answers)} answers"
-    return answers
-
-
-def c_bytes(printed: str) -> bytes:
-    """A harness hex field as bytes ('-' means the C code returned 0: nothing fitted)."""
-    return b"" if printed == "-" else bytes.fromhex(printed)
+    return run_vectors(harness)
 
 
 def _grid_long_runs() -> np.ndarray:
@@ -141,6 +80,12 @@ EVENT_VECTORS = {  # name: (t_us, event object)
     "event_adc_fault": (123456789, {"event": "adc_fault", "channel": 7}),
     "event_rate": (1000, {"event": "rate", "rate_hz": 10}),
     "event_error": (42, {"event": "error", "message": ERROR_MESSAGE.decode("latin-1")}),
+    **{  # the handset's buttons, in rig_config.h's order, at t_us 4e9 + index
+        f"event_client_{b}": (4_000_000_000 + i, {"event": "client", "button": b})
+        for i, b in enumerate(BUTTONS)
+    },
+    "event_handset_stuck": (77, {"event": "handset_stuck", "button": "stop"}),
+    "event_handset_unstuck": (78, {"event": "handset_unstuck", "button": "stop"}),
 }
 GRID_VECTORS = {  # name: (seq, t_us, make values)
     "grid_zeros": (0, 0, lambda: np.zeros((3, 4), dtype=np.uint16)),
@@ -263,6 +208,8 @@ def test_builders_return_zero_and_stay_in_bounds_when_a_frame_does_not_fit(
     ):
         assert int(vectors[name]) == 0, name
     assert int(vectors["len_boot_json_cap_17"]) == len('{"event":"boot"}')
+    assert int(vectors["len_client_json_cap_37"]) == 0
+    assert int(vectors["len_client_json_cap_38"]) == len('{"event":"client","button":"lighter"}')
 
 
 def test_crc32_equals_zlib_also_when_chained(vectors: dict[str, str]) -> None:

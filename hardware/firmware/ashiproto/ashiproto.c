@@ -369,15 +369,37 @@ size_t ashi_event_rate_json(char *out, size_t cap, uint32_t rate_hz)
     return event_json(out, cap, "rate", "rate_hz", rate_hz);
 }
 
-size_t ashi_event_error_json(char *out, size_t cap, const char *message)
+/* {"event":event,key:"text"} */
+static size_t event_text_json(char *out, size_t cap, const char *event, const char *key,
+                              const char *text)
 {
     json_writer j;
     jw_begin(&j, out, cap);
     jw_key(&j, "event");
-    jw_string(&j, "error");
-    jw_key(&j, "message");
-    jw_string(&j, message);
+    jw_string(&j, event);
+    jw_key(&j, key);
+    jw_string(&j, text);
     return jw_end(&j);
+}
+
+size_t ashi_event_error_json(char *out, size_t cap, const char *message)
+{
+    return event_text_json(out, cap, "error", "message", message);
+}
+
+size_t ashi_event_client_json(char *out, size_t cap, const char *button)
+{
+    return event_text_json(out, cap, "client", "button", button);
+}
+
+size_t ashi_event_handset_stuck_json(char *out, size_t cap, const char *button)
+{
+    return event_text_json(out, cap, "handset_stuck", "button", button);
+}
+
+size_t ashi_event_handset_unstuck_json(char *out, size_t cap, const char *button)
+{
+    return event_text_json(out, cap, "handset_unstuck", "button", button);
 }
 
 /* ---- Host commands ------------------------------------------------------------------ */

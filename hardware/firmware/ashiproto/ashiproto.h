@@ -90,6 +90,13 @@ size_t ashi_event_adc_fault_json(char *out, size_t cap, uint32_t channel);
 size_t ashi_event_rate_json(char *out, size_t cap, uint32_t rate_hz);
 /* {"event":"error","message":"..."} */
 size_t ashi_event_error_json(char *out, size_t cap, const char *message);
+/* {"event":"client","button":"..."}: the client pressed a handset button ("lighter",
+ * "deeper", "stop" or "ok"). */
+size_t ashi_event_client_json(char *out, size_t cap, const char *button);
+/* {"event":"handset_stuck","button":"..."}: the button has been held down too long. */
+size_t ashi_event_handset_stuck_json(char *out, size_t cap, const char *button);
+/* {"event":"handset_unstuck","button":"..."}: the stuck button was released. */
+size_t ashi_event_handset_unstuck_json(char *out, size_t cap, const char *button);
 
 /* Host commands (one ASCII line each). */
 typedef enum {

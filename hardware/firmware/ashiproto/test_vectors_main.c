@@ -10,6 +10,9 @@
  *     U first_gpio n w0 .. w23          -> n counts unpacked from 24 GPIO snapshots
  *     H n stuck recover                 -> starts a health tracker, answers "ok"
  *     h not_ready c0 .. c(n-1)          -> "invalid entered_fault" of that sample
+ *     K n debounce_ticks stuck_ticks    -> starts a handset debouncer, answers "ok"
+ *     k raw_down                        -> "pressed stuck unstuck" bitmasks of that tick
+ *     B t_us i                          -> hex of the EVENT client frame of handset button i
  *
  * Host only: this file sits in the Arduino library folder, and the guard keeps its main()
  * out of firmware builds.
@@ -21,6 +24,7 @@
 #include <string.h>
 
 #include "../ashisense_rp2040/rig_config.h"
+#include "../handset/handset.h"
 #include "../hx711_array/hx711_array.h"
 #include "ashiproto.h"
 
@@ -97,6 +101,28 @@ static void vector_hello_and_events(void)
     print_event("event_rate", 1000, json, ashi_event_rate_json(json, sizeof json, 10));
     print_event("event_error", 42, json,
                 ashi_event_error_json(json, sizeof json, "bad \"RATE\"\\ \t\x01\x7f\xc3\xa9"));
+}
+
+/* The handset events, one per button of the rig (named event_client_<button>). */
+static void vector_handset_events(void)
+{
+    char json[64];
+    char name[64];
+    size_t i;
+    for (i = 0; i < RIG_HANDSET_N_BUTTONS; i++) {
+        snprintf(name, sizeof name, "event_client_%s", RIG_HANDSET_BUTTONS[i]);
+        print_event(name, 4000000000u + (uint32_t)i, json,
+                    ashi_event_client_json(json, sizeof json, RIG_HANDSET_BUTTONS[i]));
+    }
+    print_event("event_handset_stuck", 77, json,
+                ashi_event_handset_stuck_json(json, sizeof json, "stop"));
+    print_event("event_handset_unstuck", 78, json,
+                ashi_event_handset_unstuck_json(json, sizeof json, "stop"));
+    /* {"event":"client","button":"lighter"} is 37 characters: it needs 38 bytes. */
+    printf("len_client_json_cap_37 %lu\n",
+           (unsigned long)ashi_event_client_json(json, 37, "lighter"));
+    printf("len_client_json_cap_38 %lu\n",
+           (unsigned long)ashi_event_client_json(json, 38, "lighter"));
 }
 
 static void vector_grids(void)
@@ -296,11 +322,40 @@ static void answer_health(hx711_health *h, char kind, const char *args)
     printf("%lu %lu\n", (unsigned long)invalid, (unsigned long)entered);
 }
 
+static void answer_handset(handset *h, char kind, const char *args)
+{
+    long long v[3];
+    handset_changes c;
+    read_ints(args, v, sizeof v / sizeof v[0]);
+    if (kind == 'K') {
+        handset_init(h, (unsigned)v[0], (uint16_t)v[1], (uint32_t)v[2]);
+        printf("ok\n");
+        return;
+    }
+    c = handset_update(h, (uint32_t)v[0]);
+    printf("%lu %lu %lu\n", (unsigned long)c.pressed, (unsigned long)c.stuck,
+           (unsigned long)c.unstuck);
+}
+
+static void answer_client_event(const char *args)
+{
+    long long v[2];
+    char json[64];
+    size_t n = 0;
+    read_ints(args, v, sizeof v / sizeof v[0]);
+    if (v[1] >= 0 && v[1] < RIG_HANDSET_N_BUTTONS) {
+        n = ashi_event_client_json(json, sizeof json, RIG_HANDSET_BUTTONS[v[1]]);
+    }
+    print_event(NULL, (uint32_t)v[0], json, n);
+}
+
 static int answer_lines(void)
 {
     static char line[65536];
     hx711_health health;
+    handset buttons;
     hx711_health_init(&health, 0, 1, 1);
+    handset_init(&buttons, 0, 1, 0);
     while (fgets(line, sizeof line, stdin) != NULL) {
         size_t len = strlen(line);
         if (len > 0 && line[len - 1] == '\n') {
@@ -313,6 +368,9 @@ static int answer_lines(void)
         case 'U': answer_unpack(line + 1); break;
         case 'H':
         case 'h': answer_health(&health, line[0], line + 1); break;
+        case 'K':
+        case 'k': answer_handset(&buttons, line[0], line + 1); break;
+        case 'B': answer_client_event(line + 1); break;
         default: fprintf(stderr, "unknown request line: %s\n", line); return 2;
         }
     }
@@ -326,6 +384,7 @@ int main(int argc, char **argv)
     }
     vector_samples();
     vector_hello_and_events();
+    vector_handset_events();
     vector_grids();
     vector_cobs();
     vector_limits();

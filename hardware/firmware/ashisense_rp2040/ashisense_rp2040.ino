@@ -10,7 +10,9 @@
  *    Nothing else runs there, so USB traffic never delays or stretches an HX711 read.
  *  - core 0 (setup/loop, which also runs the USB stack) talks to the host: command lines
  *    in, and out HELLO, EVENTs and SAMPLEs built with ashiproto. It decides which channels
- *    are invalid (hx711_array health tracking) and sends adc_fault when one fails.
+ *    are invalid (hx711_array health tracking) and sends adc_fault when one fails. It
+ *    also reads the client's handset every 2 ms (handset) and sends EVENT client for each
+ *    press.
  *
  * Back-pressure: core 0 takes the next sample from the ring only when everything it built
  * before has gone into the USB buffer. If the host stops reading, the ring fills, core 1
@@ -26,6 +28,7 @@
 #include <pico/unique_id.h>
 
 #include <ashiproto.h>
+#include <handset.h>
 #include <hx711_array.h>
 
 #include "hx711_bus.h"
@@ -40,10 +43,12 @@ static volatile bool g_push_enabled = false;               // written by core 0
 
 // ---- Core 0 state ------------------------------------------------------------------
 static const size_t LINE_BYTES = 64;
-static const size_t OUT_BYTES = 2048;  // > HELLO + any one sample's events and frame
+static const size_t OUT_BYTES = 2048;  // > HELLO + one sample's events and frame + handset events
 static const size_t ERROR_ECHO_BYTES = 40;
 
 static hx711_health g_health;
+static handset g_handset;
+static uint32_t g_handset_next_us = 0;
 static uint8_t g_out[OUT_BYTES];  // frames built, waiting for room in the USB buffer
 static size_t g_out_len = 0;
 static size_t g_out_sent = 0;
@@ -164,6 +169,55 @@ static bool poll_command() {
   return false;
 }
 
+// ---- The client's handset ---------------------------------------------------------
+// Buttons switch their GPIO to GND; with the pull-ups a released button, or no handset at
+// all, reads high, so a rig without a handset sends no handset event.
+static void handset_begin() {
+  for (unsigned i = 0; i < RIG_HANDSET_N_BUTTONS; i++) {
+    gpio_init(RIG_PIN_HANDSET_FIRST + i);
+    gpio_set_dir(RIG_PIN_HANDSET_FIRST + i, GPIO_IN);
+    gpio_pull_up(RIG_PIN_HANDSET_FIRST + i);
+  }
+  handset_init(&g_handset, RIG_HANDSET_N_BUTTONS, RIG_HANDSET_DEBOUNCE_TICKS,
+               RIG_HANDSET_STUCK_TICKS);
+  g_handset_next_us = time_us_32();
+}
+
+// One EVENT per set bit of `buttons`, carrying that button's name.
+static void queue_button_events(uint32_t buttons, uint32_t t_us,
+                                size_t (*json_of)(char *, size_t, const char *)) {
+  char json[64];
+  for (unsigned i = 0; i < RIG_HANDSET_N_BUTTONS; i++) {
+    if (buttons & (1u << i)) {
+      queue_event(t_us, json, json_of(json, sizeof json, RIG_HANDSET_BUTTONS[i]));
+    }
+  }
+}
+
+// Reads the buttons once per tick whether or not a host listens, so the debouncing is
+// current when one connects; events go only to a connected host. A press (or a release)
+// is stamped with its first steady reading, i.e. when the contact closed, within a tick.
+static void poll_handset() {
+  const uint32_t mask = (1u << RIG_HANDSET_N_BUTTONS) - 1u;
+  uint32_t now = time_us_32();
+  if ((int32_t)(now - g_handset_next_us) < 0) {
+    return;
+  }
+  g_handset_next_us += RIG_HANDSET_TICK_US;
+  if ((int32_t)(now - g_handset_next_us) >= 0) {
+    g_handset_next_us = now + RIG_HANDSET_TICK_US;  // fell behind: skip ticks, never burst
+  }
+  handset_changes c =
+      handset_update(&g_handset, ~(gpio_get_all() >> RIG_PIN_HANDSET_FIRST) & mask);
+  if (!g_connected) {
+    return;
+  }
+  uint32_t edge_t_us = now - (RIG_HANDSET_DEBOUNCE_TICKS - 1u) * RIG_HANDSET_TICK_US;
+  queue_button_events(c.pressed, edge_t_us, ashi_event_client_json);
+  queue_button_events(c.stuck, now, ashi_event_handset_stuck_json);
+  queue_button_events(c.unstuck, edge_t_us, ashi_event_handset_unstuck_json);
+}
+
 // A host opened the port (DTR up): boot EVENT the first time, then HELLO.
 static void poll_connection() {
   bool now = (bool)Serial;
@@ -243,12 +297,14 @@ void setup() {
   digitalWrite(RIG_PIN_RATE, RIG_DEFAULT_RATE_HZ == 80 ? HIGH : LOW);
   pico_get_unique_board_id_string(g_serial, sizeof g_serial);
   health_reset();
+  handset_begin();
   Serial.begin(115200);  // USB CDC: the baud rate is ignored
 }
 
 void loop() {
   poll_connection();
   update_streaming();
+  poll_handset();
   if (!g_connected) {
     return;
   }

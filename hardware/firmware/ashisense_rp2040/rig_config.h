@@ -21,6 +21,21 @@ static const char *const RIG_CHANNEL_NAMES[RIG_N_CHANNELS] = {
 #define RIG_PIN_RATE 3       /* RATE of all eight HX711: high = 80 Hz, low = 10 Hz */
 #define RIG_PIN_DOUT_FIRST 6 /* DOUT of HX711 i on GPIO 6 + i: GPIO 6..13, contiguous */
 
+/* The client's handset (hardware/wiring.md): push buttons from GPIO 16 + i to GND, read
+ * low when pressed. Button i sits on GPIO RIG_PIN_HANDSET_FIRST + i and is sent by the name
+ * RIG_HANDSET_BUTTONS[i] (PROTOCOL.md, EVENT client). A rig without a handset reads all
+ * four high (pull-ups) and sends no handset event. */
+#define RIG_PIN_HANDSET_FIRST 16 /* GPIO 16..19, contiguous */
+#define RIG_HANDSET_N_BUTTONS 4
+static const char *const RIG_HANDSET_BUTTONS[RIG_HANDSET_N_BUTTONS] = {
+    "lighter", "deeper", "stop", "ok",
+};
+/* Read every 2 ms; a level counts after 10 equal reads (20 ms: contact bounce of a push
+ * button lasts a few ms); a button down for 10 s is reported stuck. */
+#define RIG_HANDSET_TICK_US 2000u
+#define RIG_HANDSET_DEBOUNCE_TICKS 10u
+#define RIG_HANDSET_STUCK_TICKS 5000u
+
 #define RIG_DEFAULT_RATE_HZ 80u
 /* 1: stream SAMPLEs as soon as a host opens the port; 0: wait for START. */
 #define RIG_STREAM_FROM_BOOT 1
