@@ -28,11 +28,11 @@ from ashisense.store import SQLiteStore
 from ashisense.store.context import rig_of, session_meta
 from ashisense.store.recorder import Recorder
 from ashisense.store.records import AlarmRecord
-from ashisense.store.simulated import simulate_session
 from calibration.files import CalibrationFile, ChannelCalibration, save_calibration
 from firmware_bridge.blocks import SampleBlock
 from firmware_bridge.listener import deliver
 from firmware_bridge.protocol import Hello
+from tests.simsessionkit import simulate_session
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 SEED = 4
