@@ -11,8 +11,9 @@ import numpy as np
 
 from ashisense.pipeline.core import Pipeline
 from ashisense.pipeline.types import EstimateBlock, GridEstimate
-from ashisense.profiles import G_M_PER_S2, ClientProfile, FootAreas, TherapistProfile
+from ashisense.profiles import ClientProfile, FootAreas, TherapistProfile
 from ashisense.rig import Rig, load_rig
+from calibration.units import STANDARD_GRAVITY_M_S2
 from firmware_bridge.blocks import Gap, GridBlock, SampleBlock
 from firmware_bridge.listener import Listener
 from firmware_bridge.protocol import Hello
@@ -25,8 +26,8 @@ CLIENT = ClientProfile(id="c", weight_kg=70.0, height_m=1.85, head_x_m=0.02)
 THERAPIST = TherapistProfile(
     id="t", weight_kg=65.0, foot_area_cm2=FootAreas(whole_foot=140.0, heel=40.0, forefoot=55.0)
 )
-W_N = 65.0 * G_M_PER_S2
-CLIENT_N = 70.0 * G_M_PER_S2
+W_N = 65.0 * STANDARD_GRAVITY_M_S2
+CLIENT_N = 70.0 * STANDARD_GRAVITY_M_S2
 log = logging.getLogger(__name__)
 
 
