@@ -32,6 +32,7 @@ from ashisense.alarms import (
     region_limits,
 )
 from ashisense.bodymap import REGIONS
+from ashisense.errors import AshisenseError
 from ashisense.pipeline.baseline import BaselineRefused
 from ashisense.pipeline.types import EstimateBlock, GridEstimate, PipelineState
 from ashisense.profiles import ClientProfile, Profiles, TherapistProfile
@@ -53,7 +54,7 @@ STATUS_EVERY_S = 0.5
 BlockTap = Callable[[SampleBlock], None]
 
 
-class LiveError(RuntimeError):
+class LiveError(AshisenseError, RuntimeError):
     """A live-runtime request that cannot be met (no rig data yet, unknown profile, ...)."""
 
 

@@ -18,8 +18,8 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ashisense.bodymap import NO_GO_DEFAULT, REGIONS, BodyMap, regions_named
-
-G_M_PER_S2 = 9.80665  # standard gravity: kg -> N
+from ashisense.errors import AshisenseError
+from calibration.units import STANDARD_GRAVITY_M_S2
 
 # The studio's default contraindication map, shipped in the package (ashisense.alarms.limits
 # turns its conditions into tighter limits): the condition names a client profile may carry
@@ -31,11 +31,11 @@ DEFAULT_CONTRAINDICATIONS = (
 ContactKind = Literal["whole_foot", "heel", "forefoot"]
 
 
-class ProfileError(ValueError):
+class ProfileError(AshisenseError, ValueError):
     """A profile file that cannot be read or does not describe a valid profile."""
 
 
-class UnknownProfileError(LookupError):
+class UnknownProfileError(AshisenseError, LookupError):
     """A client or therapist id that is not among the loaded profiles."""
 
 
@@ -84,7 +84,7 @@ class ClientProfile(_Model):
     @property
     def weight_n(self) -> float:
         """Body weight in newtons."""
-        return self.weight_kg * G_M_PER_S2
+        return self.weight_kg * STANDARD_GRAVITY_M_S2
 
     @property
     def no_go(self) -> frozenset[str]:
@@ -176,7 +176,7 @@ class TherapistProfile(_Model):
     @property
     def weight_n(self) -> float:
         """Body weight in newtons."""
-        return self.weight_kg * G_M_PER_S2
+        return self.weight_kg * STANDARD_GRAVITY_M_S2
 
     def contact_area_m2(self, contact: ContactKind | None = None) -> float:
         """Area (m^2) that carries the feet force for a pressure figure."""

@@ -28,6 +28,8 @@ from pydantic import (
     model_validator,
 )
 
+from ashisense.errors import AshisenseError
+
 if TYPE_CHECKING:
     from pydantic_core import ErrorDetails
 
@@ -38,11 +40,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-class RigFileError(ValueError):
+class RigFileError(AshisenseError, ValueError):
     """A rig file that cannot be read or does not describe a valid rig."""
 
 
-class RigMismatchError(ValueError):
+class RigMismatchError(AshisenseError, ValueError):
     """The connected device does not match the rig file (channels, serial, calibration)."""
 
 

@@ -21,9 +21,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from ashisense.pipeline import Pipeline, Uncertain
-from ashisense.pipeline.simfeed import Accuracy, accuracy, run_sim, sim_profiles
 from ashisense.rig import load_rig
 from ashisense.sim.model import RigSimulator
+from tests.simfeedkit import Accuracy, accuracy, run_sim, sim_profiles
 
 ROOT = Path(__file__).resolve().parent.parent
 CLIENT, THERAPIST = sim_profiles()

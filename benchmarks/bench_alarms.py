@@ -28,18 +28,17 @@ sys.path.insert(0, str(ROOT))
 
 from ashisense.alarms import AlarmEngine, Priority, load_rule_set, parse_rule_set  # noqa: E402
 from ashisense.alarms.signals import signals_from_estimate  # noqa: E402
-from ashisense.alarms.simcheck import (  # noqa: E402
+from ashisense.pipeline.core import Pipeline  # noqa: E402
+from ashisense.rig import load_rig  # noqa: E402
+from ashisense.sim import RigSimulator  # noqa: E402
+from tests.alarmsimkit import (  # noqa: E402
     DANGEROUS,
     LabelledRun,
     episodes,
     run_labelled,
     score,
-    sim_profiles,
 )
-from ashisense.pipeline.core import Pipeline  # noqa: E402
-from ashisense.pipeline.simfeed import sample_block  # noqa: E402
-from ashisense.rig import load_rig  # noqa: E402
-from ashisense.sim import RigSimulator  # noqa: E402
+from tests.simfeedkit import sample_block, sim_profiles  # noqa: E402
 
 RULES_PATH = ROOT / "examples" / "rules" / "studio_default.toml"
 RIG = ROOT / "examples" / "sim_rig.toml"

@@ -25,7 +25,6 @@ sys.path.insert(0, str(ROOT))
 from ashisense.rig import load_rig  # noqa: E402
 from calibration.geometry import Group, RigGeometry  # noqa: E402
 from calibration.plan import Step, build_plan  # noqa: E402
-from calibration.procedure import STANDARD_GRAVITY_M_S2 as G  # noqa: E402
 from calibration.procedure import CalibrationProcedure  # noqa: E402
 from calibration.report import load_figures  # noqa: E402
 from calibration.simulate import (  # noqa: E402
@@ -37,6 +36,7 @@ from calibration.simulate import (  # noqa: E402
     run_simulated,
 )
 from calibration.stability import StabilityCriteria, assess_window, white_noise_counts  # noqa: E402
+from calibration.units import STANDARD_GRAVITY_M_S2 as G  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 WII = DATA / "wii-balance-board-raw-calibration" / "raw"

@@ -25,10 +25,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from ashisense.pipeline import Pipeline
-from ashisense.pipeline.simfeed import grid_block, sample_block, sim_profiles
 from ashisense.rig import Rig, load_rig, rig_from_dict
 from ashisense.sim.model import RigSimulator
 from firmware_bridge.blocks import SampleBlock
+from tests.simfeedkit import grid_block, sample_block, sim_profiles
 
 ROOT = Path(__file__).resolve().parent.parent
 CLIENT, THERAPIST = sim_profiles()

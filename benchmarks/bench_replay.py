@@ -29,7 +29,7 @@ from ashisense.session.analysis import SessionAnalysis  # noqa: E402
 from ashisense.session.export import export_session  # noqa: E402
 from ashisense.store import SQLiteStore  # noqa: E402
 from ashisense.store.replay import session_items  # noqa: E402
-from ashisense.store.simulated import simulate_session  # noqa: E402
+from tests.simsessionkit import simulate_session  # noqa: E402
 
 EXAMPLES = ROOT / "examples"
 GOAL_S = 2.0

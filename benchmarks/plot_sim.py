@@ -16,7 +16,8 @@ import matplotlib.pyplot as plt
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from ashisense.sim import SCENARIOS, RigSimulator
-from ashisense.sim.model import G_M_S2, TABLE_LENGTH_M, TABLE_WIDTH_M
+from ashisense.sim.model import TABLE_LENGTH_M, TABLE_WIDTH_M
+from calibration.units import STANDARD_GRAVITY_M_S2
 
 ROOT = Path(__file__).resolve().parent.parent
 RATE_HZ = 200.0
@@ -30,8 +31,8 @@ def main(out: Path) -> None:
         sim = RigSimulator(name, rate_hz=RATE_HZ, seed=1, therapist_kg=65)
         tr = sim.next_block(int(RATE_HZ * 90)).truth
         t = tr.t_s
-        bars = (tr.bar_left_n + tr.bar_right_n) / G_M_S2
-        feet = tr.feet_n / G_M_S2
+        bars = (tr.bar_left_n + tr.bar_right_n) / STANDARD_GRAVITY_M_S2
+        feet = tr.feet_n / STANDARD_GRAVITY_M_S2
         ax.plot(t, feet, lw=0.8, label="feet (kgf)")
         ax.plot(t, bars, lw=0.8, label="bars (kgf)")
         ax.plot(t, feet + bars, lw=0.6, color="k", label="bars + feet")

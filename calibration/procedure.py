@@ -32,9 +32,8 @@ from calibration.geometry import Group, RigGeometry
 from calibration.plan import Step, group_title
 from calibration.report import build_calibration
 from calibration.stability import StabilityCriteria, WindowAssessment, assess_window
+from calibration.units import STANDARD_GRAVITY_M_S2
 from firmware_bridge.blocks import SampleBlock
-
-STANDARD_GRAVITY_M_S2 = 9.80665
 
 UpdateState = Literal["idle", "settling", "captured", "unstable", "rejected", "finished"]
 

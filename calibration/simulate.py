@@ -16,7 +16,8 @@ import numpy as np
 from calibration.errors import ProcedureError
 from calibration.geometry import RigGeometry
 from calibration.plan import Step
-from calibration.procedure import STANDARD_GRAVITY_M_S2, CalibrationProcedure, Update
+from calibration.procedure import CalibrationProcedure, Update
+from calibration.units import STANDARD_GRAVITY_M_S2
 from firmware_bridge.blocks import SampleBlock
 
 

@@ -32,8 +32,8 @@ from fastapi import FastAPI
 from websockets.sync.client import connect as ws_connect
 
 from ashisense.live import LiveConfig, load_live_config
-from ashisense.profiles import G_M_PER_S2
 from ashisense.sim.ptyserver import PtyRig
+from calibration.units import STANDARD_GRAVITY_M_S2
 from dashboard.app import create_app
 from dashboard.settings import DashboardSettings
 from dashboard.studio import StudioFile
@@ -58,8 +58,8 @@ CHROMIUM_ARGS = [
 ]
 ARTIFACTS = ROOT / "test-artifacts"  # screenshots for a person to look at
 VIEWPORT = {"width": 1280, "height": 800}  # a 10" tablet in landscape
-CLIENT_N = 70.0 * G_M_PER_S2
-THERAPIST_N = 65.0 * G_M_PER_S2
+CLIENT_N = 70.0 * STANDARD_GRAVITY_M_S2
+THERAPIST_N = 65.0 * STANDARD_GRAVITY_M_S2
 # Feet on the upper back of the example client (head at 0.05 m, 1.75 m tall), off the spine.
 UPPER_BACK_XY_M = (0.50, 0.10)
 

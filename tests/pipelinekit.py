@@ -1,15 +1,23 @@
-"""Helpers for the pipeline tests: exact scenes turned into the counts a rig would read."""
+"""Helpers for the pipeline tests: exact scenes turned into the counts a rig would read, and the
+pipeline as a firmware_bridge Listener (blocks in, estimates out to sinks)."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
 
-from ashisense.pipeline.simfeed import sample_block
-from ashisense.profiles import G_M_PER_S2, ClientProfile, FootAreas, TherapistProfile
+from ashisense.pipeline.core import Pipeline
+from ashisense.pipeline.types import EstimateBlock, GridEstimate
+from ashisense.profiles import ClientProfile, FootAreas, TherapistProfile
 from ashisense.rig import Rig, load_rig
-from firmware_bridge.blocks import SampleBlock
+from calibration.units import STANDARD_GRAVITY_M_S2
+from firmware_bridge.blocks import Gap, GridBlock, SampleBlock
+from firmware_bridge.listener import Listener
+from firmware_bridge.protocol import Hello
+from tests.simfeedkit import sample_block
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 DATA = Path(__file__).resolve().parent / "data"
@@ -18,8 +26,9 @@ CLIENT = ClientProfile(id="c", weight_kg=70.0, height_m=1.85, head_x_m=0.02)
 THERAPIST = TherapistProfile(
     id="t", weight_kg=65.0, foot_area_cm2=FootAreas(whole_foot=140.0, heel=40.0, forefoot=55.0)
 )
-W_N = 65.0 * G_M_PER_S2
-CLIENT_N = 70.0 * G_M_PER_S2
+W_N = 65.0 * STANDARD_GRAVITY_M_S2
+CLIENT_N = 70.0 * STANDARD_GRAVITY_M_S2
+log = logging.getLogger(__name__)
 
 
 def rig(name: str = "sim_rig") -> Rig:
@@ -84,3 +93,46 @@ def block(
     t = (first + np.arange(n)) / rate_hz
     bad = np.zeros(force_n.shape, dtype=bool) if invalid is None else invalid
     return sample_block(t, counts(rig, force_n), bad, rig.channels, first)
+
+
+class PipelineListener(Listener):
+    """Runs a Pipeline on the dispatcher thread and hands each estimate to every sink.
+
+    on_hello checks the device's channels against the rig (RigMismatchError otherwise, which
+    the dispatcher hands back to on_error, and on to the error sinks) and sets the sample rate;
+    a gap restarts the windows and filters so that nothing is bridged across lost samples.
+    """
+
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        sinks: Iterable[Callable[[EstimateBlock], None]] = (),
+        grid_sinks: Iterable[Callable[[GridEstimate], None]] = (),
+        error_sinks: Iterable[Callable[[BaseException], None]] = (),
+    ) -> None:
+        self.pipeline = pipeline
+        self.sinks = list(sinks)
+        self.grid_sinks = list(grid_sinks)
+        self.error_sinks = list(error_sinks)
+
+    def on_hello(self, hello: Hello) -> None:
+        self.pipeline.rig.check_channels(hello.channels)  # raises RigMismatchError
+        self.pipeline.set_rate(hello.rate_hz)
+
+    def on_block(self, block: SampleBlock) -> None:
+        est = self.pipeline.process(block)
+        for sink in self.sinks:
+            sink(est)
+
+    def on_grid(self, grid: GridBlock) -> None:
+        est = self.pipeline.process_grid(grid)
+        for sink in self.grid_sinks:
+            sink(est)
+
+    def on_gap(self, gap: Gap) -> None:
+        log.debug("gap of %s samples (%s): restarting windows and filters", gap.lost, gap.reason)
+        self.pipeline.reset_stream()
+
+    def on_error(self, exc: BaseException) -> None:
+        for sink in self.error_sinks:
+            sink(exc)

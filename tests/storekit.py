@@ -99,7 +99,7 @@ def sim_session(
     profiles and studio rules; returns the session id."""
     # Imported here: the simulator and pipeline are heavy, and the kill test's child process
     # imports this module only for the light helpers above.
-    from ashisense.store.simulated import simulate_session
+    from tests.simsessionkit import simulate_session
 
     return simulate_session(
         store,

@@ -11,8 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ashisense.alarms import AlarmEngine, load_rule_set
-from ashisense.alarms.simcheck import sim_profiles, truth_signals
 from ashisense.sim import RigSimulator
+from tests.alarmsimkit import truth_signals
+from tests.simfeedkit import sim_profiles
 
 RULES = load_rule_set(Path(__file__).resolve().parents[1] / "examples/rules/studio_default.toml")
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from storekit import sim_session
 
-from ashisense.cli import main
 from ashisense.sim.model import CLIENT_HEAD_X_M, CLIENT_STATURE_M
 from ashisense.store import open_store
+from ashisense_cli import main
 
 RULES = Path(__file__).resolve().parents[1] / "examples" / "rules" / "studio_default.toml"
 

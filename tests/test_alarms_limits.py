@@ -8,7 +8,7 @@ import pytest
 
 from ashisense.alarms import (
     AlarmEngine,
-    ProfileError,
+    ClientLimitsError,
     RuleFileError,
     load_contraindications,
     load_rule_set,
@@ -96,9 +96,9 @@ def test_tightest_condition_wins_they_do_not_multiply() -> None:
 
 
 def test_unknown_contraindication_is_an_error_listing_what_is_known() -> None:
-    with pytest.raises(ProfileError, match=r"'osteoporossis'.*lumbar.*osteoporosis"):
+    with pytest.raises(ClientLimitsError, match=r"'osteoporossis'.*lumbar.*osteoporosis"):
         tighten_for_client(STUDIO, {"contraindications": ["osteoporossis"]}, CONTRA)
-    with pytest.raises(ProfileError, match="site_rule"):
+    with pytest.raises(ClientLimitsError, match="site_rule"):
         tighten_for_client(STUDIO, {"contraindications": ["osteoporosis:lumbar"]}, CONTRA)
 
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from ashisense.alarms import Priority, load_rule_set
-from ashisense.alarms.simcheck import DANGEROUS, run_labelled, score
 from ashisense.sim import PHASES
+from tests.alarmsimkit import DANGEROUS, run_labelled, score
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 RULES = load_rule_set(EXAMPLES / "rules" / "studio_default.toml")

@@ -28,11 +28,11 @@ from ashisense.session.snapshot import rig_of, session_meta
 from ashisense.sim.model import DEFAULT_GAIN_N_PER_COUNT, DEFAULT_OFFSET_COUNTS, RigSimulator
 from ashisense.store import SQLiteStore
 from ashisense.store.records import AlarmRecord
-from ashisense.store.simulated import simulate_session
 from calibration.files import CalibrationFile, ChannelCalibration, save_calibration
 from firmware_bridge.blocks import SampleBlock
 from firmware_bridge.listener import deliver
 from firmware_bridge.protocol import Hello
+from tests.simsessionkit import simulate_session
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 SEED = 4

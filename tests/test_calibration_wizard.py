@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ashisense.cli import build_parser
 from ashisense.commands.calibrate import LinkSource, run_wizard, walk_and_fit
 from ashisense.rig import load_rig
+from ashisense_cli import build_parser
 from calibration.files import load_calibration
 from calibration.geometry import RigGeometry
 from calibration.plan import PlanSettings, build_plan

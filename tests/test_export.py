@@ -13,11 +13,11 @@ import pytest
 import storekit
 
 from ashisense.bodymap import REGIONS
-from ashisense.cli import main
 from ashisense.session.analysis import SessionAnalysis
 from ashisense.session.export import ExportError, export_session
 from ashisense.store import SQLiteStore
 from ashisense.store.replay import session_items
+from ashisense_cli import main
 from firmware_bridge.blocks import SampleBlock
 
 REQUIRED = ["t_s", "bar_n", "mat_n", "feet_n", "feet_x_m", "feet_y_m", "region", "pressure_kpa"]

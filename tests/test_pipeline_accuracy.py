@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from ashisense.pipeline import Pipeline, Uncertain
-from ashisense.pipeline.simfeed import Accuracy, accuracy, run_sim, sim_profiles
 from ashisense.sim.model import RigSimulator
 from tests.pipelinekit import rig
+from tests.simfeedkit import Accuracy, accuracy, run_sim, sim_profiles
 
 CLIENT, THERAPIST = sim_profiles()
 W_N = THERAPIST.weight_n

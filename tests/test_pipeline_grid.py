@@ -9,10 +9,10 @@ import pytest
 
 from ashisense.pipeline import MAX_BLOBS, Pipeline
 from ashisense.pipeline.grid import GridAnalyzer
-from ashisense.pipeline.simfeed import grid_block, sample_block
 from ashisense.rig import Grid, RigMismatchError
 from ashisense.sim.model import RigSimulator
 from tests.pipelinekit import CLIENT, DATA, THERAPIST, rig
+from tests.simfeedkit import grid_block, sample_block
 
 # PMD subset: lines 0-7 are frames 0-7, lines 8-13 are frames 76-81 (1 Hz).
 PMD_T_S = np.array([0, 1, 2, 3, 4, 5, 6, 7, 76, 77, 78, 79, 80, 81], dtype=np.float64)

@@ -7,12 +7,12 @@ import queue
 import numpy as np
 import pytest
 
-from ashisense.pipeline import EstimateBlock, Pipeline, PipelineListener
+from ashisense.pipeline import EstimateBlock, Pipeline
 from ashisense.rig import RigMismatchError
 from firmware_bridge.blocks import Gap
 from firmware_bridge.listener import Dispatcher
 from firmware_bridge.protocol import Hello
-from tests.pipelinekit import CLIENT, THERAPIST, block, rig, scene
+from tests.pipelinekit import CLIENT, THERAPIST, PipelineListener, block, rig, scene
 
 
 def hello(channels: tuple[str, ...], rate_hz: float = 80.0) -> Hello:

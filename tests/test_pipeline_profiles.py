@@ -11,7 +11,6 @@ from ashisense.alarms import AlarmEngine, load_contraindications, load_rule_set
 from ashisense.bodymap import REGION_CODE
 from ashisense.profiles import (
     DEFAULT_CONTRAINDICATIONS,
-    G_M_PER_S2,
     ClientProfile,
     ProfileError,
     known_conditions,
@@ -19,6 +18,7 @@ from ashisense.profiles import (
     load_therapist,
     profile_from_dict,
 )
+from calibration.units import STANDARD_GRAVITY_M_S2
 from tests.pipelinekit import EXAMPLES
 
 PROFILES = EXAMPLES / "profiles"
@@ -30,7 +30,7 @@ def test_example_profiles_load() -> None:
     client = load_client(PROFILES / "client_example.toml")
     other = load_client(PROFILES / "client_lumbar_contra.json")
     therapist = load_therapist(PROFILES / "therapist_example.toml")
-    assert client.weight_n == pytest.approx(70.0 * G_M_PER_S2)
+    assert client.weight_n == pytest.approx(70.0 * STANDARD_GRAVITY_M_S2)
     assert client.limit_n("lumbar") == 200.0 and client.limit_n("neck") == 500.0
     assert "lumbar" in other.no_go and "lumbar" not in client.no_go
     assert therapist.contact_area_m2() == pytest.approx(0.0140)
@@ -100,7 +100,9 @@ def test_client_with_clinical_conditions_gets_tighter_alarm_limits() -> None:
     # feet force: the client's limit, 70 % of 58 kg (398 N, under the studio's 490 N), halved
     # for osteoporosis: 199 N, tighter than x0.6 for the surgery and the profile's 350 N
     assert studio["feet_overload"].limit_n == 490
-    assert rules.get("feet_overload").limit_value == pytest.approx(0.5 * 0.7 * 58 * G_M_PER_S2)
+    assert rules.get("feet_overload").limit_value == pytest.approx(
+        0.5 * 0.7 * 58 * STANDARD_GRAVITY_M_S2
+    )
     assert rules.get("impact").limit_value == pytest.approx(0.5 * 4000)
     assert rules.get("lumbar_band").limit_value == pytest.approx(0.6 * 300)
     assert rules.get("no_go").regions == ("head", "neck", "popliteal", "lumbar")

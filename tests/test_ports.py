@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from ashisense.cli import main
 from ashisense.sim.device import SimConfig, SimDevice
 from ashisense.sim.ptyserver import PtyRig
+from ashisense_cli import main
 from firmware_bridge.ports import probe
 
 

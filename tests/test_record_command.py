@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from storekit import replayed_alarms
 
-from ashisense.cli import main
 from ashisense.store import SQLiteStore
 from ashisense.store.records import AlarmRecord
+from ashisense_cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"

@@ -12,9 +12,9 @@ import pytest
 from storekit import replayed_alarms
 
 from ashisense.alarms.defaults import CONTRAINDICATIONS_FILE, RULES_FILE
-from ashisense.cli import main
 from ashisense.store import SQLiteStore
 from ashisense.store.records import AlarmRecord
+from ashisense_cli import main
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 CHANNEL_RULES = ("channel_invalid", "channel_saturated", "channel_flat")

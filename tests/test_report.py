@@ -12,10 +12,10 @@ import pytest
 import storekit
 
 from ashisense.bodymap import REGIONS
-from ashisense.cli import main
 from ashisense.report import SessionDigest, digest_session, make_report
 from ashisense.report.figures import balance_figure, envelope, force_figure
 from ashisense.store import Annotation, Batch, RecorderFault, SQLiteStore
+from ashisense_cli import main
 from firmware_bridge.blocks import Gap
 
 

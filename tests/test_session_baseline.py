@@ -16,7 +16,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ashisense.alarms import load_rule_set
-from ashisense.pipeline.simfeed import sim_profiles
 from ashisense.pipeline.types import EstimateBlock
 from ashisense.rig import Rig, load_rig
 from ashisense.session.analysis import SessionAnalysis, Step
@@ -30,6 +29,7 @@ from firmware_bridge.blocks import SampleBlock
 from firmware_bridge.listener import deliver
 from firmware_bridge.protocol import Hello
 from tests.pipelinekit import CLIENT, RATE_HZ, THERAPIST, W_N, block, scene
+from tests.simfeedkit import sim_profiles
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 RIG_FILE = EXAMPLES / "sim_rig.toml"

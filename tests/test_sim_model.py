@@ -21,7 +21,6 @@ from ashisense.sim.model import (
     BAR_RIGHT_Y_M,
     DEFAULT_GAIN_N_PER_COUNT,
     DEFAULT_OFFSET_COUNTS,
-    G_M_S2,
     GRID_COLS,
     GRID_PA_PER_COUNT,
     GRID_RATE_HZ,
@@ -35,12 +34,13 @@ from ashisense.sim.model import (
 )
 from ashisense.sim.scenarios import CLIENT_LIMIT_KGF, NO_GO_U, Timeline
 from ashisense.sim.sensors import ADC_MAX_COUNTS, ADC_MIN_COUNTS, DEAD_COUNTS, SensorBank
+from calibration.units import STANDARD_GRAVITY_M_S2
 from firmware_bridge.protocol import Hello
 
 ROOT = Path(__file__).resolve().parent.parent
 POPU = Path(__file__).parent / "data" / "popu"
-W_N = 65 * G_M_S2  # default therapist
-KGF = G_M_S2
+W_N = 65 * STANDARD_GRAVITY_M_S2  # default therapist
+KGF = STANDARD_GRAVITY_M_S2
 
 
 def first_cycle(scenario: str, rate_hz: float = 100.0, seed: int = 1, **kw: object) -> SimBlock:

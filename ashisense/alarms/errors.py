@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from ashisense.errors import AshisenseError
 
-class AlarmError(Exception):
+
+class AlarmError(AshisenseError):
     """Base of every error raised by ashisense.alarms."""
 
 
@@ -18,8 +20,10 @@ class UnknownRuleKindError(RuleFileError):
     """A rule whose kind is not in the registry; the message lists the valid kinds."""
 
 
-class ProfileError(AlarmError, ValueError):
-    """A client or therapist profile the rules cannot use (unknown contraindication, no weight)."""
+class ClientLimitsError(AlarmError, ValueError):
+    """A client profile whose limits the rules cannot apply (limits_n off the body regions, an
+    unknown contraindication); not a profile file error (that is ashisense.profiles.ProfileError).
+    """
 
 
 class SignalError(AlarmError, ValueError):

@@ -20,12 +20,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, ValidationError
 
-from ashisense.alarms.errors import ProfileError, RuleFileError
+from ashisense.alarms.errors import ClientLimitsError, RuleFileError
 from ashisense.alarms.kinds import BindContext, RuleSpec
 from ashisense.alarms.kinds.force import FeetForce, RegionForce
 from ashisense.alarms.rules import RuleSet, explain
 from ashisense.bodymap import REGIONS
-from ashisense.profiles import G_M_PER_S2
+from calibration.units import STANDARD_GRAVITY_M_S2
 
 
 class RuleAdjustment(BaseModel):
@@ -100,11 +100,11 @@ class ClientLimits:
         limits_n = dict(get("limits_n") or {})
         unknown = sorted(set(limits_n) - set(REGIONS))
         if unknown:
-            raise ProfileError(
+            raise ClientLimitsError(
                 f"client limits_n: expected body regions ({', '.join(REGIONS)}), found {unknown}"
             )
         return cls(
-            weight_n=float(weight_kg) * G_M_PER_S2 if weight_kg else math.nan,
+            weight_n=float(weight_kg) * STANDARD_GRAVITY_M_S2 if weight_kg else math.nan,
             max_feet_n=get("max_feet_n"),
             limits_n=limits_n,
             contraindications=tuple(get("contraindications") or ()),
@@ -202,7 +202,7 @@ def tighten_for_client(
     """The rule set this client gets, and one note per change (rule, before -> after, why).
 
     client: a ClientProfile, a dict with its keys (weight_kg, max_feet_n, limits_n,
-    contraindications) or None. Raises ProfileError for a contraindication neither a region
+    contraindications) or None. Raises ClientLimitsError for a contraindication neither a region
     nor a condition of the map, RuleFileError when the map names rules the set lacks.
     """
     limits = ClientLimits.of(client)
@@ -228,7 +228,7 @@ def tighten_for_client(
             continue
         if contraindications is None or name not in contraindications.condition:
             known = sorted(contraindications.condition) if contraindications else []
-            raise ProfileError(
+            raise ClientLimitsError(
                 f"client contraindication {c!r}: expected a body region ({', '.join(REGIONS)}) "
                 f"or a condition of the contraindication map ({', '.join(known) or 'none loaded'})"
             )
@@ -243,7 +243,7 @@ def tighten_for_client(
                 t.forbid(rule, adj.add_regions, name)
         if site:
             if site not in REGIONS or cond.site_rule is None:
-                raise ProfileError(
+                raise ClientLimitsError(
                     f"client contraindication {c!r}: expected 'condition:region' with a region "
                     f"of {', '.join(REGIONS)} and a condition with a site_rule, found "
                     f"site {site!r} for condition '{name}' (site_rule: {cond.site_rule})"

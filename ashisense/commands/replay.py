@@ -11,10 +11,10 @@ import numpy as np
 from tqdm import tqdm
 
 from ashisense.alarms import load_rule_set
-from ashisense.profiles import G_M_PER_S2
 from ashisense.session.analysis import SessionAnalysis
 from ashisense.store import open_store
 from ashisense.store.replay import paced, session_items
+from calibration.units import STANDARD_GRAVITY_M_S2
 
 #: Samples per block when replaying as fast as possible: per-block costs vanish.
 FAST_BLOCK_SAMPLES = 8192
@@ -68,7 +68,11 @@ def run(args: argparse.Namespace) -> int:
                         at_s = event.t_s - info.meta.started_s
                         tqdm.write(f"{at_s:9.2f} s  {event.priority:<6}  {event.message}")
         elapsed_s = time.perf_counter() - started
-    peak = "unknown" if math.isinf(peak_n) else f"{peak_n:.0f} N ({peak_n / G_M_PER_S2:.1f} kgf)"
+    peak = (
+        "unknown"
+        if math.isinf(peak_n)
+        else f"{peak_n:.0f} N ({peak_n / STANDARD_GRAVITY_M_S2:.1f} kgf)"
+    )
     print(
         f"session {info.id}: {samples} samples replayed in {elapsed_s:.2f} s; "
         f"peak feet force {peak}; {raised} alarms raised "

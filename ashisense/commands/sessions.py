@@ -7,8 +7,8 @@ import json
 import time
 from typing import Any
 
-from ashisense.profiles import G_M_PER_S2
 from ashisense.store import SessionInfo, open_store
+from calibration.units import STANDARD_GRAVITY_M_S2
 
 COLUMNS = ("id", "start", "duration", "client", "therapist", "peak feet", "alarms", "notes")
 
@@ -67,7 +67,7 @@ def _cells(r: dict[str, Any]) -> tuple[str, ...]:
         f"{int(minutes)}:{seconds:04.1f}",
         r["client"] or "-",
         r["therapist"] or "-",
-        "?" if peak is None else f"{peak:.0f} N ({peak / G_M_PER_S2:.1f} kgf)",
+        "?" if peak is None else f"{peak:.0f} N ({peak / STANDARD_GRAVITY_M_S2:.1f} kgf)",
         str(r["alarms"]),
         _notes(r),
     )

@@ -2,7 +2,6 @@
 
 from ashisense.pipeline.baseline import BaselineRefused, ClientBaseline
 from ashisense.pipeline.core import Pipeline
-from ashisense.pipeline.listener import PipelineListener
 from ashisense.pipeline.settings import PipelineSettings
 from ashisense.pipeline.types import (
     MAX_BLOBS,
@@ -22,7 +21,6 @@ __all__ = [
     "EstimateBlock",
     "GridEstimate",
     "Pipeline",
-    "PipelineListener",
     "PipelineSettings",
     "PipelineState",
     "Uncertain",

@@ -10,17 +10,18 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from ashisense.errors import AshisenseError
 from ashisense.pipeline.rolling import WindowStats
 from ashisense.pipeline.settings import PipelineSettings
 
 log = logging.getLogger(__name__)
 
 
-class BaselineRefused(RuntimeError):
+class BaselineRefused(AshisenseError, RuntimeError):
     """A baseline was asked for while the mat is settling, loaded by others, or empty."""
 
 
-class BaselineStateError(ValueError):
+class BaselineStateError(AshisenseError, ValueError):
     """A baseline state to restore that is not one (a field missing or of the wrong type, a
     newer version, another rig's bars)."""
 

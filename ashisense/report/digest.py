@@ -16,12 +16,12 @@ import numpy as np
 
 from ashisense.alarms import AlarmEngine, RuleSet
 from ashisense.bodymap import REGIONS, BodyMap
-from ashisense.profiles import G_M_PER_S2
 from ashisense.rig import Rig
 from ashisense.session.analysis import SessionAnalysis
 from ashisense.store.base import SessionStore
 from ashisense.store.records import AlarmRecord, SessionInfo
 from ashisense.store.replay import session_items
+from calibration.units import STANDARD_GRAVITY_M_S2
 
 #: Feet force above which the therapist counts as standing on the client (N, about 5 kgf).
 LOADED_N = 50.0
@@ -104,11 +104,11 @@ class SessionDigest:
             + ("; session interrupted" if self.info.interrupted else ""),
             "peak feet force": "n/a"
             if math.isnan(peak_n)
-            else f"{peak_n:.0f} N ({peak_n / G_M_PER_S2:.1f} kgf) at {peak_at_s:.1f} s"
+            else f"{peak_n:.0f} N ({peak_n / STANDARD_GRAVITY_M_S2:.1f} kgf) at {peak_at_s:.1f} s"
             + (f", {peak_region}" if peak_region else ""),
             "client's limit": "none"
             if self.limit_n is None
-            else f"{self.limit_n:.0f} N ({self.limit_n / G_M_PER_S2:.1f} kgf)",
+            else f"{self.limit_n:.0f} N ({self.limit_n / STANDARD_GRAVITY_M_S2:.1f} kgf)",
             "time on the client": f"{loaded.sum() * self.sample_s:.1f} s "
             f"(feet force > {LOADED_N:.0f} N)",
             "mean feet force on the client": "n/a"

@@ -17,8 +17,8 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Ellipse, FancyBboxPatch, Patch, Rectangle
 
-from ashisense.profiles import G_M_PER_S2
 from ashisense.report.digest import RegionFigures, SessionDigest
+from calibration.units import STANDARD_GRAVITY_M_S2
 
 SESSION_COLORS = ("#1f6fb4", "#e07b00")
 PRIORITY_COLORS = {"high": "#d62728", "medium": "#f0a500", "low": "#17becf"}
@@ -72,7 +72,8 @@ def _time_axis(digests: Sequence[SessionDigest]) -> tuple[float, str]:
 
 def _kgf_axis(ax: object) -> None:
     ax.secondary_yaxis(  # type: ignore[attr-defined]
-        "right", functions=(lambda n: n / G_M_PER_S2, lambda kgf: kgf * G_M_PER_S2)
+        "right",
+        functions=(lambda n: n / STANDARD_GRAVITY_M_S2, lambda kgf: kgf * STANDARD_GRAVITY_M_S2),
     ).set_ylabel("kgf")
 
 

@@ -18,6 +18,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from ashisense.bodymap import REGIONS
+from ashisense.errors import AshisenseError
 from ashisense.session.analysis import SessionAnalysis, Step
 from ashisense.store.base import SessionStore
 from ashisense.store.replay import session_items
@@ -50,7 +51,7 @@ EXPORT_BLOCK_SAMPLES = 8192
 _REGION_NAMES = np.array(REGIONS, dtype=object)
 
 
-class ExportError(ValueError):
+class ExportError(AshisenseError, ValueError):
     """An export that cannot be made as asked (unknown format)."""
 
 

@@ -16,12 +16,13 @@ from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
 
+from ashisense.errors import AshisenseError
 from firmware_bridge.protocol import encode_event, encode_grid, encode_hello, encode_samples
 
 FAST_CHUNK_SAMPLES = 256
 
 
-class SimUrlError(ValueError):
+class SimUrlError(AshisenseError, ValueError):
     """A sim:// URL that cannot be understood."""
 
 

@@ -18,10 +18,11 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ashisense import __version__
-from ashisense.profiles import G_M_PER_S2 as G_M_S2  # standard gravity, kg -> N
+from ashisense.errors import AshisenseError
 from ashisense.sim.imprint import FOOT_HALF_SPACING_M, GridRenderer, load_imprint
 from ashisense.sim.scenarios import PHASE_CODE, PHASES, ScriptSample, Timeline, get_scenario
 from ashisense.sim.sensors import SensorBank
+from calibration.units import STANDARD_GRAVITY_M_S2
 
 SIM_CHANNELS: tuple[str, ...] = (
     "bar_left_head",
@@ -71,7 +72,7 @@ DEFAULT_OFFSET_COUNTS: dict[str, int] = {
 }
 # Rated capacity of the cells (full scale for drift and temperature errors).
 CAPACITY_N: dict[str, float] = {
-    c: (100.0 if c.startswith("bar") else 200.0) * G_M_S2 for c in SIM_CHANNELS
+    c: (100.0 if c.startswith("bar") else 200.0) * STANDARD_GRAVITY_M_S2 for c in SIM_CHANNELS
 }
 
 # The simulated client: where the body lies (scripts place feet in fractions of stature).
@@ -95,7 +96,7 @@ DEVICE_NAME = "AshiSense-Sim"
 _STREAM_BODY = 21
 
 
-class SimulatorError(ValueError):
+class SimulatorError(AshisenseError, ValueError):
     """A simulator parameter out of range; the message names it and what was expected."""
 
 
@@ -369,7 +370,7 @@ class RigSimulator:
     ) -> tuple[SimTruth, tuple[np.ndarray, np.ndarray]]:
         """Forces and positions at times t from the script; also the feet's centre line y
         and the left foot's share (for the grid)."""
-        w_n = self.therapist_kg * G_M_S2
+        w_n = self.therapist_kg * STANDARD_GRAVITY_M_S2
         p = self._phases
         sway = (
             np.sin(2 * np.pi * 0.31 * t + p[0]) + 0.6 * np.sin(2 * np.pi * 0.53 * t + p[1])
@@ -380,7 +381,7 @@ class RigSimulator:
         feet_share = (
             feet_share + POSTURAL_SHARE * 4 * feet_share * (1 - feet_share - off_share) * sway
         )
-        feet_n = np.maximum(feet_share * w_n + sc.dyn_feet_kgf * G_M_S2, 0.0)
+        feet_n = np.maximum(feet_share * w_n + sc.dyn_feet_kgf * STANDARD_GRAVITY_M_S2, 0.0)
         bar_n = np.maximum((1.0 - feet_share - off_share) * w_n, 0.0)
         on = sc.phase != PHASE_CODE["off"]
 
@@ -398,7 +399,9 @@ class RigSimulator:
 
         breath = 2 * np.pi * BREATH_HZ * t + 1.2 * np.sin(2 * np.pi * t / 61.0 + p[3]) + p[4]
         client_n = (
-            self.client_kg * G_M_S2 + BREATH_FORCE_N * np.sin(breath) + sc.dyn_client_kgf * G_M_S2
+            self.client_kg * STANDARD_GRAVITY_M_S2
+            + BREATH_FORCE_N * np.sin(breath)
+            + sc.dyn_client_kgf * STANDARD_GRAVITY_M_S2
         )
         rest_x, rest_y = self.client_rest_xy_m
         client_x = rest_x + sc.field("client_dx_m") + BREATH_COP_M * np.cos(breath)

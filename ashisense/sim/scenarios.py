@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ashisense.errors import AshisenseError
 from ashisense.sim.sensors import FAULT_DEAD, FAULT_NONE, FAULT_SATURATE
 
 PHASES: tuple[str, ...] = (
@@ -583,7 +584,7 @@ SCENARIOS: dict[str, Scenario] = {
 }
 
 
-class UnknownScenarioError(ValueError):
+class UnknownScenarioError(AshisenseError, ValueError):
     """A scenario name that is not in SCENARIOS."""
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from ashisense.errors import AshisenseError
 
-class StoreError(Exception):
+
+class StoreError(AshisenseError):
     """Base of every error raised by ashisense.store."""
 
 

@@ -23,11 +23,9 @@ from ashisense.alarms.signals import signals_from_estimate
 from ashisense.alarms.technical import CalibrationHealth, LinkHealth
 from ashisense.bodymap import BodyMap
 from ashisense.pipeline.core import Pipeline
-from ashisense.pipeline.simfeed import sample_block
-from ashisense.profiles import ClientProfile, FootAreas, TherapistProfile
 from ashisense.rig import load_rig
 from ashisense.sim import PHASES, RigSimulator, SimTruth
-from ashisense.sim.model import CLIENT_HEAD_X_M, CLIENT_STATURE_M
+from tests.simfeedkit import sample_block, sim_profiles
 
 # Dangerous phases of the simulator and the studio rule that must catch each.
 DANGEROUS: dict[str, str] = {
@@ -39,22 +37,6 @@ DANGEROUS: dict[str, str] = {
 }
 CLIENT_KG = 70.0
 THERAPIST_KG = 65.0
-
-
-def sim_profiles() -> tuple[ClientProfile, TherapistProfile]:
-    """The people the simulator plays (client lying as the simulator places them)."""
-    client = ClientProfile(
-        id="sim-client",
-        weight_kg=CLIENT_KG,
-        height_m=CLIENT_STATURE_M,
-        head_x_m=CLIENT_HEAD_X_M,
-    )
-    therapist = TherapistProfile(
-        id="sim-therapist",
-        weight_kg=THERAPIST_KG,
-        foot_area_cm2=FootAreas(whole_foot=140.0, heel=40.0, forefoot=55.0),
-    )
-    return client, therapist
 
 
 def truth_signals(truth: SimTruth, body: BodyMap, therapist_weight_n: float) -> dict:
@@ -104,7 +86,7 @@ def run_labelled(
 ) -> LabelledRun:
     """Run `scenario` for duration_s through sim, pipeline and alarms (with the link and
     calibration health signals), beside a truth engine."""
-    client, therapist = sim_profiles()
+    client, therapist = sim_profiles(CLIENT_KG, THERAPIST_KG)
     sim = RigSimulator(
         scenario, rate_hz=rate_hz, seed=seed, client_kg=CLIENT_KG, therapist_kg=THERAPIST_KG
     )

@@ -1,6 +1,6 @@
 """A simulated session written straight into a store: no link, no threads, any length fast.
 
-For demos, tests and benchmarks: the simulated rig's counts go in as the recorder would
+For tests and benchmarks: the simulated rig's counts go in as the recorder would
 commit them (one batch per `chunk_s` of samples), with the same snapshots a live recording
 keeps, so replay, export and the report treat it like any recorded session.
 """

@@ -6,8 +6,6 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ashisense.alarms.defaults import CONTRAINDICATIONS_FILE, RULES_FILE
-
 
 def register(sub: Any) -> None:
     p = sub.add_parser(
@@ -44,6 +42,8 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Imported here: `ashisense --help` stays light (the live runtime and the server are heavy).
+    from ashisense.alarms.defaults import CONTRAINDICATIONS_FILE, RULES_FILE
     from ashisense.live import load_live_config
     from dashboard.server import default_home, serve
     from dashboard.settings import DashboardSettings

@@ -1,4 +1,9 @@
-"""The `ashisense` command: one sub-command per module in ashisense.commands."""
+"""The `ashisense` command: one sub-command per module of ashisense.commands and dashboard.commands.
+
+The top of the layers: the one module that imports both ashisense's commands and the
+dashboard's (serve, demo), so that nothing in ashisense imports the dashboard. Command modules
+import what is heavy inside their run functions, so that building the parser stays light.
+"""
 
 from __future__ import annotations
 
@@ -10,20 +15,29 @@ import sys
 from collections.abc import Sequence
 
 import ashisense.commands
+import dashboard.commands
 from ashisense import __version__
+
+COMMAND_PACKAGES = (ashisense.commands, dashboard.commands)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """Collect every `ashisense.commands.<name>.register(subparsers)` into one parser."""
+    """Collect every `<package>.<name>.register(subparsers)` of COMMAND_PACKAGES into one parser
+    (commands in name order, whichever package holds them)."""
     parser = argparse.ArgumentParser(
         prog="ashisense", description="AshiSense: live force sensing for Ashiatsu."
     )
     parser.add_argument("--version", action="version", version=f"ashisense {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for mod in sorted(pkgutil.iter_modules(ashisense.commands.__path__), key=lambda m: m.name):
-        if not mod.name.startswith("_"):
-            importlib.import_module(f"ashisense.commands.{mod.name}").register(sub)
+    modules = {
+        mod.name: f"{package.__name__}.{mod.name}"
+        for package in COMMAND_PACKAGES
+        for mod in pkgutil.iter_modules(package.__path__)
+        if not mod.name.startswith("_")
+    }
+    for name in sorted(modules):
+        importlib.import_module(modules[name]).register(sub)
     return parser
 
 
@@ -42,7 +56,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Every error a person can cause has a specific type with a message saying what and where.
         print(f"ashisense {args.command}: error: {err}", file=sys.stderr)
         return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main())
