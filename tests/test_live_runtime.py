@@ -128,10 +128,9 @@ def test_a_lost_link_raises_the_no_data_alarm(
     _, display, _, pty = running
     display.wait(baseline)
     pty.unplug()
-    t0 = time.monotonic()
-    display.wait(shown("no_data", "active"), timeout_s=5)
-    # 0.5 s without samples, then the clock tick that notices (every 0.25 s)
-    assert time.monotonic() - t0 < 1.5
+    # 0.5 s without samples, then the clock tick that notices (every 0.25 s); the wait's
+    # deadline only catches a hang (the delay itself is a figure: benchmarks/)
+    display.wait(shown("no_data", "active"), timeout_s=30)
     pty.replug()
 
 
