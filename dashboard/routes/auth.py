@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from pydantic import BaseModel, Field
 
-from dashboard.auth import COOKIE, origin_allowed, token_of
+from dashboard.auth import COOKIE, origin_allowed, require_same_origin, token_of
 
 router = APIRouter(prefix="/api")
 
@@ -41,10 +41,13 @@ def login(body: LoginBody, request: Request, response: Response) -> dict[str, An
     return {"ok": True, "token": token}
 
 
-@router.post("/logout")
+@router.post("/logout", dependencies=[Depends(require_same_origin)])
 def logout(request: Request, response: Response) -> dict[str, Any]:
+    """End this login (its live sockets close) and drop the cookie."""
     request.app.state.logins.revoke(token_of(request))
-    response.delete_cookie(COOKIE, path="/")
+    response.delete_cookie(
+        COOKIE, path="/", httponly=True, samesite="strict", secure=request.url.scheme == "https"
+    )
     return {"ok": True}
 
 
