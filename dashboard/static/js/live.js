@@ -258,6 +258,7 @@ async function boot() {
     return;
   }
   state.lastMessageAt = performance.now();
+  document.body.dataset.monitoring = "on";
   connect();
   setInterval(watchStream, 100); // not per animation frame: those pause in a hidden tab
   requestAnimationFrame(draw);

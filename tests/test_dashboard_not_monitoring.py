@@ -1,0 +1,97 @@
+"""A live page that never shows old data as live, in real Chromium (Debian's, headless, via
+Playwright) against a real uvicorn server on a scripted pty rig: when the server goes away the
+whole page turns NOT MONITORING (values blanked, alarms stale, recording unknown, the
+technical alarm sounding) and recovers when it is back; a logout elsewhere sends it to the
+login page."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import dashkit
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    dashkit.require_chromium()
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=dashkit.CHROMIUM, args=dashkit.CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def dash(tmp_path: Path) -> Iterator[tuple[dashkit.Server, dashkit.ScriptedRig]]:
+    """A live dashboard of its own: these tests stop it, or end its logins."""
+    with dashkit.running_dashboard(tmp_path) as (server, rig):
+        yield server, rig
+
+
+@pytest.fixture
+def page(browser: Browser, dash: tuple[dashkit.Server, dashkit.ScriptedRig]) -> Iterator[Page]:
+    """A logged-in page on the live view, showing numbers."""
+    server, _ = dash
+    context = browser.new_context(viewport=dashkit.VIEWPORT)
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda err: errors.append(str(err)))
+    dashkit.open_logged_in(pg, server, "/live")
+    pg.wait_for_selector("body[data-frames]")
+    yield pg
+    context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+def _showing_live_numbers(page: Page) -> None:
+    page.wait_for_selector("#feet-value:not(:text-is('–'))", timeout=30000)
+    assert page.get_attribute("body", "data-monitoring") == "on"
+    assert not page.is_visible("#not-monitoring")
+
+
+def test_the_page_says_not_monitoring_while_the_server_is_gone_and_recovers(
+    page: Page, dash: tuple[dashkit.Server, dashkit.ScriptedRig]
+) -> None:
+    server, rig = dash
+    rig.climb_on(560.0)  # over the client's upper-back limit: a high alarm
+    page.wait_for_selector("#alarms .alarm.high.flash", timeout=10000)
+    _showing_live_numbers(page)
+    server.stop()
+    page.wait_for_selector("body[data-monitoring=off]", timeout=5000)
+    assert page.is_visible("#not-monitoring")
+    assert "NOT MONITORING" in page.inner_text("#not-monitoring")
+    # nothing from before passes for live: values blank, alarms stale and steady, REC unknown
+    assert page.inner_text("#feet-value") == "–"
+    assert page.inner_text("#bars .bar-left") == "–"
+    assert page.inner_text("#bars .bar-right") == "–"
+    assert page.query_selector_all("#alarms .alarm.flash") == []
+    stale = page.query_selector_all("#alarms .alarm.stale")
+    assert stale and "stale" in stale[0].inner_text().lower()
+    assert page.inner_text("#rec") == "recording state unknown"
+    assert page.get_attribute("body", "data-audible") == "high"  # the technical alarm
+    dashkit.shot(page, "live-not-monitoring")
+    rig.climb_off()
+    server.start()  # the same app: the page's login still holds
+    page.wait_for_selector("body[data-monitoring=on]", timeout=20000)
+    _showing_live_numbers(page)
+    page.wait_for_selector("#rec:has-text('not recording')")
+    assert page.query_selector_all("#alarms .alarm") == []  # the new server has none
+    assert page.get_attribute("body", "data-audible") == ""
+
+
+def test_a_logout_elsewhere_sends_the_open_page_to_the_login(
+    page: Page, dash: tuple[dashkit.Server, dashkit.ScriptedRig]
+) -> None:
+    server, _ = dash
+    _showing_live_numbers(page)
+    cookie = next(c for c in page.context.cookies() if c["name"] == "ashisense_login")
+    out = httpx.post(
+        f"{server.url}/api/logout",
+        headers={"Origin": server.url, "Cookie": server.cookie_header(cookie["value"])},
+    )
+    assert out.status_code == 200
+    page.wait_for_url("**/login?next=*", timeout=10000)
+    assert page.is_visible("#password")
