@@ -9,6 +9,7 @@ them. A live socket lasts as long as its login: logout or expiry closes it with 
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import threading
 import time
@@ -81,29 +82,36 @@ class Logins:
 
 
 class LoginLimiter:
-    """At most `per_minute` wrong passwords per client address in any 60 s."""
+    """At most `per_minute` wrong passwords per client address in any 60 s.
+
+    An attempt counts from the moment it is admitted, before its password is checked, so
+    guesses sent all at once count as well as guesses sent one after another; a right
+    password takes its attempt back.
+    """
 
     def __init__(self, per_minute: int) -> None:
         self.per_minute = per_minute
-        self._failures: dict[str, deque[float]] = {}
+        self._attempts: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
-    def _recent(self, who: str, now: float) -> int:
-        marks = self._failures.get(who, deque())
-        while marks and marks[0] < now - 60.0:
-            marks.popleft()
-        return len(marks)
-
-    def blocked(self, who: str) -> bool:
-        with self._lock:
-            return self._recent(who, time.monotonic()) >= self.per_minute
-
-    def failed(self, who: str) -> None:
+    def admit(self, who: str) -> float | None:
+        """Count an attempt from `who`; its mark (for forgive), or None when it must wait."""
         with self._lock:
             now = time.monotonic()
-            # addresses whose last failure is over a minute old are forgotten: bounded memory
-            self._failures = {w: m for w, m in self._failures.items() if m and m[-1] >= now - 60.0}
-            self._failures.setdefault(who, deque()).append(now)
+            # addresses with no attempt in the last minute are forgotten: bounded memory
+            self._attempts = {w: m for w, m in self._attempts.items() if m and m[-1] >= now - 60}
+            marks = self._attempts.setdefault(who, deque())
+            while marks and marks[0] < now - 60.0:
+                marks.popleft()
+            if len(marks) >= self.per_minute:
+                return None
+            marks.append(now)
+            return now
+
+    def forgive(self, who: str, mark: float) -> None:
+        """The attempt marked `mark` had the right password: it does not count."""
+        with self._lock, contextlib.suppress(ValueError):
+            self._attempts.get(who, deque()).remove(mark)
 
 
 def bearer_of(conn: HTTPConnection) -> str | None:

@@ -6,7 +6,9 @@ outlive their login."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import dashkit
@@ -117,6 +119,17 @@ def test_a_forged_forwarded_address_does_not_dodge_the_login_limit(
     assert codes == [401, 401, 401, 429, 429]
 
 
+def test_guesses_sent_all_at_once_count_as_much_as_guesses_one_by_one(
+    server: dashkit.Server,
+) -> None:
+    def guess(_: int) -> int:
+        return _post_json(server, "/api/login", b'{"password": "guess"}').status_code
+
+    with ThreadPoolExecutor(12) as pool:
+        codes = list(pool.map(guess, range(12)))
+    assert sorted(codes) == [401] * 3 + [429] * 9
+
+
 def test_behind_a_trusted_proxy_the_forwarded_address_and_scheme_are_used(
     proxied: dashkit.Server,
 ) -> None:
@@ -169,6 +182,25 @@ def test_logout_and_controls_refuse_another_page_of_the_same_site(
     token = server.login()  # API clients log out with their Bearer token, no Origin needed
     out = httpx.post(f"{server.url}/api/logout", headers={"Authorization": f"Bearer {token}"})
     assert out.status_code == 200 and not _logged_in(server, server.cookie_header(token))
+
+
+def test_every_route_that_changes_something_refuses_another_origin(
+    server: dashkit.Server,
+) -> None:
+    cookie = server.cookie_header(server.login())
+    changing = [
+        (method.upper(), re.sub(r"\{[^}]+\}", "1", path))
+        for path, operations in server.app.openapi()["paths"].items()
+        if path != "/api/login"
+        for method in operations
+        if method in ("post", "put", "patch", "delete")
+    ]
+    assert len(changing) >= 10  # the controls, sessions, calibration and logout
+    for method, path in changing:
+        for origin in ({"Origin": "http://evil.example"}, {}):
+            res = httpx.request(method, f"{server.url}{path}", headers={"Cookie": cookie, **origin})
+            assert res.status_code == 403, (method, path, origin)
+    assert _logged_in(server, cookie)
 
 
 def _socket(server: dashkit.Server, token: str | None) -> ClientConnection:

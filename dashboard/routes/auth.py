@@ -23,11 +23,12 @@ def login(body: LoginBody, request: Request, response: Response) -> dict[str, An
     if "origin" in request.headers and not origin_allowed(request, state.settings.allowed_origins):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "login from another origin refused")
     who = request.client.host if request.client else "?"
-    if state.limiter.blocked(who):
+    mark = state.limiter.admit(who)
+    if mark is None:
         raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, "too many wrong passwords; wait")
     if not state.studio.check(body.password):
-        state.limiter.failed(who)
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong password")
+    state.limiter.forgive(who, mark)
     token = state.logins.create()
     response.set_cookie(
         COOKIE,
