@@ -9,12 +9,14 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from ashisense.live import LiveRuntime
 from dashboard.auth import LoginLimiter, Logins
+from dashboard.bodies import BodyGuard, plain_validation_error
 from dashboard.calibration_run import CalibrationDesk
 from dashboard.display import HubDisplay
 from dashboard.hub import Hub
@@ -34,6 +36,8 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "X-Frame-Options": "DENY",
 }
+# Answers that carry a login token or a client's data are never kept by a browser or proxy.
+PRIVATE_PREFIXES = ("/api/", "/downloads/")
 
 
 def create_app(settings: DashboardSettings) -> FastAPI:
@@ -69,7 +73,9 @@ def create_app(settings: DashboardSettings) -> FastAPI:
     app.state.limiter = LoginLimiter(settings.login_attempts_per_min)
     app.state.series = SeriesCache(settings.store_path)
     app.state.calibration = CalibrationDesk()
+    app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes)
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(settings.host_names()))
+    app.add_exception_handler(RequestValidationError, plain_validation_error)
 
     @app.middleware("http")
     async def security_headers(
@@ -77,6 +83,8 @@ def create_app(settings: DashboardSettings) -> FastAPI:
     ) -> Response:
         response = await call_next(request)
         response.headers.update(SECURITY_HEADERS)
+        if request.url.path.startswith(PRIVATE_PREFIXES):
+            response.headers["Cache-Control"] = "no-store"
         return response
 
     for module in (pages, auth, live, controls, sessions, calibration):

@@ -6,9 +6,14 @@ import os
 import socket
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dashboard.settings import DashboardSettings
 from dashboard.studio import StudioFile
+
+if TYPE_CHECKING:
+    import uvicorn
+    from fastapi import FastAPI
 
 EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
 
@@ -55,6 +60,25 @@ def announce(settings: DashboardSettings, token: str | None) -> None:
         print(f"log in with the studio password (set in {settings.studio_file})", flush=True)
 
 
+def uvicorn_config(app: FastAPI, settings: DashboardSettings) -> uvicorn.Config:
+    """How uvicorn runs the dashboard: forwarded headers believed only from the proxies
+    settings name (uvicorn would otherwise trust any from 127.0.0.1), small websocket
+    messages (the page sends none), no Server header."""
+    import uvicorn
+
+    proxies = list(settings.trusted_proxies)
+    return uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        proxy_headers=bool(proxies),
+        forwarded_allow_ips=proxies or None,
+        ws_max_size=settings.max_body_bytes,
+        server_header=False,
+    )
+
+
 def serve(settings: DashboardSettings, reset_password: bool = False) -> int:
     """Serve until Ctrl-C; the URL (and a first-run password) is printed once it listens."""
     import uvicorn
@@ -69,10 +93,7 @@ def serve(settings: DashboardSettings, reset_password: bool = False) -> int:
 
     settings.home.mkdir(parents=True, exist_ok=True)
     token = login_secret(settings, reset_password)
-    config = uvicorn.Config(
-        create_app(settings), host=settings.host, port=settings.port, log_level="warning"
-    )
-    server = Server(config)
+    server = Server(uvicorn_config(create_app(settings), settings))
     server.run()
     if not server.started:
         print(f"could not serve on {settings.host}:{settings.port}", file=sys.stderr)

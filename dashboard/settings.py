@@ -26,6 +26,10 @@ class DashboardSettings:
     client_queue_len: frames held per viewer before the oldest is dropped (newest wins).
     viewer_stall_s: a viewer that cannot take one message for this long is disconnected.
     login_attempts_per_min: wrong passwords allowed per client address and minute.
+    trusted_proxies: addresses of a reverse proxy in front of the dashboard whose
+    X-Forwarded-For/-Proto headers are believed (`--behind-proxy`); empty: those headers are
+    ignored, so nobody can pose as another address to dodge the login limit.
+    max_body_bytes: largest request body accepted (the API takes small JSON documents).
     """
 
     home: Path
@@ -39,6 +43,8 @@ class DashboardSettings:
     client_queue_len: int = 4
     viewer_stall_s: float = 10.0
     login_attempts_per_min: int = 10
+    trusted_proxies: tuple[str, ...] = ()
+    max_body_bytes: int = 64 * 1024
 
     @property
     def studio_file(self) -> Path:

@@ -21,7 +21,7 @@ import threading
 import time
 import tomllib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +35,7 @@ from ashisense.live import LiveConfig, load_live_config
 from ashisense.sim.ptyserver import PtyRig
 from calibration.units import STANDARD_GRAVITY_M_S2
 from dashboard.app import create_app
+from dashboard.server import uvicorn_config
 from dashboard.settings import DashboardSettings
 from dashboard.studio import StudioFile
 from firmware_bridge.protocol import encode_hello, encode_samples
@@ -260,21 +261,34 @@ class Server:
         self.app = app
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
-        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-        self._server = _Uvicorn(config)
-        self._thread = threading.Thread(target=self._server.run, name="ashisense-test-uvicorn")
+        self._server: _Uvicorn | None = None
+        self._thread: threading.Thread | None = None
 
-    def __enter__(self) -> Server:
+    def start(self) -> None:
+        """Serve (again, after stop(): the same app, its logins included, on the same port)."""
+        settings = replace(self.app.state.settings, host="127.0.0.1", port=self.port)
+        self._server = _Uvicorn(uvicorn_config(self.app, settings))
+        self._thread = threading.Thread(target=self._server.run, name="ashisense-test-uvicorn")
         self._thread.start()
         if not self._server.ready.wait(20) or not self._server.started:
             self._server.should_exit = True
             raise AssertionError(f"uvicorn did not start on {self.url}")
-        return self
 
-    def __exit__(self, *exc: object) -> None:
+    def stop(self) -> None:
+        """Shut uvicorn down as Ctrl-C would (sockets closed, lifespan ended)."""
+        if self._server is None or self._thread is None:
+            return
         self._server.should_exit = True
         self._thread.join(15)
         assert not self._thread.is_alive(), "uvicorn did not stop"
+        self._server = self._thread = None
+
+    def __enter__(self) -> Server:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
 
     def login(self, password: str = PASSWORD) -> str:
         """Log in over HTTP; returns the login token (cookie value)."""

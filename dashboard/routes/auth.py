@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from pydantic import BaseModel, Field
 
-from dashboard.auth import COOKIE, origin_allowed, token_of
+from dashboard.auth import COOKIE, origin_allowed, require_same_origin, token_of
 
 router = APIRouter(prefix="/api")
 
@@ -23,11 +23,12 @@ def login(body: LoginBody, request: Request, response: Response) -> dict[str, An
     if "origin" in request.headers and not origin_allowed(request, state.settings.allowed_origins):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "login from another origin refused")
     who = request.client.host if request.client else "?"
-    if state.limiter.blocked(who):
+    mark = state.limiter.admit(who)
+    if mark is None:
         raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, "too many wrong passwords; wait")
     if not state.studio.check(body.password):
-        state.limiter.failed(who)
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong password")
+    state.limiter.forgive(who, mark)
     token = state.logins.create()
     response.set_cookie(
         COOKIE,
@@ -41,10 +42,13 @@ def login(body: LoginBody, request: Request, response: Response) -> dict[str, An
     return {"ok": True, "token": token}
 
 
-@router.post("/logout")
+@router.post("/logout", dependencies=[Depends(require_same_origin)])
 def logout(request: Request, response: Response) -> dict[str, Any]:
+    """End this login (its live sockets close) and drop the cookie."""
     request.app.state.logins.revoke(token_of(request))
-    response.delete_cookie(COOKIE, path="/")
+    response.delete_cookie(
+        COOKIE, path="/", httponly=True, samesite="strict", secure=request.url.scheme == "https"
+    )
     return {"ok": True}
 
 

@@ -7,7 +7,7 @@ import contextlib
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
-from dashboard.auth import websocket_allowed
+from dashboard.auth import LOGIN_GONE, Logins, websocket_login
 from dashboard.hub import Hub, Mailbox
 
 router = APIRouter()
@@ -33,18 +33,39 @@ async def _receive_loop(ws: WebSocket) -> None:
                 return
 
 
+async def _login_ends(logins: Logins, token: str) -> None:
+    """Return when this login is revoked (logout) or expires."""
+    loop = asyncio.get_running_loop()
+    ended = asyncio.Event()
+
+    def revoked() -> None:  # called in the thread that revoked the login
+        with contextlib.suppress(RuntimeError):  # the loop closed: the server is stopping
+            loop.call_soon_threadsafe(ended.set)
+
+    unwatch = logins.watch(token, revoked)
+    try:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(ended.wait(), logins.seconds_left(token))
+    finally:
+        unwatch()
+
+
 @router.websocket("/ws/live")
 async def live_socket(ws: WebSocket) -> None:
-    """Setup, status, alarms, grid and frames as JSON text messages (see dashboard.frames)."""
-    if not await websocket_allowed(ws):
+    """Setup, status, alarms, grid and frames as JSON text messages (see dashboard.frames),
+    for as long as the login lasts: then the socket is closed with LOGIN_GONE."""
+    token = await websocket_login(ws)
+    if token is None:
         return
     await ws.accept()
     hub: Hub = ws.app.state.hub
     box = hub.subscribe()
     stall_s = ws.app.state.settings.viewer_stall_s
+    login = asyncio.create_task(_login_ends(ws.app.state.logins, token))
     tasks = {
         asyncio.create_task(_send_loop(ws, box, stall_s)),
         asyncio.create_task(_receive_loop(ws)),
+        login,
     }
     try:
         await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
@@ -55,3 +76,6 @@ async def live_socket(ws: WebSocket) -> None:
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+    if login.done() and not login.cancelled():  # closed only once the sender stopped
+        with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+            await ws.close(code=LOGIN_GONE, reason="logged out")

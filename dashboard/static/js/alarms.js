@@ -7,13 +7,15 @@ const STATE_TAGS = {
   active: "", acknowledged: "acknowledged", audio_paused: "audio paused", off: "alarm off",
 };
 
-/** The alarm rows at the top of the page. Latched (condition over) alarms say so. */
+/** The alarm rows at the top of the page. Latched (condition over) alarms say so; while
+ * `stale` (no live data) every row is marked as last known, steady and without controls. */
 export class AlarmView {
   constructor(root, { onAck, onPause, controls = true }) {
     this.root = root;
     this.onAck = onAck;
     this.onPause = onPause;
     this.controls = controls;
+    this.stale = false;
     root.addEventListener("click", (ev) => {
       const b = ev.target.closest("button[data-act]");
       if (!b) return;
@@ -28,7 +30,7 @@ export class AlarmView {
       (a.state === "off") - (b.state === "off") ||
       PRIORITY_RANK[a.priority] - PRIORITY_RANK[b.priority] ||
       (b.since_s || 0) - (a.since_s || 0));
-    const key = JSON.stringify(rows.map((r) => [r.rule_id, r.state, r.message, r.latched]));
+    const key = JSON.stringify([this.stale, rows.map((r) => [r.rule_id, r.state, r.message, r.latched])]);
     const pauseLeft = rows.map((r) => r.paused_until_s).filter((x) => x).map((x) => Math.ceil(x - nowS));
     if (key === this.key && pauseLeft.join() === this.pauseKey) return;
     this.key = key;
@@ -45,8 +47,8 @@ export class AlarmView {
 
   _row(r, first, nowS) {
     const div = document.createElement("div");
-    const sounding = r.state === "active" || r.state === "audio_paused";
-    div.className = `alarm ${r.state === "off" ? "off" : r.priority}${sounding ? " flash" : ""}`;
+    const sounding = !this.stale && (r.state === "active" || r.state === "audio_paused");
+    div.className = `alarm ${r.state === "off" ? "off" : r.priority}${sounding ? " flash" : ""}${this.stale ? " stale" : ""}`;
     div.dataset.rule = r.rule_id;
     div.dataset.state = r.state;
     const msg = document.createElement("span");
@@ -57,6 +59,7 @@ export class AlarmView {
     tag.className = "tag";
     let tagText = `${r.priority}${STATE_TAGS[r.state] ? " · " + STATE_TAGS[r.state] : ""}`;
     if (r.state === "audio_paused" && r.paused_until_s) tagText += ` ${Math.max(0, Math.ceil(r.paused_until_s - nowS))} s`;
+    if (this.stale) tagText = `stale · last known · ${tagText}`;
     tag.textContent = tagText;
     div.append(tag, msg);
     if (this.controls && sounding) {

@@ -39,8 +39,13 @@ export function durationText(s) {
   return h ? `${h}:${mm}:${ss}` : `${m}:${ss}`;
 }
 
-/** Go to the login page, coming back here afterwards. */
+let leaving = false;
+
+/** Go to the login page, coming back here afterwards. Once: a logout and the socket it
+ * closes both ask, and a second navigation would abort the first. */
 export function toLogin() {
+  if (leaving) return;
+  leaving = true;
   const next = encodeURIComponent(location.pathname + location.search);
   location.replace(`/login?next=${next}`);
 }

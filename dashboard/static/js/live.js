@@ -1,4 +1,5 @@
 // The live page: one websocket, messages kept as state, drawn once per animation frame.
+// When the stream stops, the whole page says NOT MONITORING: it never shows old data as live.
 
 import { AlarmSound, AlarmView } from "./alarms.js";
 import { api, fmt, toLogin, toast } from "./common.js";
@@ -7,10 +8,13 @@ import { BarsPanel, FeetPanel, ForceStrip, TableView, limitAt } from "./views.js
 const $ = (sel) => document.querySelector(sel);
 const STRIP_KEEP_S = 32;
 const STALE_S = 1.0;
+const STREAM_LOST_S = 1.0; // silence on the socket (status comes every 0.5 s) that means lost
+const LOGIN_GONE = 4401; // close code: the login ended (logout, expiry, server restart)
 
 const state = {
-  setup: null, status: null, alarms: [], frame: null, frameAt: 0,
+  setup: null, status: null, alarms: [], audible: null, frame: null, frameAt: 0,
   strip: [], peaks: [], frames: 0, dirty: true,
+  monitoring: true, lastMessageAt: performance.now(), alarmsSeen: false,
 };
 const table = new TableView($("#table"));
 const feet = new FeetPanel($("#feet"));
@@ -27,6 +31,8 @@ function units() {
 }
 
 function handle(m) {
+  state.lastMessageAt = performance.now();
+  if (!state.monitoring) setMonitoring(true);
   switch (m.type) {
     case "setup":
       state.setup = m;
@@ -50,20 +56,55 @@ function handle(m) {
       break;
     case "alarms":
       state.alarms = m.list;
-      alarmView.render(m.list);
-      sound.set(m.audible);
-      document.body.dataset.audible = m.audible || "";
+      state.audible = m.audible || null;
+      state.alarmsSeen = true;
+      showAlarms();
       break;
     case "status":
+      // A new socket gets the current alarms before the status (dashboard.hub's order):
+      // none by then means the server has none, and the ones shown are from before.
+      if (!state.alarmsSeen) Object.assign(state, { alarms: [], audible: null, alarmsSeen: true });
       state.status = m;
       renderStatus(m);
-      alarmView.render(state.alarms);
+      showAlarms();
       break;
     case "grid":
       table.grid(m);
       break;
   }
   state.dirty = true;
+}
+
+/** Alarm rows and sound; without live data, the rows are stale and the technical alarm sounds. */
+function showAlarms() {
+  alarmView.stale = !state.monitoring;
+  alarmView.render(state.alarms);
+  const audible = state.monitoring ? state.audible : "high";
+  sound.set(audible);
+  document.body.dataset.audible = audible || "";
+}
+
+/** Enter or leave the NOT MONITORING state (values blanked, alarms stale, REC unknown). */
+function setMonitoring(on) {
+  state.monitoring = on;
+  state.dirty = true;
+  document.body.dataset.monitoring = on ? "on" : "off";
+  $("#not-monitoring").classList.toggle("hidden", on);
+  if (!on) {
+    const since = new Date(Date.now() - (performance.now() - state.lastMessageAt));
+    $("#nm-since").textContent = since.toLocaleTimeString([], { hour12: false });
+    const rec = $("#rec");
+    rec.className = "unknown";
+    rec.textContent = "recording state unknown";
+    $("#link").replaceChildren(Object.assign(document.createElement("span"), { className: "dot bad" }), "no live data");
+  }
+  showAlarms();
+}
+
+function watchStream() {
+  if (state.monitoring && (performance.now() - state.lastMessageAt) / 1000 > STREAM_LOST_S) {
+    setMonitoring(false);
+  }
 }
 
 function trim(points, fromS) {
@@ -101,7 +142,7 @@ function renderStatus(s) {
 function draw() {
   requestAnimationFrame(draw);
   const sinceS = (performance.now() - state.frameAt) / 1000;
-  const f = state.frame && sinceS < STALE_S ? state.frame : null;
+  const f = state.frame && sinceS < STALE_S && state.monitoring ? state.frame : null;
   if (state.dirty || (state.frame && sinceS >= STALE_S)) {
     const peak = state.peaks.reduce((m, [, v]) => (v !== null && v > m ? v : m), -Infinity);
     feet.update(f, state.setup, units(), isFinite(peak) ? peak : null);
@@ -112,7 +153,7 @@ function draw() {
   if (state.frame) {
     const now = state.frame.t_s + Math.min(sinceS, STALE_S);
     const limit = limitAt(state.setup, f ? f.region : null);
-    strip.draw(state.strip, now, limit, units());
+    strip.draw(state.monitoring ? state.strip : [], now, limit, units());
   }
 }
 
@@ -120,10 +161,13 @@ let backoffMs = 250;
 function connect() {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   const ws = new WebSocket(`${scheme}://${location.host}/ws/live`);
-  ws.onopen = () => { backoffMs = 250; };
+  ws.onopen = () => {
+    backoffMs = 250;
+    state.alarmsSeen = false;
+  };
   ws.onmessage = (ev) => handle(JSON.parse(ev.data));
   ws.onclose = (ev) => {
-    if (ev.code === 4401) return toLogin();
+    if (ev.code === LOGIN_GONE) return toLogin();
     $("#link").textContent = "dashboard disconnected: reconnecting…";
     setTimeout(connect, backoffMs);
     backoffMs = Math.min(backoffMs * 2, 4000);
@@ -213,7 +257,10 @@ async function boot() {
     for (const b of document.querySelectorAll("footer button:not(#btn-logout)")) b.disabled = true;
     return;
   }
+  state.lastMessageAt = performance.now();
+  document.body.dataset.monitoring = "on";
   connect();
+  setInterval(watchStream, 100); // not per animation frame: those pause in a hidden tab
   requestAnimationFrame(draw);
 }
 
