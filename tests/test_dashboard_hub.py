@@ -121,5 +121,5 @@ def test_the_sender_gives_up_on_a_viewer_that_takes_nothing_for_the_stall_time()
         return time.perf_counter() - t0, sock.sent, box.pending
 
     took_s, sent, pending = asyncio.run(go())
-    assert took_s >= 0.2  # it gave the viewer the stall time, then returned (the endpoint closes it)
+    assert took_s >= 0.2  # it gave the viewer the stall time, then returned (endpoint closes it)
     assert sent == ["f1"] and pending <= 4  # one send in flight, the mailbox stayed bounded
