@@ -10,16 +10,32 @@ see these streams too, so each test names its streams after its own random room 
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pylsl
 
-pylsl.set_config_content(
-    "[multicast]\nResolveScope = machine\n[ports]\nIPv6 = disable\n[log]\nlevel = -2\n"
-)
+LSL_CONFIG = "[multicast]\nResolveScope = machine\n[ports]\nIPv6 = disable\n[log]\nlevel = -2\n"
+
+
+def _configure() -> None:
+    """Point liblsl at LSL_CONFIG (a file: LSLAPICFG works with every liblsl release)."""
+    folder = Path(tempfile.gettempdir()) / f"ashisense-lsl-{os.getuid()}"
+    folder.mkdir(exist_ok=True)
+    path = folder / "lsl_api.cfg"
+    if not path.exists() or path.read_text() != LSL_CONFIG:
+        tmp = folder / f"lsl_api.cfg.{os.getpid()}"
+        tmp.write_text(LSL_CONFIG)
+        tmp.replace(path)
+    os.environ["LSLAPICFG"] = str(path)
+
+
+_configure()
 
 #: Generous bounds that only catch hangs (a busy 2-core machine): never a figure.
 RESOLVE_TIMEOUT_S = 30.0

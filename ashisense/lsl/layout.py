@@ -9,14 +9,17 @@ desc/channels/channel (label, unit, type, and for mat cells a location), desc/ac
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pylsl
-from pylsl.info import XMLElement
 
 from ashisense.pipeline.types import EstimateBlock
 from ashisense.rig import Rig
 from firmware_bridge.protocol import Hello
+
+if TYPE_CHECKING:  # where pylsl keeps it has moved between releases
+    from pylsl.info import XMLElement
 
 MANUFACTURER = "AshiSense"
 FORCE_TYPE = "Force"

@@ -77,7 +77,7 @@ class LslOutlets:
         self.open(Source.of_hello(hello))
 
     def open(self, source: Source) -> None:
-        """Open both outlets for `source` (again, if another); then send pending markers."""
+        """Open both outlets for `source` (again, if another device; the same: nothing)."""
         with self._lock:
             self._open(source)
 
