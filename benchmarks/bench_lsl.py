@@ -17,13 +17,15 @@ import sys
 import textwrap
 import time
 import uuid
-from dataclasses import dataclass
 
 import numpy as np
 
 from ashisense.lsl import ESTIMATE_FIELDS, LslOutlets, Source
 from ashisense.pipeline.types import SERIES, EstimateBlock
 from ashisense.rig import Rig, rig_from_dict
+from ashisense.session.analysis import Step
+from ashisense.store.blocks import slice_block
+from firmware_bridge.blocks import SampleBlock
 
 GOAL_SHARE = 0.05
 RATE_HZ = 1000.0
@@ -50,11 +52,6 @@ INLET = textwrap.dedent(
 )
 
 
-@dataclass(frozen=True)
-class _Step:
-    estimate: EstimateBlock
-
-
 def _rig() -> Rig:
     """A mat-only rig of N_CHANNELS cells (the description needs one; the cost does not)."""
     cells = [
@@ -66,12 +63,14 @@ def _rig() -> Rig:
     return rig_from_dict({**doc, "channel": cells}, "<bench>")
 
 
-def _steps(seconds: float, channels: tuple[str, ...]) -> list[_Step]:
+def _steps(seconds: float, channels: tuple[str, ...]) -> list[Step]:
     """Synthetic estimate blocks of BLOCK_SAMPLES, made before timing starts."""
     rng = np.random.default_rng(3)
     n = round(seconds * RATE_HZ)
     t_s = START_S + np.arange(n) / RATE_HZ
     force_n = rng.normal(100.0, 5.0, (n, len(channels)))
+    counts = np.zeros((n, len(channels)), dtype=np.int32)
+    block = SampleBlock(t_s, t_s - START_S, np.arange(n), counts, counts != 0, channels)
     series = {name: rng.normal(0.0, 1.0, n) for name in SERIES if name != "t_s"}
     steps = []
     for i in range(0, n, BLOCK_SAMPLES):
@@ -80,11 +79,11 @@ def _steps(seconds: float, channels: tuple[str, ...]) -> list[_Step]:
         estimate = EstimateBlock.unchecked(
             t_s=t_s[part], channels=channels, force_n=force_n[part], **fields
         )
-        steps.append(_Step(estimate))
+        steps.append(Step(slice_block(block, i, i + BLOCK_SAMPLES), estimate, []))
     return steps
 
 
-def _push(outlets: LslOutlets, steps: list[_Step], paced: bool) -> None:
+def _push(outlets: LslOutlets, steps: list[Step], paced: bool) -> None:
     """Every step; paced: each when its last sample is due in real time."""
     start_s = time.perf_counter()
     for step in steps:

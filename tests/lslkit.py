@@ -51,6 +51,31 @@ def unique_serial() -> str:
     return f"TEST-{uuid.uuid4().hex[:12]}"
 
 
+#: With this seed the simulated overload scenario raises feet_overload_lumbar at 6.5 s.
+OVERLOAD_SEED = 12345
+OVERLOAD_SECONDS = 10.0
+NOTE = "client asks for less pressure"
+
+
+def record_overload(path: Path) -> tuple[int, str]:
+    """A 10 s overload session (80 Hz) with a note into `path`, from a device with a serial of
+    its own (the streams' source_id: other test runs on this machine see these streams
+    too); returns (session id, serial)."""
+    from storekit import sim_session
+
+    from ashisense.store import Annotation, Batch, open_store
+    from firmware_bridge.protocol import Hello
+
+    serial = unique_serial()
+    with open_store(path) as store:
+        sid = sim_session(store, OVERLOAD_SECONDS, scenario="overload", seed=OVERLOAD_SEED)
+        info = store.session(sid)
+        assert info.hello is not None
+        store.write(sid, Batch(hello=Hello.from_dict({**info.hello, "serial": serial})))
+        store.add_annotation(sid, Annotation(info.meta.started_s + 3.0, NOTE, "trainer"))
+    return sid, serial
+
+
 def open_inlet(stream_type: str, source_id: str, name: str) -> pylsl.StreamInlet:
     """The inlet of the one stream of this type, source_id and name, connected."""
     predicate = f"type='{stream_type}' and source_id='{source_id}' and name='{name}'"

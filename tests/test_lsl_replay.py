@@ -12,36 +12,21 @@ import numpy as np
 import pyarrow.parquet as pq
 import pylsl
 import pytest
-from storekit import sim_session
 
 from ashisense.cli import main
 from ashisense.lsl import ESTIMATE_FIELDS, force_stream_name, marker_stream_name
 from ashisense.lsl.replay import SessionPlayer
 from ashisense.session.analysis import SessionAnalysis, Step
 from ashisense.session.export import export_session
-from ashisense.store import Annotation, Batch, SessionInfo, SessionStore, open_store
+from ashisense.store import SessionInfo, SessionStore, open_store
 from ashisense.store.replay import session_items
-from firmware_bridge.protocol import Hello
-
-SECONDS = 10.0
-SEED = 12345  # with this seed the overload scenario raises feet_overload_lumbar at 6.5 s
-NOTE = "client asks for less pressure"
 
 
 @pytest.fixture
 def recorded(tmp_path: Path) -> tuple[Path, int, str]:
-    """A 10 s overload session with a note, from a device with a serial of its own (the
-    streams' source_id: other test runs on this machine see these streams too); (file,
-    session id, device serial)."""
+    """The overload session; (file, session id, device serial)."""
     path = tmp_path / "sessions.db"
-    serial = lslkit.unique_serial()
-    with open_store(path) as store:
-        sid = sim_session(store, SECONDS, scenario="overload", seed=SEED)
-        info = store.session(sid)
-        assert info.hello is not None
-        hello = Hello.from_dict({**info.hello, "serial": serial})
-        store.write(sid, Batch(hello=hello))
-        store.add_annotation(sid, Annotation(info.meta.started_s + 3.0, NOTE, "trainer"))
+    sid, serial = lslkit.record_overload(path)
     return path, sid, serial
 
 
@@ -94,7 +79,7 @@ def _check_markers(markers: list[tuple[float, dict]], info: SessionInfo, steps: 
     }
     assert bodies[-1]["event"] == "session" and bodies[-1]["action"] == "stop"
     notes = [b for b in bodies if b["event"] == "note"]
-    assert [(n["text"], n["author"]) for n in notes] == [(NOTE, "trainer")]
+    assert [(n["text"], n["author"]) for n in notes] == [(lslkit.NOTE, "trainer")]
     raised = [b for b in bodies if b["event"] == "alarm" and b["transition"] == "raised"]
     assert [b["rule"] for b in raised] == ["feet_overload_lumbar"]
     assert raised[0]["priority"] == "high" and raised[0]["state"] == "active"
@@ -156,7 +141,7 @@ def test_replay_command_plays_into_lsl(recorded: tuple[Path, int, str]) -> None:
     command.start()
     try:
         force, markers = _inlets(serial, room)
-        values, stamps = lslkit.pull_samples(force, round(SECONDS * 80))
+        values, stamps = lslkit.pull_samples(force, round(lslkit.OVERLOAD_SECONDS * 80))
         got_markers = lslkit.pull_markers_until(markers, "session", "stop")
         force.close_stream()
         markers.close_stream()

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from ashisense.alarms import AlarmEvent
-from firmware_bridge.blocks import Gap
+from firmware_bridge.blocks import DeviceEvent, Gap
 
 SessionAction = Literal["start", "stop"]
 
@@ -73,6 +73,11 @@ def gap_marker(gap: Gap) -> Marker:
         lost=int(gap.lost),
         reason=gap.reason,
     )
+
+
+def device_marker(event: DeviceEvent) -> Marker:
+    """A device EVENT (its name and the JSON object the device sent)."""
+    return _marker("device", event.t_s, name=event.name, payload=event.payload)
 
 
 def baseline_marker(state: Mapping[str, Any], fallback_t_s: float) -> Marker:

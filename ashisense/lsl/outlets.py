@@ -1,5 +1,9 @@
 """The LSL consumer: a room's forces and estimates, and its events, as two LSL outlets.
 
+A consumer of a SessionRunner both ways: as a raw listener (HELLO, gaps, device events,
+stop) and as a SessionListener (analysis, steps, alarms); session starts and stops and notes
+come from whoever starts sessions and takes notes (on_session, on_note).
+
 Both outlets open once the device is known (its HELLO, or the first block of a device
 without one) and open again when another device appears, since the device serial is the
 streams' source_id. LSL gives an inlet only what is pushed after it connected, so markers
@@ -15,7 +19,7 @@ import collections
 import threading
 from collections.abc import Mapping
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any
 
 import pylsl
 
@@ -27,14 +31,17 @@ from ashisense.lsl.markers import (
     SessionAction,
     alarm_marker,
     baseline_marker,
+    device_marker,
     gap_marker,
     note_marker,
     session_marker,
 )
-from ashisense.pipeline.types import EstimateBlock
 from ashisense.rig import Rig
-from firmware_bridge.blocks import Gap
+from ashisense.session.analysis import SessionAnalysis, Step
+from ashisense.session.runner import SessionListener
+from firmware_bridge.blocks import DeviceEvent, Gap
 from firmware_bridge.link import host_clock
+from firmware_bridge.listener import Listener
 from firmware_bridge.protocol import Hello
 
 #: Markers held while nobody takes the marker stream (the oldest go first beyond this).
@@ -43,21 +50,14 @@ PENDING_MARKERS = 1000
 MAX_BUFFERED_S = 360
 
 
-class HasEstimate(Protocol):
-    """A Step (SessionAnalysis.feed's result): what on_step reads of it."""
-
-    @property
-    def estimate(self) -> EstimateBlock: ...
-
-
-class LslOutlets:
+class LslOutlets(Listener, SessionListener):
     """Streams one room to LSL: "AshiSense <room>" (type Force) and "AshiSense <room> events"
     (type Markers).
 
-    rig: the rig as resolved for the device (channel roles and positions, geometry for the
-    description). clock: host time → LSL time (default: measured now; a replay anchors its
-    session at now). Thread-safe: blocks, alarms, notes may come from different threads.
-    Use as a context manager, or call close().
+    rig: the rig (channel roles and positions, geometry for the description; on_analysis
+    brings the one resolved for the device). clock: host time → LSL time (default: measured
+    now; a replay anchors its session at now). Thread-safe: blocks, alarms, notes may come
+    from different threads. Use as a context manager, or call close() (or stop()).
     """
 
     def __init__(self, room: str, rig: Rig, *, clock: LslClock | None = None) -> None:
@@ -90,8 +90,15 @@ class LslOutlets:
         ready = [o.wait_for_consumers(max(0.0, deadline_s - host_clock())) for o in outlets]
         return len(outlets) == 2 and all(ready)
 
-    def on_step(self, step: HasEstimate) -> None:
-        """Push one block's calibrated forces and estimates, stamped with their times."""
+    def on_analysis(self, analysis: SessionAnalysis | None, error: Exception | None) -> None:
+        """A new analysis: its rig (resolved for the device) describes the next outlets."""
+        if analysis is not None:
+            with self._lock:
+                self.rig = analysis.rig
+
+    def on_step(self, step: Step) -> None:
+        """Push one block's calibrated forces and estimates, stamped with their times, and
+        mark its baseline changes (its alarms come through on_alarm, as every transition)."""
         estimate = step.estimate
         if not len(estimate):
             return
@@ -105,6 +112,8 @@ class LslOutlets:
             self._last_t_s = float(estimate.t_s[-1])
             self.samples_sent += len(estimate)
             self._flush()
+        for state in step.baselines:
+            self.on_baseline(state)
 
     def on_alarm(self, event: AlarmEvent) -> None:
         """An alarm transition, as a marker."""
@@ -124,6 +133,10 @@ class LslOutlets:
         """Samples that never arrived, as a marker (the force stream is not filled in)."""
         self._mark(gap_marker(gap))
 
+    def on_event(self, event: DeviceEvent) -> None:
+        """A device EVENT (e.g. the client's handset), as a marker."""
+        self._mark(device_marker(event))
+
     def on_baseline(self, state: Mapping[str, Any]) -> None:
         """A baseline change (a state of Pipeline.baseline_changes()), as a marker."""
         with self._lock:
@@ -141,6 +154,10 @@ class LslOutlets:
         with self._lock:
             self._force = self._markers = None
             self._source = None
+
+    def stop(self) -> None:
+        """The stream ends (Listener.stop): close()."""
+        self.close()
 
     def __enter__(self) -> LslOutlets:
         return self

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import collections
 import time
-from typing import Any, Protocol
 
-from ashisense.alarms import AlarmEvent
 from ashisense.lsl.clock import LslClock
 from ashisense.lsl.layout import Source
-from ashisense.lsl.outlets import HasEstimate, LslOutlets
+from ashisense.lsl.outlets import LslOutlets
 from ashisense.rig import Rig
+from ashisense.session.analysis import Step
 from ashisense.store.base import SessionStore
 from ashisense.store.records import SessionInfo
 from firmware_bridge.blocks import Gap
@@ -24,16 +23,6 @@ from firmware_bridge.protocol import Hello
 
 #: How often the end of a replay looks whether its consumers took the last samples.
 LINGER_POLL_S = 0.05
-
-
-class PlayedStep(HasEstimate, Protocol):
-    """What the player reads of a Step: estimates, alarm transitions, baseline changes."""
-
-    @property
-    def alarms(self) -> list[AlarmEvent]: ...
-
-    @property
-    def baselines(self) -> list[dict[str, Any]]: ...
 
 
 class SessionPlayer:
@@ -56,7 +45,7 @@ class SessionPlayer:
             self.outlets.open(Source.headless(info.channels, rig.device.rate_hz))
         self.outlets.on_session("start", info.meta.started_s, info.id, info.meta.label)
 
-    def feed(self, item: Item, step: PlayedStep | None) -> None:
+    def feed(self, item: Item, step: Step | None) -> None:
         """One replayed item (and its Step, for a sample block)."""
         if isinstance(item, Hello):
             self.outlets.on_hello(item)
@@ -67,10 +56,8 @@ class SessionPlayer:
         self._last_t_s = float(step.estimate.t_s[-1])
         self._notes_until(self._last_t_s)
         self.outlets.on_step(step)
-        for event in step.alarms:
+        for event in step.alarms:  # live, the runner hands on every transition instead
             self.outlets.on_alarm(event)
-        for state in step.baselines:
-            self.outlets.on_baseline(state)
 
     def finish(self) -> None:
         """The remaining notes, then the session's stop."""
