@@ -28,6 +28,7 @@ ASHISENSE_RANK = {
     "ashisense.alarms": 3,
     "ashisense.session": 4,
     "ashisense.live": 5,
+    "ashisense.lsl": 5,
     "ashisense.report": 5,
     "ashisense.commands": 6,
 }

@@ -11,8 +11,11 @@ import numpy as np
 from tqdm import tqdm
 
 from ashisense.alarms import load_rule_set
+from ashisense.lsl import default_room
+from ashisense.lsl.replay import SessionPlayer
+from ashisense.rig import Rig
 from ashisense.session.analysis import SessionAnalysis
-from ashisense.store import open_store
+from ashisense.store import SessionInfo, SessionStore, open_store
 from ashisense.store.replay import paced, session_items
 from calibration.units import STANDARD_GRAVITY_M_S2
 
@@ -38,7 +41,25 @@ def register(sub: Any) -> None:
     pace.add_argument("--fast", action="store_true", help="as fast as possible")
     p.add_argument("--rig", help="another rig file (e.g. a new calibration) to derive with")
     p.add_argument("--rules", help="another alarm rule set (.toml) to evaluate")
+    p.add_argument("--lsl", action="store_true", help="play it into Lab Streaming Layer")
+    p.add_argument("--lsl-room", help="room in the LSL stream names (default: this computer's)")
+    p.add_argument(
+        "--lsl-wait",
+        type=float,
+        default=5.0,
+        help="seconds to wait for an LSL recorder before playing and after (default 5)",
+    )
     p.set_defaults(func=run)
+
+
+def _lsl_player(
+    args: argparse.Namespace, store: SessionStore, info: SessionInfo, rig: Rig
+) -> SessionPlayer:
+    """The session's LSL outlets, open, after waiting (at most --lsl-wait) for a recorder."""
+    player = SessionPlayer(store, info, rig, args.lsl_room or default_room())
+    if not player.outlets.wait_for_consumers(args.lsl_wait):
+        print(f"LSL: no recorder connected within {args.lsl_wait:g} s; playing anyway")
+    return player
 
 
 def run(args: argparse.Namespace) -> int:
@@ -46,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
     with open_store(args.file, readonly=True) as store:
         info = store.session_or_latest(args.session)
         analysis = SessionAnalysis.for_session(info, rig_path=args.rig, rules=rules)
+        player = _lsl_player(args, store, info, analysis.rig) if args.lsl else None
         if args.fast:
             items = session_items(store, info.id, block_samples=FAST_BLOCK_SAMPLES)
         else:
@@ -57,6 +79,8 @@ def run(args: argparse.Namespace) -> int:
         ) as bar:
             for item in items:
                 step = analysis.feed(item)
+                if player is not None:
+                    player.feed(item, step)
                 if step is None:
                     continue
                 samples += len(step.block)
@@ -68,6 +92,9 @@ def run(args: argparse.Namespace) -> int:
                         at_s = event.t_s - info.meta.started_s
                         tqdm.write(f"{at_s:9.2f} s  {event.priority:<6}  {event.message}")
         elapsed_s = time.perf_counter() - started
+        if player is not None:
+            player.finish()
+            player.close(linger_s=args.lsl_wait)
     peak = (
         "unknown"
         if math.isinf(peak_n)
