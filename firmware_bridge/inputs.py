@@ -28,6 +28,7 @@ class InputCounters:
     good: int = 0  # valid packets (protocol) or sample lines (ASCII)
     bad_detail: dict[str, int] = field(default_factory=dict)  # non-zero reasons only
     lost_samples: int = 0
+    held_samples: int = 0  # waiting for the device's HELLO after a reconnect
 
     @property
     def bad(self) -> int:
@@ -101,6 +102,7 @@ class ProtocolInput:
             good=c.packets,
             bad_detail={k: getattr(c, k) for k in reasons if getattr(c, k)},
             lost_samples=self._stream.lost_samples,
+            held_samples=self._stream.held_samples,
         )
 
     def accept_new_device(self) -> None:

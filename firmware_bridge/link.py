@@ -60,6 +60,7 @@ class LinkStats:
     last_error: str = ""
     gaps: int = 0
     identified: bool = False  # the device said who it is on this connection: its data flows
+    held_samples: int = 0  # received after a reconnect, waiting for the HELLO (at most 10 s)
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -224,7 +225,12 @@ class Link:
                 down_reason = None
             except DeviceChangedError as err:
                 log.error("%s", err)
-                self._set(state="refused: device changed", last_error=str(err), identified=False)
+                self._set(
+                    state="refused: device changed",
+                    last_error=str(err),
+                    identified=False,
+                    held_samples=0,
+                )
                 with self._lock:
                     self._tries.refused = str(err)
                 self._dispatcher.put(err)
@@ -317,6 +323,7 @@ class Link:
             s.bad_detail = dict(counters.bad_detail)
             s.bad_packets = counters.bad
             s.lost_samples = counters.lost_samples
+            s.held_samples = counters.held_samples
             s.gaps += sum(isinstance(i, Gap) for i in items)
             if blocks:
                 s.samples += sum(len(b) for b in blocks)
@@ -352,7 +359,9 @@ def hello_timeout(
         word, what = "refused", f"a device answered and was refused: {tries.refused}"
     elif tries.opens == 0:
         word, tried = "cannot open", f"opening the port {_times(tries.open_failures)}"
-        what = f"it could not be opened: {tries.last_open_error or 'no attempt finished'}"
+        what = f"it could not be opened: {tries.last_open_error}"
+        if not tries.open_failures:
+            tried, what = "opening the port", "nothing: the first attempt had not finished"
     elif heard.bytes_in == 0:
         word, what = "silence", "no bytes at all"
     elif heard.good == 0:
