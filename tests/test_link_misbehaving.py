@@ -4,6 +4,7 @@ a different device behind the same port, a port that never opens."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -33,6 +34,19 @@ def test_a_device_streaming_from_boot_whose_hello_answer_was_lost_is_asked_again
     assert stats.identified and stats.state == "streaming"
 
 
+def stream_then_pull(
+    port: PtyPort, link: Link, collector: Collector, hello: dict[str, Any], n: int
+) -> None:
+    """Plug in a device, take n samples from it, pull its cable and see the link notice."""
+    dev = port.plug(hello)
+    link.wait_for_hello(5)
+    assert dev.got_start.wait(5)
+    dev.send(samples(0, n, rate_hz=hello["rate_hz"]))
+    collector.wait_for(lambda: collector.n_samples == n)
+    port.pull()
+    collector.wait_for(lambda: link.stats.state != "streaming", timeout_s=5)
+
+
 def test_after_a_reconnect_at_most_10_s_of_samples_wait_for_the_hello(
     tmp_path: Path, collector: Collector
 ) -> None:
@@ -41,13 +55,7 @@ def test_after_a_reconnect_at_most_10_s_of_samples_wait_for_the_hello(
         PtyPort(tmp_path / "ttyRIG") as port,
         Link(str(port.path), listeners=[collector], stall_timeout_s=5.0) as link,
     ):
-        dev = port.plug(hello)
-        link.wait_for_hello(5)
-        assert dev.got_start.wait(5)
-        dev.send(samples(0, 50, rate_hz=100))
-        collector.wait_for(lambda: collector.n_samples == 50)
-        port.pull()
-        collector.wait_for(lambda: link.stats.state != "streaming", timeout_s=5)
+        stream_then_pull(port, link, collector, hello, 50)
         dev = port.plug(hello, answering=False)  # its answers are lost, for now
         assert dev.asked.wait(5), "the link did not reopen the port"
         dev.send(samples(50, 1500, rate_hz=100))  # 15 s of samples, and no HELLO
@@ -75,12 +83,7 @@ def test_a_device_that_returns_as_another_device_is_refused_until_a_person_accep
         PtyPort(tmp_path / "ttyRIG") as port,
         Link(str(port.path), listeners=[collector], stall_timeout_s=1.0) as link,
     ):
-        dev = port.plug(HELLO)
-        link.wait_for_hello(5)
-        assert dev.got_start.wait(5)
-        dev.send(samples(0, 10))
-        collector.wait_for(lambda: collector.n_samples == 10)
-        port.pull()
+        stream_then_pull(port, link, collector, HELLO, 10)
         dev = port.plug({**HELLO, field: value})  # same channel names
         collector.wait_for(lambda: collector.errors, timeout_s=5)
         refused = link.stats
