@@ -79,7 +79,6 @@ class Hub:
         self._mailboxes: set[Mailbox] = set()
         self._latest: dict[str, str] = {}
         self._closed = threading.Event()
-        self.published = 0
 
     def publish(self, kind: str, text: str) -> None:
         """Hand a message to the event loop (from any thread); dropped once the hub closed."""
@@ -90,7 +89,6 @@ class Hub:
             self._loop.call_soon_threadsafe(self._fanout, kind, text)
 
     def _fanout(self, kind: str, text: str) -> None:
-        self.published += 1
         if kind != FRAME:
             self._latest[kind] = text
         for box in self._mailboxes:

@@ -17,9 +17,9 @@ from firmware_bridge.decoder import FrameDecoder
 from firmware_bridge.errors import (
     DeviceChangedError,
     HelloError,
+    HelloTimeout,
     LinkError,
     LinkTimeout,
-    PortError,
     ProtocolError,
 )
 from firmware_bridge.link import Link, LinkStats
@@ -36,12 +36,12 @@ __all__ = [
     "GridBlock",
     "Hello",
     "HelloError",
+    "HelloTimeout",
     "Link",
     "LinkError",
     "LinkStats",
     "LinkTimeout",
     "Listener",
-    "PortError",
     "ProtocolError",
     "SampleBlock",
     "SampleStream",

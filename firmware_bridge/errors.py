@@ -23,5 +23,16 @@ class LinkTimeout(LinkError, TimeoutError):
     """The device did not answer or stream within the allowed time."""
 
 
-class PortError(LinkError, OSError):
-    """A serial port could not be opened or was lost."""
+class HelloTimeout(LinkTimeout):
+    """No device said who it is in time; `heard` says why, in one word.
+
+    `heard` is "cannot open" (the port never opened), "silence" (no byte came),
+    "garbage" (bytes, but no valid packet), "no hello" (valid packets, but no HELLO)
+    or "refused" (a device answered and was refused). The message says what was tried
+    and what was heard, for a person.
+    """
+
+    def __init__(self, message: str, *, url: str, heard: str) -> None:
+        super().__init__(message)
+        self.url = url
+        self.heard = heard

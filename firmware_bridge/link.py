@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import threading
 import time
 from collections import deque
@@ -19,18 +20,17 @@ from typing import Any, Literal
 
 import serial
 
-from firmware_bridge.ascii import AsciiLineDecoder
 from firmware_bridge.blocks import Gap, SampleBlock
-from firmware_bridge.decoder import FrameDecoder
-from firmware_bridge.errors import DeviceChangedError, LinkTimeout
+from firmware_bridge.errors import DeviceChangedError, HelloTimeout, LinkTimeout
+from firmware_bridge.inputs import InputCounters, make_input
 from firmware_bridge.listener import Dispatcher, Item, Listener
 from firmware_bridge.protocol import Hello
-from firmware_bridge.stream import SampleStream
 
 log = logging.getLogger(__name__)
 
 InputKind = Literal["protocol", "ascii"]
 HELLO_RETRY_S = 0.5
+HELLO_TIMEOUT_S = 10.0
 READ_TIMEOUT_S = 0.01
 RATE_WINDOW_S = 2.0
 
@@ -59,9 +59,22 @@ class LinkStats:
     last_counts: dict[str, int] = field(default_factory=dict)
     last_error: str = ""
     gaps: int = 0
+    identified: bool = False  # the device said who it is on this connection: its data flows
+    held_samples: int = 0  # received after a reconnect, waiting for the HELLO (at most 10 s)
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
+
+
+@dataclass
+class Tries:
+    """What the link tried since it started, for a message when no device answered."""
+
+    opens: int = 0
+    open_failures: int = 0
+    last_open_error: str = ""
+    hello_asks: int = 0
+    refused: str = ""  # why the last device that answered was refused ('' if none was)
 
 
 def set_low_latency(port: serial.SerialBase) -> bool:
@@ -88,8 +101,9 @@ class Link:
     """Connects to a rig at `url` and delivers Hello, SampleBlock, Gap, DeviceEvent, GridBlock.
 
     kind "protocol" speaks PROTOCOL.md; kind "ascii" reads integer lines (then
-    `ascii_channels` and `ascii_rate_hz` are required). `expected_channels`, when given,
-    must match the device's HELLO. Listeners are called from one dispatcher thread.
+    `ascii_channels` and `ascii_rate_hz` are required); the kinds are in
+    firmware_bridge.inputs.INPUT_KINDS. `expected_channels`, when given, must match the
+    device's HELLO. Listeners are called from one dispatcher thread.
     """
 
     def __init__(
@@ -105,10 +119,7 @@ class Link:
         stall_timeout_s: float | None = None,
         reconnect_max_s: float = 0.25,
     ) -> None:
-        if kind not in ("protocol", "ascii"):
-            raise ValueError(f"link: input kind must be 'protocol' or 'ascii', got {kind!r}")
-        if kind == "ascii" and (not ascii_channels or not ascii_rate_hz):
-            raise ValueError("link: ascii input needs channel names and a nominal rate_hz")
+        self._input = make_input(kind, url, ascii_channels, ascii_rate_hz)
         self.url = url
         self.kind = kind
         self.baudrate = baudrate
@@ -116,17 +127,13 @@ class Link:
         self.stall_timeout_s = stall_timeout_s
         self.reconnect_max_s = reconnect_max_s
         self._dispatcher = Dispatcher(listeners)
-        self._decoder = FrameDecoder()
-        self._stream = SampleStream()
-        self._ascii = (
-            AsciiLineDecoder(ascii_channels, ascii_rate_hz, source=url)
-            if kind == "ascii" and ascii_channels and ascii_rate_hz
-            else None
-        )
         self._stats = LinkStats(url=url)
+        self._tries = Tries()
+        self._counters = InputCounters()
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._hello_event = threading.Event()
+        self._identified = threading.Event()
+        self._accept = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"ashisense-link {url}", daemon=True)
         self._port: serial.SerialBase | None = None
         self._rate_marks: deque[tuple[float, int]] = deque()
@@ -159,7 +166,8 @@ class Link:
 
     @property
     def hello(self) -> Hello | None:
-        return self._ascii.hello if self._ascii else self._stream.hello
+        """What the device last said it is (None before it first did)."""
+        return self._input.hello
 
     @property
     def stats(self) -> LinkStats:
@@ -167,11 +175,24 @@ class Link:
         with self._lock:
             return LinkStats(**{**self._stats.__dict__, "bad_detail": dict(self._stats.bad_detail)})
 
-    def wait_for_hello(self, timeout_s: float = 5.0) -> Hello:
-        """Block until the device has said who it is; LinkTimeout otherwise."""
-        if not self._hello_event.wait(timeout_s) or self.hello is None:
-            raise LinkTimeout(f"{self.url}: no HELLO from the device within {timeout_s} s")
-        return self.hello
+    def wait_for_hello(self, timeout_s: float = HELLO_TIMEOUT_S) -> Hello:
+        """Block until the device has said who it is on the current connection.
+
+        Raises HelloTimeout after timeout_s, saying what was tried and what was heard
+        (the port never opened, silence, garbage, packets but no HELLO, a refused device).
+        """
+        hello = self.hello if self._identified.wait(timeout_s) else None
+        if hello is not None:
+            return hello
+        with self._lock:
+            tries, heard = Tries(**self._tries.__dict__), self._counters
+        raise hello_timeout(self.url, timeout_s, self._input.handshake, tries, heard)
+
+    def accept_new_device(self) -> None:
+        """A person accepts the device the link refused as changed (another serial, model or
+        channel list): from the next connection, within about a second, its HELLO is taken
+        and its data flows, after a Gap. The rig's expected_channels still apply."""
+        self._accept.set()
 
     def send(self, command: str) -> None:
         """Send one command line (e.g. 'RATE 80') to the device if connected."""
@@ -190,16 +211,28 @@ class Link:
                 )
             except (serial.SerialException, OSError, ValueError) as err:
                 self._set(state="waiting for device", last_error=f"cannot open: {err}")
+                with self._lock:
+                    self._tries.open_failures += 1
+                    self._tries.last_open_error = str(err)
                 self._stop.wait(backoff_s)
                 backoff_s = min(self.reconnect_max_s, backoff_s * 2)
                 continue
             backoff_s = 0.02
+            with self._lock:
+                self._tries.opens += 1
             try:
                 self._session(port, down_reason)
                 down_reason = None
             except DeviceChangedError as err:
                 log.error("%s", err)
-                self._set(state="refused: device changed", last_error=str(err))
+                self._set(
+                    state="refused: device changed",
+                    last_error=str(err),
+                    identified=False,
+                    held_samples=0,
+                )
+                with self._lock:
+                    self._tries.refused = str(err)
                 self._dispatcher.put(err)
                 self._stop.wait(1.0)
                 down_reason = down_reason or "device changed"
@@ -207,55 +240,65 @@ class Link:
                 if not self._stop.is_set():
                     log.warning("%s: link lost: %s", self.url, err)
                     down_reason = f"link down: {err}"
-                    self._set(state="reconnecting", last_error=str(err))
+                    self._set(state="reconnecting", last_error=str(err), identified=False)
             finally:
+                self._identified.clear()
                 with self._write_lock:
                     self._port = None
                 with contextlib.suppress(Exception):
                     port.close()
-        self._set(state="stopped")
+        self._set(state="stopped", identified=False)
 
     def _session(self, port: serial.SerialBase, down_reason: str | None) -> None:
         """Talk to one opened port until it fails or we stop."""
         set_low_latency(port)
         with self._write_lock:
             self._port = port
-        self._decoder.reset()
-        if self._ascii:
-            self._ascii.reset()
-            self._hello_event.set()
-            self._set(state="streaming", device=self._ascii.hello.to_dict())
-            self._dispatcher.put(self._ascii.hello)
-        else:
-            if down_reason is not None:
-                self._stream.reconnected(down_reason)
-            port.write(b"HELLO?\n")
-            self._set(state="connected, waiting for HELLO")
+        self._set(state="connected, waiting for HELLO")
+        if self._accept.is_set():
+            self._accept.clear()
+            self._input.accept_new_device()
+        opening = self._input.reset(down_reason)
         if down_reason is not None:
             with self._lock:
                 self._stats.reconnects += 1
-        started = self._ascii is not None  # ASCII sketches stream without a handshake
-        last_hello_ask = last_data = time.monotonic()
+        self._deliver(port, opening)
+        last_ask_s = -math.inf
+        last_data_s = time.monotonic()
         while not self._stop.is_set():
+            if self._asks_hello() and time.monotonic() - last_ask_s >= HELLO_RETRY_S:
+                # asked until answered, even while bytes flow: one lost answer must not
+                # leave a device that streams from boot unheard
+                port.write(b"HELLO?\n")
+                last_ask_s = time.monotonic()
+                with self._lock:
+                    self._tries.hello_asks += 1
             waiting = port.in_waiting
             data = port.read(waiting if waiting > 0 else 1)
-            now_mono = time.monotonic()
+            now_s = time.monotonic()
             if data:
-                last_data = now_mono
-                items = self._decode(data, _EPOCH_OFFSET + now_mono)
-                if not started and self.hello is not None:
-                    self._check_expected(self.hello)
-                    port.write(b"START\n")
-                    started = True
-                    self._hello_event.set()
-                    self._set(state="streaming", device=self.hello.to_dict())
-                for item in items:
-                    self._dispatcher.put(item)
-            elif not started and now_mono - last_hello_ask > HELLO_RETRY_S:
-                port.write(b"HELLO?\n")
-                last_hello_ask = now_mono
-            if now_mono - last_data > self._stall_s():
-                raise LinkTimeout(f"no data for {now_mono - last_data:.1f} s")
+                last_data_s = now_s
+                self._deliver(port, self._decode(data, _EPOCH_OFFSET + now_s))
+            if now_s - last_data_s > self._stall_s():
+                raise LinkTimeout(f"no data for {now_s - last_data_s:.1f} s")
+
+    def _asks_hello(self) -> bool:
+        return self._input.handshake and not self._input.identified
+
+    def _deliver(self, port: serial.SerialBase, items: list[Item]) -> None:
+        """Hand items to the dispatcher; first check and start a device that just said who
+        it is (DeviceChangedError if it is not the rig's)."""
+        hello = self._input.hello
+        if not self._identified.is_set() and self._input.identified and hello is not None:
+            self._check_expected(hello)
+            if self._input.handshake:
+                port.write(b"START\n")
+            self._set(state="streaming", device=hello.to_dict(), identified=True)
+            with self._lock:
+                self._tries.refused = ""
+            self._identified.set()
+        for item in items:
+            self._dispatcher.put(item)
 
     def _stall_s(self) -> float:
         if self.stall_timeout_s is not None:
@@ -271,19 +314,16 @@ class Link:
             )
 
     def _decode(self, data: bytes, host_rx_s: float) -> list[Item]:
-        if self._ascii:
-            block = self._ascii.feed(data, host_rx_s)
-            items: list[Item] = [block] if block is not None else []
-            bad = {"bad_lines": self._ascii.bad_lines}
-        else:
-            items = self._stream.push(self._decoder.feed(data), host_rx_s)
-            bad = self._decoder.counters.as_dict()
+        items = self._input.feed(data, host_rx_s)
+        counters = self._input.counters()
         blocks = [i for i in items if isinstance(i, SampleBlock)]
         with self._lock:
+            self._counters = counters
             s = self._stats
-            s.bad_detail = {k: v for k, v in bad.items() if k.startswith("bad_") and v}
-            s.bad_packets = sum(s.bad_detail.values()) if self._ascii else bad["bad_packets"]
-            s.lost_samples = self._stream.lost_samples
+            s.bad_detail = dict(counters.bad_detail)
+            s.bad_packets = counters.bad
+            s.lost_samples = counters.lost_samples
+            s.held_samples = counters.held_samples
             s.gaps += sum(isinstance(i, Gap) for i in items)
             if blocks:
                 s.samples += sum(len(b) for b in blocks)
@@ -309,4 +349,45 @@ class Link:
                 setattr(self._stats, k, v)
 
 
-__all__ = ["InputKind", "Link", "LinkStats", "host_clock", "set_low_latency"]
+def hello_timeout(
+    url: str, timeout_s: float, handshake: bool, tries: Tries, heard: InputCounters
+) -> HelloTimeout:
+    """The error for a device that did not say who it is: what was tried, what was heard."""
+    asked = f", asked HELLO? {_times(tries.hello_asks)}" if handshake else ""
+    tried = f"opened the port {_times(tries.opens)}{asked}"
+    if tries.refused:
+        word, what = "refused", f"a device answered and was refused: {tries.refused}"
+    elif tries.opens == 0:
+        word, tried = "cannot open", f"opening the port {_times(tries.open_failures)}"
+        what = f"it could not be opened: {tries.last_open_error}"
+        if not tries.open_failures:
+            tried, what = "opening the port", "nothing: the first attempt had not finished"
+    elif heard.bytes_in == 0:
+        word, what = "silence", "no bytes at all"
+    elif heard.good == 0:
+        reasons = ", ".join(f"{k} {v}" for k, v in heard.bad_detail.items()) or "no frame ended"
+        word, what = "garbage", f"{heard.bytes_in} bytes of garbage, no valid packet ({reasons})"
+    else:
+        word = "no hello"
+        what = f"{heard.bytes_in} bytes with {heard.good} valid packets, but no HELLO"
+    return HelloTimeout(
+        f"{url}: no device said who it is within {timeout_s:g} s; tried {tried}; heard {what}",
+        url=url,
+        heard=word,
+    )
+
+
+def _times(n: int) -> str:
+    return "once" if n == 1 else f"{n} times"
+
+
+__all__ = [
+    "HELLO_TIMEOUT_S",
+    "InputKind",
+    "Link",
+    "LinkStats",
+    "Tries",
+    "hello_timeout",
+    "host_clock",
+    "set_low_latency",
+]

@@ -6,6 +6,7 @@ Pure like the decoder: the caller passes the host time at which the bytes arrive
 from __future__ import annotations
 
 import itertools
+from collections import deque
 
 import numpy as np
 
@@ -18,6 +19,7 @@ from firmware_bridge.timemap import ClockMapper, DeviceClock
 
 SEQ_WRAP = 1 << 16
 OUTAGE_SETTLE_S = 0.5
+HOLD_S = 10.0
 _BITS = np.arange(32, dtype=np.uint32)
 
 
@@ -27,10 +29,14 @@ class SampleStream:
     Lost samples (a jump in seq) become a Gap; no value is invented. A device whose clock
     goes back has restarted: a Gap with an unknown count is emitted and the clock fit
     starts again. Samples before the first HELLO carry no channel names and are dropped,
-    counted in `unannounced`.
+    counted in `unannounced`. After a reconnect, samples wait for the device's HELLO: at
+    most `hold_s` of them (at the known rate), older ones dropped and counted as lost. A
+    HELLO from another device (model, serial or channels) is refused until
+    `accept_new_device()`.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, hold_s: float = HOLD_S) -> None:
+        self.hold_s = hold_s
         self.hello: Hello | None = None
         self.samples = 0
         self.lost_samples = 0
@@ -42,7 +48,12 @@ class SampleStream:
         self._last_t_s: float | None = None
         self._last_t_dev_s: float | None = None
         self._awaiting_hello = False
-        self._held: list[tuple[RawSamples, float]] = []
+        self._held: deque[tuple[RawSamples, float]] = deque()
+        self._held_n = 0
+        # samples dropped while held, already in lost_samples; the seq jump at release
+        # counts them again, so that jump's count is reduced by these
+        self._dropped_held = 0
+        self._accept_new = False
         self._outage: str | None = None
         # samples buffered in the device before the outage may arrive first; a loss seen
         # within OUTAGE_SETTLE_S of reconnecting belongs to the outage, else none was lost
@@ -58,15 +69,25 @@ class SampleStream:
         self._outage = reason
         self._outage_until_s = np.inf
 
+    def accept_new_device(self) -> None:
+        """Let the next HELLO introduce another device (a person accepted it): the stream
+        starts again with a Gap, as after a restart."""
+        self._accept_new = True
+
+    @property
+    def held_samples(self) -> int:
+        """Samples waiting for the device's HELLO after a reconnect."""
+        return self._held_n
+
     def push(self, packets: list[Packet], host_rx_s: float) -> list[Item]:
         """Process packets that arrived at host_rx_s, in order."""
         out: list[Item] = []
         for p in packets:
             if isinstance(p, RawSamples):
-                if self._awaiting_hello:
-                    self._held.append((p, host_rx_s))
-                elif self.hello is None:
+                if self.hello is None:
                     self.unannounced += len(p.records)
+                elif self._awaiting_hello:
+                    self._hold(p, host_rx_s)
                 else:
                     self._samples(p.records, host_rx_s, out)
             elif isinstance(p, Hello):
@@ -79,21 +100,45 @@ class SampleStream:
                 out.append(self._grid(p, host_rx_s))
         return out
 
+    def _hold(self, raw: RawSamples, host_rx_s: float) -> None:
+        """Keep samples for the HELLO, at most hold_s of them; older ones are lost."""
+        assert self.hello is not None
+        self._held.append((raw, host_rx_s))
+        self._held_n += len(raw.records)
+        excess = self._held_n - max(1, int(self.hold_s * self.hello.rate_hz))
+        while excess > 0:
+            oldest, rx = self._held[0]
+            if len(oldest.records) <= excess:
+                self._held.popleft()
+                dropped = len(oldest.records)
+            else:
+                self._held[0] = (RawSamples(oldest.records[excess:]), rx)
+                dropped = excess
+            excess -= dropped
+            self._held_n -= dropped
+            self.lost_samples += dropped
+            self._dropped_held += dropped
+
     def _hello(self, hello: Hello, out: list[Item]) -> None:
-        if self.hello is not None and hello.channels != self.hello.channels:
-            discarded = sum(len(r.records) for r, _ in self._held)
+        change = _identity_change(self.hello, hello)
+        if change and not self._accept_new:
+            discarded = self._held_n
             self._held.clear()
+            self._held_n = 0
             raise DeviceChangedError(
-                f"device {hello.device} serial {hello.serial} came back with channels "
-                f"{list(hello.channels)}, expected {list(self.hello.channels)}; refusing it "
-                f"({discarded} samples discarded)"
+                f"the device that came back has {change}; refusing it until the new device "
+                f"is accepted ({discarded} samples discarded)"
             )
+        if change:
+            self._restart(out, f"device replaced: {change}")
+        self._accept_new = False
         self.hello = hello
         out.append(hello)
         self._awaiting_hello = False
-        held, self._held = self._held, []
+        held, self._held, self._held_n = self._held, deque(), 0
         for raw, rx in held:
             self._samples(raw.records, rx, out)
+        self._dropped_held = 0
 
     def _unwrap_near(self, t_us: int) -> float:
         """Seconds of a stray device timestamp (EVENT, GRID) on the sample clock's scale."""
@@ -120,14 +165,16 @@ class SampleStream:
                 self._continuing(rec[:k], t_us, host_rx_s, out)
                 rec = rec[k:]
             if rec.size:  # the clock went back at rec[0]: the device restarted
-                self._restart(out)
+                self.restarts += 1
+                self._restart(out, "device restarted")
 
-    def _restart(self, out: list[Item]) -> None:
-        self.restarts += 1
+    def _restart(self, out: list[Item], what: str) -> None:
+        """Forget the device's clock and seq: what follows is not a continuation."""
         if self._last_t_s is not None:
-            reason = "device restarted" + (f" after {self._outage}" if self._outage else "")
+            reason = what + (f" after {self._outage}" if self._outage else "")
             out.append(Gap(self._last_t_s, self._last_t_s, -1, reason))
             self._outage = None
+        self._dropped_held = 0  # counted as lost already; no seq jump will count them again
         self._clock.reset()
         self._mapper.reset()
         self._last_seq = None
@@ -165,7 +212,8 @@ class SampleStream:
                 t0 = float(t_s[a - 1]) if a else (self._last_t_s or float(t_s[0]))
                 reason = self._outage or "samples lost between device and host"
                 out.append(Gap(t0, float(t_s[a]), lost, reason))
-                self.lost_samples += lost
+                self.lost_samples += max(0, lost - self._dropped_held)
+                self._dropped_held = 0
                 self._outage = None
             out.append(
                 SampleBlock(
@@ -181,3 +229,17 @@ class SampleStream:
         self._last_seq = int(seq[-1])
         self._last_t_s = float(t_s[-1])
         self._last_t_dev_s = float(t_dev_s[-1])
+
+
+def _identity_change(old: Hello | None, new: Hello) -> str:
+    """How `new` differs from the device `old` said it was ('' when it is the same one)."""
+    if old is None:
+        return ""
+    if new.channels != old.channels:
+        return f"channels {list(new.channels)}, expected {list(old.channels)}"
+    if (new.device, new.serial) != (old.device, old.serial):
+        return (
+            f"model {new.device} serial {new.serial}, expected model {old.device} "
+            f"serial {old.serial}"
+        )
+    return ""

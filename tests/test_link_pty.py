@@ -2,94 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
-import select
-import threading
-import tty
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from firmware_bridge.errors import DeviceChangedError
 from firmware_bridge.link import Link
-from firmware_bridge.protocol import encode_event, encode_hello, encode_samples
-
-CHANNELS = ["a", "b", "c"]
-HELLO = {
-    "protocol": 1,
-    "device": "test-rig",
-    "serial": "T1",
-    "firmware": "0",
-    "rate_hz": 1000,
-    "channels": CHANNELS,
-}
-
-
-def samples(first_seq: int, n: int, t0_us: int = 0, rate_hz: float = 1000) -> bytes:
-    seq = np.arange(first_seq, first_seq + n)
-    t_us = t0_us + (seq * 1e6 / rate_hz).astype(np.int64)
-    counts = np.stack([seq, -seq, seq * 3], axis=1)
-    return encode_samples(seq, t_us, np.zeros(n, dtype=np.int64), counts)
-
-
-class PtyDevice:
-    """A device on the master side of a pty that answers HELLO? with `hello`."""
-
-    def __init__(self, master: int, hello: dict) -> None:
-        self.master = master
-        self.hello = hello
-        self.commands: list[str] = []
-        self.got_start = threading.Event()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="ashisense-test-device")
-        self._thread.start()
-
-    def _run(self) -> None:
-        buf = b""
-        while not self._stop.is_set():
-            try:
-                ready, _, _ = select.select([self.master], [], [], 0.02)
-                if not ready:
-                    continue
-                buf += os.read(self.master, 1024)
-            except OSError:
-                return
-            *lines, buf = buf.split(b"\n")
-            for line in lines:
-                cmd = line.decode().strip()
-                self.commands.append(cmd)
-                if cmd == "HELLO?":
-                    os.write(self.master, encode_hello(self.hello))
-                elif cmd == "START":
-                    self.got_start.set()
-
-    def send(self, data: bytes) -> None:
-        os.write(self.master, data)
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(2)
-
-
-def open_pty(link_path: Path) -> tuple[int, int]:
-    """A new pty whose slave is reachable at link_path (as a by-id symlink would be).
-
-    Returns (master, slave); the slave fd is held so the master does not read a hang-up.
-    """
-    master, slave = os.openpty()
-    tty.setraw(slave)
-    tmp = link_path.with_suffix(".tmp")
-    tmp.symlink_to(os.ttyname(slave))
-    tmp.replace(link_path)
-    return master, slave
-
-
-def unplug(*fds: int) -> None:
-    for fd in fds:
-        with contextlib.suppress(OSError):
-            os.close(fd)
+from firmware_bridge.protocol import encode_event, encode_samples
+from tests.linkkit import CHANNELS, HELLO, PtyDevice, open_pty, samples, unplug
 
 
 def test_handshake_and_blocks_over_a_real_pty(pty_pair, collector):

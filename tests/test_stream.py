@@ -319,6 +319,62 @@ def test_reconnect_to_a_device_with_other_channels_is_refused() -> None:
     assert s.hello == hello() and s.samples == 10
 
 
+def test_a_reconnect_holds_at_most_hold_s_of_samples_and_counts_the_older_ones_lost_once() -> None:
+    s = up_then_reconnected()  # samples 0..9 delivered, then the link went down
+    seq = np.arange(10, 10 + 15 * int(RATE_HZ))  # 15 s of samples and no HELLO
+    assert push_in_chunks(s, seq, PERIOD_US * seq) == []
+    kept = int(10 * RATE_HZ)
+    assert s.held_samples == kept
+    assert s.lost_samples == seq.size - kept  # counted as they are dropped, not at the HELLO
+    out = s.push([hello()], HOST0_S + 20)
+    (gap,) = of(out, Gap)
+    assert gap.lost == seq.size - kept
+    assert joined(out).seq.tolist() == seq[-kept:].tolist()
+    assert s.lost_samples == seq.size - kept and s.held_samples == 0  # not counted twice
+
+
+def test_samples_dropped_while_held_stay_lost_when_the_device_had_restarted() -> None:
+    s = started()
+    uptime_us = 600 * 10**6  # it had run for ten minutes before the cable came out
+    push_in_chunks(s, np.arange(10), uptime_us + PERIOD_US * np.arange(10), host0_s=HOST0_S)
+    s.reconnected("link down: unplugged")
+    seq = np.arange(15 * int(RATE_HZ))  # it rebooted meanwhile: seq and clock start again
+    push_in_chunks(s, seq, 50_000 + PERIOD_US * seq, host0_s=HOST0_S + 700)
+    out = s.push([hello()], HOST0_S + 720)
+    (gap,) = of(out, Gap)
+    assert gap.lost == -1 and "restarted" in gap.reason
+    assert s.lost_samples == 5 * int(RATE_HZ)  # the dropped ones, counted once
+    assert joined(out).seq.tolist() == seq[-10 * int(RATE_HZ) :].tolist()
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("serial", "T-2"), ("device", "other-model")], ids=["serial", "model"]
+)
+def test_a_device_that_returns_as_another_device_is_refused_until_accepted(
+    field: str, value: str
+) -> None:
+    s = up_then_reconnected()
+    other = Hello.from_dict({**hello().to_dict(), field: value})
+    s.push([raw(np.arange(3), PERIOD_US * np.arange(3))], HOST0_S + 1)
+    with pytest.raises(DeviceChangedError) as err:
+        s.push([other], HOST0_S + 1)
+    assert value in str(err.value) and "until the new device is accepted" in str(err.value)
+    assert s.hello == hello() and s.samples == 10
+    s.reconnected("device changed")
+    s.accept_new_device()
+    out = s.push([other, raw(np.arange(3), PERIOD_US * np.arange(3))], HOST0_S + 2)
+    assert out[1] == other and s.hello == other
+    (gap,) = of(out, Gap)
+    assert gap.lost == -1 and "device replaced" in gap.reason and value in gap.reason
+    assert joined(out).seq.tolist() == [0, 1, 2]
+
+
+def test_the_same_device_coming_back_with_new_firmware_is_not_refused() -> None:
+    s = up_then_reconnected()
+    updated = Hello.from_dict({**hello().to_dict(), "firmware": "0.2"})
+    assert s.push([updated], HOST0_S + 1) == [updated]
+
+
 # -- events and grids -------------------------------------------------------------------------
 
 
