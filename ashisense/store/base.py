@@ -1,4 +1,4 @@
-"""The one interface every session store implements (SQLite now; PostgreSQL can follow)."""
+"""The one interface every session store implements (SQLite, PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -57,6 +57,15 @@ class SessionStore(ABC):
     @abstractmethod
     def sample_count(self, session_id: int) -> int:
         """How many samples the session holds (for progress bars and checks)."""
+
+    @abstractmethod
+    def chunk_sizes(self, session_id: int) -> list[int]:
+        """Samples in each stored chunk of the session, in order (chunk k holds sizes[k])."""
+
+    @abstractmethod
+    def chunks(self, session_id: int, first: int = 0) -> Iterator[SampleBlock]:
+        """The session's stored chunks from number `first` on, one block each, in order (what
+        a copy to another store reads; the newest chunk grows while the session records)."""
 
     @abstractmethod
     def grids(self, session_id: int) -> Iterator[GridBlock]:
