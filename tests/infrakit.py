@@ -263,6 +263,8 @@ class PostgresCluster:
 
     def start(self) -> None:
         """Start the cluster (again, with its data) and wait until it accepts connections."""
+        if self.running:
+            return
         options = (
             f"-p {self.port} -k {self.folder / 'socket'} -c listen_addresses=127.0.0.1 "
             "-c fsync=off -c full_page_writes=off"  # a throwaway: no OS crash to survive

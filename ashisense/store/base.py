@@ -5,6 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from types import TracebackType
+from typing import Self
 
 from ashisense.store.errors import SessionNotFoundError
 from ashisense.store.records import (
@@ -117,7 +118,7 @@ class SessionStore(ABC):
         """Add a note to a session (also after it stopped: a trainer's review)."""
         self.write(session_id, Batch(annotations=[note]))
 
-    def __enter__(self) -> SessionStore:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(

@@ -18,7 +18,7 @@ from ashisense.store.records import (
     SessionSummary,
     count_raised,
 )
-from firmware_bridge.blocks import SampleBlock
+from firmware_bridge.blocks import GridBlock, SampleBlock
 
 SESSION_COLUMNS = (
     "id, started_s, stopped_s, label, rig_path, rig_text, calibration_json, client_json, "
@@ -27,6 +27,9 @@ SESSION_COLUMNS = (
 
 #: The columns of a stored chunk that chunk_block decodes, in its order.
 CHUNK_COLUMNS = "n, t_s, t_device_s, seq, counts, invalid"
+
+#: The columns of stored grid frames that grid_block decodes, in its order.
+GRID_COLUMNS = "n, n_rows, n_cols, t_s, seq, frame_values"
 
 #: What summary_from_rows asks, with `?` for the session id.
 SUMMARY_QUERIES = (
@@ -66,6 +69,16 @@ def chunk_block(row: tuple[Any, ...], channels: tuple[str, ...]) -> SampleBlock:
         counts=unpack(counts, np.int32, (n, c)),
         invalid=unpack(invalid, np.bool_, (n, c)),
         channels=channels,
+    )
+
+
+def grid_block(row: tuple[Any, ...]) -> GridBlock:
+    """The frames of a stored grid row (its GRID_COLUMNS) as a block."""
+    n, n_rows, n_cols, t_s, seq, values = row
+    return GridBlock(
+        t_s=unpack(t_s, np.float64, (n,)),
+        seq=unpack(seq, np.int64, (n,)),
+        values=unpack(values, np.uint16, (n, n_rows, n_cols)),
     )
 
 

@@ -19,11 +19,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-import numpy as np
-
 from ashisense.store.base import SessionStore
 from ashisense.store.blocks import append_to_chunks
-from ashisense.store.codec import pack, unpack
+from ashisense.store.codec import pack
 from ashisense.store.errors import (
     SessionNotFoundError,
     StoreError,
@@ -44,9 +42,11 @@ from ashisense.store.records import (
 )
 from ashisense.store.rows import (
     CHUNK_COLUMNS,
+    GRID_COLUMNS,
     SESSION_COLUMNS,
     chunk_block,
     chunk_values,
+    grid_block,
     session_info,
     summary_from_rows,
     to_json,
@@ -567,16 +567,9 @@ class SQLiteStore(SessionStore):
     def grids(self, session_id: int) -> Iterator[GridBlock]:
         self._require(session_id)
         rows = self._conn.execute(
-            "SELECT n, n_rows, n_cols, t_s, seq, frame_values FROM grids "
-            "WHERE session_id = ? ORDER BY id",
-            (session_id,),
+            f"SELECT {GRID_COLUMNS} FROM grids WHERE session_id = ? ORDER BY id", (session_id,)
         )
-        for n, n_rows, n_cols, t_s, seq, values in rows:
-            yield GridBlock(
-                t_s=unpack(t_s, np.float64, (n,)),
-                seq=unpack(seq, np.int64, (n,)),
-                values=unpack(values, np.uint16, (n, n_rows, n_cols)),
-            )
+        return (grid_block(row) for row in rows)
 
     def _rows(self, sql: str, session_id: int) -> list[tuple[Any, ...]]:
         self._require(session_id)
