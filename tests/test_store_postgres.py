@@ -228,9 +228,11 @@ def test_a_copy_survives_postgres_stopping_in_the_middle_of_a_step(
             return bool(row and row[0])
 
         def stop() -> None:
-            wait_until(copy_waits, "the copy to wait for the chunks lock")
-            own_postgres.stop(immediate=True)
-            admin.close()
+            try:
+                wait_until(copy_waits, "the copy to wait for the chunks lock")
+            finally:  # whatever happens, the copy must not wait on the lock for ever
+                own_postgres.stop(immediate=True)
+                admin.close()
 
         stopper.append(threading.Thread(target=stop))
         stopper[0].start()
