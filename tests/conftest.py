@@ -1,4 +1,5 @@
-"""Shared fixtures: a leak check for threads, a real pseudo-terminal, a listener that collects."""
+"""Shared fixtures: a leak check for threads, a real pseudo-terminal, a listener that collects,
+throwaway Mosquitto brokers and PostgreSQL clusters."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ import os
 import queue
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 
 import pytest
+from infrakit import MosquittoBroker, PostgresCluster, studio_accounts
 
 import ashisense  # noqa: F401  (registers the sim:// URL scheme with pyserial)
 from firmware_bridge.blocks import DeviceEvent, Gap, GridBlock, SampleBlock
@@ -108,3 +111,64 @@ def pty_pair() -> Iterator[tuple[int, str]]:
     for fd in (master, slave):
         with contextlib.suppress(OSError):
             os.close(fd)
+
+
+#: The studio and rooms the shared broker has logins for (a desk, and one login per room).
+STUDIO = "studio"
+ROOMS = ("room-1", "room-2", "room-3")
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[PostgresCluster]:
+    """One PostgreSQL cluster for the whole run; tests get a database each (pg_url)."""
+    cluster = PostgresCluster()
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.close()
+
+
+@pytest.fixture
+def pg_url(postgres_cluster: PostgresCluster) -> str:
+    """postgresql://... of a new empty database in the shared cluster (started again if a
+    test left it stopped)."""
+    postgres_cluster.start()
+    return postgres_cluster.create_database(f"t_{uuid.uuid4().hex[:12]}")
+
+
+@pytest.fixture
+def own_postgres() -> Iterator[PostgresCluster]:
+    """A started PostgreSQL cluster for one test alone, which it may stop and start."""
+    cluster = PostgresCluster()
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.close()
+
+
+def _broker() -> MosquittoBroker:
+    return MosquittoBroker(studio_accounts(STUDIO, ROOMS))
+
+
+@pytest.fixture(scope="session")
+def mqtt_broker() -> Iterator[MosquittoBroker]:
+    """One Mosquitto broker for the whole run, with logins "desk" and one per room of ROOMS."""
+    broker = _broker()
+    try:
+        broker.start()
+        yield broker
+    finally:
+        broker.close()
+
+
+@pytest.fixture
+def own_mosquitto() -> Iterator[MosquittoBroker]:
+    """A started broker for one test alone (logins as mqtt_broker), which it may stop and start."""
+    broker = _broker()
+    try:
+        broker.start()
+        yield broker
+    finally:
+        broker.close()

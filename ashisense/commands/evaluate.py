@@ -37,7 +37,7 @@ def register(sub: Any) -> None:
             "client profile and contraindication map apply unless others are given."
         ),
     )
-    p.add_argument("file", help="session file")
+    p.add_argument("file", help="session file or postgresql:// URL")
     p.add_argument("session", nargs="?", type=int, help="session id (default: the newest)")
     p.add_argument("--rules", required=True, help="alarm rule set (.toml) to evaluate")
     p.add_argument("--client", help="another client profile (.toml or .json): other limits")

@@ -20,13 +20,25 @@ def register(sub: Any) -> None:
             "counts and invalid flag of every channel. Empty cells mean unknown."
         ),
     )
-    p.add_argument("file", help="session file")
+    p.add_argument("file", help="session file or postgresql:// URL")
     p.add_argument("session", type=int, help="session id (see `ashisense sessions FILE`)")
     p.add_argument("--format", choices=("csv", "parquet"), default="csv")
     p.add_argument("--raw", action="store_true", help="add the raw counts per channel")
     p.add_argument("--rig", help="derive with another rig file (a new calibration)")
-    p.add_argument("--out", help="output file (default: FILE-sSESSION.FORMAT beside FILE)")
+    p.add_argument(
+        "--out",
+        help="output file (default: FILE-sSESSION.FORMAT beside FILE; for a URL, "
+        "session-SESSION.FORMAT here)",
+    )
     p.set_defaults(func=run)
+
+
+def _default_out(source: str, session: int, fmt: str) -> Path:
+    """FILE-sSESSION.FORMAT beside a file; session-SESSION.FORMAT here for a database URL."""
+    if "://" in source:
+        return Path(f"session-{session}.{fmt}")
+    path = Path(source)
+    return path.with_name(f"{path.stem}-s{session}.{fmt}")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -35,9 +47,8 @@ def run(args: argparse.Namespace) -> int:
     from ashisense.session.export import export_session
     from ashisense.store import open_store
 
-    source = Path(args.file)
-    out = Path(args.out or source.with_name(f"{source.stem}-s{args.session}.{args.format}"))
-    with open_store(source, readonly=True) as store:
+    out = Path(args.out or _default_out(args.file, args.session, args.format))
+    with open_store(args.file, readonly=True) as store:
         total = store.sample_count(store.session(args.session).id)
         with tqdm(total=total, unit="samples", unit_scale=True, desc="export") as bar:
             rows = export_session(

@@ -34,7 +34,7 @@ def register(sub: Any) -> None:
             "or rule set. Prints each alarm raised and a summary."
         ),
     )
-    p.add_argument("file", help="session file")
+    p.add_argument("file", help="session file or postgresql:// URL")
     p.add_argument("session", nargs="?", type=int, help="session id (default: the newest)")
     pace = p.add_mutually_exclusive_group()
     pace.add_argument("--speed", type=float, default=1.0, help="x real time (default 1)")

@@ -19,7 +19,7 @@ def register(sub: Any) -> None:
             "beside it on the same axes."
         ),
     )
-    p.add_argument("file", help="session file")
+    p.add_argument("file", help="session file or postgresql:// URL")
     p.add_argument("session", type=int, help="session id (see `ashisense sessions FILE`)")
     p.add_argument("--out", required=True, help="HTML file to write")
     p.add_argument(

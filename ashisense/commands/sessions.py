@@ -20,7 +20,7 @@ def register(sub: Any) -> None:
         description="List the sessions recorded in FILE: id, start, duration, client, "
         "therapist, peak feet force, alarms raised, and whether anything was lost.",
     )
-    p.add_argument("file", help="session file")
+    p.add_argument("file", help="session file or postgresql:// URL")
     p.add_argument("--json", action="store_true", help="one JSON object per session")
     p.set_defaults(func=run)
 

@@ -1,7 +1,8 @@
 """Recorded sessions: raw blocks and everything around them, behind one SessionStore interface.
 
 `open_store(target)` picks the backend: a file path is SQLite (the embedded default); a URL
-`<scheme>://...` names a backend in BACKENDS (none but SQLite yet; PostgreSQL slots in here).
+`<scheme>://...` names a backend in BACKENDS: `sqlite://` or `postgresql://` (a studio's
+sessions in PostgreSQL, copied there from the rooms' SQLite files by store.copy).
 """
 
 from __future__ import annotations
@@ -37,8 +38,19 @@ def _sqlite(url: str, readonly: bool) -> SessionStore:
     return SQLiteStore(url.removeprefix("sqlite://"), readonly=readonly)
 
 
+def _postgres(url: str, readonly: bool) -> SessionStore:
+    """`postgresql://user@host/db`: credentials from the URL or the PG* environment."""
+    from ashisense.store.postgres import PostgresStore  # psycopg only when asked for
+
+    return PostgresStore(url, readonly=readonly)
+
+
 #: URL scheme -> factory(url, readonly) of a SessionStore.
-BACKENDS: dict[str, Callable[[str, bool], SessionStore]] = {"sqlite": _sqlite}
+BACKENDS: dict[str, Callable[[str, bool], SessionStore]] = {
+    "sqlite": _sqlite,
+    "postgresql": _postgres,
+    "postgres": _postgres,
+}
 
 
 def open_store(target: str | Path, *, readonly: bool = False) -> SessionStore:

@@ -1,10 +1,11 @@
-"""The one interface every session store implements (SQLite now; PostgreSQL can follow)."""
+"""The one interface every session store implements (SQLite, PostgreSQL)."""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from types import TracebackType
+from typing import Self
 
 from ashisense.store.errors import SessionNotFoundError
 from ashisense.store.records import (
@@ -59,6 +60,15 @@ class SessionStore(ABC):
         """How many samples the session holds (for progress bars and checks)."""
 
     @abstractmethod
+    def chunk_sizes(self, session_id: int) -> list[int]:
+        """Samples in each stored chunk of the session, in order (chunk k holds sizes[k])."""
+
+    @abstractmethod
+    def chunks(self, session_id: int, first: int = 0) -> Iterator[SampleBlock]:
+        """The session's stored chunks from number `first` on, one block each, in order (what
+        a copy to another store reads; the newest chunk grows while the session records)."""
+
+    @abstractmethod
     def grids(self, session_id: int) -> Iterator[GridBlock]:
         """The session's grid frames in time order."""
 
@@ -108,7 +118,7 @@ class SessionStore(ABC):
         """Add a note to a session (also after it stopped: a trainer's review)."""
         self.write(session_id, Batch(annotations=[note]))
 
-    def __enter__(self) -> SessionStore:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(

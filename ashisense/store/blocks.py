@@ -29,6 +29,23 @@ def join_blocks(blocks: Iterable[SampleBlock], max_samples: int) -> Iterator[Sam
         yield SampleBlock.concat(run) if len(run) > 1 else run[0]
 
 
+def append_to_chunks(
+    open_chunk: SampleBlock | None, blocks: Iterable[SampleBlock], max_samples: int
+) -> tuple[SampleBlock | None, list[SampleBlock]]:
+    """Where new blocks go in stored chunks of at most `max_samples`: (the open chunk extended
+    by the first run of blocks when that run continues it and fits, else None; new chunks)."""
+    runs = list(join_blocks(blocks, max_samples))
+    if (
+        open_chunk is not None
+        and runs
+        and len(open_chunk) + len(runs[0]) <= max_samples
+        and int(runs[0].seq[0]) == int(open_chunk.seq[-1]) + 1
+        and runs[0].channels == open_chunk.channels
+    ):
+        return SampleBlock.concat([open_chunk, runs[0]]), runs[1:]
+    return None, runs
+
+
 def slice_block(block: SampleBlock, start: int, stop: int) -> SampleBlock:
     """Samples start:stop of a block (views, not copies)."""
     part = slice(start, stop)

@@ -21,6 +21,11 @@ class StoreFullError(StoreWriteError):
     """The disk, or the recording's size quota, is full."""
 
 
+class StoreUnavailableError(StoreError, ConnectionError):
+    """The database server cannot be reached, or the connection broke (the next call
+    connects again)."""
+
+
 class SessionNotFoundError(StoreError, LookupError, ValueError):
     """No session with that id in this recording (a lookup, and a wrong value a person gave)."""
 

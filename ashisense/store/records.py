@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from ashisense.store.errors import SessionDataError
 from firmware_bridge.blocks import DeviceEvent, Gap, GridBlock, SampleBlock
 from firmware_bridge.protocol import Hello
 
@@ -92,7 +93,8 @@ class SessionInfo:
 
     stopped_s is None for a session that never stopped cleanly (the process died).
     baselines: the pipeline's baseline states kept with it, in time order (none for a
-    session recorded before they were kept).
+    session recorded before they were kept). id is the store's own number; uuid names the
+    session in every store it is copied to.
     """
 
     id: int
@@ -102,6 +104,7 @@ class SessionInfo:
     channels: tuple[str, ...]
     summary: SessionSummary
     baselines: tuple[BaselineRecord, ...] = ()
+    uuid: str = ""
 
     @property
     def interrupted(self) -> bool:
@@ -168,6 +171,23 @@ class RecorderFault:
     kind: str
     message: str
     dropped_samples: int = 0
+
+
+def batch_channels(
+    known: tuple[str, ...] | None, batch: Batch, where: str
+) -> tuple[str, ...] | None:
+    """The session's channels once `batch` is written: those known, else its HELLO's or first
+    block's; SessionDataError (saying `where`) if the batch brings other ones."""
+    found = [("HELLO", batch.hello.channels)] if batch.hello is not None else []
+    found += [("block", b.channels) for b in batch.blocks]
+    for what, channels in found:
+        if known is None:
+            known = channels
+        elif channels != known:
+            raise SessionDataError(
+                f"{where}: expected channels {list(known)}, got {list(channels)} in a {what}"
+            )
+    return known
 
 
 @dataclass

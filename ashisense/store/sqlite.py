@@ -13,18 +13,16 @@ from __future__ import annotations
 import json
 import math
 import sqlite3
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-import numpy as np
-
 from ashisense.store.base import SessionStore
-from ashisense.store.blocks import join_blocks
-from ashisense.store.codec import pack, unpack
+from ashisense.store.blocks import append_to_chunks
+from ashisense.store.codec import pack
 from ashisense.store.errors import (
-    SessionDataError,
     SessionNotFoundError,
     StoreError,
     StoreFullError,
@@ -40,12 +38,27 @@ from ashisense.store.records import (
     SessionInfo,
     SessionMeta,
     SessionSummary,
-    count_raised,
+    batch_channels,
+)
+from ashisense.store.rows import (
+    CHUNK_COLUMNS,
+    GRID_COLUMNS,
+    SESSION_COLUMNS,
+    chunk_block,
+    chunk_values,
+    grid_block,
+    session_info,
+    summary_from_rows,
+    to_json,
 )
 from firmware_bridge.blocks import DeviceEvent, Gap, GridBlock, SampleBlock
 
 FORMAT = "ashisense-sessions"
-FORMAT_VERSION = 1
+#: 2: sessions have a UUID (format 1 files get one when opened for writing).
+FORMAT_VERSION = 2
+#: Namespace of the UUIDs of sessions recorded in format 1, derived from what the row holds,
+#: so a file read as it is and the same file upgraded name its sessions alike.
+FORMAT1_NAMESPACE = uuid.UUID("5d8a4c1e-2f0b-4a57-9a3e-6c1f0e7b2d94")
 #: Samples per stored row: about 50 s at 80 Hz, 4 s at 1 kHz.
 CHUNK_SAMPLES = 4096
 BUSY_TIMEOUT_MS = 5_000
@@ -54,6 +67,7 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS store_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS sessions (
     id INTEGER PRIMARY KEY,
+    uuid TEXT,
     started_s REAL NOT NULL,
     stopped_s REAL,
     label TEXT NOT NULL,
@@ -128,17 +142,33 @@ CREATE TABLE IF NOT EXISTS baselines (
 CREATE INDEX IF NOT EXISTS baselines_by_session ON baselines(session_id, t_s);
 """
 
-_SESSION_COLUMNS = (
-    "id, started_s, stopped_s, label, rig_path, rig_text, calibration_json, client_json, "
-    "therapist_json, rules_text, contraindications_text, hello_json, channels_json, summary_json"
-)
-
-
 # SQLite's primary result codes (the low byte of an extended code).
 SQLITE_READONLY = 8
 SQLITE_FULL = 13
 SQLITE_CANTOPEN = 14
 SQLITE_NOTADB = 26
+
+
+def format1_uuid(session_id: int, started_s: float, rig_path: str) -> str:
+    """The UUID of a session recorded before sessions had one (format 1)."""
+    return str(uuid.uuid5(FORMAT1_NAMESPACE, f"{session_id}/{started_s!r}/{rig_path}"))
+
+
+def _columns(conn: sqlite3.Connection, table: str) -> set[str]:
+    return {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+
+
+def _upgrade(conn: sqlite3.Connection) -> None:
+    """Bring a format 1 file to format 2 (inside the open transaction): a UUID per session."""
+    if "uuid" not in _columns(conn, "sessions"):
+        conn.execute("ALTER TABLE sessions ADD COLUMN uuid TEXT")
+    rows = conn.execute("SELECT id, started_s, rig_path FROM sessions WHERE uuid IS NULL")
+    conn.executemany(
+        "UPDATE sessions SET uuid = ? WHERE id = ?",
+        [(format1_uuid(*row), row[0]) for row in rows.fetchall()],
+    )
+    conn.execute("CREATE UNIQUE INDEX IF NOT EXISTS sessions_by_uuid ON sessions(uuid)")
+    conn.execute(f"UPDATE store_meta SET value = '{FORMAT_VERSION}' WHERE key = 'version'")
 
 
 def _primary_code(err: sqlite3.Error) -> int:
@@ -148,24 +178,6 @@ def _primary_code(err: sqlite3.Error) -> int:
 def _float(value: float | None) -> float:
     """SQLite stores NaN as NULL; give it back as NaN."""
     return math.nan if value is None else float(value)
-
-
-def _chunk_values(c: SampleBlock) -> tuple[Any, ...]:
-    """(t0_s, t1_s, n, and the five blobs) of a stored row."""
-    return (
-        float(c.t_s[0]),
-        float(c.t_s[-1]),
-        len(c),
-        pack(c.t_s),
-        pack(c.t_device_s),
-        pack(c.seq),
-        pack(c.counts),
-        pack(c.invalid),
-    )
-
-
-def _json(obj: Any) -> str:
-    return json.dumps(obj, separators=(",", ":"), allow_nan=True)
 
 
 class SQLiteStore(SessionStore):
@@ -185,6 +197,8 @@ class SQLiteStore(SessionStore):
         self.readonly = readonly
         self._open_chunks: dict[int, tuple[int, SampleBlock]] = {}
         self._conn = self._connect(max_bytes)
+        # A format 1 file opened read-only has no UUIDs: derive them as the upgrade would.
+        self._uuid_column = "uuid" if "uuid" in _columns(self._conn, "sessions") else "NULL"
         # A file written before baseline states were kept, opened read-only, lacks the table.
         self._has_baselines = (
             self._conn.execute(
@@ -291,8 +305,10 @@ class SQLiteStore(SessionStore):
                 + SCHEMA
                 + f"INSERT OR IGNORE INTO store_meta VALUES ('format', '{FORMAT}');"
                 + f"INSERT OR IGNORE INTO store_meta VALUES ('version', '{FORMAT_VERSION}');"
-                + "COMMIT;"
             )
+            self._check_format(conn)  # before upgrading: a newer file is left as it is
+            _upgrade(conn)
+            conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
@@ -325,17 +341,18 @@ class SQLiteStore(SessionStore):
     def create_session(self, meta: SessionMeta) -> int:
         def work(conn: sqlite3.Connection) -> int:
             cur = conn.execute(
-                "INSERT INTO sessions (started_s, label, rig_path, rig_text, calibration_json, "
-                "client_json, therapist_json, rules_text, contraindications_text) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO sessions (uuid, started_s, label, rig_path, rig_text, "
+                "calibration_json, client_json, therapist_json, rules_text, "
+                "contraindications_text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
+                    str(uuid.uuid4()),
                     meta.started_s,
                     meta.label,
                     meta.rig_path,
                     meta.rig_text,
-                    _json(meta.calibration),
-                    _json(meta.client),
-                    _json(meta.therapist),
+                    to_json(meta.calibration),
+                    to_json(meta.client),
+                    to_json(meta.therapist),
                     meta.rules_text,
                     meta.contraindications_text,
                 ),
@@ -355,20 +372,22 @@ class SQLiteStore(SessionStore):
         row = conn.execute("SELECT channels_json FROM sessions WHERE id = ?", (sid,)).fetchone()
         if row is None:
             raise SessionNotFoundError(f"{self.path}: no session {sid}")
-        channels = None if row[0] is None else tuple(json.loads(row[0]))
+        known = None if row[0] is None else tuple(json.loads(row[0]))
+        channels = batch_channels(known, batch, f"{self.path}: session {sid}")
+        if channels != known:
+            conn.execute(
+                "UPDATE sessions SET channels_json = ? WHERE id = ?", (to_json(channels), sid)
+            )
         if batch.hello is not None:
-            channels = self._set_channels(conn, sid, channels, batch.hello.channels, "HELLO")
             conn.execute(
                 "UPDATE sessions SET hello_json = ? WHERE id = ?",
-                (_json(batch.hello.to_dict()), sid),
+                (to_json(batch.hello.to_dict()), sid),
             )
         if batch.calibration is not None:
             conn.execute(
                 "UPDATE sessions SET calibration_json = ? WHERE id = ?",
-                (_json(batch.calibration), sid),
+                (to_json(batch.calibration), sid),
             )
-        for block in batch.blocks:
-            channels = self._set_channels(conn, sid, channels, block.channels, "block")
         open_chunk = self._write_chunks(conn, sid, batch.blocks)
         conn.executemany(
             "INSERT INTO grids (session_id, t0_s, n, n_rows, n_cols, t_s, seq, frame_values) "
@@ -393,7 +412,7 @@ class SQLiteStore(SessionStore):
         )
         conn.executemany(
             "INSERT INTO events VALUES (?, ?, ?, ?)",
-            [(sid, e.t_s, e.t_device_s, _json(e.payload)) for e in batch.events],
+            [(sid, e.t_s, e.t_device_s, to_json(e.payload)) for e in batch.events],
         )
         conn.executemany(
             "INSERT INTO alarms VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -423,12 +442,12 @@ class SQLiteStore(SessionStore):
         )
         conn.executemany(
             "INSERT INTO baselines VALUES (?, ?, ?)",
-            [(sid, b.t_s, _json(b.state)) for b in batch.baselines],
+            [(sid, b.t_s, to_json(b.state)) for b in batch.baselines],
         )
         if batch.summary is not None:
             conn.execute(
                 "UPDATE sessions SET summary_json = ? WHERE id = ?",
-                (_json(batch.summary.to_dict()), sid),
+                (to_json(batch.summary.to_dict()), sid),
             )
         return open_chunk
 
@@ -438,55 +457,29 @@ class SQLiteStore(SessionStore):
         """Extend the session's open (newest, not full) row with the blocks that continue
         it, then add new rows; returns the open row (id, its samples) afterwards."""
         open_chunk = self._open_chunks.get(sid)
-        for block in join_blocks(blocks, CHUNK_SAMPLES):
-            if open_chunk is not None:
-                row_id, head = open_chunk
-                if (
-                    len(head) + len(block) <= CHUNK_SAMPLES
-                    and int(block.seq[0]) == int(head.seq[-1]) + 1
-                    and block.channels == head.channels
-                ):
-                    joined = SampleBlock.concat([head, block])
-                    conn.execute(
-                        "UPDATE chunks SET t1_s = ?, n = ?, t_s = ?, t_device_s = ?, seq = ?, "
-                        "counts = ?, invalid = ? WHERE id = ?",
-                        (*_chunk_values(joined)[1:], row_id),
-                    )
-                    open_chunk = (row_id, joined)
-                    continue
+        head = None if open_chunk is None else open_chunk[1]
+        extended, new = append_to_chunks(head, blocks, CHUNK_SAMPLES)
+        if extended is not None and open_chunk is not None:
+            conn.execute(
+                "UPDATE chunks SET t1_s = ?, n = ?, t_s = ?, t_device_s = ?, seq = ?, "
+                "counts = ?, invalid = ? WHERE id = ?",
+                (*chunk_values(extended)[1:], open_chunk[0]),
+            )
+            open_chunk = (open_chunk[0], extended)
+        for block in new:
             cur = conn.execute(
                 "INSERT INTO chunks (session_id, t0_s, seq0, t1_s, n, t_s, t_device_s, seq, "
                 "counts, invalid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (sid, float(block.t_s[0]), int(block.seq[0]), *_chunk_values(block)[1:]),
+                (sid, float(block.t_s[0]), int(block.seq[0]), *chunk_values(block)[1:]),
             )
             open_chunk = (int(cur.lastrowid or 0), block)
         return open_chunk
-
-    def _set_channels(
-        self,
-        conn: sqlite3.Connection,
-        sid: int,
-        known: tuple[str, ...] | None,
-        found: tuple[str, ...],
-        what: str,
-    ) -> tuple[str, ...]:
-        if known is None:
-            conn.execute(
-                "UPDATE sessions SET channels_json = ? WHERE id = ?", (_json(list(found)), sid)
-            )
-            return found
-        if known != found:
-            raise SessionDataError(
-                f"{self.path}: session {sid}: expected channels {list(known)}, "
-                f"got {list(found)} in a {what}"
-            )
-        return known
 
     def finish_session(self, session_id: int, stopped_s: float, summary: SessionSummary) -> None:
         def work(conn: sqlite3.Connection) -> None:
             cur = conn.execute(
                 "UPDATE sessions SET stopped_s = ?, summary_json = ? WHERE id = ?",
-                (stopped_s, _json(summary.to_dict()), session_id),
+                (stopped_s, to_json(summary.to_dict()), session_id),
             )
             if cur.rowcount != 1:
                 raise SessionNotFoundError(f"{self.path}: no session {session_id}")
@@ -496,12 +489,15 @@ class SQLiteStore(SessionStore):
     # -- reading -------------------------------------------------------------------------
 
     def sessions(self) -> list[SessionInfo]:
-        rows = self._conn.execute(f"SELECT {_SESSION_COLUMNS} FROM sessions ORDER BY id")
+        rows = self._conn.execute(
+            f"SELECT {SESSION_COLUMNS}, {self._uuid_column} FROM sessions ORDER BY id"
+        )
         return [self._info(row) for row in rows.fetchall()]
 
     def session(self, session_id: int) -> SessionInfo:
         row = self._conn.execute(
-            f"SELECT {_SESSION_COLUMNS} FROM sessions WHERE id = ?", (session_id,)
+            f"SELECT {SESSION_COLUMNS}, {self._uuid_column} FROM sessions WHERE id = ?",
+            (session_id,),
         ).fetchone()
         if row is None:
             ids = [r[0] for r in self._conn.execute("SELECT id FROM sessions ORDER BY id")]
@@ -509,51 +505,14 @@ class SQLiteStore(SessionStore):
         return self._info(row)
 
     def _info(self, row: tuple[Any, ...]) -> SessionInfo:
-        (sid, started, stopped, label, rig_path, rig_text, cal, client, therapist, rules,
-         contra, hello, channels, summary) = row  # fmt: skip
-        meta = SessionMeta(
-            started_s=started,
-            rig_text=rig_text,
-            rig_path=rig_path,
-            calibration=json.loads(cal),
-            client=json.loads(client),
-            therapist=json.loads(therapist),
-            rules_text=rules,
-            contraindications_text=contra,
-            label=label,
-        )
-        return SessionInfo(
-            id=sid,
-            meta=meta,
-            stopped_s=stopped,
-            hello=None if hello is None else json.loads(hello),
-            channels=() if channels is None else tuple(json.loads(channels)),
-            summary=(
-                SessionSummary.from_dict(json.loads(summary))
-                if summary is not None
-                else self._summary_from_rows(sid)
+        sid, started, rig_path, uuid_text = row[0], row[1], row[4], row[-1]
+        return session_info(
+            row[:-1],
+            uuid_text or format1_uuid(sid, started, rig_path),
+            lambda sid: summary_from_rows(
+                lambda q: self._conn.execute(q, (sid,)).fetchone(), self.alarms(sid)
             ),
-            baselines=tuple(self.baselines(sid)),
-        )
-
-    def _summary_from_rows(self, sid: int) -> SessionSummary:
-        """What can be said of a session that never wrote a summary (killed before its first)."""
-        n, t0, t1 = self._conn.execute(
-            "SELECT COALESCE(SUM(n), 0), MIN(t0_s), MAX(t1_s) FROM chunks WHERE session_id = ?",
-            (sid,),
-        ).fetchone()
-        lost = self._conn.execute(
-            "SELECT COALESCE(SUM(lost), 0) FROM gaps WHERE session_id = ? AND lost > 0", (sid,)
-        ).fetchone()[0]
-        dropped = self._conn.execute(
-            "SELECT COALESCE(SUM(dropped_samples), 0) FROM faults WHERE session_id = ?", (sid,)
-        ).fetchone()[0]
-        return SessionSummary(
-            duration_s=0.0 if t0 is None else t1 - t0,
-            samples=n,
-            lost_samples=lost,
-            dropped_samples=dropped,
-            alarm_count=count_raised(self.alarms(sid)),
+            self.baselines(sid),
         )
 
     def _require(self, session_id: int) -> tuple[str, ...]:
@@ -569,9 +528,8 @@ class SQLiteStore(SessionStore):
         self, session_id: int, t_start_s: float | None = None, t_end_s: float | None = None
     ) -> Iterator[SampleBlock]:
         channels = self._require(session_id)
-        c = len(channels)
         rows = self._conn.execute(
-            "SELECT n, t_s, t_device_s, seq, counts, invalid FROM chunks "
+            f"SELECT {CHUNK_COLUMNS} FROM chunks "
             "WHERE session_id = ? AND t1_s >= ? AND t0_s <= ? ORDER BY id",
             (
                 session_id,
@@ -579,15 +537,23 @@ class SQLiteStore(SessionStore):
                 math.inf if t_end_s is None else t_end_s,
             ),
         )
-        for n, t_s, t_dev, seq, counts, invalid in rows:
-            yield SampleBlock(
-                t_s=unpack(t_s, np.float64, (n,)),
-                t_device_s=unpack(t_dev, np.float64, (n,)),
-                seq=unpack(seq, np.int64, (n,)),
-                counts=unpack(counts, np.int32, (n, c)),
-                invalid=unpack(invalid, np.bool_, (n, c)),
-                channels=channels,
-            )
+        return (chunk_block(row, channels) for row in rows)
+
+    def chunks(self, session_id: int, first: int = 0) -> Iterator[SampleBlock]:
+        channels = self._require(session_id)
+        rows = self._conn.execute(
+            f"SELECT {CHUNK_COLUMNS} FROM chunks WHERE session_id = ? ORDER BY id "
+            "LIMIT -1 OFFSET ?",
+            (session_id, first),
+        )
+        return (chunk_block(row, channels) for row in rows)
+
+    def chunk_sizes(self, session_id: int) -> list[int]:
+        self._require(session_id)
+        rows = self._conn.execute(
+            "SELECT n FROM chunks WHERE session_id = ? ORDER BY id", (session_id,)
+        )
+        return [n for (n,) in rows]
 
     def sample_count(self, session_id: int) -> int:
         """Samples stored for a session (for progress bars)."""
@@ -601,16 +567,9 @@ class SQLiteStore(SessionStore):
     def grids(self, session_id: int) -> Iterator[GridBlock]:
         self._require(session_id)
         rows = self._conn.execute(
-            "SELECT n, n_rows, n_cols, t_s, seq, frame_values FROM grids "
-            "WHERE session_id = ? ORDER BY id",
-            (session_id,),
+            f"SELECT {GRID_COLUMNS} FROM grids WHERE session_id = ? ORDER BY id", (session_id,)
         )
-        for n, n_rows, n_cols, t_s, seq, values in rows:
-            yield GridBlock(
-                t_s=unpack(t_s, np.float64, (n,)),
-                seq=unpack(seq, np.int64, (n,)),
-                values=unpack(values, np.uint16, (n, n_rows, n_cols)),
-            )
+        return (grid_block(row) for row in rows)
 
     def _rows(self, sql: str, session_id: int) -> list[tuple[Any, ...]]:
         self._require(session_id)
