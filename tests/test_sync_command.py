@@ -10,8 +10,8 @@ import pytest
 import storekit
 from infrakit import PostgresCluster
 
-from ashisense.cli import main
 from ashisense.store import SQLiteStore
+from ashisense_cli import main
 
 
 def _file(path: Path) -> Path:
