@@ -28,6 +28,11 @@ class WindowStats:
     drift: np.ndarray
 
 
+def samples_in(seconds: float, rate_hz: float) -> int:
+    """A window of `seconds` at `rate_hz`, in samples (at least the 2 a Rolling needs)."""
+    return max(2, round(seconds * rate_hz))
+
+
 class Rolling:
     """Sliding-window mean, sd and drift of a k-column stream; NaN makes a window incomplete."""
 
