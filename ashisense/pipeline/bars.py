@@ -69,8 +69,11 @@ class BarStage:
         # Bars with both mounts: which side (0 left, 1 right), their head and foot channels.
         pairs = [(k, pair) for k, pair in enumerate(hand_mounts(rig)) if pair is not None]
         self._hand_sides = [k for k, _ in pairs]
-        self._hand_heads = [pair[0] for _, pair in pairs]
-        self._hand_feet = [pair[1] for _, pair in pairs]
+        self._hand_rows = (
+            (channel_rows([p[0] for _, p in pairs]), channel_rows([p[1] for _, p in pairs]))
+            if pairs
+            else None
+        )
         self._head_x_m = rig.bars.head_mount_x_m if rig.bars else np.nan
         self._foot_x_m = rig.bars.foot_mount_x_m if rig.bars else np.nan
 
@@ -81,7 +84,9 @@ class BarStage:
     def __call__(self, force_n: np.ndarray) -> BarForces:
         """The bars of a (C, n) force block (rig order), whose bar rows it corrects in place
         by the zero tracking first."""
-        force_n[self._bar] = self.zero.apply(force_n[self._bar])  # a view if a slice
+        corrected = self.zero.apply(force_n[self._bar])  # in place: a view if a slice
+        if not isinstance(self._bar, slice):
+            force_n[self._bar] = corrected
         n = force_n.shape[1]
         left_n = force_n[self._left].sum(axis=0) if self._left is not None else unknown(n)
         right_n = force_n[self._right].sum(axis=0) if self._right is not None else unknown(n)
@@ -93,9 +98,10 @@ class BarStage:
     def _hands_x_m(self, force_n: np.ndarray) -> np.ndarray:
         """(2, n) where the left and right hands act along their bars (lever rule)."""
         n = force_n.shape[1]
-        if not self._hand_sides:
+        if self._hand_rows is None:
             return np.full((2, n), np.nan)
-        f_head, f_foot = force_n[self._hand_heads], force_n[self._hand_feet]
+        heads, feet = self._hand_rows
+        f_head, f_foot = force_n[heads], force_n[feet]
         tot = f_head + f_foot
         x = (f_head * self._head_x_m + f_foot * self._foot_x_m) / np.where(
             tot > self._min_n, tot, np.nan

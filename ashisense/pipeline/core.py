@@ -320,7 +320,7 @@ class Pipeline:
             support_ratio=feet.support_ratio,
             pressure_kpa=place.pressure_kpa,
             pressure_basis=place.pressure_basis,
-            uncertain=reason != 0,
+            uncertain=reason.astype(bool),
             uncertain_reason=reason,
             **_baseline_summary(self._baseline, weight_n, weight_source),
         )

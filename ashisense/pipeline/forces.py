@@ -55,8 +55,9 @@ class CountsToForces:
 
 
 def channel_rows(idx: list[int]) -> slice | np.ndarray:
-    """Rows of these channels in a (C, n) force block: a slice where they are consecutive (a
-    view, not a copy), else an index array. idx: rig channel indices, not empty."""
-    if idx == list(range(idx[0], idx[-1] + 1)):
-        return slice(idx[0], idx[-1] + 1)
+    """Rows of these channels in a (C, n) force block: a slice where they are evenly spaced
+    (a view, not a copy), else an index array. idx: distinct rig channel indices, not empty."""
+    step = idx[1] - idx[0] if len(idx) > 1 else 1
+    if step > 0 and idx == list(range(idx[0], idx[-1] + 1, step)):
+        return slice(idx[0], idx[-1] + 1, step)
     return np.array(idx, dtype=np.intp)

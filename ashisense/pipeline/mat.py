@@ -93,7 +93,7 @@ class MatStage:
         mat-only rig; weight_n: W_t in use, NaN unknown); sets the NO_BASELINE,
         FEET_NEAR_ZERO and CLIENT_MOVING rows of `flags` (see flags.py)."""
         s = self._s
-        fm = force_n[self._mat]
+        fm = np.ascontiguousarray(force_n[self._mat])  # (a strided matmul rounds otherwise)
         mat_n = fm.sum(axis=0)
         moment_x, moment_y = self._mat_xy.T @ fm  # sum f_i x_i, sum f_i y_i
         loaded = np.where(np.abs(mat_n) > s.feet_min_n, mat_n, np.nan)

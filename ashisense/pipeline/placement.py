@@ -68,4 +68,7 @@ class PlacementStage:
             area, basis = self._profile_area
         else:
             return Placement(region, no_go, np.full(n, np.nan), "none")
-        return Placement(region, no_go, np.maximum(feet_n, 0.0) / area / 1000.0, basis)
+        pressure_kpa = np.maximum(feet_n, 0.0)
+        pressure_kpa /= area
+        pressure_kpa /= 1000.0
+        return Placement(region, no_go, pressure_kpa, basis)
