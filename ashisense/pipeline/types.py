@@ -32,6 +32,11 @@ def reason_names(code: int) -> tuple[str, ...]:
     return tuple(f.name for f in Uncertain if f.name and code & f)
 
 
+def unknown(n: int) -> np.ndarray:
+    """(n,) float64 NaN: a figure unknown at every sample (or one this rig cannot give)."""
+    return np.full(n, np.nan)
+
+
 @dataclass(frozen=True)
 class EstimateBlock:
     """Estimates for one SampleBlock, sample by sample (same length n and times).
@@ -97,27 +102,21 @@ class EstimateBlock:
     weight_source: str
 
     def __post_init__(self) -> None:
+        fields = self.__dict__  # (faster than getattr: this runs on every live block)
         n = self.t_s.shape[0]
         c = len(self.channels)
         if self.force_n.shape != (n, c):
             raise ValueError(
                 f"EstimateBlock.force_n: expected shape {(n, c)}, got {self.force_n.shape}"
             )
+        want = (n,)
         for name in SERIES:
-            arr = getattr(self, name)
-            if arr.shape != (n,):
-                raise ValueError(f"EstimateBlock.{name}: expected shape {(n,)}, got {arr.shape}")
+            shape = fields[name].shape
+            if shape != want:
+                raise ValueError(f"EstimateBlock.{name}: expected shape {want}, got {shape}")
 
     def __len__(self) -> int:
         return int(self.t_s.shape[0])
-
-    @classmethod
-    def unchecked(cls, **fields: object) -> EstimateBlock:
-        """Build one without the shape checks (and the frozen-dataclass __init__): for the
-        pipeline's own output, whose shapes hold by construction; a few microseconds per block."""
-        block = object.__new__(cls)
-        block.__dict__.update(fields)
-        return block
 
     @classmethod
     def concat(cls, blocks: list[EstimateBlock]) -> EstimateBlock:
