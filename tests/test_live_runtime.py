@@ -12,7 +12,7 @@ from typing import Any
 import dashkit
 import pytest
 
-from ashisense.alarms import AlarmStatus
+from ashisense.alarms import BindingLimits, HazardStatus
 from ashisense.live import (
     Display,
     LiveError,
@@ -35,11 +35,11 @@ class QueueDisplay(Display):
     def setup(self, setup: LiveSetup) -> None:
         self.items.put(("setup", setup))
 
-    def estimate(self, est: EstimateBlock, seq: Any) -> None:
+    def estimate(self, est: EstimateBlock, seq: Any, limits: BindingLimits | None = None) -> None:
         self.items.put(("estimate", est))
 
-    def alarms(self, statuses: Sequence[AlarmStatus]) -> None:
-        self.items.put(("alarms", list(statuses)))
+    def alarms(self, hazards: Sequence[HazardStatus]) -> None:
+        self.items.put(("alarms", list(hazards)))
 
     def status(self, status: LiveStatus) -> None:
         self.items.put(("status", status))
@@ -56,8 +56,9 @@ class QueueDisplay(Display):
 
 
 def shown(rule_id: str, state: str) -> Callable[[str, Any], bool]:
-    return lambda kind, obj: (
-        kind == "alarms" and any(s.rule_id == rule_id and str(s.state) == state for s in obj)
+    """The alarms shown include the hazard of this rule, in this state."""
+    return lambda kind, obj: kind == "alarms" and any(
+        rule_id in (c.rule_id for c in h.causes) and str(h.state) == state for h in obj
     )
 
 
@@ -88,8 +89,10 @@ def test_a_session_records_raw_data_alarms_operator_actions_and_notes(
     display.wait(shown("feet_overload_upper_back", "active"))
     assert runtime.acknowledge() >= 1
     display.wait(shown("feet_overload_upper_back", "acknowledged"))
-    raised = next(s for s in runtime.alarm_status() if s.rule_id == "feet_overload_upper_back")
-    assert "upper_back" in raised.message and "limit 450 N" in raised.message
+    (overload,) = runtime.hazards()  # one hazard, one alarm: the two rules it trips folded
+    assert overload.lead.rule_id == "feet_overload_upper_back"
+    assert "upper back" in overload.text("N") and "limit 450 N" in overload.text("N")
+    assert "limit 45.9 kg" in overload.text("kg")
     runtime.annotate("pressed too hard", "test")
     assert runtime.stop_session() == sid
     with open_store(tmp_path / "sessions.sqlite", readonly=True) as store:
