@@ -44,7 +44,10 @@ def test_the_folded_alarm_takes_the_highest_priority_of_its_causes() -> None:
     assert hazard.lead.rule_id == "lumbar_band"  # 300 N binds on the lumbar band ...
     assert hazard.lead.priority is Priority.MEDIUM
     assert hazard.priority is Priority.HIGH  # ... and the overload makes it high
-    assert hazard.titles == ("Lumbar/kidney band over its limit", "Feet force over the client's limit")
+    assert hazard.titles == (
+        "Lumbar/kidney band over its limit",
+        "Feet force over the client's limit",
+    )
 
 
 def test_a_no_go_region_under_an_overload_cites_the_no_go_limit() -> None:
@@ -106,7 +109,10 @@ def test_log_rows_read_in_any_unit_from_the_rule_and_stored_numbers() -> None:
         "Client's limit for the upper back (upper back): 117 lb > limit 101 lb"
     )
     stored = AlarmRecord.of(row)  # the store keeps numbers and the message, not the words
-    assert alarm_text(stored, rule, "kg") == "Client's limit for the upper back: 53.0 kg > limit 45.9 kg"
+    assert (
+        alarm_text(stored, rule, "kg")
+        == "Client's limit for the upper back: 53.0 kg > limit 45.9 kg"
+    )
     assert alarm_text(stored, None, "kg") == stored.message  # an unknown rule keeps its message
     assert force_text(98.0665, "kg") == "10.0 kg" and force_text(float("nan"), "N") == "n/a"
     with pytest.raises(UnitError, match="kg, lb, N"):

@@ -4,6 +4,7 @@ raw data with their alarm log and notes, operator actions are logged, problems a
 from __future__ import annotations
 
 import queue
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -24,6 +25,8 @@ from ashisense.pipeline.types import EstimateBlock
 from ashisense.profiles import Profiles, UnknownProfileError
 from ashisense.sim.ptyserver import PtyRig
 from ashisense.store import open_store
+from firmware_bridge.blocks import SampleBlock
+from firmware_bridge.link import host_clock
 
 
 class QueueDisplay(Display):
@@ -57,8 +60,9 @@ class QueueDisplay(Display):
 
 def shown(rule_id: str, state: str) -> Callable[[str, Any], bool]:
     """The alarms shown include the hazard of this rule, in this state."""
-    return lambda kind, obj: kind == "alarms" and any(
-        rule_id in (c.rule_id for c in h.causes) and str(h.state) == state for h in obj
+    return lambda kind, obj: (
+        kind == "alarms"
+        and any(rule_id in (c.rule_id for c in h.causes) and str(h.state) == state for h in obj)
     )
 
 
@@ -136,6 +140,28 @@ def test_a_lost_link_raises_the_no_data_alarm(
     # 0.5 s without samples, then the clock tick that notices (every 0.25 s)
     assert time.monotonic() - t0 < 1.5
     pty.replug()
+
+
+def test_a_stalled_dispatcher_with_no_lost_samples_raises_no_technical_alarm(
+    running: tuple[LiveRuntime, QueueDisplay, dashkit.ScriptedRig, PtyRig],
+) -> None:
+    runtime, display, _, _ = running
+    display.wait(baseline)
+    stalled = threading.Event()
+
+    def stall(block: SampleBlock) -> None:
+        if not stalled.is_set():
+            stalled.set()
+            threading.Event().wait(0.9)  # a consumer holds the dispatcher (ticks go on)
+
+    runtime.add_block_tap(stall)
+    assert stalled.wait(5.0)
+    t_stall_s = host_clock()
+    display.wait(lambda kind, est: kind == "estimate" and est.t_s[-1] > t_stall_s + 1.5)
+    runtime.remove_block_tap(stall)
+    engine = runtime.engine
+    assert engine is not None and runtime.link.stats.lost_samples == 0
+    assert [e.message for e in engine.log if e.transition == "raised"] == []
 
 
 def test_a_device_that_is_not_the_rig_is_refused_with_a_reason(tmp_path: Path) -> None:

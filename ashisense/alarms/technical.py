@@ -188,7 +188,7 @@ class PortSilence:
         """When data were last known on the port (host s; NaN: none yet). now_s: this tick's
         time; samples: the reader's count of samples received so far."""
         if samples != self._samples:  # arrived since the previous tick: at the earliest then
-            self._seen_s = now_s if math.isnan(self._tick_s) else self._tick_s
+            self._seen_s = self._tick_s  # (NaN at the first tick: the samples tell)
         if now_s - self._tick_s > self.max_gap_s:
             self._seen_s = now_s
         self._samples, self._tick_s = samples, now_s
