@@ -14,12 +14,19 @@ rows; only what a person sees is folded.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from ashisense.alarms.events import STATE_URGENCY, AlarmStatus, HazardStatus
+from ashisense.alarms.events import (
+    STATE_URGENCY,
+    AlarmEvent,
+    AlarmState,
+    AlarmStatus,
+    HazardStatus,
+    Priority,
+)
 from ashisense.alarms.kinds import RuleSpec, Signals
 from ashisense.alarms.kinds.force import RegionForce
 from ashisense.alarms.wording import DISPLAY_UNITS
@@ -114,3 +121,42 @@ def binding_limits(specs: Sequence[RuleSpec], sig: Signals) -> BindingLimits:
         source[lower] = len(sources)
         sources.append(LimitSource(spec.id, spec.title(), regions))
     return BindingLimits(limit_n, source, tuple(sources))
+
+
+@dataclass(frozen=True)
+class Banner:
+    """One alarm as a person saw it, rebuilt from the log: a hazard shown from start_s to
+    end_s (NaN: still shown at the log's end), its highest priority while shown, and the
+    rules that were its causes (the binding one among them)."""
+
+    hazard: str
+    start_s: float
+    end_s: float
+    priority: Priority
+    rule_ids: tuple[str, ...]
+
+
+def banners(log: Iterable[AlarmEvent]) -> list[Banner]:
+    """The alarms a person saw, one per hazard episode, from a complete alarm log (every
+    rule's rows): what the folded display showed, for figures and reports."""
+    shown: dict[str, set[str]] = {}
+    current: dict[str, Banner] = {}
+    out: list[Banner] = []
+    for ev in log:
+        key = ev.hazard or ev.rule_id
+        rules = shown.setdefault(key, set())
+        was_shown = bool(rules)
+        if ev.state is AlarmState.INACTIVE:
+            rules.discard(ev.rule_id)
+        else:
+            rules.add(ev.rule_id)
+        if rules and ev.state not in (AlarmState.INACTIVE, AlarmState.OFF):
+            b = current.get(key) or Banner(key, ev.t_s, math.nan, ev.priority, ())
+            priority = min(b.priority, ev.priority, key=lambda p: p.rank)
+            ids = tuple(dict.fromkeys((*b.rule_ids, ev.rule_id)))
+            current[key] = Banner(key, b.start_s, math.nan, priority, ids)
+        if was_shown and not rules and key in current:
+            b = current.pop(key)
+            out.append(Banner(key, b.start_s, ev.t_s, b.priority, b.rule_ids))
+    out.extend(current.values())
+    return sorted(out, key=lambda b: b.start_s)
