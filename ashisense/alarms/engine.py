@@ -29,6 +29,7 @@ from ashisense.alarms.events import (
 )
 from ashisense.alarms.hazards import BindingLimits, binding_limits, fold
 from ashisense.alarms.kinds import BindContext, Measure, Measurer, RuleSpec
+from ashisense.alarms.kinds.force import FEET_FORCE_HAZARD
 from ashisense.alarms.limits import ClientLimits, ContraindicationMap, tighten_for_client
 from ashisense.alarms.rules import RuleSet
 from ashisense.alarms.signals import as_signals
@@ -421,13 +422,17 @@ class AlarmEngine:
         """The feet-force limit that held at each sample of a block of signals and its rule
         (among the rules that alarm: evaluated and not switched off)."""
         with self._lock:
-            sig = as_signals(signals, self._context)
             specs = [
                 rt.spec
                 for rt in self._rules.values()
-                if rt.available is not False and not rt.alarm.off
+                if rt.alarm.hazard == FEET_FORCE_HAZARD
+                and rt.available is not False
+                and not rt.alarm.off
             ]
-        return binding_limits(specs, sig)
+        names = {"t_s", *(name for spec in specs for name in spec.required_signals())}
+        return binding_limits(
+            specs, as_signals({k: signals[k] for k in names & signals.keys()}, {})
+        )
 
     def rule(self, rule_id: str) -> RuleSpec | None:
         """The rule with this id as it applies in this session (None if there is none)."""

@@ -78,17 +78,23 @@ class RegionForce(RuleSpec):
     def hazard_key(self) -> str:
         return FEET_FORCE_HAZARD
 
+    def _inside(self, region: np.ndarray) -> np.ndarray:
+        """(n,) bool: the region codes that are one of this rule's regions (a table lookup;
+        code -1, unknown, reads the table's last entry: False)."""
+        table = np.zeros(len(REGIONS) + 1, dtype=bool)
+        table[[REGION_CODE[r] for r in self.regions]] = True
+        return table[np.asarray(region, dtype=np.intp)]
+
     def limit_applies(self, sig: Signals) -> np.ndarray:
-        return np.isin(np.asarray(sig["region"]), [REGION_CODE[r] for r in self.regions])
+        return self._inside(sig["region"])
 
     def measurer(self, ctx: BindContext) -> Measurer:
-        codes = np.array([REGION_CODE[r] for r in self.regions])
         clear_below_n = self.limit_n - self.hysteresis_n
 
         def measure(sig: Signals) -> Measure:
             feet_n = column(sig, "feet_n")
             region = np.asarray(sig["region"])
-            value = np.where(np.isin(region, codes), feet_n, 0.0)
+            value = np.where(self._inside(region), feet_n, 0.0)
             # Position unknown: a light load clears, a heavy one keeps the previous verdict.
             unknown = region == UNKNOWN
             value[unknown] = np.where(feet_n[unknown] < clear_below_n, 0.0, np.nan)
