@@ -45,21 +45,17 @@ def _pump(stream: object, lines: queue.Queue[str | None]) -> None:
     lines.put(None)
 
 
-def serve_then_stop(
-    argv: Sequence[str] | str, cwd: Path, env: Mapping[str, str], shell: bool = False
-) -> Served:
+def serve_then_stop(argv: Sequence[str], cwd: Path, env: Mapping[str, str]) -> Served:
     """Start a server command, wait until it prints that it listens (or ends), press Ctrl-C
     and wait for it to end."""
     proc = subprocess.Popen(
         argv,
         cwd=cwd,
         env=dict(env),
-        shell=shell,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        start_new_session=True,
     )
     lines: queue.Queue[str | None] = queue.Queue()
     pump = threading.Thread(target=_pump, args=(proc.stdout, lines), daemon=True)
@@ -74,7 +70,7 @@ def serve_then_stop(
                 break
     finally:
         if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGINT)  # the whole group: a shell's child too
+            proc.send_signal(signal.SIGINT)
         code = proc.wait(DEADLINE_S)
         pump.join(DEADLINE_S)
         assert proc.stdout is not None
