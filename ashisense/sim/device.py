@@ -8,6 +8,7 @@ device, an unplugged cable) are injected here, seeded, so tests can ask for them
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from dataclasses import dataclass
@@ -51,6 +52,12 @@ class SimConfig:
     client_kg: float = 70.0
     therapist_kg: float = 65.0
     faults: Faults = Faults()
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.speed) and self.speed >= 0):
+            raise ValueError(f"speed must be > 0 (x real time) or 'fast', got {self.speed:g}")
+        if not (math.isfinite(self.rate_hz) and self.rate_hz > 0):
+            raise ValueError(f"rate must be a number of Hz > 0, got {self.rate_hz:g}")
 
     @classmethod
     def from_url(cls, url: str) -> SimConfig:
