@@ -274,6 +274,9 @@ def status_message(status: LiveStatus, viewers: int) -> dict[str, Any]:
             "reconnects": link.reconnects,
             "gaps": link.gaps,
             "last_error": link.last_error,
+            "identified": link.identified,
+            "held_samples": link.held_samples,
+            "refused": link.refused,
         },
         "pipeline": (
             {

@@ -61,6 +61,7 @@ class LinkStats:
     gaps: int = 0
     identified: bool = False  # the device said who it is on this connection: its data flows
     held_samples: int = 0  # received after a reconnect, waiting for the HELLO (at most 10 s)
+    refused: str = ""  # why the device that answers is refused, until one is taken (accepted)
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -228,6 +229,7 @@ class Link:
                 self._set(
                     state="refused: device changed",
                     last_error=str(err),
+                    refused=str(err),
                     identified=False,
                     held_samples=0,
                 )
@@ -293,7 +295,7 @@ class Link:
             self._check_expected(hello)
             if self._input.handshake:
                 port.write(b"START\n")
-            self._set(state="streaming", device=hello.to_dict(), identified=True)
+            self._set(state="streaming", device=hello.to_dict(), identified=True, refused="")
             with self._lock:
                 self._tries.refused = ""
             self._identified.set()

@@ -199,7 +199,8 @@ class AlarmEngine:
         since_s = np.fmax(self._last_t_s, data_seen_s)
         since_s = since_s if not math.isnan(since_s) else self._first_tick_s
         age_s = t_s - since_s if not math.isnan(since_s) else math.nan
-        return self._advance(rt, np.array([t_s]), Measure(np.array([age_s])))
+        value = rt.spec.tick_value(age_s, self._context)
+        return self._advance(rt, np.array([t_s]), Measure(np.array([value])))
 
     def _catch_up(self, first_t_s: float) -> list[AlarmEvent]:
         """Replay the ticks a gap before this block should have had (exact in replays; live

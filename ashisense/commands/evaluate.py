@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
-from ashisense.commands import count_of, existing_file
+from ashisense.commands import add_unit_option, alarm_line, alarm_words, count_of, existing_file
 
 if TYPE_CHECKING:
-    from ashisense.alarms import AlarmEvent
+    from ashisense.alarms import AlarmEngine, AlarmEvent
     from ashisense.session.analysis import SessionAnalysis
     from ashisense.store import SessionInfo, SessionStore
 
@@ -47,6 +46,7 @@ def register(sub: Any) -> None:
         "--all", action="store_true", help="print every transition, not only raised alarms"
     )
     p.add_argument("--json", action="store_true", help="print one JSON object instead")
+    add_unit_option(p)
     p.set_defaults(func=run)
 
 
@@ -87,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
             )
         )
         return 0
-    _print_summary(args, info.id, analysis.engine.notes, raised)
+    _print_summary(args, info.id, analysis.engine, raised)
     return 0
 
 
@@ -118,19 +118,21 @@ def _evaluate(
                 if args.all or ev.transition is Transition.RAISED:
                     shown.append(ev)
                     if not args.json:
-                        tqdm.write(_line(ev, info.meta.started_s))
+                        text = alarm_words(ev, analysis.engine, args.unit)
+                        at_s = ev.t_s - info.meta.started_s
+                        tqdm.write(alarm_line(at_s, ev.priority, f"{ev.transition!s:<15}  {text}"))
     return shown
 
 
 def _print_summary(
     args: argparse.Namespace,
     session_id: int,
-    notes: list[str],
+    engine: AlarmEngine,
     raised: Counter[tuple[str, str]],
 ) -> None:
     from ashisense.alarms import Priority
 
-    for note in notes:
+    for note in engine.notes:
         print(f"limit: {note}")
     total = sum(raised.values())
     alarms = count_of(total, "alarm")
@@ -138,10 +140,5 @@ def _print_summary(
     for (priority, rule_id), n in sorted(
         raised.items(), key=lambda kv: (Priority(kv[0][0]).rank, kv)
     ):
-        print(f"  {priority:<6}  {rule_id:<20}  {n}")
-
-
-def _line(ev: AlarmEvent, t0_s: float) -> str:
-    at_s = ev.t_s - t0_s
-    at = f"{at_s:9.2f} s" if math.isfinite(at_s) else "        ?"
-    return f"{at}  {ev.priority:<6}  {ev.transition:<15}  {ev.rule_id:<20}  {ev.message}"
+        rule = engine.rule(rule_id)
+        print(f"  {priority:<6}  {n:>4}  {rule.title() if rule else rule_id}")

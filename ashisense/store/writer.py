@@ -140,6 +140,11 @@ class SessionWriter(Listener):
         return self._store
 
     @property
+    def meta(self) -> SessionMeta:
+        """What the session was started with (label, people, rig snapshot)."""
+        return self._meta
+
+    @property
     def session_id(self) -> int:
         if self._session_id is None:
             raise RuntimeError("SessionWriter: start() has not been called")

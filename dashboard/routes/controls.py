@@ -116,6 +116,13 @@ def note(body: NoteBody, request: Request) -> dict[str, Any]:
     return {"ok": True, "t_s": _do(lambda: runtime.annotate(body.text, "dashboard"))}
 
 
+@router.post("/device/accept", dependencies=[Depends(require_control)])
+def accept_device(request: Request) -> dict[str, Any]:
+    """Take the device the link refused as another than the rig's (a person checked it)."""
+    runtime = runtime_of(request)
+    return {"ok": True, "message": _do(runtime.accept_device)}
+
+
 @router.put("/settings", dependencies=[Depends(require_control)])
 def settings(body: SettingsBody, request: Request) -> dict[str, Any]:
     """Studio settings (units: kg or lb); every viewer gets the new setup."""

@@ -137,6 +137,8 @@ function renderStatus(s) {
   $("#viewers").textContent = `${s.viewers} viewer${s.viewers === 1 ? "" : "s"}`;
   if (s.problem) toast(s.problem, true);
   $("#btn-stop").disabled = s.session_id === null;
+  $("#btn-accept-device").classList.toggle("hidden", !link.refused); // only while refused
+  $("#btn-accept-device").title = link.refused || "";
 }
 
 function draw() {
@@ -235,6 +237,7 @@ function wire() {
     if (res && res.session_id !== null) toast(`session ${res.session_id} saved`);
   };
   $("#btn-baseline").onclick = () => act("/api/baseline");
+  $("#btn-accept-device").onclick = () => act("/api/device/accept");
   $("#btn-note").onclick = noteDialog;
   $("#btn-ack").onclick = () => act("/api/alarms/ack", {});
   $("#btn-sound").onclick = async () => {
