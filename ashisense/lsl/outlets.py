@@ -1,8 +1,8 @@
 """The LSL consumer: a room's forces and estimates, and its events, as two LSL outlets.
 
 A consumer of a SessionRunner both ways: as a raw listener (HELLO, gaps, device events,
-stop) and as a SessionListener (analysis, steps, alarms); session starts and stops and notes
-come from whoever starts sessions and takes notes (on_session, on_note).
+stop) and as a SessionListener (analysis, steps, alarms, and the runner's sessions starting and
+stopping and notes: on_session, on_note; a replay calls those itself).
 
 Both outlets open once the device is known (its HELLO, or the first block of a device
 without one) and open again when another device appears, since the device serial is the
