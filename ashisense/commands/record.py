@@ -188,7 +188,10 @@ def _run_link(
         recorder.stop()  # before the link stops: a HELLO arriving now starts no session
         raise
     deadline = math.inf if args.seconds is None else time.monotonic() + args.seconds
-    print(f"recording from {link.url} (device {hello.serial}) into {args.out}", flush=True)
+    if recorder.wait_started(args.hello_timeout):  # the dispatcher creates it at the HELLO
+        sid = recorder.writer.session_id
+        where = f"from {link.url} (device {hello.serial}) into {args.out}"
+        print(f"recording session {sid} {where}", flush=True)
     silence = PortSilence(TICK_S)
     while not (stop.is_set() or recorder.failed.is_set()):
         left = deadline - time.monotonic()

@@ -28,7 +28,6 @@ from ashisense.lsl.clock import LslClock
 from ashisense.lsl.layout import Source, force_info, force_values, marker_info
 from ashisense.lsl.markers import (
     Marker,
-    SessionAction,
     alarm_marker,
     baseline_marker,
     device_marker,
@@ -38,7 +37,7 @@ from ashisense.lsl.markers import (
 )
 from ashisense.rig import Rig
 from ashisense.session.analysis import SessionAnalysis, Step
-from ashisense.session.runner import SessionListener
+from ashisense.session.runner import SessionAction, SessionListener
 from firmware_bridge.blocks import DeviceEvent, Gap
 from firmware_bridge.link import host_clock
 from firmware_bridge.listener import Listener

@@ -83,12 +83,19 @@ class Recorder(SessionRunner):
         self._session: SessionWriter | None = None
         self._start_lock = threading.Lock()
         self._waiting = when_heard  # for the device's first HELLO to create the session
+        self._tried = threading.Event()  # the session was created, or creating it failed
 
     @property
     def started(self) -> bool:
         """Whether the session was created (False while waiting for the device)."""
         with self._start_lock:
             return self._session is not None
+
+    def wait_started(self, timeout_s: float) -> bool:
+        """Wait until the session is created (`when_heard`: at the device's HELLO) or creating
+        it failed, at most timeout_s; whether it was created."""
+        self._tried.wait(timeout_s)
+        return self.started
 
     @property
     def meta(self) -> SessionMeta:
@@ -108,6 +115,7 @@ class Recorder(SessionRunner):
             self._waiting = False
             if self._session is None:
                 self._session = self.record(self._store, self._meta)
+            self._tried.set()
             return self._session.session_id
 
     def __enter__(self) -> Recorder:
@@ -126,6 +134,7 @@ class Recorder(SessionRunner):
                 except (StoreError, OSError) as err:
                     self.failure = err
                     self.failed.set()
+                self._tried.set()
         super().on_hello(hello)
 
     def stop(self) -> None:
