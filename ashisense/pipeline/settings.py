@@ -65,7 +65,7 @@ class PipelineSettings:
     zero_window_s: float = 2.0
     zero_limit_n: float = 20.0
     still_sd_n: float = 3.0
-    support_tol: float = 0.05
+    support_tol: float = 0.07
     support_hold_s: float = 0.25
     moving_tol: float = 0.02
     grid_hold_s: float = 0.5
