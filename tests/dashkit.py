@@ -112,6 +112,8 @@ class ScriptedRig:
         self._pending = bytearray()
         self._inbox = b""
         self._on = False
+        self.stalled = False  # the device sends nothing; its samples meanwhile are lost
+        self.unplugged = False  # the cable is out: the pty goes away
         self._feet_n = 0.0
         self._target_n = 0.0
         self.x_m, self.y_m = UPPER_BACK_XY_M
@@ -148,7 +150,7 @@ class ScriptedRig:
         return time.monotonic() - self._boot
 
     def unplugged_now(self) -> bool:
-        return False
+        return self.unplugged
 
     def write(self, data: bytes) -> None:
         with self._lock:
@@ -160,6 +162,9 @@ class ScriptedRig:
     def pump(self) -> bytes:
         with self._lock:
             due = int(self.device_time_s() * self.rate_hz) + 1 - self._seq
+            if self.stalled:
+                self._seq += max(due, 0)
+                due = 0
             if due > 0:
                 self._pending += self._samples(due)
             out = bytes(self._pending)
