@@ -5,7 +5,7 @@
 import { fmt } from "./common.js";
 
 /** Frames older than this mean no live data on the page: values blank, the header red. */
-export const DATA_STALE_S = 0.4;
+export const DATA_STALE_S = 0.3;
 
 /** {cls: "ok" | "warn" | "bad", text, title} for the header, from the status's link and the
  * age of the newest frame on this page (s; Infinity before any). */
