@@ -224,10 +224,12 @@ def scripted_pty(rig: ScriptedRig | None = None) -> Iterator[tuple[ScriptedRig, 
         yield rig, pty.path
 
 
-def live_config(tmp: Path, device_url: str, **overrides: object) -> LiveConfig:
-    """The example rig, profiles and rules, recording into tmp/sessions.sqlite."""
+def live_config(
+    tmp: Path, device_url: str, rig_file: Path = RIG_FILE, **overrides: object
+) -> LiveConfig:
+    """The example rig (or rig_file), profiles and rules, recording into tmp/sessions.sqlite."""
     return load_live_config(
-        RIG_FILE,
+        rig_file,
         store_path=tmp / "sessions.sqlite",
         profiles_dir=EXAMPLES / "profiles",
         rules_path=EXAMPLES / "rules" / "studio_default.toml",

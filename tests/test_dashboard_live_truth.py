@@ -13,6 +13,8 @@ import dashkit
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from dashboard.app import create_app
+
 # Feet on the lumbar band of the example client (limit 200 N) and astride its spine.
 LUMBAR_XY_M = (0.70, 0.10)
 SPINE_XY_M = (0.50, 0.0)
@@ -200,3 +202,26 @@ def test_an_unplugged_rig_is_red_and_says_no_rate(
     link = page.inner_text("#link")
     assert "Hz" not in link and "no data" in link, link
     dashkit.shot(page, "live-unplugged")
+
+
+def test_a_stale_heatmap_blanks(browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The simulated grid rig stalling now and then (sim:// faults): the heatmap shows while
+    grid frames come and blanks while they do not, rather than passing for the pressure now."""
+    tmp = tmp_path_factory.mktemp("grid")
+    device = "sim://calm?seed=1&grid=1&stall_every_s=5&stall_s=2"
+    live = dashkit.live_config(tmp, device, rig_file=dashkit.EXAMPLES / "grid_rig.toml")
+    port = dashkit.free_port()
+    settings = dashkit.dashboard_settings(tmp, live, port)
+    with dashkit.Server(create_app(settings), port) as server:
+        context = browser.new_context(viewport=dashkit.VIEWPORT)
+        page = context.new_page()
+        try:
+            dashkit.open_logged_in(page, server, "/live")
+            heat = "#table image[href^='data:'][visibility=visible]"
+            page.wait_for_selector(heat, state="attached", timeout=20000)
+            page.wait_for_selector("#link.bad", timeout=10000)  # the next stall
+            page.wait_for_selector(heat, state="detached", timeout=1000)
+            dashkit.shot(page, "live-grid-stalled")
+            page.wait_for_selector(heat, state="attached", timeout=10000)  # back
+        finally:
+            context.close()

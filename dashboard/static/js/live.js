@@ -23,6 +23,7 @@ const feet = new FeetPanel($("#feet"));
 const bars = new BarsPanel($("#bars"));
 const strip = new ForceStrip($("#strip"), { gapS: STRIP_GAP_S });
 const sound = new AlarmSound(() => showSoundState());
+window.ashisenseSound = sound; // what plays, readable from the page (tests check it really does)
 const alarmView = new AlarmView($("#alarms"), {
   onAck: (rule) => act("/api/alarms/ack", rule ? { rule_id: rule } : {}),
   onPause: () => act("/api/alarms/pause", {}),
