@@ -256,7 +256,9 @@ def alarms_message(hazards: Iterable[HazardStatus], t_s: float, units: str) -> d
 
 
 def status_message(status: LiveStatus, viewers: int) -> dict[str, Any]:
-    """Link, pipeline and recorder health."""
+    """Link, pipeline and recorder health. The link's rate_hz is in device time (the last
+    rate through a stall); recent_rate_hz, recent_lost and silent_s say what arrived over
+    the last second of host time, so the page can tell a stalled or unplugged rig at once."""
     link = status.link
     p = status.pipeline
     r = status.recorder
@@ -268,6 +270,10 @@ def status_message(status: LiveStatus, viewers: int) -> dict[str, Any]:
             "url": link.url,
             "serial": (link.device or {}).get("serial"),
             "rate_hz": num(link.rate_hz, 2),
+            "nominal_hz": num((link.device or {}).get("rate_hz"), 2),
+            "recent_rate_hz": num(link.recent_rate_hz, 2),
+            "recent_lost": link.recent_lost,
+            "silent_s": num(link.silent_s, 3),
             "samples": link.samples,
             "lost_samples": link.lost_samples,
             "bad_packets": link.bad_packets,

@@ -112,6 +112,8 @@ class ScriptedRig:
         self._pending = bytearray()
         self._inbox = b""
         self._on = False
+        self.stalled = False  # the device sends nothing; its samples meanwhile are lost
+        self.unplugged = False  # the cable is out: the pty goes away
         self._feet_n = 0.0
         self._target_n = 0.0
         self.x_m, self.y_m = UPPER_BACK_XY_M
@@ -148,7 +150,7 @@ class ScriptedRig:
         return time.monotonic() - self._boot
 
     def unplugged_now(self) -> bool:
-        return False
+        return self.unplugged
 
     def write(self, data: bytes) -> None:
         with self._lock:
@@ -160,6 +162,9 @@ class ScriptedRig:
     def pump(self) -> bytes:
         with self._lock:
             due = int(self.device_time_s() * self.rate_hz) + 1 - self._seq
+            if self.stalled:
+                self._seq += max(due, 0)
+                due = 0
             if due > 0:
                 self._pending += self._samples(due)
             out = bytes(self._pending)
@@ -219,10 +224,12 @@ def scripted_pty(rig: ScriptedRig | None = None) -> Iterator[tuple[ScriptedRig, 
         yield rig, pty.path
 
 
-def live_config(tmp: Path, device_url: str, **overrides: object) -> LiveConfig:
-    """The example rig, profiles and rules, recording into tmp/sessions.sqlite."""
+def live_config(
+    tmp: Path, device_url: str, rig_file: Path = RIG_FILE, **overrides: object
+) -> LiveConfig:
+    """The example rig (or rig_file), profiles and rules, recording into tmp/sessions.sqlite."""
     return load_live_config(
-        RIG_FILE,
+        rig_file,
         store_path=tmp / "sessions.sqlite",
         profiles_dir=EXAMPLES / "profiles",
         rules_path=EXAMPLES / "rules" / "studio_default.toml",
