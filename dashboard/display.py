@@ -1,6 +1,9 @@
 """The runtime's display for the browser: encodes messages in the acquisition thread and hands
-them to the Hub (the one crossing into asyncio). Frames are capped at `max_fps`; the strip
-points and the feet peak of the samples in between ride along with the next frame."""
+them to the Hub (the one crossing into asyncio). Frames are capped at `max_fps` and only built
+while someone watches. Each frame carries the strip points and the feet peak of the last
+STRIP_RESEND_S, so a viewer that missed a few frames (dashboard.hub drops them for a viewer
+that is behind) still draws every point and every peak; the page keeps the points it has not
+seen (newer than its last)."""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ import json
 import math
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -25,6 +29,8 @@ from dashboard.frames import (
     status_message,
 )
 from dashboard.hub import Hub
+
+STRIP_RESEND_S = 0.25
 
 
 def encode(msg: dict[str, Any]) -> str:
@@ -57,9 +63,9 @@ class HubDisplay(Display):
         self._lock = threading.Lock()
         self._setup: LiveSetup | None = None
         self._mat_idx = np.empty(0, dtype=np.intp)
-        self._strip: list[tuple[float, float]] = []
+        self._strip: deque[tuple[float, float]] = deque()  # the last STRIP_RESEND_S
         self._strip_bin = -1
-        self._peak_n = -math.inf
+        self._peaks: deque[tuple[float, float]] = deque()  # (t_s, peak) per block, as above
         self._next_frame = 0.0
         self._next_grid = 0.0
 
@@ -79,23 +85,35 @@ class HubDisplay(Display):
     def estimate(self, est: EstimateBlock, seq: np.ndarray) -> None:
         if len(est) == 0:
             return
-        # One strip point per 1/strip_hz bin: the first sample of each new bin.
-        bins = np.floor(est.t_s * self._strip_hz).astype(np.int64)
-        prev = np.concatenate([[self._strip_bin], bins[:-1]])
-        keep = np.flatnonzero(bins != prev)
-        self._strip_bin = int(bins[-1])
-        points = zip(est.t_s[keep].tolist(), est.feet_display_n[keep].tolist(), strict=True)
-        self._strip.extend(points)
-        self._peak_n = float(np.fmax.reduce(est.feet_n, initial=self._peak_n))
+        if not self.hub.viewers:  # nobody watches: no frame to build
+            self._strip.clear()
+            self._peaks.clear()
+            return
+        self._keep_recent(est)
         now = time.monotonic()
         if now < self._next_frame:
             return
         self._next_frame = now + self._frame_gap_s
         with self._lock:
             mat_idx = self._mat_idx
-        msg = frame_message(est, int(seq[-1]), mat_idx, self._strip, self._peak_n)
-        self._strip, self._peak_n = [], -math.inf
-        self.hub.publish("frame", encode(msg))
+        peak_n = max((p for _, p in self._peaks), default=math.nan)
+        msg = frame_message(est, int(seq[-1]), mat_idx, self._strip, peak_n)
+        self.hub.publish("frame", encode(msg), int(seq[-1]))
+
+    def _keep_recent(self, est: EstimateBlock) -> None:
+        """Add the block's strip points (the first sample of each 1/strip_hz bin) and feet
+        peak; forget those older than STRIP_RESEND_S."""
+        bins = np.floor(est.t_s * self._strip_hz).astype(np.int64)
+        prev = np.concatenate([[self._strip_bin], bins[:-1]])
+        keep = np.flatnonzero(bins != prev)
+        self._strip_bin = int(bins[-1])
+        points = zip(est.t_s[keep].tolist(), est.feet_display_n[keep].tolist(), strict=True)
+        self._strip.extend(points)
+        t_s = float(est.t_s[-1])
+        self._peaks.append((t_s, float(np.fmax.reduce(est.feet_n, initial=-math.inf))))
+        for recent in (self._strip, self._peaks):
+            while recent and recent[0][0] <= t_s - STRIP_RESEND_S:
+                recent.popleft()
 
     def grid(self, est: GridEstimate) -> None:
         now = time.monotonic()

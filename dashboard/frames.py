@@ -109,8 +109,8 @@ def frame_message(
     strip: Sequence[tuple[float, float]],
     peak_n: float,
 ) -> dict[str, Any]:
-    """The newest sample of `est` as a frame, with the strip points and feet peak since the
-    previous frame."""
+    """The newest sample of `est` as a frame, with the strip points and the feet peak the
+    display gives (those of the last moments: a viewer may have missed a frame)."""
     i = len(est) - 1
     region = int(est.region[i])
     return {

@@ -10,6 +10,9 @@ const STRIP_KEEP_S = 32;
 const STALE_S = 1.0;
 const STREAM_LOST_S = 1.0; // silence on the socket (status comes every 0.5 s) that means lost
 const LOGIN_GONE = 4401; // close code: the login ended (logout, expiry, server restart)
+// Frames handled are acknowledged this often: the server sends a page that falls behind only
+// as many frames as it can show while they are fresh (dashboard/hub.py).
+const ACK_EVERY_MS = 100;
 
 const state = {
   setup: null, status: null, alarms: [], audible: null, frame: null, frameAt: 0,
@@ -48,7 +51,11 @@ function handle(m) {
       state.frame = m;
       state.frameAt = performance.now();
       state.frames += 1;
-      for (const p of m.strip) state.strip.push(p);
+      // frames repeat the last moments' points (for a page that missed one): keep the new ones
+      for (const p of m.strip) {
+        const last = state.strip[state.strip.length - 1];
+        if (!last || p[0] > last[0]) state.strip.push(p);
+      }
       state.peaks.push([m.t_s, m.feet_peak_n]);
       trim(state.strip, m.t_s - STRIP_KEEP_S);
       trim(state.peaks, m.t_s - 10);
@@ -165,7 +172,16 @@ function connect() {
     backoffMs = 250;
     state.alarmsSeen = false;
   };
-  ws.onmessage = (ev) => handle(JSON.parse(ev.data));
+  let ackedAt = 0;
+  ws.onmessage = (ev) => {
+    const m = JSON.parse(ev.data);
+    handle(m);
+    const now = performance.now();
+    if (m.type === "frame" && now - ackedAt >= ACK_EVERY_MS && ws.readyState === WebSocket.OPEN) {
+      ackedAt = now;
+      ws.send(JSON.stringify({ type: "ack", seq: m.seq }));
+    }
+  };
   ws.onclose = (ev) => {
     if (ev.code === LOGIN_GONE) return toLogin();
     $("#link").textContent = "dashboard disconnected: reconnecting…";
