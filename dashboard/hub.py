@@ -12,7 +12,8 @@ Acknowledgements: a page that sends `{"type": "ack", "seq": N}` (N: the newest f
 handled) now and then is sent frames only while fewer than ACK_WINDOW_FRAMES are unacknowledged
 and the oldest of them went out less than ACK_LAG_S ago, so what it shows is never more than
 a fraction of a second old, however slowly it reads. A viewer that never acknowledges is held
-back by its socket alone.
+back by its socket alone. A slow viewer is not behind while it takes something now and then;
+one that takes nothing of what waits for it for `cut_s` is.
 """
 
 from __future__ import annotations
@@ -98,9 +99,10 @@ class Viewer:
 
     async def pump(self, cut_s: float) -> None:
         """Send what waits as the viewer takes it. Returns when the socket closed, or when the
-        viewer stayed behind (something waited that it could not take) for `cut_s`."""
+        viewer stayed behind (took nothing of what waited for it) for `cut_s`."""
         behind_since: float | None = None
         while self._socket.is_open:
+            sent = self.sent
             self._flush()
             self._changed.clear()
             if not self._waiting:
@@ -108,7 +110,8 @@ class Viewer:
                 await self._changed.wait()
                 continue
             now = time.monotonic()
-            behind_since = now if behind_since is None else behind_since
+            if behind_since is None or self.sent != sent:
+                behind_since = now
             if now - behind_since >= cut_s:
                 return
             with contextlib.suppress(TimeoutError):
