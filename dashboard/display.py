@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from ashisense.alarms import AlarmStatus
+from ashisense.alarms import BindingLimits, HazardStatus
 from ashisense.live import Display, LiveSetup, LiveStatus
 from ashisense.pipeline.types import EstimateBlock, GridEstimate
 from dashboard.frames import (
@@ -63,7 +63,9 @@ class HubDisplay(Display):
         self._lock = threading.Lock()
         self._setup: LiveSetup | None = None
         self._mat_idx = np.empty(0, dtype=np.intp)
-        self._strip: deque[tuple[float, float]] = deque()  # the last STRIP_RESEND_S
+        # (t_s, feet_n, limit_n) of the last STRIP_RESEND_S
+        self._strip: deque[tuple[float, float, float]] = deque()
+        self._hazards: Sequence[HazardStatus] = ()
         self._strip_bin = -1
         self._peaks: deque[tuple[float, float]] = deque()  # (t_s, peak) per block, as above
         self._next_frame = 0.0
@@ -76,20 +78,23 @@ class HubDisplay(Display):
         self.hub.publish("setup", encode(setup_message(setup, self._units())))
 
     def republish_setup(self) -> None:
-        """Send the setup again (the studio changed a setting such as units)."""
+        """Send the setup and the alarms again (the studio changed a setting such as units)."""
         with self._lock:
-            setup = self._setup
+            setup, hazards = self._setup, self._hazards
         if setup is not None:
             self.setup(setup)
+        self.alarms(hazards)
 
-    def estimate(self, est: EstimateBlock, seq: np.ndarray) -> None:
+    def estimate(
+        self, est: EstimateBlock, seq: np.ndarray, limits: BindingLimits | None = None
+    ) -> None:
         if len(est) == 0:
             return
         if not self.hub.viewers:  # nobody watches: no frame to build
             self._strip.clear()
             self._peaks.clear()
             return
-        self._keep_recent(est)
+        self._keep_recent(est, limits)
         now = time.monotonic()
         if now < self._next_frame:
             return
@@ -97,17 +102,23 @@ class HubDisplay(Display):
         with self._lock:
             mat_idx = self._mat_idx
         peak_n = max((p for _, p in self._peaks), default=math.nan)
-        msg = frame_message(est, int(seq[-1]), mat_idx, self._strip, peak_n)
+        msg = frame_message(est, int(seq[-1]), mat_idx, self._strip, peak_n, limits)
         self.hub.publish("frame", encode(msg), int(seq[-1]))
 
-    def _keep_recent(self, est: EstimateBlock) -> None:
-        """Add the block's strip points (the first sample of each 1/strip_hz bin) and feet
-        peak; forget those older than STRIP_RESEND_S."""
+    def _keep_recent(self, est: EstimateBlock, limits: BindingLimits | None) -> None:
+        """Add the block's strip points (the first sample of each 1/strip_hz bin, with the
+        limit that held then) and feet peak; forget those older than STRIP_RESEND_S."""
         bins = np.floor(est.t_s * self._strip_hz).astype(np.int64)
         prev = np.concatenate([[self._strip_bin], bins[:-1]])
         keep = np.flatnonzero(bins != prev)
         self._strip_bin = int(bins[-1])
-        points = zip(est.t_s[keep].tolist(), est.feet_display_n[keep].tolist(), strict=True)
+        limit_n = limits.limit_n[keep] if limits is not None else np.full(keep.shape, np.nan)
+        points = zip(
+            est.t_s[keep].tolist(),
+            est.feet_display_n[keep].tolist(),
+            limit_n.tolist(),
+            strict=True,
+        )
         self._strip.extend(points)
         t_s = float(est.t_s[-1])
         self._peaks.append((t_s, float(np.fmax.reduce(est.feet_n, initial=-math.inf))))
@@ -124,8 +135,11 @@ class HubDisplay(Display):
             self._next_grid = now + self._grid_gap_s
             self.hub.publish("grid", encode(msg))
 
-    def alarms(self, statuses: Sequence[AlarmStatus]) -> None:
-        self.hub.publish("alarms", encode(alarms_message(statuses, time.time())))
+    def alarms(self, hazards: Sequence[HazardStatus]) -> None:
+        with self._lock:
+            self._hazards = tuple(hazards)
+        msg = alarms_message(hazards, time.time(), self._units())
+        self.hub.publish("alarms", encode(msg))
 
     def status(self, status: LiveStatus) -> None:
         self.hub.publish("status", encode(status_message(status, self.hub.viewers)))

@@ -11,10 +11,11 @@ from typing import Any
 
 import numpy as np
 
+from ashisense.alarms import AlarmEngine, alarm_text
 from ashisense.live import describe_setup
 from ashisense.pipeline.types import EstimateBlock
 from ashisense.session.analysis import SessionAnalysis
-from ashisense.store import SessionInfo, open_store
+from ashisense.store import AlarmRecord, SessionInfo, open_store
 from ashisense.store.replay import session_items
 from dashboard.frames import grid_message, num, setup_message
 from firmware_bridge.blocks import GridBlock
@@ -147,6 +148,7 @@ def build_series(store_path: Path, session_id: int, units: str) -> dict[str, Any
         alarms = store.alarms(session_id)
         notes = store.annotations(session_id)
         gaps = store.gaps(session_id)
+    engine = analysis.engine
     setup = describe_setup(
         analysis.rig, analysis.client, analysis.therapist, analysis.engine, info.id, t0_s
     )
@@ -156,24 +158,29 @@ def build_series(store_path: Path, session_id: int, units: str) -> dict[str, Any
         "hz": hz,
         "series": thin.columns(),
         "grids": grids,
-        "alarms": [
-            {
-                "t_s": num(a.t_s, 3),
-                "rule_id": a.rule_id,
-                "priority": a.priority,
-                "transition": a.transition,
-                "state": a.state,
-                "value": num(a.value, 2),
-                "limit": num(a.limit, 2),
-                "message": a.message,
-            }
-            for a in alarms
-        ],
+        "alarms": [_alarm_row(a, engine, units) for a in alarms],
         "notes": [{"t_s": num(n.t_s, 3), "text": n.text, "author": n.author} for n in notes],
         "gaps": [
             {"t_start_s": num(g.t_start_s, 3), "t_end_s": num(g.t_end_s, 3), "lost": g.lost}
             for g in gaps
         ],
+    }
+
+
+def _alarm_row(a: AlarmRecord, engine: AlarmEngine | None, units: str) -> dict[str, Any]:
+    """One stored alarm log row for the review page: its words in the studio's unit and the
+    rule's title (never its id in the words)."""
+    rule = engine.rule(a.rule_id) if engine else None
+    return {
+        "t_s": num(a.t_s, 3),
+        "rule_id": a.rule_id,
+        "title": rule.title() if rule else a.rule_id.replace("_", " ").capitalize(),
+        "priority": a.priority,
+        "transition": a.transition,
+        "state": a.state,
+        "value": num(a.value, 2),
+        "limit": num(a.limit, 2),
+        "message": alarm_text(a, rule, units),
     }
 
 

@@ -113,6 +113,10 @@ def test_an_overload_shows_the_high_priority_alarm_within_500_ms_and_acknowledge
     page.click("#btn-ack")
     page.wait_for_selector("#alarms .alarm[data-state=acknowledged]")
     assert page.query_selector_all("#alarms .alarm.flash") == []  # silent and steady now
+    (banner,) = page.query_selector_all("#alarms .alarm")  # two rules tripped: one alarm
+    text = banner.inner_text()
+    assert "limit 45.9 kg" in text and "also over" in text  # the studio's unit, in words
+    assert "feet_overload" not in text and " N " not in text
     assert page.get_attribute("body", "data-audible") == ""
     rig.set_feet(250.0, slew_n_per_s=1500.0)
     page.wait_for_selector("#alarms .alarm", state="detached")
