@@ -96,7 +96,8 @@ class RegionForce(RuleSpec):
             value = np.where(self._inside(region), feet_n, 0.0)
             # Position unknown: a light load clears, a heavy one keeps the previous verdict.
             unknown = region == UNKNOWN
-            value[unknown] = np.where(feet_n[unknown] < clear_below_n, 0.0, np.nan)
+            if unknown.any():
+                value[unknown] = np.where(feet_n[unknown] < clear_below_n, 0.0, np.nan)
             return Measure(value, detail=region.astype(np.int64))
 
         return measure
