@@ -12,8 +12,10 @@ Acknowledgements: a page that sends `{"type": "ack", "seq": N}` (N: the newest f
 handled) now and then is sent frames only while fewer than ACK_WINDOW_FRAMES are unacknowledged
 and the oldest of them went out less than ACK_LAG_S ago, so what it shows is never more than
 a fraction of a second old, however slowly it reads. A viewer that never acknowledges is held
-back by its socket alone. A slow viewer is not behind while it takes something now and then;
-one that takes nothing of what waits for it for `cut_s` is.
+back by its socket alone. A slow viewer is not behind while it takes frames now and then; one
+that takes no frame (or, with no frame waiting, nothing) of what waits for it for `cut_s` is.
+A page must acknowledge the newest frame it handled even when no other frame follows (a
+trailing acknowledgement), or it waits for frames the server waits to have acknowledged.
 """
 
 from __future__ import annotations
@@ -73,6 +75,7 @@ class Viewer:
         self._acks = False
         self._changed = asyncio.Event()
         self.sent = 0
+        self.frames_sent = 0
         self.dropped = 0
 
     def offer(self, msg: Message) -> None:
@@ -102,7 +105,7 @@ class Viewer:
         viewer stayed behind (took nothing of what waited for it) for `cut_s`."""
         behind_since: float | None = None
         while self._socket.is_open:
-            sent = self.sent
+            sent, frames_sent = self.sent, self.frames_sent
             self._flush()
             self._changed.clear()
             if not self._waiting:
@@ -110,7 +113,8 @@ class Viewer:
                 await self._changed.wait()
                 continue
             now = time.monotonic()
-            if behind_since is None or self.sent != sent:
+            took = self.frames_sent != frames_sent if FRAME in self._waiting else self.sent != sent
+            if behind_since is None or took:
                 behind_since = now
             if now - behind_since >= cut_s:
                 return
@@ -138,8 +142,10 @@ class Viewer:
     def _send(self, msg: Message) -> None:
         self._socket.write(msg.wire)
         self.sent += 1
-        if msg.seq is not None:
-            self._unacked.append((msg.seq, time.monotonic()))
+        if msg.kind == FRAME:
+            self.frames_sent += 1
+            if msg.seq is not None:
+                self._unacked.append((msg.seq, time.monotonic()))
 
 
 class Hub:

@@ -152,6 +152,27 @@ def test_a_viewer_that_stays_behind_is_cut_and_slow_ones_that_keep_taking_are_no
     assert run(go) == [True, False, False]  # only the one that took nothing was cut
 
 
+def test_a_page_that_stops_acknowledging_is_cut_though_other_messages_still_reach_it() -> None:
+    async def go() -> tuple[bool, int]:
+        hub = Hub(asyncio.get_running_loop())
+        sock = FakeSocket()
+        viewer = hub.subscribe(sock)
+        viewer.ack(-1)  # it acknowledged once, then never again
+        pump = asyncio.create_task(viewer.pump(cut_s=0.3))
+        for i in range(100):
+            hub.publish("frame", f"f{i}", i)
+            hub.publish("status", f"s{i}")  # these still go out: they are not paced
+            await asyncio.sleep(0.01)
+            if pump.done():
+                break
+        cut = pump.done()
+        pump.cancel()
+        return cut, viewer.frames_sent
+
+    cut, frames_sent = run(go)
+    assert cut and 0 < frames_sent <= ACK_WINDOW_FRAMES
+
+
 def test_publish_from_a_thread_returns_at_once_while_a_viewer_never_reads() -> None:
     async def go() -> tuple[list[str], Viewer, int]:
         hub = Hub(asyncio.get_running_loop())

@@ -172,15 +172,24 @@ function connect() {
     backoffMs = 250;
     state.alarmsSeen = false;
   };
-  let ackedAt = 0;
+  // The newest frame handled is acknowledged at most every ACK_EVERY_MS, and always in the
+  // end (a trailing acknowledgement): the server holds frames back until it is.
+  let ackedAt = 0, unacked = null, ackTimer = null;
+  const ack = () => {
+    ackTimer = null;
+    if (unacked === null || ws.readyState !== WebSocket.OPEN) return;
+    ws.send(JSON.stringify({ type: "ack", seq: unacked }));
+    ackedAt = performance.now();
+    unacked = null;
+  };
   ws.onmessage = (ev) => {
     const m = JSON.parse(ev.data);
     handle(m);
-    const now = performance.now();
-    if (m.type === "frame" && now - ackedAt >= ACK_EVERY_MS && ws.readyState === WebSocket.OPEN) {
-      ackedAt = now;
-      ws.send(JSON.stringify({ type: "ack", seq: m.seq }));
-    }
+    if (m.type !== "frame") return;
+    unacked = m.seq;
+    const waitMs = ACK_EVERY_MS - (performance.now() - ackedAt);
+    if (waitMs <= 0) ack();
+    else if (ackTimer === null) ackTimer = setTimeout(ack, waitMs);
   };
   ws.onclose = (ev) => {
     if (ev.code === LOGIN_GONE) return toLogin();
