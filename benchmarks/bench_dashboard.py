@@ -19,7 +19,7 @@ Every figure is printed with its goal and PASS or FAIL:
    acknowledging them as the page does, both cores busy: no frame older than 1 s on arrival.
 6. A room computer as small as a Raspberry Pi: `serve` pinned to one core (taskset) and held
    to 25 % of it (a cgroup; else a busy loop beside it), one viewer: the link at full rate,
-   no sample lost, every sample reaching the viewer, p99 < 50 ms.
+   no sample lost, every sample reaching the viewer (its strip has no hole), p99 < 50 ms.
 Viewers acknowledge frames every 100 ms and the last one in the end, as the page does.
 Needs Linux (/proc, taskset).
 """
@@ -123,6 +123,8 @@ class Viewer:
         self.srv, self.rig, self.read_fps = srv, rig, read_fps
         self.latencies_s: list[float] = []
         self.frames: list[int] = []
+        self.strip_t_s: set[float] = set()  # the strip points' times (kept with keep_strip)
+        self.keep_strip = False
         self.status: dict | None = None
         self.recording = False
 
@@ -153,6 +155,8 @@ class Viewer:
                 if self.recording and sent is not None:
                     self.latencies_s.append(now - sent)
                     self.frames.append(seq)
+                    if self.keep_strip:
+                        self.strip_t_s.update(p[0] for p in json.loads(text)["strip"])
                 unacked = seq
                 if now - acked_s >= ACK_EVERY_S:
                     await ws.send(json.dumps({"type": "ack", "seq": seq}))
@@ -203,6 +207,7 @@ async def watch(
     `seconds` after a 1 s warm-up."""
     stop = asyncio.Event()
     viewers = [Viewer(srv, rig) for _ in range(n_viewers - (slow_fps is not None))]
+    viewers[0].keep_strip = n_viewers == 1
     if slow_fps is not None:
         viewers.append(Viewer(srv, rig, slow_fps))
     tasks = [asyncio.create_task(v.run(stop)) for v in viewers]
@@ -371,14 +376,16 @@ async def pi_figure(res: Results, seconds: float) -> None:
             how = f"no cgroup: a busy loop beside it on CPU {cpu}"
         await asyncio.sleep(2.0)  # the quota settles in
         ph = await watch(srv, rig, 1, seconds)
-    seqs = np.array(ph.viewers[0].frames)
-    skipped = int(np.sum(np.diff(seqs) - 1)) if seqs.size > 1 else -1
+    # every sample reached the viewer: its strip has the first sample of every 20 ms bin
+    # (12.5 or 25 ms apart at 80 Hz), whether frames carried one sample or several
+    t_s = np.array(sorted(ph.viewers[0].strip_t_s))
+    missing = int(np.sum(np.diff(t_s) > 0.026)) if t_s.size > 1 else -1
     p99 = float(np.percentile(ph.latencies_ms, 99))
-    ok = ph.link_rate_hz >= 0.98 * RATE_HZ and ph.lost_samples == 0 and skipped == 0 and p99 < 50
+    ok = ph.link_rate_hz >= 0.98 * RATE_HZ and ph.lost_samples == 0 and missing == 0 and p99 < 50
     res.add(
         f"Pi-sized: serve on CPU {cpu} at 25 % ({how}), 1 viewer",
-        f"link {ph.link_rate_hz:.1f} Hz, {ph.lost_samples} samples lost, {skipped} samples "
-        f"missing between frames, p99 {p99:.1f} ms",
+        f"link {ph.link_rate_hz:.1f} Hz, {ph.lost_samples} samples lost, {missing} holes in "
+        f"the viewer's strip, p99 {p99:.1f} ms",
         f"link >= {0.98 * RATE_HZ:g} Hz, nothing lost or missing, p99 < 50 ms",
         ok,
     )
