@@ -3,12 +3,12 @@
     python3 benchmarks/bench_pipeline.py
 
 Goals (issues 3 and 13, in CPU time): 8 channels at 80 Hz >= 5,000x; 32 channels at 1 kHz >=
-200x; a 64 x 32 grid at 100 Hz >= 200x; per-block latency p99 <= 2 ms for 10 ms blocks at 1 kHz. Data are made before
-the clock starts (the simulator for 8 channels, synthetic scenes for the others), so only the
-pipeline is timed. Throughput is given for replay-sized blocks (8192 samples, as `ashisense
-evaluate` reads) and for 1 s blocks. Also the live case: the simulated 8-channel rig read as a
-serial link delivers it, 1 or 2 samples per block at 80 Hz (no goal in the issue; the line
-shows the latency per block and the share of one core it takes).
+200x; a 64 x 32 grid at 100 Hz >= 200x; per-block latency p99 <= 2 ms for 10 ms blocks at 1
+kHz. Data are made before the clock starts (the simulator for 8 channels, synthetic scenes for
+the others), so only the pipeline is timed. Throughput is given for replay-sized blocks (8192
+samples, as `ashisense evaluate` reads) and for 1 s blocks. Also the live case: the simulated
+8-channel rig read as a serial link delivers it, 1 or 2 samples per block at 80 Hz (no goal in
+the issue; the line shows the latency per block and the share of one core it takes).
 """
 
 from __future__ import annotations
