@@ -50,7 +50,7 @@ def create_app(settings: DashboardSettings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        hub = Hub(asyncio.get_running_loop(), settings.client_queue_len)
+        hub = Hub(asyncio.get_running_loop())
         app.state.hub = hub
         app.state.display = HubDisplay(hub, lambda: app.state.studio.units)
         app.state.runtime = None

@@ -140,8 +140,9 @@ def frame_message(
     limits: BindingLimits | None = None,
 ) -> dict[str, Any]:
     """The newest sample of `est` as a frame, with the strip points ([t_s, feet_n, limit_n]:
-    the limit that held then) and feet peak since the previous frame, and the limit that
-    holds now with its rule (the one an alarm cites)."""
+    the limit that held then) and the feet peak the display gives (those of the last moments:
+    a viewer may have missed a frame), and the limit that holds now with its rule (the one an
+    alarm cites)."""
     i = len(est) - 1
     source = limits.source_at(i) if limits is not None else None
     limit_n = limits.limit_n[i] if limits is not None else None

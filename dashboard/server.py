@@ -50,8 +50,13 @@ def announce(settings: DashboardSettings, token: str | None) -> None:
 def uvicorn_config(app: FastAPI, settings: DashboardSettings) -> uvicorn.Config:
     """How uvicorn runs the dashboard: forwarded headers believed only from the proxies
     settings name (uvicorn would otherwise trust any from 127.0.0.1), small websocket
-    messages (the page sends none), no Server header."""
+    messages (the page sends only acknowledgements), no Server header. Websockets run on
+    dashboard.wire's protocol (one frame's bytes written to every viewer, small buffers) and
+    uncompressed: compressing each message for each viewer would cost a room computer more
+    than the bytes saved on a local network."""
     import uvicorn
+
+    from dashboard.wire import LiveWebSocketProtocol
 
     proxies = list(settings.trusted_proxies)
     return uvicorn.Config(
@@ -61,7 +66,9 @@ def uvicorn_config(app: FastAPI, settings: DashboardSettings) -> uvicorn.Config:
         log_level="warning",
         proxy_headers=bool(proxies),
         forwarded_allow_ips=proxies or None,
+        ws=LiveWebSocketProtocol,
         ws_max_size=settings.max_body_bytes,
+        ws_per_message_deflate=False,
         server_header=False,
     )
 

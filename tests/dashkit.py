@@ -125,6 +125,11 @@ class ScriptedRig:
         self.sent_at: dict[int, float] = {}  # seq -> time.monotonic() when pumped (benchmarks)
         self.keep_send_times = False
 
+    @property
+    def seq(self) -> int:
+        """The number of the next sample to go out (how far the rig has come)."""
+        return self._seq
+
     # -- the script ------------------------------------------------------------------
     def climb_on(self, feet_n: float = 250.0) -> None:
         with self._lock:

@@ -12,6 +12,9 @@ const STRIP_GAP_S = 0.25; // strip points (50 a second) further apart than this 
 const GRID_STALE_S = 0.5; // a heatmap this much older than the newest frame (data time) blanks
 const STREAM_LOST_S = 1.0; // silence on the socket (status comes every 0.5 s) that means lost
 const LOGIN_GONE = 4401; // close code: the login ended (logout, expiry, server restart)
+// Frames handled are acknowledged this often: the server sends a page that falls behind only
+// as many frames as it can show while they are fresh (dashboard/hub.py).
+const ACK_EVERY_MS = 100;
 
 const state = {
   setup: null, status: null, alarms: [], audible: null, frame: null, frameAt: 0,
@@ -51,7 +54,11 @@ function handle(m) {
       state.frame = m;
       state.frameAt = performance.now();
       state.frames += 1;
-      for (const p of m.strip) state.strip.push(p);
+      // frames repeat the last moments' points (for a page that missed one): keep the new ones
+      for (const p of m.strip) {
+        const last = state.strip[state.strip.length - 1];
+        if (!last || p[0] > last[0]) state.strip.push(p);
+      }
       state.peaks.push([m.t_s, m.feet_peak_n]);
       trim(state.strip, m.t_s - STRIP_KEEP_S);
       trim(state.peaks, m.t_s - 10);
@@ -196,7 +203,25 @@ function connect() {
     backoffMs = 250;
     state.alarmsSeen = false;
   };
-  ws.onmessage = (ev) => handle(JSON.parse(ev.data));
+  // The newest frame handled is acknowledged at most every ACK_EVERY_MS, and always in the
+  // end (a trailing acknowledgement): the server holds frames back until it is.
+  let ackedAt = 0, unacked = null, ackTimer = null;
+  const ack = () => {
+    ackTimer = null;
+    if (unacked === null || ws.readyState !== WebSocket.OPEN) return;
+    ws.send(JSON.stringify({ type: "ack", seq: unacked }));
+    ackedAt = performance.now();
+    unacked = null;
+  };
+  ws.onmessage = (ev) => {
+    const m = JSON.parse(ev.data);
+    handle(m);
+    if (m.type !== "frame") return;
+    unacked = m.seq;
+    const waitMs = ACK_EVERY_MS - (performance.now() - ackedAt);
+    if (waitMs <= 0) ack();
+    else if (ackTimer === null) ackTimer = setTimeout(ack, waitMs);
+  };
   ws.onclose = (ev) => {
     if (ev.code === LOGIN_GONE) return toLogin();
     const link = $("#link");
