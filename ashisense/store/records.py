@@ -153,11 +153,15 @@ def count_raised(alarms: list[AlarmRecord]) -> int:
 
 @dataclass(frozen=True)
 class Annotation:
-    """A note (a trainer's, a therapist's) pinned to a time of the session."""
+    """A note (a trainer's, a therapist's) pinned to a time of the session, or over a time
+    range when t_end_s is given. id: the store's number of a stored note (None before it is
+    stored), local to the store: it takes no part in comparing or showing notes."""
 
     t_s: float
     text: str
     author: str = ""
+    t_end_s: float | None = None
+    id: int | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
