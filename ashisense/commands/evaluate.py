@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-from collections import Counter
 from typing import Any
 
 from tqdm import tqdm
@@ -19,11 +18,8 @@ from ashisense.alarms import (
     load_rule_set,
 )
 from ashisense.profiles import load_client
-from ashisense.session.analysis import SessionAnalysis
+from ashisense.session.evaluate import evaluate_session
 from ashisense.store import open_store
-from ashisense.store.replay import session_items
-
-BLOCK_SAMPLES = 8192  # big blocks: the pipeline and alarms give the same result however cut
 
 
 def register(sub: Any) -> None:
@@ -50,20 +46,18 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    rules = load_rule_set(args.rules)
+    shown: list[AlarmEvent] = []
+
+    def take(events: list[AlarmEvent]) -> None:
+        for ev in events:
+            if args.all or ev.transition is Transition.RAISED:
+                shown.append(ev)
+                if not args.json:
+                    tqdm.write(_line(ev, t0_s))
+
     with open_store(args.file, readonly=True) as store:
         info = store.session_or_latest(args.session)
-        analysis = SessionAnalysis.for_session(
-            info,
-            rules=rules,
-            client=load_client(args.client) if args.client else None,
-            contraindications=(
-                load_contraindications(args.contraindications) if args.contraindications else None
-            ),
-        )
-        assert analysis.engine is not None  # rules were given
         t0_s = info.meta.started_s
-        shown: list[AlarmEvent] = []
         with tqdm(
             total=store.sample_count(info.id),
             unit="samples",
@@ -71,20 +65,20 @@ def run(args: argparse.Namespace) -> int:
             desc="evaluate",
             disable=args.json,
         ) as bar:
-            for item in session_items(store, info.id, block_samples=BLOCK_SAMPLES):
-                step = analysis.feed(item)
-                if step is None:
-                    continue
-                bar.update(len(step.block))
-                for ev in step.alarms:
-                    if args.all or ev.transition is Transition.RAISED:
-                        shown.append(ev)
-                        if not args.json:
-                            tqdm.write(_line(ev, t0_s))
-        notes = analysis.engine.notes
-    raised = Counter(
-        (str(e.priority), e.rule_id) for e in analysis.engine.log if e.transition == "raised"
-    )
+            result = evaluate_session(
+                store,
+                info.id,
+                load_rule_set(args.rules),
+                client=load_client(args.client) if args.client else None,
+                contraindications=(
+                    load_contraindications(args.contraindications)
+                    if args.contraindications
+                    else None
+                ),
+                on_samples=bar.update,
+                on_events=take,
+            )
+    notes, raised = result.notes, result.raised
     if args.json:
         print(
             json.dumps(
