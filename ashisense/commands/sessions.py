@@ -7,6 +7,7 @@ import json
 import time
 from typing import Any
 
+from ashisense.session.figures import duration_text
 from ashisense.store import SessionInfo, open_store
 from calibration.units import STANDARD_GRAVITY_M_S2
 
@@ -60,11 +61,10 @@ def _notes(r: dict[str, Any]) -> str:
 
 def _cells(r: dict[str, Any]) -> tuple[str, ...]:
     peak = r["peak_feet_n"]
-    minutes, seconds = divmod(r["duration_s"], 60)
     return (
         str(r["id"]),
         time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r["start_s"])),
-        f"{int(minutes)}:{seconds:04.1f}",
+        duration_text(r["duration_s"]),
         r["client"] or "-",
         r["therapist"] or "-",
         "?" if peak is None else f"{peak:.0f} N ({peak / STANDARD_GRAVITY_M_S2:.1f} kgf)",

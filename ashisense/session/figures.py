@@ -100,6 +100,12 @@ def session_figures(
     )
 
 
+def duration_text(duration_s: float) -> str:
+    """A session's duration as `ashisense sessions` lists it: m:ss.s."""
+    minutes, seconds = divmod(duration_s, 60)
+    return f"{int(minutes)}:{seconds:04.1f}"
+
+
 def alarms_raised(alarms: Iterable[AlarmRecord]) -> dict[str, int]:
     """How many alarms were raised, by priority (high, medium, low)."""
     raised = Counter(a.priority for a in alarms if a.transition == "raised")

@@ -299,8 +299,9 @@ export class ForceStrip {
     this.spanS = spanS;
   }
 
-  /** points: [[t_s, force_n], ...] in time order; nowS: the right edge; limitN: a line. */
-  draw(points, nowS, limitN, units) {
+  /** points: [[t_s, force_n], ...] in time order; nowS: the right edge (labelled nowLabel);
+   * limitN: a line. */
+  draw(points, nowS, limitN, units, nowLabel = "now") {
     const c = this.canvas;
     const dpr = window.devicePixelRatio || 1;
     const w = c.clientWidth, h = c.clientHeight;
@@ -331,7 +332,8 @@ export class ForceStrip {
     for (let s = 0; s <= this.spanS; s += 5) {
       const x = X(t0 + s);
       ctx.beginPath(); ctx.moveTo(x, top); ctx.lineTo(x, h - bottom); ctx.stroke();
-      ctx.fillText(s === this.spanS ? "now" : `-${this.spanS - s} s`, x - 14, h - 5);
+      const text = s === this.spanS ? nowLabel : `-${this.spanS - s} s`;
+      ctx.fillText(text, Math.min(x - 14, w - right - ctx.measureText(text).width), h - 5);
     }
     if (limitN) {
       const lv = toUnit(limitN, units);
