@@ -4,7 +4,9 @@ run over its raw counts) and, if asked, a trainer's note."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
+from typing import Any
 
 import storekit
 
@@ -53,3 +55,30 @@ def studio_file(path: Path, seconds: tuple[float, ...] = (150.0, 100.0)) -> Path
         for k, s in enumerate(seconds):
             recorded_session(store, s, scenario="overload" if k == 0 else "stepping", seed=k + 1)
     return path
+
+
+def open_review(http: Any, session_id: int, timeout_s: float = 120.0) -> dict[str, Any]:
+    """The review payload of a session over HTTP (an httpx client with a login), polling
+    while its display series are first derived; the complete one (state "ready")."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        res = http.get(f"/api/sessions/{session_id}/review")
+        assert res.status_code == 200, res.text
+        body: dict[str, Any] = res.json()
+        assert body["state"] != "failed", body
+        if body["state"] == "ready":
+            return body
+        assert time.monotonic() < deadline, f"session {session_id} not derived: {body}"
+        time.sleep(0.05)
+
+
+def compare_rows(http: Any, a: int, b: int, timeout_s: float = 120.0) -> list[dict[str, Any]]:
+    """The table of differences of two sessions over HTTP, once both are derived."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        body = http.get(f"/api/sessions/{a}/compare/{b}").json()
+        if body["state"] == "ready":
+            rows: list[dict[str, Any]] = body["rows"]
+            return rows
+        assert time.monotonic() < deadline, f"sessions {a} and {b} not derived"
+        time.sleep(0.05)
