@@ -59,8 +59,8 @@ class DisplayJobs:
             job = self._jobs.get(session_id)
             running = job is not None and not job.done.is_set()
             held = [v for (sid, _), v in self._memory.items() if sid == session_id]
-        if running:
-            return (held[-1][0] if held else None), False, job
+        if running:  # shown from memory meanwhile: a quick pass, or the full one being kept
+            return (held[-1][0] if held else None), bool(held and held[-1][2]), job
         with open_store(self.store_target, readonly=True) as store:
             stored = read_display(store, session_id)
         if stored is not None:

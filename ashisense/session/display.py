@@ -275,9 +275,9 @@ def derive_display(
     duration_s = max(info.summary.duration_s, 1.0)
     collect = _Collector(analysis, max(1.0 / MAX_GRID_HZ, duration_s / MAX_GRID_FRAMES))
     done = 0
-    for item in session_items(store, session_id, block_samples=BLOCK_SAMPLES):
+    for item in session_items(store, session_id, block_samples=BLOCK_SAMPLES, grids=grids):
         if isinstance(item, GridBlock):
-            est = analysis.feed_grid(item) if grids else None
+            est = analysis.feed_grid(item)
             if est is not None:
                 collect.grid(est)
             continue

@@ -10,7 +10,7 @@ import { AlarmLog, NotesPanel, episodeRows } from "./review_lists.js";
 import { CALM, Timeline } from "./review_timeline.js";
 
 const $ = (sel) => document.querySelector(sel);
-const WINDOW_BEFORE_S = 60, WINDOW_AFTER_S = 110;
+const WINDOW_BEFORE_S = 40, WINDOW_AFTER_S = 60;
 
 const table = new TableView($("#table"));
 const feet = new FeetPanel($("#feet"));

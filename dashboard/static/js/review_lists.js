@@ -32,7 +32,7 @@ export function episodeRows(tbody, episodes, t0, units, onJump, withRegion = tru
     const where = document.createElement("div");
     where.className = "where";
     where.textContent = `${e.priority}${withRegion ? " · " + (e.region ? REGION_NAMES[e.region] || e.region : "where unknown") : ""}`;
-    what.append(dot, e.rule_id, where);
+    what.append(dot, e.rule_id.replaceAll("_", "_\u200b"), where); // breaks after each _
     what.title = e.message;
     const lasted = `${e.duration_s.toFixed(1)} s${e.end_s === null ? " →" : ""}`;
     tr.append(cell(durationText(e.t_s - t0)), what, cell(valueText(e, units), "num"), cell(lasted, "num"));
