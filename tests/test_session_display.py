@@ -112,13 +112,15 @@ def test_kept_series_come_back_until_the_session_changes(studio: Path, tmp_path:
 
 
 def test_a_quick_first_pass_of_a_grid_rig_differs_only_in_pressure(studio: Path) -> None:
+    """The same series but the pressure (blocks cut elsewhere without the grid frames: the
+    filters agree to float rounding, well under a newton and a millimetre)."""
     with SQLiteStore(studio, readonly=True) as store:
         full = derive_display(store, 2)
         quick = derive_display(store, 2, grids=False)
     assert full.grids["levels"].shape[1:] == (64, 27) and not quick.grids
     for name, values in full.columns.items():
         if name != "pressure_kpa":
-            np.testing.assert_array_equal(values, quick.columns[name], err_msg=name)
+            np.testing.assert_allclose(values, quick.columns[name], atol=0.01, err_msg=name)
     assert full.pressure_basis == "grid" != quick.pressure_basis
 
 
