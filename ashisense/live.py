@@ -4,8 +4,9 @@ One `LiveRuntime` runs a rig: its SessionRunner (ashisense.session) is the link'
 so everything below happens in the link's dispatcher thread, block by block, and never
 waits for a disk or a browser (the recorder and the display take what they are given and
 return at once). A ticker thread
-gives the alarm engine its clock ticks (a dead link still alarms) and the display its
-link health. Sessions (recordings) start and stop while the rig keeps running.
+gives the alarm engine its clock ticks (a dead link still alarms: silence on the port, told
+from the link reader's count, not the dispatcher's pace) and the display its link health.
+Sessions (recordings) start and stop while the rig keeps running.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -22,15 +23,15 @@ import numpy as np
 from ashisense.alarms import (
     AlarmEngine,
     AlarmEvent,
-    AlarmState,
-    AlarmStatus,
     ContraindicationMap,
+    HazardStatus,
     RuleSet,
-    Transition,
     load_contraindications,
     load_rule_set,
     region_limits,
 )
+from ashisense.alarms.hazards import BindingLimits
+from ashisense.alarms.technical import PortSilence
 from ashisense.bodymap import REGIONS
 from ashisense.errors import AshisenseError
 from ashisense.pipeline.baseline import BaselineRefused
@@ -122,14 +123,17 @@ class Display:
     def setup(self, setup: LiveSetup) -> None:
         """The rig, the people or the session changed."""
 
-    def estimate(self, est: EstimateBlock, seq: np.ndarray) -> None:
-        """A processed block; seq: the device sample numbers of its samples."""
+    def estimate(
+        self, est: EstimateBlock, seq: np.ndarray, limits: BindingLimits | None = None
+    ) -> None:
+        """A processed block; seq: the device sample numbers of its samples; limits: the
+        feet-force limit that held at each sample and its rule (None without alarm rules)."""
 
     def grid(self, est: GridEstimate) -> None:
         """Processed grid frames."""
 
-    def alarms(self, statuses: Sequence[AlarmStatus]) -> None:
-        """The alarms changed (a transition or an operator action)."""
+    def alarms(self, hazards: Sequence[HazardStatus]) -> None:
+        """The alarms changed (a transition or an operator action): one per hazard shown."""
 
     def status(self, status: LiveStatus) -> None:
         """Link, pipeline and recorder health."""
@@ -192,7 +196,7 @@ class LiveRuntime(SessionListener):
         if therapist is None and profiles.therapists:
             therapist = next(iter(profiles.therapists.values()))
         self._session_started_s: float | None = None
-        self._raised: dict[str, str] = {}  # rule id -> message of its last raised alarm
+        self._silence = PortSilence(TICK_S)
         self._taps: dict[BlockTap, _BlockTap] = {}
         self._exclusive: dict[BlockTap, str] = {}  # tap -> activity that forbids recording
         self._stop = threading.Event()
@@ -264,20 +268,10 @@ class LiveRuntime(SessionListener):
             problem=self.runner.problem,
         )
 
-    def alarm_status(self) -> list[AlarmStatus]:
-        """Every rule's alarm; a raised one carries the message it was raised with (the
-        measured value and the limit at that moment) rather than the value now."""
+    def hazards(self) -> list[HazardStatus]:
+        """The alarms a person sees, one per hazard (AlarmEngine.hazards); [] without rules."""
         engine = self.engine
-        if engine is None:
-            return []
-        with self._lock:
-            raised = dict(self._raised)
-        return [
-            replace(s, message=raised[s.rule_id])
-            if s.state is not AlarmState.INACTIVE and s.rule_id in raised
-            else s
-            for s in engine.status()
-        ]
+        return [] if engine is None else engine.hazards()
 
     # -- controls -------------------------------------------------------------------------
     def start_session(
@@ -407,29 +401,25 @@ class LiveRuntime(SessionListener):
             self.display.setup(self.setup())
 
     def on_step(self, step: Step) -> None:
-        self.display.estimate(step.estimate, step.block.seq)
+        self.display.estimate(step.estimate, step.block.seq, step.limits)
         self._show_alarms(step.alarms)
 
     def on_grid_estimate(self, grid: GridEstimate) -> None:
         self.display.grid(grid)
 
-    def on_alarm(self, event: AlarmEvent) -> None:
-        """A raised alarm keeps the message it was raised with, for alarm_status."""
-        if event.transition is Transition.RAISED:
-            with self._lock:
-                self._raised[event.rule_id] = event.message
-
     # -- helpers -----------------------------------------------------------------------------
     def _show_alarms(self, events: list[AlarmEvent]) -> int:
         """Show the alarms if these transitions changed them; returns how many there were."""
         if events:
-            self.display.alarms(self.alarm_status())
+            self.display.alarms(self.hazards())
         return len(events)
 
     def _tick_loop(self) -> None:
         next_status = 0.0
         while not self._stop.wait(TICK_S):
-            self._show_alarms(self.runner.tick(host_clock()))
+            now_s = host_clock()
+            seen_s = self._silence.seen_s(now_s, self.link.stats.samples)
+            self._show_alarms(self.runner.tick(now_s, seen_s))
             now = time.monotonic()
             if now >= next_status:
                 next_status = now + STATUS_EVERY_S

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ashisense.alarms import AlarmStatus
+from ashisense.alarms import BindingLimits, HazardStatus
 from ashisense.live import Display, LiveSetup, LiveStatus
 from ashisense.pipeline.types import EstimateBlock, GridEstimate
 from dashboard.frames import (
@@ -57,7 +57,8 @@ class HubDisplay(Display):
         self._lock = threading.Lock()
         self._setup: LiveSetup | None = None
         self._mat_idx = np.empty(0, dtype=np.intp)
-        self._strip: list[tuple[float, float]] = []
+        self._strip: list[tuple[float, float, float]] = []
+        self._hazards: Sequence[HazardStatus] = ()
         self._strip_bin = -1
         self._peak_n = -math.inf
         self._next_frame = 0.0
@@ -70,13 +71,16 @@ class HubDisplay(Display):
         self.hub.publish("setup", encode(setup_message(setup, self._units())))
 
     def republish_setup(self) -> None:
-        """Send the setup again (the studio changed a setting such as units)."""
+        """Send the setup and the alarms again (the studio changed a setting such as units)."""
         with self._lock:
-            setup = self._setup
+            setup, hazards = self._setup, self._hazards
         if setup is not None:
             self.setup(setup)
+        self.alarms(hazards)
 
-    def estimate(self, est: EstimateBlock, seq: np.ndarray) -> None:
+    def estimate(
+        self, est: EstimateBlock, seq: np.ndarray, limits: BindingLimits | None = None
+    ) -> None:
         if len(est) == 0:
             return
         # One strip point per 1/strip_hz bin: the first sample of each new bin.
@@ -84,7 +88,13 @@ class HubDisplay(Display):
         prev = np.concatenate([[self._strip_bin], bins[:-1]])
         keep = np.flatnonzero(bins != prev)
         self._strip_bin = int(bins[-1])
-        points = zip(est.t_s[keep].tolist(), est.feet_display_n[keep].tolist(), strict=True)
+        limit_n = limits.limit_n[keep] if limits is not None else np.full(keep.shape, np.nan)
+        points = zip(
+            est.t_s[keep].tolist(),
+            est.feet_display_n[keep].tolist(),
+            limit_n.tolist(),
+            strict=True,
+        )
         self._strip.extend(points)
         self._peak_n = float(np.fmax.reduce(est.feet_n, initial=self._peak_n))
         now = time.monotonic()
@@ -93,7 +103,7 @@ class HubDisplay(Display):
         self._next_frame = now + self._frame_gap_s
         with self._lock:
             mat_idx = self._mat_idx
-        msg = frame_message(est, int(seq[-1]), mat_idx, self._strip, self._peak_n)
+        msg = frame_message(est, int(seq[-1]), mat_idx, self._strip, self._peak_n, limits)
         self._strip, self._peak_n = [], -math.inf
         self.hub.publish("frame", encode(msg))
 
@@ -106,8 +116,11 @@ class HubDisplay(Display):
             self._next_grid = now + self._grid_gap_s
             self.hub.publish("grid", encode(msg))
 
-    def alarms(self, statuses: Sequence[AlarmStatus]) -> None:
-        self.hub.publish("alarms", encode(alarms_message(statuses, time.time())))
+    def alarms(self, hazards: Sequence[HazardStatus]) -> None:
+        with self._lock:
+            self._hazards = tuple(hazards)
+        msg = alarms_message(hazards, time.time(), self._units())
+        self.hub.publish("alarms", encode(msg))
 
     def status(self, status: LiveStatus) -> None:
         self.hub.publish("status", encode(status_message(status, self.hub.viewers)))

@@ -7,6 +7,7 @@ again under other rules or another client profile."""
 from __future__ import annotations
 
 import base64
+import dataclasses
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ashisense.alarms import load_rule_set
+from ashisense.alarms import AlarmEngine, alarm_text, load_rule_set
 from ashisense.bodymap import REGIONS
 from ashisense.live import describe_setup
 from ashisense.profiles import ClientProfile
@@ -74,9 +75,16 @@ def note_row(n: Annotation, author: str | None = None) -> dict[str, Any]:
     }
 
 
-def episode_row(e: AlarmEpisode, end_s: float) -> dict[str, Any]:
+def episode_row(
+    e: AlarmEpisode, end_s: float, engine: AlarmEngine | None, units: str
+) -> dict[str, Any]:
+    """An alarm episode for the page: its rule's title, value and limit in the studio's unit."""
+    rule = engine.rule(e.rule_id) if engine else None
     return {
         "t_s": num(e.t_s, 3),
+        "title": rule.title() if rule else e.rule_id.replace("_", " ").capitalize(),
+        "value_text": rule.fmt(e.value, units) if rule else _plain(e.value),
+        "limit_text": rule.fmt(e.limit, units) if rule else _plain(e.limit),
         "end_s": num(e.end_s, 3),
         "duration_s": num(e.duration_s(end_s), 2),
         "rule_id": e.rule_id,
@@ -102,11 +110,19 @@ def _region_at(kept: KeptDisplay) -> Any:
     return at
 
 
+def _plain(x: float) -> str:
+    return "–" if math.isnan(x) else f"{x:.2f}"
+
+
 def episodes(
-    alarms: Sequence[AlarmRecord], kept: KeptDisplay, end_s: float
+    alarms: Sequence[AlarmRecord],
+    kept: KeptDisplay,
+    end_s: float,
+    engine: AlarmEngine | None,
+    units: str,
 ) -> list[dict[str, Any]]:
     """The alarm log as episodes, each with the region the feet were on when it was raised."""
-    return [episode_row(e, end_s) for e in alarm_episodes(alarms, _region_at(kept))]
+    return [episode_row(e, end_s, engine, units) for e in alarm_episodes(alarms, _region_at(kept))]
 
 
 def figures_json(
@@ -170,6 +186,7 @@ class Review:
                 store.gaps(session_id),
             )
         analysis = SessionAnalysis.for_session(info)
+        alarms = worded(alarms, analysis.engine, units)
         setup = describe_setup(
             analysis.rig,
             analysis.client,
@@ -191,8 +208,8 @@ class Review:
             | {c: listed(ov.get(c, np.empty(0)), 3) for c in OVERVIEW_COLUMNS}
             | {"region": [int(x) for x in ov.get("region", ())]},
             "figures": figures_json(kept, info, alarms),
-            "alarms": [alarm_row(a) for a in alarms],
-            "episodes": episodes(alarms, kept, end_s),
+            "alarms": [alarm_row(a, analysis.engine) for a in alarms],
+            "episodes": episodes(alarms, kept, end_s, analysis.engine, units),
             "notes": [note_row(n, author) for n in notes],
             "gaps": [
                 {"t_start_s": num(g.t_start_s, 3), "t_end_s": num(g.t_end_s, 3), "lost": g.lost}
@@ -252,7 +269,7 @@ class Review:
         return difference_rows(figures[0], figures[1])
 
     def evaluate(
-        self, session_id: int, rules_path: Path | None, client: ClientProfile | None
+        self, session_id: int, rules_path: Path | None, client: ClientProfile | None, units: str
     ) -> dict[str, Any]:
         """The alarms the session would have raised under other rules or another client
         profile (`ashisense evaluate`'s code path), beside those it recorded."""
@@ -266,20 +283,35 @@ class Review:
             result = evaluate_session(store, session_id, rules, client=client)
             recorded = store.alarms(session_id)
         end_s = info.meta.started_s + info.summary.duration_s
-        evaluated = [AlarmRecord.of(e) for e in result.events]
+        engine = SessionAnalysis.for_session(info, rules=rules, client=client).engine
+        evaluated = worded([AlarmRecord.of(e) for e in result.events], engine, units)
         return {
             "limits": result.notes,
-            "episodes": [episode_row(e, end_s) for e in alarm_episodes(evaluated)],
+            "episodes": [episode_row(e, end_s, engine, units) for e in alarm_episodes(evaluated)],
             "by_rule": rule_counts(recorded, evaluated),
             "raised": alarms_raised(evaluated),
             "recorded_raised": alarms_raised(recorded),
         }
 
 
-def alarm_row(a: AlarmRecord) -> dict[str, Any]:
+def worded(
+    alarms: Sequence[AlarmRecord], engine: AlarmEngine | None, units: str
+) -> list[AlarmRecord]:
+    """Log rows with their words in the studio's unit (alarm_text), as the live page shows."""
+    return [
+        dataclasses.replace(
+            a, message=alarm_text(a, engine.rule(a.rule_id) if engine else None, units)
+        )
+        for a in alarms
+    ]
+
+
+def alarm_row(a: AlarmRecord, engine: AlarmEngine | None) -> dict[str, Any]:
+    rule = engine.rule(a.rule_id) if engine else None
     return {
         "t_s": num(a.t_s, 3),
         "rule_id": a.rule_id,
+        "title": rule.title() if rule else a.rule_id.replace("_", " ").capitalize(),
         "priority": a.priority,
         "transition": a.transition,
         "state": a.state,

@@ -125,7 +125,7 @@ def test_an_alarm_row_jumps_to_its_moment(page: Page, server: dashkit.Server) ->
     assert feet is not None and feet["y"] >= 0 and feet["y"] + feet["height"] < 800
     page.wait_for_function("() => document.querySelector('#feet-value').textContent !== '–'")
     chips = page.inner_text("#atplayhead")
-    assert episode["rule_id"] in chips
+    assert episode["title"] in chips
     shots(page, "review-alarm")
     page.select_option("#log-priority", "")
 

@@ -58,12 +58,15 @@ def test_the_overview_holds_every_peak(studio: Path) -> None:
             assert ov["feet_max_n"][k] == known.max()
         else:
             assert np.isnan(ov["feet_max_n"][k])
-    # the limit held at each sample is that of its region (the overall one off the body map)
-    limits, overall = series.region_limits_n, series.overall_limit_n
-    known = cols["region"] >= 0
-    np.testing.assert_array_equal(cols["limit_n"][known], limits[cols["region"][known]])
-    assert np.all(cols["limit_n"][~known] == np.float32(overall))
-    assert len(np.unique(cols["limit_n"])) > 2  # it changes as the feet move
+    # the limit held at each sample is the one its region's rules set, never above the
+    # overall one; it changes as the feet move
+    overall = series.overall_limit_n
+    for code in np.unique(cols["region"][cols["region"] >= 0]):
+        held = np.unique(cols["limit_n"][cols["region"] == code])
+        assert len(held) == 1 and held[0] <= np.float32(overall), REGIONS[code]
+    lumbar = cols["limit_n"][cols["region"] == REGIONS.index("lumbar")]
+    assert lumbar[0] == series.region_limits_n[REGIONS.index("lumbar")] < overall
+    assert len(np.unique(cols["limit_n"])) > 2
 
 
 def test_the_overview_shows_a_stretch_without_samples_as_a_gap() -> None:

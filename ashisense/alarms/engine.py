@@ -2,7 +2,8 @@
 
 Feed it blocks of signals (`process`), clock ticks (`tick`, so a dead link still alarms) and
 operator actions (`acknowledge`, `pause_audio`, `set_alarm_off`). Every transition becomes an
-AlarmEvent row, kept in `log`, returned, and handed to each listener (the recorder).
+AlarmEvent row, kept in `log`, returned, and handed to each listener (the recorder). What a
+person sees is `hazards()`: one alarm per physical hazard (hazards.py), in the display unit.
 Thread-safe: the acquisition thread and the user interface may call it concurrently.
 """
 
@@ -12,14 +13,23 @@ import logging
 import math
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
 from ashisense.alarms.errors import AlarmPolicyError, UnknownRuleError
-from ashisense.alarms.events import AlarmEvent, AlarmState, AlarmStatus, Priority, Transition
+from ashisense.alarms.events import (
+    STATE_URGENCY,
+    AlarmEvent,
+    AlarmStatus,
+    HazardStatus,
+    Priority,
+    Transition,
+)
+from ashisense.alarms.hazards import BindingLimits, binding_limits, fold
 from ashisense.alarms.kinds import BindContext, Measure, Measurer, RuleSpec
+from ashisense.alarms.kinds.force import FEET_FORCE_HAZARD
 from ashisense.alarms.limits import ClientLimits, ContraindicationMap, tighten_for_client
 from ashisense.alarms.rules import RuleSet
 from ashisense.alarms.signals import as_signals
@@ -72,7 +82,14 @@ class AlarmEngine:
                 spec,
                 spec.measurer(self.ctx),
                 ConditionTimer(spec.delay_s, spec.clear_delay_s),
-                AlarmStateMachine(spec.id, spec.priority, self.rule_set.latches(spec)),
+                AlarmStateMachine(
+                    spec.id,
+                    spec.priority,
+                    self.rule_set.latches(spec),
+                    title=spec.title(),
+                    unit=spec.value_unit,
+                    hazard=spec.hazard_key(),
+                ),
             )
             for spec in self.rule_set
             if spec.enabled
@@ -81,6 +98,7 @@ class AlarmEngine:
         self._context: dict[str, float] = {}
         self._lock = threading.RLock()
         self._last_t_s = math.nan  # newest sample
+        self._log_t_s = -math.inf  # newest row of the log: no row is stamped before it
         self._last_tick_s = math.nan
         self._first_tick_s = math.nan
 
@@ -158,22 +176,28 @@ class AlarmEngine:
             events += self._expire(self._last_t_s)
             return self._publish(events)
 
-    def tick(self, t_s: float) -> list[AlarmEvent]:
-        """Clock tick (live: a few times a second): stale-link rules and audio pauses."""
+    def tick(self, t_s: float, data_seen_s: float = math.nan) -> list[AlarmEvent]:
+        """Clock tick (live: a few times a second): stale-link rules and audio pauses.
+
+        data_seen_s: when data last arrived on the port, if the caller knows it better than
+        the newest sample processed (a dispatcher running behind the port is not a silent
+        port; technical.PortSilence). The age of the data is measured from the later of both.
+        """
         with self._lock:
             if math.isnan(self._first_tick_s):
                 self._first_tick_s = t_s
             events = []
             for rt in self._rules.values():
                 if rt.spec.ticking:
-                    events += self._tick_rule(rt, t_s)
+                    events += self._tick_rule(rt, t_s, data_seen_s)
             if not t_s <= self._last_tick_s:
                 self._last_tick_s = t_s
             events += self._expire(t_s)
             return self._publish(events)
 
-    def _tick_rule(self, rt: _Bound, t_s: float) -> list[AlarmEvent]:
-        since_s = self._last_t_s if not math.isnan(self._last_t_s) else self._first_tick_s
+    def _tick_rule(self, rt: _Bound, t_s: float, data_seen_s: float = math.nan) -> list[AlarmEvent]:
+        since_s = np.fmax(self._last_t_s, data_seen_s)
+        since_s = since_s if not math.isnan(since_s) else self._first_tick_s
         age_s = t_s - since_s if not math.isnan(since_s) else math.nan
         return self._advance(rt, np.array([t_s]), Measure(np.array([age_s])))
 
@@ -239,13 +263,15 @@ class AlarmEngine:
             if on:
                 rt.peak = value_i
                 detail = None if m.detail is None else int(m.detail[i])
-                msg = spec.message(value_i, detail, self.ctx)
+                rt.alarm.where = spec.describe(value_i, detail, self.ctx)
+                msg = spec.wording(rt.alarm.where, value_i, limit)
                 events.append(rt.alarm.raise_(now_s, value_i, limit, msg))
             else:
                 rt.peak = float(extreme.reduce(shown[start : i + 1], initial=rt.peak))
                 latches = rt.alarm.latching and not rt.alarm.off and not rt.alarm.acknowledged
+                where = f" ({rt.alarm.where})" if rt.alarm.where else ""
                 msg = (
-                    f"{spec.title()}: back within limit ({spec.fmt(value_i)}), peak "
+                    f"{spec.title()}{where}: back within limit ({spec.fmt(value_i)}), peak "
                     f"{spec.fmt(rt.peak)}, limit {spec.fmt(limit)}"
                     + ("; latched until acknowledged" if latches else "")
                 )
@@ -266,7 +292,14 @@ class AlarmEngine:
         return events
 
     def _publish(self, events: list[AlarmEvent]) -> list[AlarmEvent]:
+        """Log, return and hand out rows in time order. A row decided from samples older than
+        the log's newest row (a block delivered after a tick or an operator action) is
+        stamped with that row's time: the log's order is the order things were decided."""
         events.sort(key=lambda e: e.t_s)
+        for i, ev in enumerate(events):
+            if ev.t_s < self._log_t_s:
+                events[i] = replace(ev, t_s=self._log_t_s)
+            self._log_t_s = events[i].t_s
         self.log.extend(events)
         for ev in events:
             for listener in list(self._listeners):
@@ -278,18 +311,24 @@ class AlarmEngine:
 
     # -- operator actions ------------------------------------------------------------------
 
-    def _targets(self, rule_id: str | None) -> list[_Bound]:
+    def _targets(self, rule_id: str | None, whole_hazard: bool = True) -> list[_Bound]:
+        """The rules an action names: all (None), or the rule with every rule of its hazard
+        (a person acts on the one alarm they see), or the rule alone."""
         if rule_id is None:
             return list(self._rules.values())
         if rule_id not in self._rules:
             raise UnknownRuleError(
                 f"no enabled rule '{rule_id}'; rules: {', '.join(self._rules) or 'none'}"
             )
-        return [self._rules[rule_id]]
+        if not whole_hazard:
+            return [self._rules[rule_id]]
+        hazard = self._rules[rule_id].alarm.hazard
+        return [rt for rt in self._rules.values() if rt.alarm.hazard == hazard]
 
     def acknowledge(self, t_s: float, rule_id: str | None = None) -> list[AlarmEvent]:
-        """Acknowledge one alarm or all sounding ones: silent while the condition lasts, and a
-        latched alarm whose condition ended goes back to inactive."""
+        """Acknowledge one alarm (rule_id: any rule of its hazard; every folded cause is
+        acknowledged) or all sounding ones: silent while the condition lasts, and a latched
+        alarm whose condition ended goes back to inactive."""
         with self._lock:
             events = []
             for rt in self._targets(rule_id):
@@ -324,7 +363,7 @@ class AlarmEngine:
         """Switch one rule's alarm off (indefinitely; shown as off, conditions still logged)
         or back on. Raises AlarmPolicyError when the policy does not allow it for the priority."""
         with self._lock:
-            (rt,) = self._targets(rule_id)
+            (rt,) = self._targets(rule_id, whole_hazard=False)
             allowed = self.rule_set.policy.alarm_off_allowed
             if off and rt.spec.priority not in allowed:
                 raise AlarmPolicyError(
@@ -355,18 +394,50 @@ class AlarmEngine:
                     value=rt.value,
                     limit=rt.spec.limit_value,
                     message=self._status_message(rt),
+                    title=rt.alarm.title,
+                    where=rt.alarm.where,
+                    unit=rt.alarm.unit,
+                    hazard=rt.alarm.hazard,
+                    peak=rt.peak,
+                    direction=rt.spec.direction,
                 )
                 for rt in self._rules.values()
             ]
-        order = [AlarmState.ACTIVE, AlarmState.AUDIO_PAUSED, AlarmState.ACKNOWLEDGED]
-        rank = {s: i for i, s in enumerate(order)}
-        return sorted(rows, key=lambda r: (rank.get(r.state, 9), r.priority.rank, r.rule_id))
+        return sorted(
+            rows, key=lambda r: (STATE_URGENCY.index(r.state), r.priority.rank, r.rule_id)
+        )
 
     def _status_message(self, rt: _Bound) -> str:
         if rt.available is False:
             return f"{rt.spec.title()}: not evaluated (no {', '.join(rt.missing)})"
         spec = rt.spec
         return f"{spec.title()}: {spec.fmt(rt.value)} (limit {spec.fmt(spec.limit_value)})"
+
+    def hazards(self) -> list[HazardStatus]:
+        """What a person sees: one alarm per hazard that is shown (its rules folded, the
+        binding limit cited, words in each display unit); sounding first."""
+        return fold(self.status(), {rt.spec.id: rt.spec for rt in self._rules.values()})
+
+    def binding_limits(self, signals: Mapping[str, Any]) -> BindingLimits:
+        """The feet-force limit that held at each sample of a block of signals and its rule
+        (among the rules that alarm: evaluated and not switched off)."""
+        with self._lock:
+            specs = [
+                rt.spec
+                for rt in self._rules.values()
+                if rt.alarm.hazard == FEET_FORCE_HAZARD
+                and rt.available is not False
+                and not rt.alarm.off
+            ]
+        names = {"t_s", *(name for spec in specs for name in spec.required_signals())}
+        return binding_limits(
+            specs, as_signals({k: signals[k] for k in names & signals.keys()}, {})
+        )
+
+    def rule(self, rule_id: str) -> RuleSpec | None:
+        """The rule with this id as it applies in this session (None if there is none)."""
+        bound = self._rules.get(rule_id)
+        return bound.spec if bound else None
 
     def audible_priority(self) -> Priority | None:
         """The highest priority among sounding alarms (what the speaker plays), or None."""

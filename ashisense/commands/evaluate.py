@@ -6,20 +6,14 @@ from __future__ import annotations
 import argparse
 import json
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tqdm import tqdm
+from ashisense.commands import count_of, existing_file
 
-from ashisense.alarms import (
-    AlarmEvent,
-    Priority,
-    Transition,
-    load_contraindications,
-    load_rule_set,
-)
-from ashisense.profiles import load_client
-from ashisense.session.evaluate import evaluate_session
-from ashisense.store import open_store
+if TYPE_CHECKING:
+    from collections import Counter
+
+    from ashisense.alarms import AlarmEvent
 
 
 def register(sub: Any) -> None:
@@ -35,9 +29,17 @@ def register(sub: Any) -> None:
     )
     p.add_argument("file", help="session file or postgresql:// URL")
     p.add_argument("session", nargs="?", type=int, help="session id (default: the newest)")
-    p.add_argument("--rules", required=True, help="alarm rule set (.toml) to evaluate")
-    p.add_argument("--client", help="another client profile (.toml or .json): other limits")
-    p.add_argument("--contraindications", help="another contraindication map (.toml)")
+    p.add_argument(
+        "--rules", required=True, type=existing_file, help="alarm rule set (.toml) to evaluate"
+    )
+    p.add_argument(
+        "--client",
+        type=existing_file,
+        help="another client profile (.toml or .json): other limits",
+    )
+    p.add_argument(
+        "--contraindications", type=existing_file, help="another contraindication map (.toml)"
+    )
     p.add_argument(
         "--all", action="store_true", help="print every transition, not only raised alarms"
     )
@@ -46,18 +48,19 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    shown: list[AlarmEvent] = []
+    # Imported here: the pipeline and alarms are heavy, and every command's module is
+    # imported to build the CLI.
+    from tqdm import tqdm
 
-    def take(events: list[AlarmEvent]) -> None:
-        for ev in events:
-            if args.all or ev.transition is Transition.RAISED:
-                shown.append(ev)
-                if not args.json:
-                    tqdm.write(_line(ev, t0_s))
+    from ashisense.alarms import load_contraindications, load_rule_set
+    from ashisense.profiles import load_client
+    from ashisense.session.evaluate import evaluate_session
+    from ashisense.store import open_store
 
+    rules = load_rule_set(args.rules)
     with open_store(args.file, readonly=True) as store:
         info = store.session_or_latest(args.session)
-        t0_s = info.meta.started_s
+        shown: list[AlarmEvent] = []
         with tqdm(
             total=store.sample_count(info.id),
             unit="samples",
@@ -68,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
             result = evaluate_session(
                 store,
                 info.id,
-                load_rule_set(args.rules),
+                rules,
                 client=load_client(args.client) if args.client else None,
                 contraindications=(
                     load_contraindications(args.contraindications)
@@ -76,31 +79,57 @@ def run(args: argparse.Namespace) -> int:
                     else None
                 ),
                 on_samples=bar.update,
-                on_events=take,
+                on_events=lambda events: _show(args, events, shown, info.meta.started_s),
             )
-    notes, raised = result.notes, result.raised
     if args.json:
         print(
             json.dumps(
                 {
                     "session": info.id,
                     "rules": str(args.rules),
-                    "limits": notes,
+                    "limits": result.notes,
                     "alarms": [e.as_dict() for e in shown],
-                    "raised": {f"{p}:{r}": n for (p, r), n in sorted(raised.items())},
+                    "raised": {f"{p}:{r}": n for (p, r), n in sorted(result.raised.items())},
                 }
             )
         )
         return 0
+    _print_summary(args, info.id, result.notes, result.raised)
+    return 0
+
+
+def _show(
+    args: argparse.Namespace, events: list[AlarmEvent], shown: list[AlarmEvent], t0_s: float
+) -> None:
+    """Keep the events to show (printed as they come unless --json)."""
+    from tqdm import tqdm
+
+    from ashisense.alarms import Transition
+
+    for ev in events:
+        if args.all or ev.transition is Transition.RAISED:
+            shown.append(ev)
+            if not args.json:
+                tqdm.write(_line(ev, t0_s))
+
+
+def _print_summary(
+    args: argparse.Namespace,
+    session_id: int,
+    notes: list[str],
+    raised: Counter[tuple[str, str]],
+) -> None:
+    from ashisense.alarms import Priority
+
     for note in notes:
         print(f"limit: {note}")
     total = sum(raised.values())
-    print(f"session {info.id} under {args.rules}: {total} alarms would have been raised")
+    alarms = count_of(total, "alarm")
+    print(f"session {session_id} under {args.rules}: {alarms} would have been raised")
     for (priority, rule_id), n in sorted(
         raised.items(), key=lambda kv: (Priority(kv[0][0]).rank, kv)
     ):
         print(f"  {priority:<6}  {rule_id:<20}  {n}")
-    return 0
 
 
 def _line(ev: AlarmEvent, t0_s: float) -> str:

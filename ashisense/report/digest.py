@@ -23,13 +23,12 @@ from ashisense.session.figures import (
     LOADED_N,
     Figures,
     alarms_raised,
-    duration_text,
-    limit_series,
+    held_limits,
     limits_held,
     session_figures,
 )
 from ashisense.store.base import SessionStore
-from ashisense.store.records import AlarmRecord, SessionInfo
+from ashisense.store.records import AlarmRecord, SessionInfo, duration_text
 from ashisense.store.replay import session_items
 from calibration.units import STANDARD_GRAVITY_M_S2
 
@@ -186,7 +185,7 @@ def digest_session(
     showing the alarm log as recorded. on_samples(n): progress."""
     info = store.session(session_id)
     analysis = SessionAnalysis.for_session(info, rules=rules, alarms=True)
-    parts: dict[str, list[np.ndarray]] = {k: [] for k in _SERIES}
+    parts: dict[str, list[np.ndarray]] = {k: [] for k in (*_SERIES, "limit_held_n")}
     evaluated: list[AlarmRecord] = []
     basis, peak_kpa = "none", -math.inf
     for item in session_items(store, session_id, block_samples=REPORT_BLOCK_SAMPLES):
@@ -197,6 +196,7 @@ def digest_session(
         parts["elapsed_s"].append(est.t_s - info.meta.started_s)
         for name in _SERIES[1:]:
             parts[name].append(getattr(est, name))
+        parts["limit_held_n"].append(held_limits(analysis.engine, est, analysis.rig.kind))
         evaluated += [AlarmRecord.of(e) for e in step.alarms]
         if est.pressure_basis != "none":
             basis = est.pressure_basis
@@ -227,7 +227,7 @@ def digest_session(
         alarms_source=source,
         limit_n=overall if math.isfinite(overall) else None,
         region_limits_n=limits,
-        limit_held_n=limit_series(series["region"], limits, overall),
+        limit_held_n=series["limit_held_n"],
         pressure_basis=basis,
         peak_pressure_kpa=peak_kpa if math.isfinite(peak_kpa) else math.nan,
         elapsed_s=series["elapsed_s"],

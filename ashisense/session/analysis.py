@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import collections
 import logging
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,7 @@ from ashisense.alarms import (
     RuleSet,
     signals_from_estimate,
 )
+from ashisense.alarms.hazards import BindingLimits
 from ashisense.alarms.technical import CalibrationHealth, LinkHealth
 from ashisense.pipeline.core import Pipeline
 from ashisense.pipeline.types import EstimateBlock, GridEstimate
@@ -42,14 +44,16 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Step:
-    """What one block of samples gave: its estimates, the alarm transitions it caused, and
-    the baseline changes the pipeline reported meanwhile (Pipeline.baseline_changes: a
-    recorder keeps them with the session)."""
+    """What one block of samples gave: its estimates, the alarm transitions it caused, the
+    baseline changes the pipeline reported meanwhile (Pipeline.baseline_changes: a recorder
+    keeps them with the session), and the feet-force limit that held at each sample and its
+    rule (None without alarm rules): what a display draws under the force."""
 
     block: SampleBlock
     estimate: EstimateBlock
     alarms: list[AlarmEvent]
     baselines: list[dict[str, Any]] = field(default_factory=list)
+    limits: BindingLimits | None = None
 
 
 class SessionAnalysis:
@@ -139,7 +143,8 @@ class SessionAnalysis:
         if isinstance(item, SampleBlock):
             estimate = self._estimate(item)
             changes = self.pipeline.baseline_changes()
-            return Step(item, estimate, self._alarms(item, estimate), changes)
+            alarms, limits = self._alarms(item, estimate)
+            return Step(item, estimate, alarms, changes, limits)
         if isinstance(item, GridBlock):
             self.feed_grid(item)
         elif isinstance(item, Gap):
@@ -170,18 +175,23 @@ class SessionAnalysis:
         parts.append(self.pipeline.process(block))
         return parts[0] if len(parts) == 1 else EstimateBlock.concat(parts)
 
-    def _alarms(self, block: SampleBlock, estimate: EstimateBlock) -> list[AlarmEvent]:
+    def _alarms(
+        self, block: SampleBlock, estimate: EstimateBlock
+    ) -> tuple[list[AlarmEvent], BindingLimits | None]:
+        """The engine's transitions for this block and the limit that held at each sample."""
         if self.engine is None:
-            return []
+            return [], None
         if self._health is None or self._health.channels != block.channels:
             self._health = LinkHealth(block.channels)
         signals = signals_from_estimate(estimate, self.rig.kind)
         technical = self._health.signals(block) | self._calibration.signals(block)
-        return self.engine.process(signals | technical)
+        events = self.engine.process(signals | technical)
+        return events, self.engine.binding_limits(signals)
 
-    def tick(self, t_s: float) -> list[AlarmEvent]:
-        """Clock tick for the alarm engine (stale-link rules, audio pauses)."""
-        return [] if self.engine is None else self.engine.tick(t_s)
+    def tick(self, t_s: float, data_seen_s: float = math.nan) -> list[AlarmEvent]:
+        """Clock tick for the alarm engine (stale-link rules, audio pauses); data_seen_s: when
+        data last arrived on the port, if known (AlarmEngine.tick)."""
+        return [] if self.engine is None else self.engine.tick(t_s, data_seen_s)
 
 
 def _same_forces(rig: Rig, info: SessionInfo) -> bool:

@@ -21,9 +21,10 @@ from typing import Any
 
 import numpy as np
 
+from ashisense.alarms import AlarmEngine
 from ashisense.pipeline.types import EstimateBlock, GridEstimate
 from ashisense.session.analysis import SessionAnalysis
-from ashisense.session.figures import limit_series, limits_held, session_figures
+from ashisense.session.figures import held_limits, limits_held, session_figures
 from ashisense.store.base import SessionStore
 from ashisense.store.derived import Parts
 from ashisense.store.records import SessionInfo
@@ -95,9 +96,14 @@ def grid_levels(added: np.ndarray) -> tuple[np.ndarray, float]:
 class _Collector:
     """Per-sample series and thinned heatmaps, gathered step by step."""
 
-    def __init__(self, analysis: SessionAnalysis, grid_gap_s: float) -> None:
+    def __init__(
+        self, analysis: SessionAnalysis, engine: AlarmEngine | None, grid_gap_s: float
+    ) -> None:
         self.mat_idx = np.array(analysis.rig.index("mat"), dtype=np.intp)
-        self.cols: dict[str, list[np.ndarray]] = {k: [] for k in ("t_s", "region", "mat_cells_n")}
+        self.engine, self.rig_kind = engine, analysis.rig.kind
+        self.cols: dict[str, list[np.ndarray]] = {
+            k: [] for k in ("t_s", "region", "mat_cells_n", "limit_n")
+        }
         self.cols.update({k: [] for k in FLOAT_COLUMNS})
         self.grid_gap_s = grid_gap_s
         self.grids: dict[str, list[Any]] = {"t_s": [], "levels": [], "scale": [], "peak": []}
@@ -107,6 +113,7 @@ class _Collector:
         self.cols["t_s"].append(est.t_s)
         self.cols["region"].append(est.region.astype(np.int8))
         self.cols["mat_cells_n"].append(est.force_n[:, self.mat_idx].astype(np.float32))
+        self.cols["limit_n"].append(held_limits(self.engine, est, self.rig_kind))
         for k in FLOAT_COLUMNS:
             self.cols[k].append(getattr(est, k).astype(np.float32))
         if est.pressure_basis != "none":
@@ -270,10 +277,12 @@ def derive_display(
     as with them but the pressure, whose contact area then comes from the profile)."""
     info = store.session(session_id)
     total = max(store.sample_count(session_id), 1)
-    # Estimates only: the alarms shown are the session's log; the rules give the limits.
+    # Estimates only: the alarms shown are the session's log; an engine of the session's
+    # rules, never fed, says which limit held at each sample.
     analysis = SessionAnalysis.for_session(info, alarms=False)
+    engine = SessionAnalysis.for_session(info).engine
     duration_s = max(info.summary.duration_s, 1.0)
-    collect = _Collector(analysis, max(1.0 / MAX_GRID_HZ, duration_s / MAX_GRID_FRAMES))
+    collect = _Collector(analysis, engine, max(1.0 / MAX_GRID_HZ, duration_s / MAX_GRID_FRAMES))
     done = 0
     for item in session_items(store, session_id, block_samples=BLOCK_SAMPLES, grids=grids):
         if isinstance(item, GridBlock):
@@ -288,8 +297,7 @@ def derive_display(
             if on_progress is not None:
                 on_progress(min(done / total, 1.0))
     cols = collect.columns()
-    limits, overall = limits_held(SessionAnalysis.for_session(info).engine)
-    cols["limit_n"] = limit_series(cols["region"], limits, overall)
+    limits, overall = limits_held(engine)
     hello_rate = (info.hello or {}).get("rate_hz")
     heatmaps = collect.grids
     return DisplaySeries(

@@ -1,6 +1,7 @@
 """The figures of one session a trainer compares (the report's summary and the review's
 table of differences), from per-sample series, each judged against the limit that held at
-that sample (the limit of the body region the feet were on)."""
+that sample (the one an alarm on the feet force cites then: that of the body region the feet
+were on)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ashisense.alarms import AlarmEngine
+from ashisense.alarms import AlarmEngine, signals_from_estimate
 from ashisense.alarms.limits import region_limits
 from ashisense.bodymap import REGIONS
+from ashisense.pipeline.types import EstimateBlock
 from ashisense.store.records import AlarmRecord
 
 #: Feet force above which the therapist counts as standing on the client (N, about 5 kgf).
@@ -34,12 +36,13 @@ def limits_held(engine: AlarmEngine | None) -> tuple[np.ndarray, float]:
     return limits, math.nan if overall is None else float(overall)
 
 
-def limit_series(region: np.ndarray, limits: np.ndarray, overall: float) -> np.ndarray:
-    """The limit that held at each sample: its region's, else (position unknown) the overall."""
-    held = np.full(region.shape, overall, np.float32)
-    known = region >= 0
-    held[known] = limits[region[known]]
-    return held
+def held_limits(engine: AlarmEngine | None, est: EstimateBlock, rig_kind: str) -> np.ndarray:
+    """The feet-force limit that held at each sample of a block (float32, NaN where none):
+    the one an alarm on the feet force cites at that moment (AlarmEngine.binding_limits)."""
+    if engine is None:
+        return np.full(len(est), np.nan, np.float32)
+    signals = signals_from_estimate(est, rig_kind)
+    return engine.binding_limits(signals).limit_n.astype(np.float32)
 
 
 @dataclass(frozen=True)
@@ -69,7 +72,7 @@ def session_figures(
     bar_right_n: np.ndarray,
     sample_s: float,
 ) -> Figures:
-    """Figures from per-sample series (elapsed_s since the start, limit_n as limit_series)."""
+    """Figures from per-sample series (elapsed_s since the start, limit_n as held_limits)."""
     known = np.isfinite(feet_n)
     with np.errstate(invalid="ignore"):
         over = known & (feet_n > limit_n)
@@ -98,12 +101,6 @@ def session_figures(
         region_peak_n=np.where(np.isfinite(region_peak), region_peak, np.nan)[:-1],
         region_over_s=np.bincount(codes[over], minlength=n_regions)[:-1] * sample_s,
     )
-
-
-def duration_text(duration_s: float) -> str:
-    """A session's duration as `ashisense sessions` lists it: m:ss.s."""
-    minutes, seconds = divmod(duration_s, 60)
-    return f"{int(minutes)}:{seconds:04.1f}"
 
 
 def alarms_raised(alarms: Iterable[AlarmRecord]) -> dict[str, int]:

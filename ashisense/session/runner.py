@@ -15,6 +15,7 @@ recorder changes).
 from __future__ import annotations
 
 import logging
+import math
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -190,10 +191,11 @@ class SessionRunner(Listener):
             self.failure, self._problem = error, str(error)
         self._tell(lambda c: c.on_analysis(None, error))
 
-    def tick(self, t_s: float) -> list[AlarmEvent]:
-        """Clock tick for the alarm engine (call a few times a second while live)."""
+    def tick(self, t_s: float, data_seen_s: float = math.nan) -> list[AlarmEvent]:
+        """Clock tick for the alarm engine (call a few times a second while live);
+        data_seen_s: when data last arrived on the port, if known (AlarmEngine.tick)."""
         analysis = self.analysis
-        return [] if analysis is None else analysis.tick(t_s)
+        return [] if analysis is None else analysis.tick(t_s, data_seen_s)
 
     def add_listener(self, listener: SessionListener) -> None:
         with self._lock:

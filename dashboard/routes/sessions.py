@@ -176,6 +176,7 @@ def evaluate(session_id: int, body: EvaluateBody, request: Request) -> dict[str,
             session_id,
             found.rules[body.rules] if body.rules else None,
             found.clients[body.client] if body.client else None,
+            request.app.state.studio.units,
         )
 
 

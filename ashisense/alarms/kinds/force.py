@@ -17,7 +17,10 @@ from ashisense.alarms.kinds.base import (
     TrailingWindow,
     column,
 )
-from ashisense.bodymap import REGION_CODE, REGIONS, UNKNOWN, regions_named
+from ashisense.bodymap import REGION_CODE, REGION_TITLES, REGIONS, UNKNOWN, regions_named
+
+# Every limit on the feet force is one hazard: the force on the client where the feet are.
+FEET_FORCE_HAZARD = "feet_force"
 
 
 class FeetForce(RuleSpec):
@@ -43,6 +46,12 @@ class FeetForce(RuleSpec):
             limit_n = min(limit_n, self.limit_client_weight_share * ctx.client_weight_n)
         return self.with_changes(limit_n=limit_n, limit_client_weight_share=None)
 
+    def hazard_key(self) -> str:
+        return FEET_FORCE_HAZARD
+
+    def limit_applies(self, sig: Signals) -> np.ndarray:
+        return np.ones(np.shape(sig["t_s"]), dtype=bool)
+
     def measurer(self, ctx: BindContext) -> Measurer:
         return lambda sig: Measure(column(sig, "feet_n"))
 
@@ -66,14 +75,26 @@ class RegionForce(RuleSpec):
         regions_named(v)
         return tuple(dict.fromkeys(v))
 
+    def hazard_key(self) -> str:
+        return FEET_FORCE_HAZARD
+
+    def _inside(self, region: np.ndarray) -> np.ndarray:
+        """(n,) bool: the region codes that are one of this rule's regions (a table lookup;
+        code -1, unknown, reads the table's last entry: False)."""
+        table = np.zeros(len(REGIONS) + 1, dtype=bool)
+        table[[REGION_CODE[r] for r in self.regions]] = True
+        return table[np.asarray(region, dtype=np.intp)]
+
+    def limit_applies(self, sig: Signals) -> np.ndarray:
+        return self._inside(sig["region"])
+
     def measurer(self, ctx: BindContext) -> Measurer:
-        codes = np.array([REGION_CODE[r] for r in self.regions])
         clear_below_n = self.limit_n - self.hysteresis_n
 
         def measure(sig: Signals) -> Measure:
             feet_n = column(sig, "feet_n")
             region = np.asarray(sig["region"])
-            value = np.where(np.isin(region, codes), feet_n, 0.0)
+            value = np.where(self._inside(region), feet_n, 0.0)
             # Position unknown: a light load clears, a heavy one keeps the previous verdict.
             unknown = region == UNKNOWN
             value[unknown] = np.where(feet_n[unknown] < clear_below_n, 0.0, np.nan)
@@ -83,8 +104,8 @@ class RegionForce(RuleSpec):
 
     def describe(self, value: float, detail: int | None, ctx: BindContext) -> str:
         if detail is not None and 0 <= detail < len(REGIONS):
-            return REGIONS[detail]
-        return "/".join(self.regions)
+            return REGION_TITLES[REGIONS[detail]]
+        return ", ".join(REGION_TITLES[r] for r in self.regions)
 
 
 class RiseRate(RuleSpec):
@@ -130,7 +151,7 @@ class _WeightShare(RuleSpec):
     limit_field = "limit_share"
     hysteresis_field = "hysteresis_share"
 
-    def fmt(self, x: float) -> str:
+    def fmt(self, x: float, unit: str = "N") -> str:
         return "n/a" if math.isnan(x) else f"{100 * x:.0f} % of W"
 
 
@@ -214,7 +235,7 @@ class Balance(RuleSpec):
     hysteresis_share: NonNegativeFloat = 0.05
     min_bar_n: NonNegativeFloat = 50.0
 
-    def fmt(self, x: float) -> str:
+    def fmt(self, x: float, unit: str = "N") -> str:
         return "n/a" if math.isnan(x) else f"{100 * x:.0f} % on one bar"
 
     def measurer(self, ctx: BindContext) -> Measurer:

@@ -9,6 +9,7 @@ import numpy as np
 from pydantic import Field, NonNegativeFloat, NonNegativeInt, PositiveFloat
 
 from ashisense.alarms.kinds.base import BindContext, Measure, Measurer, RuleSpec, Signals, column
+from ashisense.alarms.wording import force_text
 
 
 class NoData(RuleSpec):
@@ -89,6 +90,9 @@ class ChannelFlags(RuleSpec):
     def required_signals(self) -> tuple[str, ...]:
         return (self.signal,)
 
+    def hazard_key(self) -> str:
+        return f"{self.kind_name}:{self.signal}"
+
     def measurer(self, ctx: BindContext) -> Measurer:
         def measure(sig: Signals) -> Measure:
             mask = np.asarray(sig[self.signal]).astype(np.int64)
@@ -138,13 +142,18 @@ class Above(RuleSpec):
     def required_signals(self) -> tuple[str, ...]:
         return (self.signal,) if self.limit is not None else (self.signal, f"{self.signal} limit")
 
+    def hazard_key(self) -> str:
+        return f"{self.kind_name}:{self.signal}"
+
     def for_client(self, ctx: BindContext) -> Above:
         """The rule with the rig's limit for its signal when it has none of its own."""
         if self.limit is None and self.signal in ctx.signal_limits:
             return self.with_changes(limit=ctx.signal_limits[self.signal])
         return self
 
-    def fmt(self, x: float) -> str:
+    def fmt(self, x: float, unit: str = "N") -> str:
+        if unit_of(self.signal) == "N":
+            return force_text(x, unit)
         return "n/a" if math.isnan(x) else f"{x:.{self.precision}f} {unit_of(self.signal)}".strip()
 
     def measurer(self, ctx: BindContext) -> Measurer:

@@ -24,7 +24,8 @@ export class AlarmView {
     });
   }
 
-  /** list: alarm rows ({rule_id, priority, state, message, latched, paused_until_s}). */
+  /** list: one row per hazard ({rule_id, title, priority, state, message, latched,
+   * paused_until_s, causes}); message is in words and the studio's unit. */
   render(list, nowS = Date.now() / 1000) {
     const rows = [...list].sort((a, b) =>
       (a.state === "off") - (b.state === "off") ||
@@ -39,7 +40,7 @@ export class AlarmView {
     if (rows.length > MAX_ROWS) {
       const more = document.createElement("div");
       more.className = "alarm more";
-      more.textContent = `and ${rows.length - MAX_ROWS} more: ` + rows.slice(MAX_ROWS).map((r) => r.rule_id).join(", ");
+      more.textContent = `and ${rows.length - MAX_ROWS} more: ` + rows.slice(MAX_ROWS).map((r) => r.title || "alarm").join(", ");
       shown.push(more);
     }
     this.root.replaceChildren(...shown);

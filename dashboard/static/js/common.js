@@ -9,10 +9,10 @@ export const REGION_NAMES = {
   popliteal: "Back of the knee", calf: "Calf", foot: "Foot",
 };
 
-/** Force in the studio's unit (kg or lb) from newtons; null stays null. */
+/** Force in the studio's unit (kg, lb or N) from newtons; null stays null. */
 export function toUnit(n, units) {
   if (n === null || n === undefined) return null;
-  return units === "lb" ? n / N_PER_LB : n / G;
+  return units === "lb" ? n / N_PER_LB : units === "N" ? n : n / G;
 }
 
 /** "42.3" style text of a force, or "–" when unknown. */

@@ -102,7 +102,7 @@ function renderAtPlayhead() {
     const s = document.createElement("span");
     s.className = "chip";
     s.style.color = CALM[e.priority];
-    s.textContent = e.rule_id;
+    s.textContent = e.title;
     s.title = e.message;
     return s;
   }));
@@ -294,7 +294,7 @@ async function evaluate() {
     return tr;
   }));
   $("#ev-limits").replaceChildren(...r.limits.map((n) => { const li = document.createElement("li"); li.textContent = n; return li; }));
-  episodeRows($("#ev-episodes tbody"), r.episodes, play.t0, play.units, (e) => jump(e.t_s), false);
+  episodeRows($("#ev-episodes tbody"), r.episodes, play.t0, (e) => jump(e.t_s), false);
   document.body.dataset.evaluated = String(r.episodes.length);
 }
 

@@ -3,15 +3,8 @@
 // (add at the playhead or over a range, edit and delete one's own), and the alarms a
 // re-analysis would have raised.
 
-import { REGION_NAMES, api, durationText, fmtForce, toast } from "./common.js";
+import { REGION_NAMES, api, durationText, toast } from "./common.js";
 import { parseTime } from "./review_compare.js";
-
-/** value / limit of an alarm: forces (its message says N) in the studio's unit. */
-export function valueText(e, units) {
-  const force = /\d N\b/.test(e.message);
-  const f = (x) => (x === null ? "–" : force ? fmtForce(x, units) : String(Math.round(x * 100) / 100));
-  return `${f(e.value)} / ${f(e.limit)}${force ? " " + units : ""}`;
-}
 
 function cell(text, cls) {
   const td = document.createElement("td");
@@ -21,7 +14,7 @@ function cell(text, cls) {
 }
 
 /** Rows of episodes into a table body; a click on a row calls onJump(episode). */
-export function episodeRows(tbody, episodes, t0, units, onJump, withRegion = true) {
+export function episodeRows(tbody, episodes, t0, onJump, withRegion = true) {
   tbody.replaceChildren(...episodes.map((e) => {
     const tr = document.createElement("tr");
     tr.dataset.t = String(e.t_s);
@@ -32,10 +25,10 @@ export function episodeRows(tbody, episodes, t0, units, onJump, withRegion = tru
     const where = document.createElement("div");
     where.className = "where";
     where.textContent = `${e.priority}${withRegion ? " · " + (e.region ? REGION_NAMES[e.region] || e.region : "where unknown") : ""}`;
-    what.append(dot, e.rule_id.replaceAll("_", "_\u200b"), where); // breaks after each _
+    what.append(dot, e.title, where);
     what.title = e.message;
     const lasted = `${e.duration_s.toFixed(1)} s${e.end_s === null ? " →" : ""}`;
-    tr.append(cell(durationText(e.t_s - t0)), what, cell(valueText(e, units), "num"), cell(lasted, "num"));
+    tr.append(cell(durationText(e.t_s - t0)), what, cell(`${e.value_text} / ${e.limit_text}`, "num"), cell(lasted, "num"));
     tr.addEventListener("click", () => onJump(e));
     return tr;
   }));
@@ -62,8 +55,8 @@ export class AlarmLog {
     if (!this.d) return;
     const p = this.priority.value, q = this.text.value.trim().toLowerCase();
     const shown = this.d.episodes.filter((e) => (!p || e.priority === p) &&
-      (!q || `${e.rule_id} ${e.region} ${REGION_NAMES[e.region] || ""} ${e.message}`.toLowerCase().includes(q)));
-    episodeRows(this.tbody, shown, this.d.t0, this.units, this.onJump);
+      (!q || `${e.title} ${e.rule_id} ${e.region} ${REGION_NAMES[e.region] || ""} ${e.message}`.toLowerCase().includes(q)));
+    episodeRows(this.tbody, shown, this.d.t0, this.onJump);
     this.count.textContent = `${shown.length} of ${this.d.episodes.length}`;
   }
 

@@ -13,8 +13,10 @@ function el(name, attrs = {}, parent = null) {
   return node;
 }
 
-/** The feet force limit where the feet are (region limit, else the overall one). */
-export function limitAt(setup, region) {
+/** The feet force limit where the feet are: the frame's own (the one the alarm uses at that
+ * moment), else the setup's for the region, else the overall one. */
+export function limitAt(setup, region, frame = null) {
+  if (frame && frame.limit_n !== null && frame.limit_n !== undefined) return frame.limit_n;
   if (!setup) return null;
   const i = region ? setup.regions.indexOf(region) : -1;
   const own = i >= 0 ? setup.region_limits_n[i] : null;
@@ -186,7 +188,7 @@ export class TableView {
     this.feet.setAttribute("visibility", feetKnown ? "visible" : "hidden");
     if (feetKnown) {
       this.feet.setAttribute("transform", `translate(${f.feet_x_m * MM} ${f.feet_y_m * MM})`);
-      const limit = limitAt(setup, f.region);
+      const limit = limitAt(setup, f.region, f);
       const share = limit && f.feet_n !== null ? f.feet_n / limit : null;
       const cls = f.no_go ? "bad" : shareClass(share);
       this.feetRing.setAttribute("stroke", cls === "bad" ? "#ff3b30" : cls === "warn" ? "#ffb020" : "#3ccf7a");
@@ -237,13 +239,14 @@ export class FeetPanel {
     this.value.textContent = known ? fmtForce(Math.max(0, f.feet_n), units) : "–";
     const unc = f ? f.uncertain || [] : [];
     this.root.classList.toggle("uncertain", !known || unc.length > 0);
-    const limit = f ? limitAt(setup, f.region) : null;
+    const limit = f ? limitAt(setup, f.region, f) : null;
     const share = known && limit ? Math.max(0, f.feet_n) / limit : null;
     this.fill.style.width = share === null ? "0%" : `${Math.min(share / 1.2, 1) * 100}%`;
     this.fill.className = `fill ${f && f.no_go ? "bad" : shareClass(share)}`;
     this.bandLabel.textContent = share === null ? "" : `${Math.round(share * 100)} % of limit`;
     let region = "Where: –";
-    if (f && f.region) region = (f.no_go ? "NO-GO: " : "") + (REGION_NAMES[f.region] || f.region);
+    if (f && f.region_text) region = f.region_text;
+    else if (f && f.region) region = (f.no_go ? "NO-GO: " : "") + (REGION_NAMES[f.region] || f.region);
     else if (unc.includes("NO_BASELINE")) region = "Waiting for the client baseline";
     else if (unc.includes("FEET_NEAR_ZERO")) region = "Feet off the client";
     this.region.textContent = region;
