@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ashisense.store.base import SessionStore
 from ashisense.store.errors import (
+    AnnotationNotFoundError,
     SessionDataError,
     SessionNotFoundError,
     StoreError,
@@ -72,6 +73,7 @@ __all__ = [
     "BACKENDS",
     "AlarmRecord",
     "Annotation",
+    "AnnotationNotFoundError",
     "Batch",
     "RecorderFault",
     "SQLiteStore",

@@ -89,7 +89,11 @@ def start_session(body: StartBody, request: Request) -> dict[str, Any]:
 
 @router.post("/session/stop", dependencies=[Depends(require_control)])
 def stop_session(request: Request) -> dict[str, Any]:
-    return {"ok": True, "session_id": runtime_of(request).stop_session()}
+    """Stop recording; the session's display series for review are derived meanwhile."""
+    sid = runtime_of(request).stop_session()
+    if sid is not None:
+        request.app.state.review.jobs.prepare(sid)
+    return {"ok": True, "session_id": sid}
 
 
 @router.post("/baseline", dependencies=[Depends(require_control)])

@@ -20,7 +20,10 @@ form.addEventListener("submit", async (ev) => {
     method: "POST",
     headers: { "Content-Type": "application/json" },
     credentials: "same-origin",
-    body: JSON.stringify({ password: document.getElementById("password").value }),
+    body: JSON.stringify({
+      password: document.getElementById("password").value,
+      name: document.getElementById("name").value,
+    }),
   });
   if (res.ok) {
     location.replace(nextPage());

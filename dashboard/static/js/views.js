@@ -315,8 +315,8 @@ export class ForceStrip {
   }
 
   /** points: [[t_s, force_n, limit_n?], ...] in time order (a point without its own limit
-   * takes limitN); nowS: the right edge; units: kg, lb or N for the axis. */
-  draw(points, nowS, limitN, units) {
+   * takes limitN); nowS: the right edge (labelled nowLabel); units: kg, lb or N for the axis. */
+  draw(points, nowS, limitN, units, nowLabel = "now") {
     const ctx = this._context();
     if (!ctx) return;
     const { w, h } = this;
@@ -333,7 +333,7 @@ export class ForceStrip {
     const left = 52, right = 10, top = 10, bottom = 22;
     const X = (t) => left + ((t - t0) / this.spanS) * (w - left - right);
     const Y = (v) => top + (1 - v / maxV) * (h - top - bottom);
-    this._axes(ctx, { maxV, step, t0, X, Y, left, right, bottom });
+    this._axes(ctx, { maxV, step, t0, X, Y, left, right, top, bottom, nowLabel });
     const value = (p) => (p[1] === null ? null : Math.max(0, toUnit(p[1], units)));
     const limit = (k) => (p) => (limitOf(p) ? toUnit(limitOf(p), units) * k : null);
     ctx.setLineDash([3, 5]);
@@ -360,7 +360,7 @@ export class ForceStrip {
     return ctx;
   }
 
-  _axes(ctx, { maxV, step, t0, X, Y, left, right, bottom }) {
+  _axes(ctx, { maxV, step, t0, X, Y, left, right, top, bottom, nowLabel }) {
     const { w, h } = this;
     ctx.font = "13px DejaVu Sans, sans-serif";
     ctx.fillStyle = "#97a1ae";
@@ -373,8 +373,9 @@ export class ForceStrip {
     const every = w < 500 ? 10 : 5; // fewer time labels where they would run together
     for (let s = 0; s <= this.spanS; s += every) {
       const x = X(t0 + s);
-      ctx.beginPath(); ctx.moveTo(x, 10); ctx.lineTo(x, h - bottom); ctx.stroke();
-      ctx.fillText(s === this.spanS ? "now" : `-${this.spanS - s} s`, Math.min(x - 14, w - 30), h - 5);
+      ctx.beginPath(); ctx.moveTo(x, top); ctx.lineTo(x, h - bottom); ctx.stroke();
+      const text = s === this.spanS ? nowLabel : `-${this.spanS - s} s`;
+      ctx.fillText(text, Math.min(x - 14, w - right - ctx.measureText(text).width), h - 5);
     }
   }
 
