@@ -51,6 +51,9 @@ class SimConfig:
     client_kg: float = 70.0
     therapist_kg: float = 65.0
     faults: Faults = Faults()
+    handset: str = (
+        ""  # a client on a handset: "1", or comfort kgf "upper_back:30,..." (sim.handset)
+    )
 
     @classmethod
     def from_url(cls, url: str) -> SimConfig:
@@ -61,7 +64,9 @@ class SimConfig:
         scenario = (parts.netloc + parts.path).strip("/") or "calm"
         query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
         fault_keys = set(Faults.__dataclass_fields__)
-        known = {"seed", "rate", "speed", "grid", "boot_stream", "client_kg", "therapist_kg"}
+        known = {
+            "seed", "rate", "speed", "grid", "boot_stream", "client_kg", "therapist_kg", "handset"
+        }  # fmt: skip
         unknown = set(query) - known - fault_keys
         if unknown:
             raise SimUrlError(
@@ -80,6 +85,7 @@ class SimConfig:
                 client_kg=float(query.get("client_kg", 70.0)),
                 therapist_kg=float(query.get("therapist_kg", 65.0)),
                 faults=Faults(**{k: float(query[k]) for k in fault_keys & set(query)}),
+                handset=query.get("handset", ""),
             )
         except ValueError as err:
             raise SimUrlError(f"{url}: {err}") from err
@@ -93,6 +99,7 @@ class SimDevice:
     """
 
     def __init__(self, config: SimConfig) -> None:
+        from ashisense.sim.handset import SimClient, SimHandset
         from ashisense.sim.model import RigSimulator
 
         self.config = config
@@ -107,6 +114,9 @@ class SimDevice:
         self.rate_hz = config.rate_hz
         self.streaming = config.stream_from_boot
         self.truth_listeners: list[Any] = []
+        self.handset = (
+            SimHandset(SimClient.from_spec(config.handset), config.seed) if config.handset else None
+        )
         self._rng = np.random.default_rng(config.seed + 7919)
         self._lock = threading.Lock()
         self._boot_wall = time.monotonic()
@@ -158,6 +168,11 @@ class SimDevice:
             cb(block)
         seq = self._sample_seq + np.arange(n)
         self._sample_seq += n
+        if self.handset is not None:
+            for t_dev_s, button in self.handset.presses(block.truth):
+                if not self._silent(np.array([t_dev_s]))[0]:
+                    event = {"event": "client", "button": button}
+                    self._pending += encode_event(round(t_dev_s * 1e6), event)
         keep = ~self._silent(block.t_s)
         if not self.streaming or not keep.any():
             return
