@@ -3,6 +3,8 @@
 
 import { AlarmSound, AlarmView } from "./alarms.js";
 import { api, fmt, toLogin, toast } from "./common.js";
+import { PressCue } from "./cue.js";
+import { acceptedLimits, loadProposals } from "./proposals.js";
 import { BarsPanel, FeetPanel, ForceStrip, TableView, limitAt } from "./views.js";
 
 const $ = (sel) => document.querySelector(sel);
@@ -21,6 +23,7 @@ const feet = new FeetPanel($("#feet"));
 const bars = new BarsPanel($("#bars"));
 const strip = new ForceStrip($("#strip"));
 const sound = new AlarmSound();
+const cue = new PressCue();
 const alarmView = new AlarmView($("#alarms"), {
   onAck: (rule) => act("/api/alarms/ack", rule ? { rule_id: rule } : {}),
   onPause: () => act("/api/alarms/pause", {}),
@@ -70,6 +73,9 @@ function handle(m) {
       break;
     case "grid":
       table.grid(m);
+      break;
+    case "press":
+      cue.show(m, units(), state.status ? state.status.t_s : null);
       break;
   }
   state.dirty = true;
@@ -204,6 +210,9 @@ async function startDialog() {
   };
   fill($("#sel-client"), p.clients, p.client_id);
   fill($("#sel-therapist"), p.therapists, p.therapist_id);
+  const proposals = () => loadProposals($("#proposals"), $("#sel-client").value, units());
+  $("#sel-client").onchange = proposals;
+  proposals();
   dlg.returnValue = "";
   dlg.showModal();
   dlg.onclose = async () => {
@@ -212,6 +221,7 @@ async function startDialog() {
       client_id: $("#sel-client").value || null,
       therapist_id: $("#sel-therapist").value || null,
       label: $("#in-label").value,
+      comfort_limits_n: acceptedLimits($("#proposals"), units()),
     });
     if (res) toast(`recording session ${res.session_id}`);
   };
@@ -239,6 +249,7 @@ function wire() {
   $("#btn-ack").onclick = () => act("/api/alarms/ack", {});
   $("#btn-sound").onclick = async () => {
     const on = await sound.enable();
+    cue.ctx = sound.ctx;
     $("#btn-sound").textContent = on ? "Sound on" : "Sound blocked";
   };
   $("#units").onchange = () => act("/api/settings", { units: $("#units").value }, "PUT");

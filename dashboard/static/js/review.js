@@ -196,6 +196,7 @@ async function load(id) {
   for (const b of ["#btn-play", "#scrub", "#btn-csv", "#btn-parquet", "#btn-report"]) $(b).disabled = false;
   renderLog();
   $("#sessions").value = String(id);
+  Object.assign(document.body.dataset, { t0: play.t0, t1: play.t1, units: d.setup.units });
   document.body.dataset.loaded = String(id);
   play.dirty = true;
 }
@@ -238,6 +239,7 @@ async function boot() {
   $("#btn-parquet").onclick = () => download(`/api/sessions/${id()}/export`, { format: "parquet" });
   $("#btn-report").onclick = () => download(`/api/sessions/${id()}/report`, {});
   window.addEventListener("resize", () => { play.dirty = true; });
+  window.addEventListener("review-seek", (ev) => play.data && seek(ev.detail.t_s)); // presses.js
   requestAnimationFrame(tick);
   const want = new URLSearchParams(location.search).get("session");
   const finished = list.find((s) => s.stopped_s !== null) || list[0];
