@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ashisense.alarms.defaults import RULES_FILE, studio_rules
+from ashisense.profiles import ClientProfile
 from ashisense.rig import load_rig
 from ashisense.session.runner import SessionRunner
 from ashisense.session.snapshot import session_meta
@@ -31,11 +32,14 @@ def record_handset_session(
     scenario: str = "calm",
     seed: int = 0,
     started_s: float = T0_S,
+    client: ClientProfile | None = None,
 ) -> int:
     """Record `seconds` of the simulated rig with a client on the handset (sim.handset spec,
-    e.g. "upper_back:30,lumbar:20" in kgf); returns the session id. The simulated client's
-    profile (sim_profiles) is on the table, the studio's default rules alarm."""
-    client, therapist = sim_profiles()
+    e.g. "upper_back:30,lumbar:20" in kgf); returns the session id. The simulated client
+    (sim_profiles, or `client`: another id for the same body) is on the table, the studio's
+    default rules alarm."""
+    sim_client, therapist = sim_profiles()
+    client = client or sim_client
     rig = load_rig(SIM_RIG)
     url = f"sim://{scenario}?seed={seed}&speed=fast&handset={handset}"
     device = SimDevice(SimConfig.from_url(url))

@@ -118,3 +118,12 @@ def test_a_session_with_accepted_limits_alarms_on_them_in_replay(five_sessions: 
     text = info.meta.rules_text + comfort_rules_text({"thigh": 200.0})
     analysis = SessionAnalysis.for_session(info, rules=parse_rule_set(text, "snapshot"))
     assert analysis.engine is not None and analysis.engine.rule("comfort_thigh") is not None
+
+
+def test_the_report_shows_the_comfort_map_and_the_presses(five_sessions: Path) -> None:
+    from ashisense.report import make_report
+
+    with SQLiteStore(five_sessions, readonly=True) as store:
+        page = make_report([(store, 5)], progress=False)
+    assert "<h2>Client&#x27;s comfort map</h2>" in page or "<h2>Client's comfort map</h2>" in page
+    assert "the client pressed lighter (handset) on the" in page and "2 s later" in page

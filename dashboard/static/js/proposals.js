@@ -42,7 +42,7 @@ export async function loadProposals(root, clientId, units) {
     row.insertCell().textContent = p.cap_n === null ? "none" : fmtForce(p.cap_n, units);
     const input = document.createElement("input");
     input.type = "number";
-    input.step = units === "N" ? "1" : "0.5";
+    input.step = "any";
     input.value = toUnit(p.proposed_n, units).toFixed(1);
     if (p.cap_n !== null) input.max = toUnit(p.cap_n, units).toFixed(1);
     row.insertCell().append(input);
