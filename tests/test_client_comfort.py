@@ -127,3 +127,18 @@ def test_the_report_shows_the_comfort_map_and_the_presses(five_sessions: Path) -
         page = make_report([(store, 5)], progress=False)
     assert "<h2>Client&#x27;s comfort map</h2>" in page or "<h2>Client's comfort map</h2>" in page
     assert "the client pressed lighter (handset) on the" in page and "2 s later" in page
+
+
+def test_the_presses_are_exported_beside_the_samples(five_sessions: Path, tmp_path: Path) -> None:
+    import pyarrow.csv as pa_csv
+
+    from ashisense.session.export import export_presses, presses_path
+
+    out = presses_path(tmp_path / "s1.csv")
+    with SQLiteStore(five_sessions, readonly=True) as store:
+        rows = export_presses(store, 1, out, "csv")
+        kept = store.presses(1)
+    table = pa_csv.read_csv(out)
+    assert out.name == "s1.presses.csv" and rows == len(kept) == table.num_rows > 0
+    assert table.column_names[:4] == ["t_s", "elapsed_s", "button", "source"]
+    assert table.column("button").to_pylist() == [p.button for p in kept]
