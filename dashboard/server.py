@@ -15,24 +15,11 @@ if TYPE_CHECKING:
     import uvicorn
     from fastapi import FastAPI
 
-EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
-
 
 def default_home(environ: dict[str, str] | None = None) -> Path:
     """The studio folder: $ASHISENSE_HOME, else ~/.ashisense."""
     env = os.environ if environ is None else environ
     return Path(env.get("ASHISENSE_HOME") or Path.home() / ".ashisense")
-
-
-def example(relative: str) -> Path:
-    """A file of the repository's examples/ folder; FileNotFoundError naming it if absent."""
-    path = EXAMPLES_DIR / relative
-    if not path.exists():
-        raise FileNotFoundError(
-            f"expected the example file {path} (run from a clone of the repository, or give "
-            "the file explicitly)"
-        )
-    return path
 
 
 def login_secret(settings: DashboardSettings, reset: bool = False) -> str | None:

@@ -20,6 +20,7 @@ ASHISENSE_RANK = {
     "ashisense": 0,  # the package itself (__version__, the sim:// URL registration)
     "ashisense.errors": 0,
     "ashisense.bodymap": 0,
+    "ashisense.starter": 0,  # package data: the starter rig folder
     "ashisense.rig": 1,
     "ashisense.profiles": 1,
     "ashisense.sim": 1,

@@ -7,21 +7,14 @@ import argparse
 import json
 import math
 from collections import Counter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tqdm import tqdm
+from ashisense.commands import count_of, existing_file
 
-from ashisense.alarms import (
-    AlarmEvent,
-    Priority,
-    Transition,
-    load_contraindications,
-    load_rule_set,
-)
-from ashisense.profiles import load_client
-from ashisense.session.analysis import SessionAnalysis
-from ashisense.store import open_store
-from ashisense.store.replay import session_items
+if TYPE_CHECKING:
+    from ashisense.alarms import AlarmEvent
+    from ashisense.session.analysis import SessionAnalysis
+    from ashisense.store import SessionInfo, SessionStore
 
 BLOCK_SAMPLES = 8192  # big blocks: the pipeline and alarms give the same result however cut
 
@@ -39,9 +32,17 @@ def register(sub: Any) -> None:
     )
     p.add_argument("file", help="session file or postgresql:// URL")
     p.add_argument("session", nargs="?", type=int, help="session id (default: the newest)")
-    p.add_argument("--rules", required=True, help="alarm rule set (.toml) to evaluate")
-    p.add_argument("--client", help="another client profile (.toml or .json): other limits")
-    p.add_argument("--contraindications", help="another contraindication map (.toml)")
+    p.add_argument(
+        "--rules", required=True, type=existing_file, help="alarm rule set (.toml) to evaluate"
+    )
+    p.add_argument(
+        "--client",
+        type=existing_file,
+        help="another client profile (.toml or .json): other limits",
+    )
+    p.add_argument(
+        "--contraindications", type=existing_file, help="another contraindication map (.toml)"
+    )
     p.add_argument(
         "--all", action="store_true", help="print every transition, not only raised alarms"
     )
@@ -50,6 +51,13 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Imported here: the pipeline and alarms are heavy, and every command's module is
+    # imported to build the CLI.
+    from ashisense.alarms import load_contraindications, load_rule_set
+    from ashisense.profiles import load_client
+    from ashisense.session.analysis import SessionAnalysis
+    from ashisense.store import open_store
+
     rules = load_rule_set(args.rules)
     with open_store(args.file, readonly=True) as store:
         info = store.session_or_latest(args.session)
@@ -61,27 +69,8 @@ def run(args: argparse.Namespace) -> int:
                 load_contraindications(args.contraindications) if args.contraindications else None
             ),
         )
-        assert analysis.engine is not None  # rules were given
-        t0_s = info.meta.started_s
-        shown: list[AlarmEvent] = []
-        with tqdm(
-            total=store.sample_count(info.id),
-            unit="samples",
-            unit_scale=True,
-            desc="evaluate",
-            disable=args.json,
-        ) as bar:
-            for item in session_items(store, info.id, block_samples=BLOCK_SAMPLES):
-                step = analysis.feed(item)
-                if step is None:
-                    continue
-                bar.update(len(step.block))
-                for ev in step.alarms:
-                    if args.all or ev.transition is Transition.RAISED:
-                        shown.append(ev)
-                        if not args.json:
-                            tqdm.write(_line(ev, t0_s))
-        notes = analysis.engine.notes
+        shown = _evaluate(args, store, info, analysis)
+    assert analysis.engine is not None  # rules were given
     raised = Counter(
         (str(e.priority), e.rule_id) for e in analysis.engine.log if e.transition == "raised"
     )
@@ -91,22 +80,65 @@ def run(args: argparse.Namespace) -> int:
                 {
                     "session": info.id,
                     "rules": str(args.rules),
-                    "limits": notes,
+                    "limits": analysis.engine.notes,
                     "alarms": [e.as_dict() for e in shown],
                     "raised": {f"{p}:{r}": n for (p, r), n in sorted(raised.items())},
                 }
             )
         )
         return 0
+    _print_summary(args, info.id, analysis.engine.notes, raised)
+    return 0
+
+
+def _evaluate(
+    args: argparse.Namespace, store: SessionStore, info: SessionInfo, analysis: SessionAnalysis
+) -> list[AlarmEvent]:
+    """Feed the session through the analysis; the events to show (printed as they come
+    unless --json)."""
+    from tqdm import tqdm
+
+    from ashisense.alarms import Transition
+    from ashisense.store.replay import session_items
+
+    shown: list[AlarmEvent] = []
+    with tqdm(
+        total=store.sample_count(info.id),
+        unit="samples",
+        unit_scale=True,
+        desc="evaluate",
+        disable=args.json,
+    ) as bar:
+        for item in session_items(store, info.id, block_samples=BLOCK_SAMPLES):
+            step = analysis.feed(item)
+            if step is None:
+                continue
+            bar.update(len(step.block))
+            for ev in step.alarms:
+                if args.all or ev.transition is Transition.RAISED:
+                    shown.append(ev)
+                    if not args.json:
+                        tqdm.write(_line(ev, info.meta.started_s))
+    return shown
+
+
+def _print_summary(
+    args: argparse.Namespace,
+    session_id: int,
+    notes: list[str],
+    raised: Counter[tuple[str, str]],
+) -> None:
+    from ashisense.alarms import Priority
+
     for note in notes:
         print(f"limit: {note}")
     total = sum(raised.values())
-    print(f"session {info.id} under {args.rules}: {total} alarms would have been raised")
+    alarms = count_of(total, "alarm")
+    print(f"session {session_id} under {args.rules}: {alarms} would have been raised")
     for (priority, rule_id), n in sorted(
         raised.items(), key=lambda kv: (Priority(kv[0][0]).rank, kv)
     ):
         print(f"  {priority:<6}  {rule_id:<20}  {n}")
-    return 0
 
 
 def _line(ev: AlarmEvent, t0_s: float) -> str:

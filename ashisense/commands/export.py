@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from tqdm import tqdm
+from ashisense.commands import existing_file, output_file
 
 
 def register(sub: Any) -> None:
@@ -25,9 +25,12 @@ def register(sub: Any) -> None:
     p.add_argument("session", type=int, help="session id (see `ashisense sessions FILE`)")
     p.add_argument("--format", choices=("csv", "parquet"), default="csv")
     p.add_argument("--raw", action="store_true", help="add the raw counts per channel")
-    p.add_argument("--rig", help="derive with another rig file (a new calibration)")
+    p.add_argument(
+        "--rig", type=existing_file, help="derive with another rig file (a new calibration)"
+    )
     p.add_argument(
         "--out",
+        type=output_file,
         help="output file (default: FILE-sSESSION.FORMAT beside FILE; for a URL, "
         "session-SESSION.FORMAT here)",
     )
@@ -45,6 +48,8 @@ def _default_out(source: str, session: int, fmt: str) -> Path:
 def run(args: argparse.Namespace) -> int:
     # Imported here: pyarrow and the pipeline are heavy, and every command's module is
     # imported to build the CLI.
+    from tqdm import tqdm
+
     from ashisense.session.export import export_presses, export_session, presses_path
     from ashisense.store import open_store
 

@@ -7,9 +7,12 @@ import contextlib
 import json
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from firmware_bridge.link import InputKind, Link, LinkStats
+from ashisense.commands import positive_float, positive_int
+
+if TYPE_CHECKING:
+    from firmware_bridge.link import InputKind, LinkStats
 
 
 def register(sub: Any) -> None:
@@ -23,13 +26,15 @@ def register(sub: Any) -> None:
         ),
     )
     p.add_argument("url")
-    p.add_argument("--seconds", type=float, help="stop after this many seconds")
+    p.add_argument("--seconds", type=positive_float, help="stop after this many seconds")
     p.add_argument("--json", action="store_true", help="print one JSON object at the end")
     p.add_argument(
         "--ascii", metavar="CH1,CH2,..", help="plain ASCII integer lines, these channels"
     )
-    p.add_argument("--ascii-rate", type=float, default=10.0, help="nominal rate of ASCII input")
-    p.add_argument("--baud", type=int, default=921_600)
+    p.add_argument(
+        "--ascii-rate", type=positive_float, default=10.0, help="nominal rate of ASCII input"
+    )
+    p.add_argument("--baud", type=positive_int, default=921_600)
     p.set_defaults(func=run)
 
 
@@ -58,6 +63,8 @@ def render(stats: LinkStats) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from firmware_bridge.link import Link
+
     kind: InputKind = "ascii" if args.ascii else "protocol"
     chans = tuple(c.strip() for c in args.ascii.split(",")) if args.ascii else None
     link = Link(

@@ -9,21 +9,15 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ashisense.alarms import AlarmEvent, load_contraindications, load_rule_set
-from ashisense.alarms.defaults import (
-    CONTRAINDICATIONS_FILE,
-    RULES_FILE,
-    studio_contraindications,
-    studio_rules,
-)
-from ashisense.profiles import load_client, load_therapist
-from ashisense.rig import load_rig
-from ashisense.session import Recorder
-from ashisense.session.snapshot import session_meta
-from ashisense.store import SessionInfo, WriterHealth, open_store
-from firmware_bridge.link import host_clock
+from ashisense.commands import count_of, existing_file, positive_float
+
+if TYPE_CHECKING:
+    from ashisense.alarms import AlarmEvent
+    from ashisense.rig import Rig
+    from ashisense.session import Recorder
+    from ashisense.store import SessionInfo, SessionStore, WriterHealth
 
 TICK_S = 0.25
 
@@ -39,17 +33,20 @@ def register(sub: Any) -> None:
             "sessions are added). Stops after --seconds, or on Ctrl-C."
         ),
     )
-    p.add_argument("--rig", required=True, help="rig file (TOML)")
+    p.add_argument("--rig", required=True, type=existing_file, help="rig file (TOML)")
     p.add_argument("--device", help="rig URL (default: the rig file's [device] url)")
-    p.add_argument("--seconds", type=float, help="stop after this many seconds")
+    p.add_argument("--seconds", type=positive_float, help="stop after this many seconds")
     p.add_argument("--out", required=True, help="session file to add the session to")
-    p.add_argument("--client", help="client profile (.toml or .json)")
-    p.add_argument("--therapist", help="therapist profile (.toml or .json)")
+    p.add_argument("--client", type=existing_file, help="client profile (.toml or .json)")
+    p.add_argument("--therapist", type=existing_file, help="therapist profile (.toml or .json)")
     p.add_argument(
-        "--rules", help="alarm rule set (.toml; default: the studio rules shipped with AshiSense)"
+        "--rules",
+        type=existing_file,
+        help="alarm rule set (.toml; default: the studio rules shipped with AshiSense)",
     )
     p.add_argument(
         "--contraindications",
+        type=existing_file,
         help="studio contraindication map (.toml; default: the one shipped with AshiSense)",
     )
     p.add_argument("--label", default="", help="a label for the session list")
@@ -79,12 +76,25 @@ def describe(info: SessionInfo) -> str:
     return (
         f"session {info.id}: {s.duration_s:.1f} s, {s.samples} samples, "
         f"{s.lost_samples} lost on the link, {s.dropped_samples} dropped by the recorder, "
-        f"peak feet force {peak}, {s.alarm_count} alarms"
+        f"peak feet force {peak}, {count_of(s.alarm_count, 'alarm')}"
     )
 
 
-def run(args: argparse.Namespace) -> int:
-    rig = load_rig(args.rig)
+def _recorder(args: argparse.Namespace, store: SessionStore, rig: Rig) -> Recorder:
+    """A Recorder into store with the profiles and rules the options name (or the defaults)."""
+    # Imported here: the pipeline and alarms are heavy, and every command's module is
+    # imported to build the CLI.
+    from ashisense.alarms import load_contraindications, load_rule_set
+    from ashisense.alarms.defaults import (
+        CONTRAINDICATIONS_FILE,
+        RULES_FILE,
+        studio_contraindications,
+        studio_rules,
+    )
+    from ashisense.profiles import load_client, load_therapist
+    from ashisense.session import Recorder
+    from ashisense.session.snapshot import session_meta
+
     client = load_client(args.client) if args.client else None
     therapist = load_therapist(args.therapist) if args.therapist else None
     rules = load_rule_set(args.rules) if args.rules else studio_rules()
@@ -103,23 +113,32 @@ def run(args: argparse.Namespace) -> int:
         contraindications_path=args.contraindications or CONTRAINDICATIONS_FILE,
         label=args.label,
     )
+    return Recorder(
+        store,
+        meta,
+        rig,
+        client,
+        therapist,
+        rules,
+        contra,
+        on_fault=_loud,
+        on_alarm=_show(meta.started_s),
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from ashisense.rig import load_rig
+    from ashisense.store import open_store
+    from firmware_bridge.link import host_clock
+
+    rig = load_rig(args.rig)
     stop = threading.Event()
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
     url = args.device or rig.device.url
     deadline = None if args.seconds is None else time.monotonic() + args.seconds
     with open_store(args.out) as store:
-        recorder = Recorder(
-            store,
-            meta,
-            rig,
-            client,
-            therapist,
-            rules,
-            contra,
-            on_fault=_loud,
-            on_alarm=_show(meta.started_s),
-        )
+        recorder = _recorder(args, store, rig)
         with recorder, contextlib.suppress(KeyboardInterrupt):
             print(f"recording session {recorder.writer.session_id} from {url} into {args.out}")
             with rig.link(url, listeners=[recorder]):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ashisense.store import SessionInfo, open_store
-from calibration.units import STANDARD_GRAVITY_M_S2
+if TYPE_CHECKING:
+    from ashisense.store import SessionInfo
 
 COLUMNS = ("id", "start", "duration", "client", "therapist", "peak feet", "alarms", "notes")
 
@@ -58,13 +58,20 @@ def _notes(r: dict[str, Any]) -> str:
     return ", ".join(notes)
 
 
+def minutes_seconds(duration_s: float) -> str:
+    """59.97 -> "1:00.0": minutes and seconds to a tenth, rounded once (never "0:60.0")."""
+    minutes, tenths = divmod(round(duration_s * 10), 600)
+    return f"{minutes}:{tenths // 10:02d}.{tenths % 10}"
+
+
 def _cells(r: dict[str, Any]) -> tuple[str, ...]:
+    from calibration.units import STANDARD_GRAVITY_M_S2
+
     peak = r["peak_feet_n"]
-    minutes, seconds = divmod(r["duration_s"], 60)
     return (
         str(r["id"]),
         time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r["start_s"])),
-        f"{int(minutes)}:{seconds:04.1f}",
+        minutes_seconds(r["duration_s"]),
         r["client"] or "-",
         r["therapist"] or "-",
         "?" if peak is None else f"{peak:.0f} N ({peak / STANDARD_GRAVITY_M_S2:.1f} kgf)",
@@ -74,6 +81,8 @@ def _cells(r: dict[str, Any]) -> tuple[str, ...]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ashisense.store import open_store
+
     with open_store(args.file, readonly=True) as store:
         rows = [row(info) for info in store.sessions()]
     if args.json:

@@ -86,7 +86,9 @@ class BaselineState(BaseModel):
     (dropped: a new client), "refreshed" (the client baseline at the end of a refresh while
     nobody was on), "zeroed" (the bar zeros the tracking moved, once the bars are loaded
     again). t_s: the state holds from the first sample after this host time (None: from the
-    first sample).
+    first sample). mat_zero_drift_n, mat_zero_t_s: the mat's zero drift tracked since the
+    client baseline (N) and when it was last confirmed (host time; None: never); like the
+    weight estimate they follow from the counts, so only a "start" state carries them over.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -97,6 +99,8 @@ class BaselineState(BaseModel):
     bar_zero_n: dict[str, float]
     therapist_weight_est_n: float | None
     client_moved: bool
+    mat_zero_drift_n: float = 0.0
+    mat_zero_t_s: float | None = None
 
     def then(self, change: BaselineState) -> BaselineState:
         """This state after a change: a "start" state replaces it whole, "zeroed" the bar

@@ -120,7 +120,13 @@ class Pipeline:
         if self._has_mat:
             client_w = self.client.weight_n if self.client else None
             self._mat = MatStage(
-                self.rig, s, rate_hz, client_w, watch_motion=self._watch_motion, carry=self._mat
+                self.rig,
+                s,
+                rate_hz,
+                client_w,
+                watch_motion=self._watch_motion,
+                therapist_weight_n=self.therapist.weight_n if self.therapist else None,
+                carry=self._mat,
             )
         if not self._started:  # (set_rate rebuilds with the values reported so far)
             self._told_zero = self._bars.zero.correction_n if self._bars is not None else None
@@ -323,7 +329,18 @@ class Pipeline:
             uncertain=reason.astype(bool),
             uncertain_reason=reason,
             **_baseline_summary(self._baseline, weight_n, weight_source),
+            mat_zero_age_s=self._mat_zero_age_s(t_s),
         )
+
+    def _mat_zero_age_s(self, t_s: np.ndarray) -> float:
+        """How long ago the mat zero was confirmed, at the block's last sample (NaN: no mat,
+        or not yet; a mat-only rig confirms it with each client baseline)."""
+        if self._mat is None or not t_s.shape[0]:
+            return math.nan
+        if self._mat.zero is not None:
+            return self._mat.zero.age_s(float(t_s[-1]))
+        b = self._mat.tracker.baseline
+        return float(t_s[-1]) - b.t_s if b is not None else math.nan
 
     # --- baseline state -------------------------------------------------------------------
     def _watch_baseline(self, t_s: np.ndarray, mat: MatForces | None) -> None:
@@ -366,6 +383,8 @@ class Pipeline:
             else np.zeros(len(self._bar_names))
         )
         estimate_n = self._weight.estimate_n
+        mat_zero = self._mat.zero if self._mat is not None else None
+        zero_t_s = mat_zero.confirmed_t_s if mat_zero is not None else math.nan
         return BaselineState(
             kind=kind,
             t_s=after_t_s if math.isfinite(after_t_s) else None,
@@ -375,6 +394,8 @@ class Pipeline:
             bar_zero_n=dict(zip(self._bar_names, map(float, zero), strict=True)),
             therapist_weight_est_n=float(estimate_n) if math.isfinite(estimate_n) else None,
             client_moved=bool(motion is not None and motion.flagged),
+            mat_zero_drift_n=mat_zero.drift_n if mat_zero is not None else 0.0,
+            mat_zero_t_s=zero_t_s if math.isfinite(zero_t_s) else None,
         )
 
     def _hold(self, state: BaselineState, kind: StateKind) -> None:
@@ -399,6 +420,10 @@ class Pipeline:
         self._weight.estimate_n = np.nan if w is None else w
         if motion is not None:
             motion.flagged = state.client_moved
+        mat_zero = self._mat.zero if self._mat is not None else None
+        if mat_zero is not None and kind == "start":
+            mat_zero.drift_n = state.mat_zero_drift_n
+            mat_zero.confirmed_t_s = math.nan if state.mat_zero_t_s is None else state.mat_zero_t_s
         self._told_client = tracker.baseline if tracker is not None else None
         self._told_zero = zero.correction_n if zero is not None else None
 

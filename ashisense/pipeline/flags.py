@@ -19,6 +19,8 @@ _BIT_VALUES = np.array([1 << i for i in range(len(Uncertain))], dtype=np.uint16)
     MOVING,
     SATURATED,
     BARS_UNLOADED,
+    CLIENT_SHIFT,
+    MAT_ZERO_OLD,
 ) = (
     f.bit_length() - 1
     for f in (
@@ -31,6 +33,8 @@ _BIT_VALUES = np.array([1 << i for i in range(len(Uncertain))], dtype=np.uint16)
         Uncertain.MOVING,
         Uncertain.SATURATED,
         Uncertain.BARS_UNLOADED,
+        Uncertain.CLIENT_SHIFT,
+        Uncertain.MAT_ZERO_OLD,
     )
 )
 

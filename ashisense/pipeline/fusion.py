@@ -20,6 +20,7 @@ from ashisense.pipeline.flags import (
     SUPPORT_MISMATCH,
 )
 from ashisense.pipeline.mat import MatForces
+from ashisense.pipeline.rolling import samples_in
 from ashisense.pipeline.settings import PipelineSettings
 from ashisense.pipeline.types import unknown
 
@@ -56,10 +57,12 @@ class FusionStage:
         self._filter = StreamingLowPass(
             settings.display_cutoff_hz, rate_hz, columns, settings.display_order
         )
+        self._mismatch = Sustained(samples_in(settings.support_hold_s, rate_hz))
 
     def reset(self) -> None:
-        """Samples were lost: restart the low-pass."""
+        """Samples were lost: restart the low-pass and the mismatch run."""
         self._filter.reset()
+        self._mismatch.reset()
 
     def __call__(
         self, bars: BarForces | None, mat: MatForces | None, weight_n: float, flags: np.ndarray
@@ -83,7 +86,7 @@ class FusionStage:
         elif bars is None:
             feet = mat.feet_mat_n
         else:
-            feet = _fill_in(mat, feet_bar)
+            feet = _fill_in(mat, feet_bar, bar_n > s.bars_unloaded_n)
         full = self._kind == "full"
         support = bar_n + feet if full else unknown(len(feet))
         lp = self._low_pass(feet, support, bar_n)
@@ -91,7 +94,9 @@ class FusionStage:
         if full and math.isfinite(weight_n):
             ratio_lp = lp[1] / weight_n
             on = ratio_lp > 0.2  # the therapist is on the rig at all
-            np.logical_and(on, np.abs(ratio_lp - 1) > s.support_tol, out=flags[SUPPORT_MISMATCH])
+            # Sustained only: heel strikes and steps swing the sum for a fraction of a second.
+            off = np.logical_and(on, np.abs(ratio_lp - 1) > s.support_tol)
+            flags[SUPPORT_MISMATCH] = self._mismatch(off)
             # Someone accelerates (a step, the client shifting): the sum is not statics.
             np.logical_and(on, np.abs(support_ratio - 1) > s.moving_tol, out=flags[MOVING])
         elif bars is not None and math.isfinite(weight_n):
@@ -107,10 +112,37 @@ class FusionStage:
         return self._filter(feet[:, None]).T
 
 
-def _fill_in(mat: MatForces, feet_bar: np.ndarray) -> np.ndarray:
-    """The mat's feet force, the bars' where a mat sample is invalid once the baseline is known."""
+def _fill_in(mat: MatForces, feet_bar: np.ndarray, held: np.ndarray) -> np.ndarray:
+    """The mat's feet force; where a mat sample is invalid, the bars' (W_t - F_bar) only where
+    that is physics: a client baseline known and someone holding the bars (`held`). Nobody
+    on the rig, the sample stays NaN (missing), not W_t."""
     fill = np.isnan(mat.feet_mat_n)
     if not np.count_nonzero(fill):
         return mat.feet_mat_n
     fill &= ~np.isnan(mat.client_n)
+    fill &= held
     return np.where(fill, feet_bar, mat.feet_mat_n)
+
+
+class Sustained:
+    """Per sample: has a condition held for `hold` samples in a row (run carried across
+    blocks, so any cut of the stream gives the same answer)?"""
+
+    def __init__(self, hold: int) -> None:
+        self.hold = hold
+        self._run = 0  # length of the run of True that ended the last block
+
+    def reset(self) -> None:
+        self._run = 0
+
+    def __call__(self, cond: np.ndarray) -> np.ndarray:
+        """(n,) bool: cond (n,) has been True for the last `hold` samples, this one included."""
+        n = cond.shape[0]
+        if not n:
+            return cond
+        idx = np.arange(n)
+        last_false = np.maximum.accumulate(np.where(cond, -1, idx))
+        run = np.where(last_false >= 0, idx - last_false, idx + 1 + self._run)
+        self._run = int(run[-1])
+        out: np.ndarray = run >= self.hold
+        return out

@@ -10,8 +10,9 @@ import numpy as np
 
 from ashisense.pipeline.bars import BarForces
 from ashisense.pipeline.baseline import WINDOW, BaselineTracker, ClientBaseline
-from ashisense.pipeline.flags import CLIENT_MOVING, FEET_NEAR_ZERO, NO_BASELINE
+from ashisense.pipeline.flags import CLIENT_MOVING, FEET_NEAR_ZERO, MAT_ZERO_OLD, NO_BASELINE
 from ashisense.pipeline.forces import channel_rows
+from ashisense.pipeline.matzero import MatZeroTracker
 from ashisense.pipeline.motion import ClientMotionDetector
 from ashisense.pipeline.rolling import Rolling, WindowStats, samples_in
 from ashisense.pipeline.settings import PipelineSettings
@@ -29,6 +30,7 @@ class MatForces:
     feet_x_m, feet_y_m: where the feet act (NaN near zero force or without a baseline).
     window: statistics of the window ending at each sample, rows as baseline.WINDOW.
     baseline_before: the client baseline held before this block (a new object: it changed).
+    zero_drift_n: the mat's zero drift since the baseline, taken off the feet (n,).
     """
 
     mat_n: np.ndarray
@@ -40,6 +42,7 @@ class MatForces:
     feet_y_m: np.ndarray
     window: WindowStats
     baseline_before: ClientBaseline | None
+    zero_drift_n: np.ndarray
 
 
 class MatStage:
@@ -47,8 +50,9 @@ class MatStage:
     stability window, the client baseline tracker and (watch_motion: full rigs with both
     hands) the client-motion watch.
 
-    carry: the stage this one replaces at a new rate; its client baseline and client-moved
-    flag are kept.
+    therapist_weight_n: a known (profile) weight: on a full rig, the mat zero is tracked
+    against it. carry: the stage this one replaces at a new rate; its client baseline,
+    client-moved flag and mat zero are kept.
     """
 
     def __init__(
@@ -59,20 +63,28 @@ class MatStage:
         client_weight_n: float | None,
         *,
         watch_motion: bool,
+        therapist_weight_n: float | None = None,
         carry: MatStage | None = None,
     ) -> None:
         self._s = settings
         self.window = Rolling(samples_in(settings.window_s, rate_hz), len(WINDOW))
         self.tracker = BaselineTracker(settings, client_weight_n)
         self.motion = ClientMotionDetector(settings) if watch_motion else None
+        self.zero = (
+            MatZeroTracker(settings, therapist_weight_n)
+            if rig.kind == "full" and therapist_weight_n is not None
+            else None
+        )
         if carry is not None:
             self.tracker.baseline = carry.tracker.baseline
+            self.zero = carry.zero
             if self.motion is not None and carry.motion is not None:
                 self.motion.flagged = carry.motion.flagged
         mats = rig.index("mat")
         self._mat = channel_rows(mats)
         cells = [rig.channel[i] for i in mats]
         self._mat_xy = np.array([[c.x_m, c.y_m] for c in cells], dtype=np.float64)
+        self._mat_centroid = self._mat_xy.mean(axis=0)  # where an even drift of the cells acts
 
     def reset(self) -> None:
         """Samples were lost: restart the window and the watches (the baseline stays)."""
@@ -101,6 +113,13 @@ class MatStage:
         had = self.tracker.baseline
         client, refreshed = self.tracker.push(t_s, st)
         client_n, client_mx, client_my = client
+        drift = np.zeros(1)
+        if self.zero is not None:
+            drift, confirmed = self.zero.push(t_s, st, client_n, refreshed)
+            np.greater(t_s - confirmed, s.mat_zero_max_age_s, out=flags[MAT_ZERO_OLD])
+            client_n = client_n + drift
+            client_mx = client_mx + drift * self._mat_centroid[0]
+            client_my = client_my + drift * self._mat_centroid[1]
         feet_mat = mat_n - client_n
         np.isnan(client_n, out=flags[NO_BASELINE])
         defined = feet_mat > s.feet_min_n
@@ -120,6 +139,7 @@ class MatStage:
             feet_y_m=(moment_y - client_my) / denom,
             window=st,
             baseline_before=had,
+            zero_drift_n=drift,
         )
 
     def _window_columns(

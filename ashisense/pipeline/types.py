@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +26,8 @@ class Uncertain(enum.IntFlag):
     MOVING = 64  # someone accelerates: F_bar + F_feet differs from W_t (not statics)
     SATURATED = 128  # a channel sat at its rail
     BARS_UNLOADED = 256  # bars-only rig, nobody holds the bars: W_t - F_bar assumes feet on client
+    CLIENT_SHIFT = 512  # the client slid under the therapist: positions wait for a new baseline
+    MAT_ZERO_OLD = 1024  # the mat zero has not been confirmed for mat_zero_max_age_s
 
 
 def reason_names(code: int) -> tuple[str, ...]:
@@ -66,6 +69,9 @@ class EstimateBlock:
     baseline_ready: a client baseline was in use for this block.
     client_n, client_cop_x_m, client_cop_y_m: that baseline (NaN without one).
     therapist_weight_n: W_t in use (NaN unknown); weight_source: "profile", "estimated", "none".
+    mat_zero_age_s: at the block's last sample, how long ago the mat zero was last confirmed
+    (a client baseline taken or refreshed, or bars + mat balancing against the known
+    weights), s; NaN without a mat or before any.
     """
 
     t_s: np.ndarray
@@ -100,6 +106,7 @@ class EstimateBlock:
     client_cop_y_m: float
     therapist_weight_n: float
     weight_source: str
+    mat_zero_age_s: float = math.nan
 
     def __post_init__(self) -> None:
         fields = self.__dict__  # (faster than getattr: this runs on every live block)

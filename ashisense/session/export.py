@@ -19,6 +19,7 @@ import pyarrow.parquet as pq
 
 from ashisense.bodymap import REGIONS
 from ashisense.errors import AshisenseError
+from ashisense.pipeline.types import Uncertain
 from ashisense.session.analysis import SessionAnalysis, Step
 from ashisense.store.base import SessionStore
 from ashisense.store.replay import session_items
@@ -44,8 +45,11 @@ ESTIMATE_COLUMNS: tuple[str, ...] = (
     "feet_bar_n",
     "support_ratio",
     "no_go",
-    "uncertain",
 )
+#: One bool column per reason an estimate is uncertain (Uncertain bit names, lower case), so
+#: that a step (flag_moving) reads apart from a foot off the mat (flag_support_mismatch) or a
+#: client shift (flag_client_shift).
+FLAG_COLUMNS: dict[str, Uncertain] = {f"flag_{f.name.lower()}": f for f in Uncertain if f.name}
 #: Samples per block fed through the pipeline while exporting (fewer, bigger steps).
 EXPORT_BLOCK_SAMPLES = 8192
 _REGION_NAMES = np.array(REGIONS, dtype=object)
@@ -92,10 +96,12 @@ def step_table(step: Step, started_s: float, raw: bool) -> pa.Table:
             columns[name] = pa.array(names, type=pa.string(), mask=code < 0)
         elif name == "pressure_basis":
             columns[name] = pa.array([est.pressure_basis] * n, type=pa.string())
-        elif name in ("no_go", "uncertain"):
-            columns[name] = pa.array(np.asarray(getattr(est, name), dtype=bool))
+        elif name == "no_go":
+            columns[name] = pa.array(np.asarray(est.no_go, dtype=bool))
         else:
             columns[name] = _floats(getattr(est, name))
+    for name, bit in FLAG_COLUMNS.items():
+        columns[name] = pa.array((est.uncertain_reason & int(bit)) != 0)
     if raw:
         columns["seq"] = pa.array(block.seq)
         columns["t_device_s"] = pa.array(block.t_device_s)

@@ -8,6 +8,7 @@ device, an unplugged cable) are injected here, seeded, so tests can ask for them
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 import numpy as np
 
 from ashisense.errors import AshisenseError
+from ashisense.sim.effects import Effects
 from firmware_bridge.protocol import encode_event, encode_grid, encode_hello, encode_samples
 
 FAST_CHUNK_SAMPLES = 256
@@ -50,10 +52,15 @@ class SimConfig:
     stream_from_boot: bool = True
     client_kg: float = 70.0
     therapist_kg: float = 65.0
+    effects: str = ""  # real-rig effects: "all" or names from ashisense.sim.effects.Effects
     faults: Faults = Faults()
-    handset: str = (
-        ""  # a client on a handset: "1", or comfort kgf "upper_back:30,..." (sim.handset)
-    )
+    handset: str = ""  # a client on a handset: "1", or comfort kgf "lumbar:20,..." (sim.handset)
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.speed) and self.speed >= 0):
+            raise ValueError(f"speed must be > 0 (x real time) or 'fast', got {self.speed:g}")
+        if not (math.isfinite(self.rate_hz) and self.rate_hz > 0):
+            raise ValueError(f"rate must be a number of Hz > 0, got {self.rate_hz:g}")
 
     @classmethod
     def from_url(cls, url: str) -> SimConfig:
@@ -65,8 +72,16 @@ class SimConfig:
         query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
         fault_keys = set(Faults.__dataclass_fields__)
         known = {
-            "seed", "rate", "speed", "grid", "boot_stream", "client_kg", "therapist_kg", "handset"
-        }  # fmt: skip
+            "seed",
+            "rate",
+            "speed",
+            "grid",
+            "boot_stream",
+            "client_kg",
+            "therapist_kg",
+            "effects",
+            "handset",
+        }
         unknown = set(query) - known - fault_keys
         if unknown:
             raise SimUrlError(
@@ -74,6 +89,7 @@ class SimConfig:
                 f"{sorted(known | fault_keys)}"
             )
         try:
+            Effects.parse(query.get("effects", ""))  # (an EffectsError is a ValueError)
             speed_text = query.get("speed", "1")
             return cls(
                 scenario=scenario,
@@ -83,6 +99,7 @@ class SimConfig:
                 grid=query.get("grid", "0") in ("1", "true", "yes"),
                 stream_from_boot=query.get("boot_stream", "1") in ("1", "true", "yes"),
                 client_kg=float(query.get("client_kg", 70.0)),
+                effects=query.get("effects", ""),
                 therapist_kg=float(query.get("therapist_kg", 65.0)),
                 faults=Faults(**{k: float(query[k]) for k in fault_keys & set(query)}),
                 handset=query.get("handset", ""),
@@ -110,6 +127,7 @@ class SimDevice:
             grid=config.grid,
             client_kg=config.client_kg,
             therapist_kg=config.therapist_kg,
+            effects=Effects.parse(config.effects),
         )
         self.rate_hz = config.rate_hz
         self.streaming = config.stream_from_boot

@@ -1,10 +1,13 @@
-"""`ashisense demo`: simulated rig, live pipeline and alarms, recording, dashboard in one go."""
+"""`ashisense demo`: simulated rig, live pipeline and alarms, recording, dashboard in one go
+(on the starter rig and profiles shipped as package data: no clone of the repository needed)."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 from typing import Any
+
+from ashisense.commands import port_number
 
 DEFAULT_DEVICE = "sim://demo?seed=1&grid=1"
 
@@ -20,7 +23,7 @@ def register(sub: Any) -> None:
         ),
     )
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--port", type=port_number, default=8000)
     p.add_argument(
         "--home", type=Path, help="studio folder (default $ASHISENSE_HOME or ~/.ashisense)"
     )
@@ -34,15 +37,16 @@ def run(args: argparse.Namespace) -> int:
     # Imported here: `ashisense --help` stays light (the live runtime and the server are heavy).
     from ashisense.alarms.defaults import CONTRAINDICATIONS_FILE, RULES_FILE
     from ashisense.live import load_live_config
-    from dashboard.server import default_home, example, serve
+    from ashisense.starter import PROFILES_DIR, RIG_FILE, starter_path
+    from dashboard.server import default_home, serve
     from dashboard.settings import DashboardSettings
 
     home = args.home or default_home()
     store = args.store or home / "demo.sqlite"
     live = load_live_config(
-        example("grid_rig.toml"),
+        starter_path(RIG_FILE),
         store_path=store,
-        profiles_dir=example("profiles"),
+        profiles_dir=starter_path(PROFILES_DIR),
         rules_path=Path(str(RULES_FILE)),
         contraindications_path=Path(str(CONTRAINDICATIONS_FILE)),
         device_url=args.device,

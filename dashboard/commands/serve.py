@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
+
+from ashisense.commands import existing_file, port_number
 
 
 def register(sub: Any) -> None:
@@ -17,19 +20,32 @@ def register(sub: Any) -> None:
             "says otherwise; prints the URL, and on first run the login password."
         ),
     )
-    p.add_argument("--rig", required=True, type=Path, help="rig file (TOML)")
+    p.add_argument("--rig", required=True, type=existing_file, help="rig file (TOML)")
     p.add_argument("--device", help="rig URL (default: the rig file's [device] url)")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--port", type=port_number, default=8000)
     p.add_argument(
         "--home", type=Path, help="studio folder (default $ASHISENSE_HOME or ~/.ashisense)"
     )
     p.add_argument("--store", type=Path, help="session file (default HOME/sessions.sqlite)")
     p.add_argument(
-        "--profiles", type=Path, help="folder of client/therapist profiles (default HOME/profiles)"
+        "--profiles",
+        type=Path,
+        help="folder of client/therapist profiles (default: profiles/ next to the rig file, "
+        "else HOME/profiles)",
     )
-    p.add_argument("--rules", type=Path, help="alarm rule set (default: the studio example rules)")
-    p.add_argument("--contraindications", type=Path, help="contraindication map (.toml)")
+    p.add_argument(
+        "--rules",
+        type=existing_file,
+        help="alarm rule set (default: rules/studio_default.toml next to the rig file, else "
+        "the studio rules shipped with AshiSense)",
+    )
+    p.add_argument(
+        "--contraindications",
+        type=existing_file,
+        help="contraindication map (default: rules/contraindications.toml next to the rig "
+        "file, else the one shipped with AshiSense)",
+    )
     p.add_argument(
         "--allow-host",
         action="append",
@@ -41,27 +57,49 @@ def register(sub: Any) -> None:
     p.set_defaults(func=run)
 
 
+def profiles_folder(args: argparse.Namespace, home: Path) -> Path:
+    """--profiles, else profiles/ next to the rig file, else HOME/profiles; FileNotFoundError
+    naming every place looked at when none is a folder."""
+    if args.profiles is not None:
+        tried = [args.profiles]
+    else:
+        tried = [args.rig.parent / "profiles", home / "profiles"]
+    for folder in tried:
+        if folder.is_dir():
+            return Path(folder)
+    raise FileNotFoundError(
+        "--profiles: expected a folder of client and therapist profiles, found none at "
+        f"{' nor '.join(map(str, tried))} (`ashisense init DIR` writes a rig folder with one)"
+    )
+
+
+def rules_files(args: argparse.Namespace) -> tuple[Path, Path]:
+    """(rule set, contraindication map): the options, else rules/ next to the rig file, else
+    the studio defaults shipped with AshiSense."""
+    from ashisense.alarms.defaults import CONTRAINDICATIONS_FILE, RULES_FILE
+
+    def pick(given: Path | None, shipped: Traversable) -> Path:
+        beside = args.rig.parent / "rules" / shipped.name
+        return Path(given or (beside if beside.is_file() else str(shipped)))
+
+    return pick(args.rules, RULES_FILE), pick(args.contraindications, CONTRAINDICATIONS_FILE)
+
+
 def run(args: argparse.Namespace) -> int:
     # Imported here: `ashisense --help` stays light (the live runtime and the server are heavy).
-    from ashisense.alarms.defaults import CONTRAINDICATIONS_FILE, RULES_FILE
     from ashisense.live import load_live_config
     from dashboard.server import default_home, serve
     from dashboard.settings import DashboardSettings
 
     home = args.home or default_home()
     store = args.store or home / "sessions.sqlite"
-    profiles = args.profiles or home / "profiles"
-    if not profiles.is_dir():
-        raise FileNotFoundError(
-            f"--profiles: expected a folder of client and therapist profiles, found nothing at "
-            f"{profiles} (see examples/profiles)"
-        )
+    rules, contraindications = rules_files(args)
     live = load_live_config(
         args.rig,
         store_path=store,
-        profiles_dir=profiles,
-        rules_path=args.rules or Path(str(RULES_FILE)),
-        contraindications_path=args.contraindications or Path(str(CONTRAINDICATIONS_FILE)),
+        profiles_dir=profiles_folder(args, home),
+        rules_path=rules,
+        contraindications_path=contraindications,
         device_url=args.device,
     )
     settings = DashboardSettings(
