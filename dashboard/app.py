@@ -21,7 +21,7 @@ from dashboard.calibration_run import CalibrationDesk
 from dashboard.display import HubDisplay
 from dashboard.hub import Hub
 from dashboard.review import Review
-from dashboard.routes import auth, calibration, controls, live, pages, sessions
+from dashboard.routes import auth, calibration, client, controls, live, pages, presses, sessions
 from dashboard.settings import DashboardSettings
 from dashboard.studio import StudioFile
 
@@ -88,7 +88,7 @@ def create_app(settings: DashboardSettings) -> FastAPI:
             response.headers["Cache-Control"] = "no-store"
         return response
 
-    for module in (pages, auth, live, controls, sessions, calibration):
+    for module in (pages, auth, live, controls, sessions, calibration, client, presses):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

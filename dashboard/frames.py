@@ -22,6 +22,7 @@ from ashisense.live import LiveSetup, LiveStatus
 from ashisense.pipeline.types import EstimateBlock, GridEstimate, reason_names
 from ashisense.profiles import ClientProfile
 from ashisense.rig import Rig
+from ashisense.store import PressRecord
 
 
 def num(x: Any, digits: int = 3) -> float | None:
@@ -253,6 +254,20 @@ def alarms_message(hazards: Iterable[HazardStatus], t_s: float, units: str) -> d
         "t_s": num(t_s, 3),
         "audible": str(min(sounding, key=lambda p: p.rank)) if sounding else None,
         "list": [alarm_row(h, units) for h in shown],
+    }
+
+
+def press_message(press: PressRecord) -> dict[str, Any]:
+    """A press of the client (handset or client page): a cue for the therapist at once."""
+    return {
+        "type": "press",
+        "t_s": num(press.t_s, 3),
+        "button": press.button,
+        "source": press.source,
+        "feet_n": num(press.feet_n, 1),
+        "region": press.region or None,
+        "region_text": REGION_TITLES.get(press.region, ""),
+        "pressure_kpa": num(press.pressure_kpa, 1),
     }
 
 

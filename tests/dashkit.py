@@ -38,7 +38,7 @@ from dashboard.app import create_app
 from dashboard.server import uvicorn_config
 from dashboard.settings import DashboardSettings
 from dashboard.studio import StudioFile
-from firmware_bridge.protocol import encode_hello, encode_samples
+from firmware_bridge.protocol import encode_event, encode_hello, encode_samples
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -144,6 +144,14 @@ class ScriptedRig:
             self._target_n = feet_n
             if slew_n_per_s is not None:
                 self.slew_n_per_s = slew_n_per_s
+
+    def press(self, button: str, event: str = "client") -> float:
+        """The client presses a handset button now: an EVENT (PROTOCOL.md) goes out with the
+        next samples; returns its device time (s)."""
+        with self._lock:
+            t_s = self.device_time_s()
+            self._pending += encode_event(round(t_s * 1e6), {"event": event, "button": button})
+        return t_s
 
     def watch(self, above_n: float) -> None:
         """Note when the first sample with feet force above `above_n` goes out."""

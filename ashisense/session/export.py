@@ -208,3 +208,42 @@ def export_session(
                 if on_samples is not None:
                     on_samples(len(step.block))
     return out.rows
+
+
+#: Columns of the presses export (PressRecord's fields, units in the names) after the times.
+PRESS_EXPORT_COLUMNS: tuple[str, ...] = (
+    "button", "source", "feet_n", "region", "pressure_kpa", "pressure_basis", "feet_after_n",
+)  # fmt: skip
+
+
+def presses_path(samples_path: str | Path) -> Path:
+    """Where the presses of a session exported to `samples_path` go: NAME.presses.SUFFIX."""
+    path = Path(samples_path)
+    return path.with_name(f"{path.stem}.presses{path.suffix}")
+
+
+def export_presses(store: SessionStore, session_id: int, path: str | Path, fmt: str) -> int:
+    """Write the client's presses of a session, one row each (t_s, elapsed_s, then
+    PRESS_EXPORT_COLUMNS; empty where unknown), to `path`; returns the number of rows (no
+    file when there are none)."""
+    if fmt not in FORMATS:
+        raise ExportError(f"export format must be one of {sorted(FORMATS)}, got {fmt!r}")
+    presses = store.presses(session_id)
+    if not presses:
+        return 0
+    started_s = store.session(session_id).meta.started_s
+    t_s = np.array([p.t_s for p in presses])
+    columns: dict[str, pa.Array] = {"t_s": pa.array(t_s), "elapsed_s": pa.array(t_s - started_s)}
+    for name in PRESS_EXPORT_COLUMNS:
+        values = [getattr(p, name) for p in presses]
+        if isinstance(values[0], str):
+            columns[name] = pa.array(
+                values, type=pa.string(), mask=np.array([not v for v in values])
+            )
+        else:
+            columns[name] = _floats(np.array(values))
+    table = pa.table(columns)
+    sink = FORMATS[fmt](Path(path), table.schema)
+    sink.write(table)
+    sink.close()
+    return table.num_rows

@@ -16,6 +16,7 @@ from ashisense.store.records import (
     Annotation,
     BaselineRecord,
     Batch,
+    PressRecord,
     RecorderFault,
     SessionInfo,
     SessionMeta,
@@ -99,6 +100,11 @@ class SessionStore(ABC):
     def baselines(self, session_id: int) -> list[BaselineRecord]:
         """The pipeline's baseline states kept with the session, in time order (none for
         sessions recorded before they were kept)."""
+
+    @abstractmethod
+    def presses(self, session_id: int) -> list[PressRecord]:
+        """The client's presses kept with the session, in time order (none for sessions
+        recorded before they were kept)."""
 
     @abstractmethod
     def __str__(self) -> str:

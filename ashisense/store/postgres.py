@@ -43,6 +43,7 @@ from ashisense.store.records import (
     Annotation,
     BaselineRecord,
     Batch,
+    PressRecord,
     RecorderFault,
     SessionInfo,
     SessionMeta,
@@ -52,10 +53,13 @@ from ashisense.store.records import (
 from ashisense.store.rows import (
     CHUNK_COLUMNS,
     GRID_COLUMNS,
+    PRESS_COLUMNS,
     SESSION_COLUMNS,
     chunk_block,
     chunk_values,
     grid_block,
+    press_record,
+    press_values,
     session_info,
     summary_from_rows,
     to_json,
@@ -106,6 +110,7 @@ SIDE_TABLES = (
     SideTable("baselines", "t_s, state_json", "t_s",
               lambda b: (b.t_s, to_json(b.state)),
               lambda r: BaselineRecord(r[0], json.loads(r[1]))),
+    SideTable("presses", PRESS_COLUMNS, "t_s", press_values, press_record),
 )  # fmt: skip
 SIDE = {t.name: t for t in SIDE_TABLES}
 
@@ -624,6 +629,9 @@ class PostgresStore(SessionStore):
 
     def baselines(self, session_id: int) -> list[BaselineRecord]:
         return self._side(session_id, SIDE["baselines"])
+
+    def presses(self, session_id: int) -> list[PressRecord]:
+        return self._side(session_id, SIDE["presses"])
 
     def __str__(self) -> str:
         return self._where

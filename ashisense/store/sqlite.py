@@ -38,6 +38,7 @@ from ashisense.store.records import (
     Annotation,
     BaselineRecord,
     Batch,
+    PressRecord,
     RecorderFault,
     SessionInfo,
     SessionMeta,
@@ -47,10 +48,14 @@ from ashisense.store.records import (
 from ashisense.store.rows import (
     CHUNK_COLUMNS,
     GRID_COLUMNS,
+    PRESS_COLUMNS,
     SESSION_COLUMNS,
     chunk_block,
     chunk_values,
     grid_block,
+    nan_if_null,
+    press_record,
+    press_values,
     session_info,
     summary_from_rows,
     to_json,
@@ -153,6 +158,12 @@ CREATE TABLE IF NOT EXISTS derived (
     dtype TEXT NOT NULL, shape_json TEXT NOT NULL, data BLOB NOT NULL,
     PRIMARY KEY (session_id, part, name)
 );
+CREATE TABLE IF NOT EXISTS presses (
+    session_id INTEGER NOT NULL REFERENCES sessions(id),
+    t_s REAL NOT NULL, button TEXT NOT NULL, source TEXT NOT NULL, feet_n REAL,
+    region TEXT NOT NULL, pressure_kpa REAL, pressure_basis TEXT NOT NULL, feet_after_n REAL
+);
+CREATE INDEX IF NOT EXISTS presses_by_session ON presses(session_id, t_s);
 """
 
 #: Format 2 -> 3: notes get an id (their rowid so far) and an end time for ranges.
@@ -207,11 +218,6 @@ def _primary_code(err: sqlite3.Error) -> int:
     return int(getattr(err, "sqlite_errorcode", 0)) & 0xFF
 
 
-def _float(value: float | None) -> float:
-    """SQLite stores NaN as NULL; give it back as NaN."""
-    return math.nan if value is None else float(value)
-
-
 class SQLiteStore(SessionStore):
     """Sessions in one SQLite file.
 
@@ -231,17 +237,12 @@ class SQLiteStore(SessionStore):
         self._conn = self._connect(max_bytes)
         # A format 1 file opened read-only has no UUIDs: derive them as the upgrade would.
         self._uuid_column = "uuid" if "uuid" in _columns(self._conn, "sessions") else "NULL"
-        # Older files opened read-only lack newer tables and columns: read them as empty.
-        self._has_baselines = self._has_table("baselines")
-        self._has_derived = self._has_table("derived")
+        # Older files opened read-only lack newer tables (baselines, presses, derived) and
+        # columns: read them as empty.
+        self._tables = {name for (name,) in self._conn.execute("SELECT name FROM sqlite_master")}
+        self._has_derived = "derived" in self._tables
         notes = _columns(self._conn, "annotations")
         self._note_columns = "t_end_s, id" if "t_end_s" in notes else "NULL, rowid"
-
-    def _has_table(self, name: str) -> bool:
-        row = self._conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)
-        ).fetchone()
-        return row is not None
 
     def _connect(self, max_bytes: int | None) -> sqlite3.Connection:
         where = self.path
@@ -481,6 +482,10 @@ class SQLiteStore(SessionStore):
             "INSERT INTO baselines VALUES (?, ?, ?)",
             [(sid, b.t_s, to_json(b.state)) for b in batch.baselines],
         )
+        conn.executemany(
+            "INSERT INTO presses VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(sid, *press_values(p)) for p in batch.presses],
+        )
         if batch.summary is not None:
             conn.execute(
                 "UPDATE sessions SET summary_json = ? WHERE id = ?",
@@ -635,7 +640,7 @@ class SQLiteStore(SessionStore):
             session_id,
         )
         return [
-            AlarmRecord(t, rule, prio, why, a, b, _float(value), _float(limit), msg)
+            AlarmRecord(t, rule, prio, why, a, b, nan_if_null(value), nan_if_null(limit), msg)
             for t, rule, prio, why, a, b, value, limit, msg in rows
         ]
 
@@ -719,15 +724,22 @@ class SQLiteStore(SessionStore):
         )
         return [RecorderFault(*row) for row in rows]
 
-    def baselines(self, session_id: int) -> list[BaselineRecord]:
-        if not self._has_baselines:
+    def _kept_rows(self, table: str, columns: str, session_id: int) -> list[tuple[Any, ...]]:
+        """A session's rows of a table that older files lack (none there), in time order."""
+        if table not in self._tables:
             self._require(session_id)
             return []
-        rows = self._rows(
-            "SELECT t_s, state_json FROM baselines WHERE session_id = ? ORDER BY t_s, rowid",
-            session_id,
+        return self._rows(
+            f"SELECT {columns} FROM {table} WHERE session_id = ? ORDER BY t_s, rowid", session_id
         )
+
+    def baselines(self, session_id: int) -> list[BaselineRecord]:
+        rows = self._kept_rows("baselines", "t_s, state_json", session_id)
         return [BaselineRecord(t_s, json.loads(state)) for t_s, state in rows]
+
+    def presses(self, session_id: int) -> list[PressRecord]:
+        rows = self._kept_rows("presses", PRESS_COLUMNS, session_id)
+        return [press_record(row) for row in rows]
 
     def integrity_check(self) -> str:
         """SQLite's own check of the file: "ok", or what is damaged."""

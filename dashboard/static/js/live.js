@@ -3,8 +3,10 @@
 
 import { AlarmSound, AlarmView } from "./alarms.js";
 import { api, fmtForce, G, toLogin, toast } from "./common.js";
+import { PressCue } from "./cue.js";
 import { DATA_STALE_S, linkHealth } from "./health.js";
-import { BarsPanel, FeetPanel, ForceStrip, TableView } from "./views.js";
+import { acceptedLimits, loadProposals } from "./proposals.js";
+import { BarsPanel, FeetPanel, ForceStrip, TableView, limitAt } from "./views.js";
 
 const $ = (sel) => document.querySelector(sel);
 const STRIP_KEEP_S = 32;
@@ -25,7 +27,11 @@ const table = new TableView($("#table"));
 const feet = new FeetPanel($("#feet"));
 const bars = new BarsPanel($("#bars"));
 const strip = new ForceStrip($("#strip"), { gapS: STRIP_GAP_S });
-const sound = new AlarmSound(() => showSoundState());
+const cue = new PressCue();
+const sound = new AlarmSound(() => {
+  cue.ctx = sound.ctx; // the press cue sounds through the alarms' (allowed) audio context
+  showSoundState();
+});
 window.ashisenseSound = sound; // what plays, readable from the page (tests check it really does)
 const alarmView = new AlarmView($("#alarms"), {
   onAck: (rule) => act("/api/alarms/ack", rule ? { rule_id: rule } : {}),
@@ -81,6 +87,9 @@ function handle(m) {
     case "grid":
       state.grid = m;
       table.grid(m);
+      break;
+    case "press":
+      cue.show(m, units(), state.status ? state.status.t_s : null);
       break;
   }
   state.dirty = true;
@@ -262,6 +271,9 @@ async function startDialog() {
   };
   fill($("#sel-client"), p.clients, p.client_id);
   fill($("#sel-therapist"), p.therapists, p.therapist_id);
+  const proposals = () => loadProposals($("#proposals"), $("#sel-client").value, units());
+  $("#sel-client").onchange = proposals;
+  proposals();
   dlg.returnValue = "";
   dlg.showModal();
   dlg.onclose = async () => {
@@ -270,6 +282,7 @@ async function startDialog() {
       client_id: $("#sel-client").value || null,
       therapist_id: $("#sel-therapist").value || null,
       label: $("#in-label").value,
+      comfort_limits_n: acceptedLimits($("#proposals"), units()),
     });
     if (res) toast(`recording session ${res.session_id}`);
   };

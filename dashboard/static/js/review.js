@@ -201,6 +201,8 @@ function show(d, fresh) {
   notes.set(d);
   document.body.dataset.loaded = String(s.id);
   document.body.dataset.state = d.state;
+  // the press marks (presses.js) place themselves on the timeline from these
+  Object.assign(document.body.dataset, { t0: play.t0, t1: play.t1, units: d.setup.units });
   showProgress(d);
   play.dirty = true;
 }
@@ -370,6 +372,7 @@ async function boot() {
   options($("#ev-rules"), choices.rules.map((r) => [r, r]), ["", "the session's own rules"]);
   options($("#ev-client"), choices.clients.map((c) => [c, c]), ["", "the session's own client"]);
   watchRoom(me.live);
+  window.addEventListener("review-seek", (ev) => play.d && seek(ev.detail.t_s)); // presses.js
   requestAnimationFrame(tick);
   const want = new URLSearchParams(location.search).get("session");
   const finished = list.find((s) => s.stopped_s !== null) || list[0];
