@@ -131,7 +131,7 @@ def note(body: NoteBody, request: Request) -> dict[str, Any]:
 def accept_device(request: Request) -> dict[str, Any]:
     """Take the device the link refused as another than the rig's (a person checked it)."""
     runtime = runtime_of(request)
-    return {"ok": True, "message": _do(runtime.accept_device)}
+    return {"ok": True, "message": operator_action(runtime.accept_device)}
 
 
 @router.put("/settings", dependencies=[Depends(require_control)])
