@@ -347,11 +347,9 @@ class LiveRuntime(SessionListener):
 
     def annotate(self, text: str, author: str = "") -> float:
         """Pin a note to now in the running session; returns its time."""
-        writer = self.runner.recording
-        if writer is None:
-            raise LiveError("note refused: no session is being recorded")
         t_s = host_clock()
-        writer.annotate(t_s, text, author)
+        if not self.runner.annotate(t_s, text, author):
+            raise LiveError("note refused: no session is being recorded")
         return t_s
 
     def add_block_tap(self, tap: BlockTap, *, excludes_sessions: str | None = None) -> None:

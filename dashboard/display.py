@@ -9,7 +9,7 @@ import math
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -24,7 +24,15 @@ from dashboard.frames import (
     setup_message,
     status_message,
 )
-from dashboard.hub import Hub
+
+
+class Sink(Protocol):
+    """Where a HubDisplay hands its messages: the Hub (the browsers), or a studio's broker."""
+
+    def publish(self, kind: str, text: str) -> None: ...
+
+    @property
+    def viewers(self) -> int: ...
 
 
 def encode(msg: dict[str, Any]) -> str:
@@ -42,7 +50,7 @@ class HubDisplay(Display):
 
     def __init__(
         self,
-        hub: Hub,
+        hub: Sink,
         units: Callable[[], str],
         *,
         max_fps: float = 100.0,

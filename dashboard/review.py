@@ -116,7 +116,7 @@ def session_row(info: SessionInfo) -> dict[str, Any]:
     }
 
 
-def build_series(store_path: Path, session_id: int, units: str) -> dict[str, Any]:
+def build_series(store_path: str | Path, session_id: int, units: str) -> dict[str, Any]:
     """Everything the review page plays: setup, thinned series, alarm log, notes, gaps.
 
     Raises SessionNotFoundError for an unknown id, RigFileError / ProfileError when the
@@ -181,7 +181,7 @@ class SeriesCache:
     """The last few review series, keyed by session and how much of it was stored (a session
     still recording is derived again once more samples arrived)."""
 
-    def __init__(self, store_path: Path, size: int = 4) -> None:
+    def __init__(self, store_path: str | Path, size: int = 4) -> None:
         self.store_path = store_path
         self.size = size
         self._lock = threading.Lock()
@@ -189,7 +189,7 @@ class SeriesCache:
 
     def sessions(self) -> list[dict[str, Any]]:
         """Every stored session, newest first ([] before the first recording)."""
-        if not Path(self.store_path).exists():
+        if isinstance(self.store_path, Path) and not self.store_path.exists():
             return []
         with open_store(self.store_path, readonly=True) as store:
             return [session_row(i) for i in reversed(store.sessions())]

@@ -30,6 +30,7 @@ ASHISENSE_RANK = {
     "ashisense.live": 5,
     "ashisense.lsl": 5,
     "ashisense.report": 5,
+    "ashisense.studio": 6,  # a room's link to its studio (broker, PostgreSQL); the desk's board
     "ashisense.commands": 6,
 }
 

@@ -59,6 +59,9 @@ class SessionListener:
     def on_recorder(self, health: WriterHealth) -> None:
         """The recording's health changed (into a fault, and back to "ok")."""
 
+    def on_note(self, t_s: float, text: str, author: str = "") -> None:
+        """A note pinned to time t_s of the session recording now."""
+
 
 class SessionRunner(Listener):
     """Runs one rig's stream: its analysis, the recording of a session, the consumers.
@@ -155,6 +158,16 @@ class SessionRunner(Listener):
         if writer is not None:
             writer.stop()
         return writer
+
+    def annotate(self, t_s: float, text: str, author: str = "") -> bool:
+        """Pin a note to t_s of the session recording now, and tell the consumers; False
+        (nothing done) when no session records."""
+        writer = self.recording
+        if writer is None:
+            return False
+        writer.annotate(t_s, text, author)
+        self._tell(lambda c: c.on_note(t_s, text, author))
+        return True
 
     def set_people(self, client: ClientProfile | None, therapist: TherapistProfile | None) -> None:
         """Other people on the rig: a new analysis (a new client baseline, the client's limits)."""

@@ -6,6 +6,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from dashboard.studio_options import add_studio_options, room_config, split_store
+
 
 def register(sub: Any) -> None:
     p = sub.add_parser(
@@ -24,7 +26,11 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--home", type=Path, help="studio folder (default $ASHISENSE_HOME or ~/.ashisense)"
     )
-    p.add_argument("--store", type=Path, help="session file (default HOME/sessions.sqlite)")
+    p.add_argument(
+        "--store",
+        help="session file (default HOME/sessions.sqlite), or the studio's postgresql://... "
+        "database: the room records into HOME/sessions.sqlite and copies each session there",
+    )
     p.add_argument(
         "--profiles", type=Path, help="folder of client/therapist profiles (default HOME/profiles)"
     )
@@ -38,6 +44,7 @@ def register(sub: Any) -> None:
         help="a host name the server may be reached by (with --host other than loopback)",
     )
     p.add_argument("--reset-password", action="store_true", help="make and print a new password")
+    add_studio_options(p)
     p.set_defaults(func=run)
 
 
@@ -49,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     from dashboard.settings import DashboardSettings
 
     home = args.home or default_home()
-    store = args.store or home / "sessions.sqlite"
+    store, store_url = split_store(args.store, home)
     profiles = args.profiles or home / "profiles"
     if not profiles.is_dir():
         raise FileNotFoundError(
@@ -71,5 +78,6 @@ def run(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         allowed_hosts=tuple(args.allow_host),
+        room=room_config(args, store_url),
     )
     return serve(settings, reset_password=args.reset_password)

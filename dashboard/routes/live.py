@@ -54,11 +54,16 @@ async def _login_ends(logins: Logins, token: str) -> None:
 async def live_socket(ws: WebSocket) -> None:
     """Setup, status, alarms, grid and frames as JSON text messages (see dashboard.frames),
     for as long as the login lasts: then the socket is closed with LOGIN_GONE."""
+    await serve_hub(ws, ws.app.state.hub)
+
+
+async def serve_hub(ws: WebSocket, hub: Hub) -> None:
+    """Send a viewer what `hub` publishes, through its own mailbox, for as long as its login
+    lasts (checked at the handshake as for every socket of ours)."""
     token = await websocket_login(ws)
     if token is None:
         return
     await ws.accept()
-    hub: Hub = ws.app.state.hub
     box = hub.subscribe()
     stall_s = ws.app.state.settings.viewer_stall_s
     login = asyncio.create_task(_login_ends(ws.app.state.logins, token))

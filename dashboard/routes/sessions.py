@@ -57,7 +57,7 @@ def series(session_id: int, request: Request) -> dict[str, Any]:
 def add_note(session_id: int, body: TrainerNote, request: Request) -> dict[str, Any]:
     """A trainer's note pinned to a time of a recorded session."""
     try:
-        with open_store(request.app.state.settings.store_path) as store:
+        with open_store(request.app.state.settings.store) as store:
             store.add_annotation(session_id, Annotation(body.t_s, body.text, "review"))
     except SessionNotFoundError as err:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(err)) from err
@@ -92,7 +92,7 @@ def export(session_id: int, body: ExportBody, request: Request) -> dict[str, Any
             status.HTTP_422_UNPROCESSABLE_CONTENT,
             f"format: expected one of {', '.join(EXPORT_FORMATS)}, got {body.format!r}",
         )
-    store_path = request.app.state.settings.store_path
+    store_path = request.app.state.settings.store
 
     def write(path: Path) -> None:
         with open_store(store_path, readonly=True) as store:
@@ -106,16 +106,22 @@ def report(session_id: int, body: ReportBody, request: Request) -> dict[str, Any
     """The trainer's HTML report (optionally beside another session of the same store)."""
     from ashisense.report import make_report
 
-    store_path = request.app.state.settings.store_path
+    store_path = request.app.state.settings.store
     ids = [session_id] + ([body.compare] if body.compare is not None else [])
 
     def write(path: Path) -> None:
         with open_store(store_path, readonly=True) as store:
-            page = make_report([(store, i) for i in ids], source=store_path.name, progress=False)
+            sessions = [(store, i) for i in ids]
+            page = make_report(sessions, source=_source(store_path), progress=False)
         path.write_text(page, encoding="utf-8")
 
     suffix = f"-vs-{body.compare}" if body.compare is not None else ""
     return _produce(request, f"report-{session_id}{suffix}.html", write)
+
+
+def _source(store: str | Path) -> str:
+    """How a report names where its sessions come from: the file's name, or the database."""
+    return store.name if isinstance(store, Path) else str(store).split("@")[-1]
 
 
 def safe_path(folder: Path, name: str) -> Path:

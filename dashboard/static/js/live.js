@@ -10,6 +10,11 @@ const STRIP_KEEP_S = 32;
 const STALE_S = 1.0;
 const STREAM_LOST_S = 1.0; // silence on the socket (status comes every 0.5 s) that means lost
 const LOGIN_GONE = 4401; // close code: the login ended (logout, expiry, server restart)
+// The socket, relative to the page: the room's own (/ws/live), or a room seen from the
+// studio's desk (data-socket set): then the page only watches, without the room's controls.
+const SOCKET_PATH = document.body.dataset.socket || "/ws/live";
+const REMOTE = Boolean(document.body.dataset.socket);
+const ROOM_CONTROLS = ["#btn-start", "#btn-stop", "#btn-baseline", "#btn-note", "#btn-ack", "#units"];
 
 const state = {
   setup: null, status: null, alarms: [], audible: null, frame: null, frameAt: 0,
@@ -24,6 +29,7 @@ const sound = new AlarmSound();
 const alarmView = new AlarmView($("#alarms"), {
   onAck: (rule) => act("/api/alarms/ack", rule ? { rule_id: rule } : {}),
   onPause: () => act("/api/alarms/pause", {}),
+  controls: !REMOTE,
 });
 
 function units() {
@@ -70,6 +76,9 @@ function handle(m) {
       break;
     case "grid":
       table.grid(m);
+      break;
+    case "studio":
+      renderStudio(m);
       break;
   }
   state.dirty = true;
@@ -139,6 +148,19 @@ function renderStatus(s) {
   $("#btn-stop").disabled = s.session_id === null;
 }
 
+/** The room's links to its studio (broker, database), when set up: trouble in capitals. */
+function renderStudio(m) {
+  const el = $("#studio");
+  const links = [["broker", m.broker], ["database", m.database]].filter(([, c]) => c.state !== "off");
+  const down = links.filter(([, c]) => c.state !== "ok");
+  el.className = down.length ? "studio-down" : "muted";
+  el.textContent = down.length
+    ? down.map(([name]) => `STUDIO ${name.toUpperCase()} UNREACHABLE`).join(" · ")
+    : links.length ? "studio ✓" : "";
+  el.title = links.map(([name, c]) => `${name}: ${c.message}`).join("\n");
+  el.dataset.state = down.length ? "down" : links.length ? "ok" : "off";
+}
+
 function draw() {
   requestAnimationFrame(draw);
   const sinceS = (performance.now() - state.frameAt) / 1000;
@@ -160,7 +182,9 @@ function draw() {
 let backoffMs = 250;
 function connect() {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
-  const ws = new WebSocket(`${scheme}://${location.host}/ws/live`);
+  const url = new URL(SOCKET_PATH, location.href);
+  url.protocol = scheme;
+  const ws = new WebSocket(url);
   ws.onopen = () => {
     backoffMs = 250;
     state.alarmsSeen = false;
@@ -252,7 +276,10 @@ async function boot() {
   const me = await api("/api/me");
   if (!me.logged_in) return toLogin();
   wire();
-  if (!me.live) {
+  if (REMOTE) {
+    for (const sel of ROOM_CONTROLS) $(sel).hidden = true;
+    $(".brand").textContent = `AshiSense · ${document.body.dataset.room || "room"} (from the desk)`;
+  } else if (!me.live) {
     toast("No rig is running on this server: review only.", true);
     for (const b of document.querySelectorAll("footer button:not(#btn-logout)")) b.disabled = true;
     return;
