@@ -73,12 +73,23 @@ def create_app(settings: DashboardSettings) -> FastAPI:
                 await run_in_threadpool(app.state.room_link.stop)
 
     app = FastAPI(title="AshiSense", lifespan=lifespan, docs_url=None, redoc_url=None)
+    guard(app, settings)
+    app.state.calibration = CalibrationDesk()
+    for module in (pages, auth, live, controls, sessions, calibration):
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app
+
+
+def guard(app: FastAPI, settings: DashboardSettings) -> None:
+    """What every app of ours has (the room's dashboard, the studio's desk): settings, the
+    studio file, logins and their limiter, the review cache in app.state; request size,
+    Host and security headers checked and set on every answer."""
     app.state.settings = settings
     app.state.studio = StudioFile(settings.studio_file)
     app.state.logins = Logins(settings.login_ttl_s)
     app.state.limiter = LoginLimiter(settings.login_attempts_per_min)
     app.state.series = SeriesCache(settings.store)
-    app.state.calibration = CalibrationDesk()
     app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes)
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(settings.host_names()))
     app.add_exception_handler(RequestValidationError, plain_validation_error)
@@ -92,8 +103,3 @@ def create_app(settings: DashboardSettings) -> FastAPI:
         if request.url.path.startswith(PRIVATE_PREFIXES):
             response.headers["Cache-Control"] = "no-store"
         return response
-
-    for module in (pages, auth, live, controls, sessions, calibration):
-        app.include_router(module.router)
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    return app

@@ -4,14 +4,21 @@ on what the desk's board holds (the board offers nothing to wait on but its lock
 from __future__ import annotations
 
 import contextlib
+import os
 import queue
+import re
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import numpy as np
-from infrakit import MosquittoBroker
+from dashkit import EXAMPLES, ROOT
+from infrakit import MosquittoBroker, free_port
 
 from ashisense.store import open_store
 from ashisense.studio.feed import StudioFeed
@@ -120,3 +127,55 @@ def assert_copied_once(source: Path, target: str, uuid: str) -> None:
     assert np.array_equal(theirs["seq"], mine["seq"])
     for key in ("alarms", "notes", "gaps", "stopped"):
         assert theirs[key] == mine[key], key
+
+
+class RoomProcess:
+    """`ashisense serve` for a simulated rig as a room of the studio, in its own process:
+    its port and first-run password once it listens; stop() as Ctrl-C, kill() as SIGKILL."""
+
+    def __init__(self, home: Path, room: str, broker_url: str, store_url: str | None,
+                 device: str) -> None:  # fmt: skip
+        self.port = free_port()
+        args = ["--rig", str(EXAMPLES / "sim_rig.toml"), "--device", device,
+                "--profiles", str(EXAMPLES / "profiles"), "--home", str(home),
+                "--port", str(self.port), "--room", room, "--studio", broker_url]  # fmt: skip
+        if store_url is not None:
+            args += ["--store", store_url]
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "ashisense", "serve", *args],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env,
+        )  # fmt: skip
+        assert self.proc.stdout is not None
+        lines = [self.proc.stdout.readline(), self.proc.stdout.readline()]
+        found = re.match(r"login password: (\S+)", lines[1])
+        if found is None:
+            self.kill()
+            raise AssertionError(f"ashisense serve did not start: {lines}")
+        self.password = found.group(1)
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def start_session(self) -> int:
+        """Start recording through the room's API (as a tablet would)."""
+        with httpx.Client(base_url=self.url, timeout=DEADLINE_S) as http:
+            token = http.post("/api/login", json={"password": self.password}).json()["token"]
+            auth = {"Authorization": f"Bearer {token}"}
+            res = http.post("/api/session/start", json={}, headers=auth)
+            assert res.status_code == 200, res.text
+            return int(res.json()["session_id"])
+
+    def stop(self) -> int:
+        """Ctrl-C; returns the exit code."""
+        return self._end(signal.SIGINT)
+
+    def kill(self) -> None:
+        """SIGKILL: the room dies without a word (the broker sends its last will)."""
+        self._end(signal.SIGKILL)
+
+    def _end(self, how: signal.Signals) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(how)
+        code = self.proc.wait(DEADLINE_S)
+        assert self.proc.stdout is not None
+        self.proc.stdout.close()
+        return code

@@ -62,6 +62,18 @@ class StudioFeed:
         return {"type": "rooms", "broker": {"connected": connected, "problem": self.problem},
                 "rooms": rooms}  # fmt: skip
 
+    def room_name(self, room_id: str) -> str | None:
+        """The name of a room the desk heard of (None for any other)."""
+        with self.lock:
+            room = self.board.rooms.get(room_id)
+            return None if room is None else room.name
+
+    def room_events(self, room_id: str) -> list[dict[str, Any]] | None:
+        """The events taken from a room, oldest first (None: a room never heard of)."""
+        with self.lock:
+            room = self.board.rooms.get(room_id)
+            return None if room is None else list(room.events)
+
     # -- paho's thread -------------------------------------------------------------------------
     def _connected(self, client: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
         if reason.is_failure:
