@@ -42,9 +42,9 @@ def test_events_arrive_in_order_once_and_page_messages_as_sent(mqtt_broker, desk
     try:
         for i in range(50):
             room.on_note(1000.0 + i, f"note {i}", "test")
-        frame = {"type": "frame", "seq": 7, "feet_n": 123.4}
-        room.publish("frame", json.dumps(frame, separators=(",", ":")))
         wait_for(lambda: len(events(feed, ROOMS[1])) == 50, "50 notes at the desk")
+        frame = {"type": "frame", "seq": 7, "feet_n": 123.4}  # QoS 0: sent once connected
+        room.publish("frame", json.dumps(frame, separators=(",", ":")))
         texts = [e["text"] for e in events(feed, ROOMS[1])]
         assert texts == [f"note {i}" for i in range(50)]
         while True:
@@ -71,3 +71,25 @@ def test_a_room_cannot_publish_as_another_room(mqtt_broker, desk) -> None:
         assert events(feed, ROOMS[2]) == []
     finally:
         probe.close()
+
+
+def test_events_beyond_the_local_queue_are_reported_lost(own_mosquitto: MosquittoBroker) -> None:
+    broker = own_mosquitto
+    with desk_feed(broker, STUDIO) as (feed, _):
+        room = publisher(broker, STUDIO, ROOMS[0], max_queued=5)
+        try:
+            wait_for(lambda: room_state(feed, ROOMS[0]) == "online", "the room online")
+            broker.stop()
+            wait_for(lambda: room.condition.state == "down", "the room seeing the broker gone")
+            for i in range(20):
+                room.on_note(2000.0 + i, f"note {i}")
+            broker.start()
+            wait_for(lambda: any(e["event"] == "lost" for e in events(feed, ROOMS[0])),
+                     "the report of what was dropped")  # fmt: skip
+            notes = [e for e in events(feed, ROOMS[0]) if e["event"] == "note"]
+            (lost,) = [e for e in events(feed, ROOMS[0]) if e["event"] == "lost"]
+            assert len(notes) + lost["kinds"]["note"] == 20 and len(notes) <= 5
+            assert lost["count"] == sum(lost["kinds"].values())
+            assert [n["text"] for n in notes] == [f"note {i}" for i in range(len(notes))]
+        finally:
+            room.stop()

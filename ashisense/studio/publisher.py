@@ -46,9 +46,10 @@ STOP_WAIT_S = 2.0
 
 
 class _Message(NamedTuple):
-    kind: str
+    kind: str  # the topic kind
     text: str
     t_s: float
+    what: str = ""  # an event's name (alarm, note); else the kind
 
 
 @dataclass(frozen=True)
@@ -163,11 +164,13 @@ class RoomPublisher(SessionListener):
     # -- helpers -----------------------------------------------------------------------------
     def _event(self, event: str, fields: dict[str, Any]) -> None:
         """A numbered event (fields with its host time t_s) for the QoS 1 "event" topic."""
+        self._put(_Message("event", self._numbered(event, fields), float(fields["t_s"]), event))
+
+    def _numbered(self, event: str, fields: dict[str, Any]) -> str:
         with self._lock:
             self._n += 1
             n = self._n
-        text = payload(type="event", event=event, boot=self.boot, n=n, **fields)
-        self._put(_Message("event", text, float(fields["t_s"])))
+        return payload(type="event", event=event, boot=self.boot, n=n, **fields)
 
     def _presence(self, state: str, reason: str = "") -> str:
         with self._lock:
@@ -219,19 +222,22 @@ class RoomPublisher(SessionListener):
                 self._drop(message)
 
     def _report_lost(self) -> None:
-        """Once connected: one "lost" event for the QoS 1 messages dropped locally."""
+        """Once connected and paho's queue has room: one "lost" event for the QoS 1 messages
+        dropped locally (what they were, when); until then they are kept and counted on."""
         with self._lock:
-            lost, self._lost = self._lost, []
-        if not lost:
+            lost = list(self._lost)
+        if not lost or not self._client.is_connected():
             return
-        if not self._client.is_connected():
-            with self._lock:
-                self._lost = lost + self._lost
-            return
-        kinds = collections.Counter(m.kind for m in lost)
+        kinds = collections.Counter(m.what or m.kind for m in lost)
+        text = self._numbered("lost", {"t_s": time.time(), "count": len(lost),
+                                       "kinds": dict(kinds), "t_first_s": lost[0].t_s,
+                                       "t_last_s": lost[-1].t_s})  # fmt: skip
+        info = self._client.publish(self.topic("event"), text, qos=1)
+        if info.rc == mqtt.MQTT_ERR_QUEUE_SIZE:
+            return  # still full: the next round tries again
+        with self._lock:
+            del self._lost[: len(lost)]
         log.error("studio link: %d messages dropped while the broker was out of reach", len(lost))
-        self._event("lost", {"t_s": time.time(), "count": len(lost), "kinds": dict(kinds),
-                             "t_first_s": lost[0].t_s, "t_last_s": lost[-1].t_s})  # fmt: skip
 
     def _set_condition(self, state: str, message: str) -> None:
         with self._lock:
