@@ -80,3 +80,13 @@ def test_the_desk_takes_each_event_once_in_order() -> None:
     assert [e["n"] for e in board.rooms["room-1"].events] == [1, 2]
     again = {**events[0], "boot": "b2"}  # the room restarted: its numbers start again
     assert board.take("room-1", "event", again, 2.0, False)
+
+
+def test_the_overview_shows_a_frame_only_while_it_is_fresh() -> None:
+    board = _board()
+    frame = versioned('{"type":"frame","feet_n":312.4,"region":"upper_back","no_go":false}')
+    board.take_frame("room-1", frame.encode(), now=10.0)
+    (row,) = board.overview(10.5)
+    assert (row["state"], row["feet_n"], row["region"]) == ("online", 312.4, "upper_back")
+    (row,) = board.overview(10.0 + SILENCE_S + 0.1)
+    assert (row["state"], row["feet_n"], row["region"]) == ("silent", None, None)

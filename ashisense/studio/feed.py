@@ -22,8 +22,8 @@ log = logging.getLogger(__name__)
 
 KEEPALIVE_S = 5
 
-#: relay(room_id, kind, text, doc): a message of a room as it came (topic kind, payload text).
-Relay = Callable[[str, str, str, dict[str, Any]], None]
+#: relay(room_id, kind, text): a message of a room as it came (topic kind, payload text).
+Relay = Callable[[str, str, str], None]
 
 
 class StudioFeed:
@@ -94,11 +94,19 @@ class StudioFeed:
 
     def _message(self, _c: Any, _u: Any, msg: mqtt.MQTTMessage) -> None:
         where = parse_topic(msg.topic)
-        doc = read_payload(msg.payload)
-        if where is None or doc is None or where[0] != self.url.studio:
+        if where is None or where[0] != self.url.studio:
             return
         _studio, room_id, kind = where
-        with self.lock:
-            fresh = self.board.take(room_id, kind, doc, time.monotonic(), bool(msg.retain))
+        now = time.monotonic()
+        if kind == "frame":  # the bulk: not parsed here (the overview reads the newest)
+            with self.lock:
+                self.board.take_frame(room_id, bytes(msg.payload), now)
+            fresh = True
+        else:
+            doc = read_payload(msg.payload)
+            if doc is None:
+                return
+            with self.lock:
+                fresh = self.board.take(room_id, kind, doc, now, bool(msg.retain))
         if fresh and self._relay is not None:
-            self._relay(room_id, kind, msg.payload.decode("utf-8"), doc)
+            self._relay(room_id, kind, msg.payload.decode("utf-8"))

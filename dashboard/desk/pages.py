@@ -4,6 +4,7 @@ to watch that room through the desk), the review page and the login."""
 from __future__ import annotations
 
 import html
+import re
 
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
@@ -50,5 +51,8 @@ def room_page(room_id: str, request: Request) -> HTMLResponse:
     if name is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no room {room_id!r} heard of")
     text = (STATIC_DIR / PAGES["live"]).read_text(encoding="utf-8")
-    body = f'<body data-socket="ws" data-room="{html.escape(name, quote=True)}">'
-    return HTMLResponse(text.replace("<body>", body, 1))
+    told = f' data-socket="ws" data-room="{html.escape(name, quote=True)}"'
+    page, found = re.subn(r"<body\b", lambda m: m.group(0) + told, text, count=1)
+    if not found:
+        raise RuntimeError(f"{PAGES['live']}: expected a <body> tag to tell the room's socket")
+    return HTMLResponse(page)

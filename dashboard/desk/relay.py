@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from typing import Any
 
 from ashisense.studio.topics import TOPIC_TO_PAGE
 from dashboard.hub import Hub
@@ -26,7 +25,7 @@ class RoomRelays:
                 hub = self._hubs[room_id] = Hub(self._loop, self._mailbox_len)
             return hub
 
-    def relay(self, room_id: str, kind: str, text: str, _doc: dict[str, Any]) -> None:
+    def relay(self, room_id: str, kind: str, text: str) -> None:
         """A room's message from the broker, to whoever watches that room (feed's thread)."""
         page_kind = TOPIC_TO_PAGE.get(kind)
         if page_kind is not None:
