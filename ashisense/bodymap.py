@@ -32,6 +32,20 @@ REGIONS: tuple[str, ...] = (
 )
 UNKNOWN = -1
 REGION_CODE: dict[str, int] = {name: i for i, name in enumerate(REGIONS)}
+# What a person reads for each region (alarm texts, the panel); never the id.
+REGION_TITLES: dict[str, str] = {
+    "off_body": "off the body",
+    "head": "head",
+    "neck": "neck",
+    "upper_back": "upper back",
+    "spine": "spine",
+    "lumbar": "lumbar / kidney band",
+    "pelvis": "pelvis / glutes",
+    "thigh": "thigh",
+    "popliteal": "back of the knee",
+    "calf": "calf",
+    "foot": "foot",
+}
 
 # Never pressed in Ashiatsu: skull, cervical spine, spinous processes, popliteal fossa.
 NO_GO_DEFAULT: frozenset[str] = frozenset({"head", "neck", "spine", "popliteal"})

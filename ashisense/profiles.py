@@ -43,12 +43,22 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class LimitAlarm(_Model):
+    """How a client's region limit alarms, where it should differ from the studio's rule for
+    that region (which it follows otherwise). None: as the studio's rule."""
+
+    priority: Literal["high", "medium", "low"] | None = None
+    delay_s: float | None = Field(default=None, ge=0)
+
+
 class ClientProfile(_Model):
     """The person lying on the table.
 
     head_x_m: x of the top of the head on the table; head_end: "head" if the head lies at the
     table's head end (feet toward larger x), "foot" otherwise. limits_n: feet-force limit per
     body region (names from ashisense.bodymap.REGIONS); max_feet_n: limit anywhere.
+    limit_alarms: per region, a priority or delay for its limits_n alarm other than the
+    studio's rule for that region (docs/alarms.md).
     contraindications: each a body region (not to be pressed), a condition of the default
     contraindication map ("osteoporosis", "pregnancy", ...: the alarm limits tighten for it),
     or "condition:region" for a condition with a site ("recent_surgery:thigh": the site is
@@ -64,6 +74,7 @@ class ClientProfile(_Model):
     spine_half_width_m: float = Field(default=0.03, gt=0, le=0.1)
     max_feet_n: float | None = Field(default=None, gt=0)
     limits_n: dict[str, float] = Field(default_factory=dict)
+    limit_alarms: dict[str, LimitAlarm] = Field(default_factory=dict)
     contraindications: tuple[str, ...] = ()
     notes: str = ""
 
@@ -74,6 +85,12 @@ class ClientProfile(_Model):
         bad = {k: x for k, x in v.items() if not x > 0}
         if bad:
             raise ValueError(f"limits must be > 0 N, got {bad}")
+        return v
+
+    @field_validator("limit_alarms")
+    @classmethod
+    def _alarm_regions(cls, v: dict[str, LimitAlarm]) -> dict[str, LimitAlarm]:
+        regions_named(v)
         return v
 
     @field_validator("contraindications")

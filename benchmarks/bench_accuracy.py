@@ -1,6 +1,6 @@
 """Pipeline accuracy against the simulator's truth, per rig kind, scenario and phase.
 
-    python3 benchmarks/bench_accuracy.py [--minutes 10] [--seeds 3]
+    python3 benchmarks/bench_accuracy.py [--minutes 10] [--seeds 3] [--realistic-only]
 
 Figures of issue 3: feet force RMS error <= 0.5 % of the therapist's weight still and <= 2 %
 stepping (mat rigs), bars-only <= 2 % still; feet position <= 1 cm RMS still and <= 3 cm
@@ -8,12 +8,20 @@ stepping; body region right in >= 99 % of samples more than 2 cm from a region b
 client shifting, estimates not flagged uncertain stay within those bounds. Each line prints the
 measured figure, the goal and their ratio, over all samples of the phase with the feet on the
 client ("all") or over those not flagged uncertain ("certain").
+
+Then the figures of issue 14 on a realistic rig (ashisense.sim.effects), per effect and all
+together, each line with its goal and PASS/FAIL: feet force RMS <= 0.5 % W in still holds and
+<= 2 % W walking; feet x RMS <= 1 cm in holds and within 10 % of an ideal four-corner
+estimator (true cell forces, true client) walking; x error after a client shift <= 1 cm
+within 5 s; shift flagged within 2 s; foot on the frame flagged within 0.5 s with false
+support flags <= 1 % of walking samples; feet force within 1 % W while nobody is on.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -21,8 +29,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from ashisense.pipeline import Pipeline, Uncertain
+from ashisense.pipeline.types import EstimateBlock
 from ashisense.rig import load_rig
-from ashisense.sim.model import RigSimulator
+from ashisense.sim.effects import Effects
+from ashisense.sim.model import RigSimulator, SimTruth
 from tests.simfeedkit import Accuracy, accuracy, run_sim, sim_profiles
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,13 +69,133 @@ def line(label: str, a: Accuracy, force_goal: float, pos_goal: float, bars_only:
     return "  ".join(parts) + ("" if ok else "  MISSED")
 
 
+REALISTIC = {name: Effects(**{name: True}) for name in Effects.names()} | {"all": Effects.all()}
+
+
+def realistic(minutes: float, seeds: int) -> int:
+    """The issue-14 figures per effect and all together; returns the number of FAILs."""
+    rig = load_rig(ROOT / "examples" / "sim_rig.toml")
+    failed = 0
+    print(f"realistic rig (sim_rig, calm): {minutes:g} min x {seeds} seeds per effect")
+    for name, effects in REALISTIC.items():
+        runs, ideal = [], []
+        for seed in range(seeds):
+            for out, perfect in ((runs, False), (ideal, True)):
+                sim = _sim(rig.channels, 200 + seed, effects, perfect)
+                p = Pipeline(rig, CLIENT, THERAPIST, rate_hz=sim.rate_hz)
+                out.append(run_sim(p, sim, minutes * 60.0))
+        for label, value, goal, ok in _figures(runs, ideal):
+            verdict = "PASS" if ok else "FAIL"
+            failed += not ok
+            print(f"  {name:16s} {label:38s} {value:>9s}  goal {goal:14s} {verdict}")
+    return failed
+
+
+def _sim(channels: tuple[str, ...], seed: int, effects: Effects, perfect: bool) -> RigSimulator:
+    """The realistic rig; perfect: the same people read by ideal cells (no noise, no cell
+    effects): what an ideal four-corner estimator would be given."""
+    if perfect:
+        cells = dict.fromkeys(("zero_drift", "creep", "nonlinearity", "invalid_samples"), False)
+        effects = Effects(**{**asdict(effects), **cells})
+    return RigSimulator(
+        "calm",
+        seed=seed,
+        channels=channels,
+        effects=effects,
+        drift=False,
+        noise_counts=0.0 if perfect else 20.0,
+    )
+
+
+Runs = list[tuple[EstimateBlock, SimTruth]]
+Figure = tuple[str, str, str, bool]
+
+
+def _figures(runs: Runs, ideal: Runs) -> list[Figure]:
+    """(label, measured, goal, met) of every issue-14 figure over a set of runs (ideal: the
+    same runs read by ideal cells)."""
+    w = THERAPIST.weight_n
+    est = EstimateBlock.concat([e for e, _ in runs])
+    tr = SimTruth.concat([t for _, t in runs])
+    out = []
+    for phase, pct in (("still", 0.5), ("walking", 2.0)):
+        sel = tr.in_phase(phase) & (tr.feet_n > 0) & np.isfinite(est.feet_n)
+        f = 100 * _rms(est.feet_n[sel] - tr.feet_n[sel]) / w
+        out.append((f"feet force RMS, {phase}", f"{f:.2f} % W", f"<= {pct} % W", f <= pct))
+    hold = tr.in_phase("still") & (tr.feet_n > 0)
+    x_cm = 100 * _rms(est.feet_x_m[hold] - tr.feet_x_m[hold])
+    out.append(("feet x RMS, still", f"{x_cm:.2f} cm", "<= 1 cm", x_cm <= 1.0))
+    walk = tr.in_phase("walking") & (tr.feet_n > 0)
+    best_x = np.concatenate([e.feet_x_m for e, _ in ideal])
+    best = 100 * _rms(best_x[walk] - tr.feet_x_m[walk])
+    got = 100 * _rms(est.feet_x_m[walk] - tr.feet_x_m[walk])
+    goal = f"<= {1.1 * best:.2f} cm"
+    out.append(("feet x RMS walking (ideal x1.1)", f"{got:.2f} cm", goal, got <= 1.1 * best))
+    out += _shift_figures(runs)
+    out += _support_figures(runs)
+    off = tr.in_phase("off")
+    worst = 100 * float(np.nanmax(np.abs(est.feet_n[off]), initial=0.0)) / w
+    out.append(("feet force, nobody on", f"{worst:.2f} % W", "<= 1 % W", worst <= 1.0))
+    return out
+
+
+def _shift_figures(runs: Runs) -> list[Figure]:
+    """Shift flagged within 2 s of the slide's start; x error 5 s after its end."""
+    delays, errors = [], []
+    for est, tr in runs:
+        shift = tr.in_phase("client_shift")
+        flag = (est.uncertain_reason & Uncertain.CLIENT_SHIFT) != 0
+        for k in np.flatnonzero(np.diff(shift.astype(np.int8)) == 1) + 1:
+            hit = np.flatnonzero(flag[k : k + 800])
+            delays.append(hit[0] / 80.0 if hit.size else np.inf)
+            end = k + int(np.argmin(shift[k:]))
+            after = slice(end + 400, end + 480)
+            errors.append(np.nanmax(np.abs(est.feet_x_m[after] - tr.feet_x_m[after]), initial=0))
+    if not delays:
+        return []
+    d, e = max(delays), 100 * max(errors)
+    return [
+        ("client shift flagged (worst)", f"{d:.2f} s", "<= 2 s", d <= 2.0),
+        ("x error 5 s after a shift (worst)", f"{e:.2f} cm", "<= 1 cm", e <= 1.0),
+    ]
+
+
+def _support_figures(
+    runs: list[tuple[EstimateBlock, SimTruth]],
+) -> list[tuple[str, str, str, bool]]:
+    """Foot on the frame flagged within 0.5 s; false support flags while walking."""
+    delays, false = [], []
+    for est, tr in runs:
+        flag = (est.uncertain_reason & Uncertain.SUPPORT_MISMATCH) != 0
+        frame = tr.in_phase("foot_on_frame")
+        for k in np.flatnonzero(np.diff(frame.astype(np.int8)) == 1) + 1:
+            hit = np.flatnonzero(flag[k : k + 240])
+            delays.append(hit[0] / 80.0 if hit.size else np.inf)
+        false.append(flag[tr.in_phase("walking")])
+    share = 100 * float(np.concatenate(false).mean())
+    out = [("false support flags, walking", f"{share:.2f} %", "<= 1 %", share <= 1.0)]
+    if delays:
+        d = max(delays)
+        out.insert(0, ("foot on the frame flagged (worst)", f"{d:.2f} s", "<= 0.5 s", d <= 0.5))
+    return out
+
+
+def _rms(x: np.ndarray) -> float:
+    x = x[np.isfinite(x)]
+    return float(np.sqrt(np.mean(x**2))) if x.size else np.nan
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--minutes", type=float, default=10.0, help="simulated minutes per run")
     ap.add_argument("--seeds", type=int, default=3, help="simulator seeds per case")
+    ap.add_argument("--realistic-only", action="store_true", help="only the issue-14 figures")
     args = ap.parse_args()
+    failed = realistic(args.minutes, args.seeds)
+    if args.realistic_only:
+        return 1 if failed else 0
     print(f"accuracy vs simulator truth: {args.minutes:g} min x {args.seeds} seeds per case")
-    missed = 0
+    missed = failed
     for rig_name, scenario, phases, certain in CASES:
         rig = load_rig(ROOT / "examples" / f"{rig_name}.toml")
         runs = []

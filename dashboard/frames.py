@@ -1,7 +1,10 @@
 """What the browser receives: setup, frame, grid, alarms and status messages as JSON dicts.
 
 Pure functions of the runtime's objects; NaN becomes null (JSON has no NaN). Forces stay in
-newtons: the page converts to the studio's unit (kg or lb) for display.
+newtons: the page converts to the studio's unit (kg, lb or N) for display; the words of an
+alarm come written in the studio's unit (AlarmEngine.hazards), with the numbers beside them.
+A frame carries the feet-force limit that held at each moment (the one the alarm uses) and
+a region state that matches the alarm rules: danger only where a rule alarms.
 """
 
 from __future__ import annotations
@@ -13,12 +16,13 @@ from typing import Any
 
 import numpy as np
 
-from ashisense.alarms import AlarmState, AlarmStatus
-from ashisense.bodymap import REGIONS
+from ashisense.alarms import BindingLimits, HazardStatus, LimitSource
+from ashisense.bodymap import REGION_TITLES, REGIONS
 from ashisense.live import LiveSetup, LiveStatus
 from ashisense.pipeline.types import EstimateBlock, GridEstimate, reason_names
 from ashisense.profiles import ClientProfile
 from ashisense.rig import Rig
+from ashisense.store import PressRecord
 
 
 def num(x: Any, digits: int = 3) -> float | None:
@@ -102,17 +106,47 @@ def mat_columns(rig: Rig) -> np.ndarray:
     return np.array(rig.index("mat"), dtype=np.intp)
 
 
+def region_view(region: int, no_go: bool, source: LimitSource | None) -> dict[str, Any]:
+    """Where the feet are, in words, and its state as the alarm rules see it.
+
+    region_state: "no_go" (a no-go region for this client that an alarm rule guards: its
+    alarm follows any real load), "limited" (a region rule's limit holds here), "unguarded"
+    (the client must not be pressed here but no rule alarms on it: with corner cells the
+    spine band is where the centre of both feet lies when they straddle the spine, so no
+    rule alarms on it and the words say so, neutrally), "free", or "unknown" (no position).
+    no_go: true only for "no_go", the one state shown as a danger.
+    """
+    if region < 0:
+        return {"region": None, "region_state": "unknown", "region_text": "", "no_go": False}
+    name = REGIONS[region]
+    title = REGION_TITLES[name]
+    guarded = source is not None and name in source.regions
+    if no_go and guarded:
+        state, text = "no_go", f"No-go: {title}"
+    elif no_go and name == "spine":
+        state, text = "unguarded", "Feet straddling the spine"
+    elif no_go:
+        state, text = "unguarded", f"{title.capitalize()} (no alarm rule here)"
+    else:
+        state, text = ("limited" if guarded else "free"), title.capitalize()
+    return {"region": name, "region_state": state, "region_text": text, "no_go": state == "no_go"}
+
+
 def frame_message(
     est: EstimateBlock,
     seq: int,
     mat_idx: np.ndarray,
-    strip: Sequence[tuple[float, float]],
+    strip: Sequence[tuple[float, float, float]],
     peak_n: float,
+    limits: BindingLimits | None = None,
 ) -> dict[str, Any]:
-    """The newest sample of `est` as a frame, with the strip points and feet peak since the
-    previous frame."""
+    """The newest sample of `est` as a frame, with the strip points ([t_s, feet_n, limit_n]:
+    the limit that held then) and the feet peak the display gives (those of the last moments:
+    a viewer may have missed a frame), and the limit that holds now with its rule (the one an
+    alarm cites)."""
     i = len(est) - 1
-    region = int(est.region[i])
+    source = limits.source_at(i) if limits is not None else None
+    limit_n = limits.limit_n[i] if limits is not None else None
     return {
         "type": "frame",
         "seq": seq,
@@ -122,8 +156,9 @@ def frame_message(
         "feet_peak_n": num(peak_n, 1),
         "feet_x_m": num(est.feet_x_m[i]),
         "feet_y_m": num(est.feet_y_m[i]),
-        "region": REGIONS[region] if region >= 0 else None,
-        "no_go": bool(est.no_go[i]),
+        **region_view(int(est.region[i]), bool(est.no_go[i]), source),
+        "limit_n": num(limit_n, 1),
+        "limit_source": source.title if source else None,
         "bar_left_n": num(est.bar_left_n[i], 1),
         "bar_right_n": num(est.bar_right_n[i], 1),
         "hand_left_x_m": num(est.hand_left_x_m[i]),
@@ -139,7 +174,7 @@ def frame_message(
         "uncertain": list(reason_names(int(est.uncertain_reason[i]))),
         "baseline_ready": est.baseline_ready,
         "weight_n": num(est.therapist_weight_n, 1),
-        "strip": [[num(t, 3), num(f, 1)] for t, f in strip],
+        "strip": [[num(t, 3), num(f, 1), num(lim, 1)] for t, f, lim in strip],
     }
 
 
@@ -175,34 +210,71 @@ def grid_message(est: GridEstimate) -> dict[str, Any] | None:
     }
 
 
-def alarm_row(s: AlarmStatus) -> dict[str, Any]:
+def alarm_row(h: HazardStatus, units: str) -> dict[str, Any]:
+    """One hazard's alarm: its words in the studio's unit (message), the binding rule's
+    title, where, value and limit (value_n / limit_n for forces), and its folded causes.
+    rule_id: the binding rule, for acknowledging (which acts on the whole hazard)."""
+    lead = h.lead
+    force = lead.unit == "N"
     return {
-        "rule_id": s.rule_id,
-        "priority": str(s.priority),
-        "state": str(s.state),
-        "message": s.message,
-        "since_s": num(s.since_s, 3),
-        "value": num(s.value, 2),
-        "limit": num(s.limit, 2),
-        "paused_until_s": num(s.audio_paused_until_s, 3),
-        "latched": s.latched,
+        "hazard": h.hazard,
+        "rule_id": lead.rule_id,
+        "priority": str(h.priority),
+        "state": str(h.state),
+        "message": h.text(units),
+        "title": lead.title,
+        "where": lead.where,
+        "unit": lead.unit,
+        "value": num(lead.peak if math.isfinite(lead.peak) else lead.value, 2),
+        "limit": num(lead.limit, 2),
+        "value_n": num(lead.peak, 1) if force else None,
+        "limit_n": num(lead.limit, 1) if force else None,
+        "since_s": num(h.since_s, 3),
+        "paused_until_s": num(h.audio_paused_until_s, 3),
+        "latched": h.latched,
+        "causes": [
+            {
+                "rule_id": c.rule_id,
+                "title": c.title,
+                "priority": str(c.priority),
+                "state": str(c.state),
+                "limit": num(c.limit, 2),
+            }
+            for c in h.causes
+        ],
     }
 
 
-def alarms_message(statuses: Iterable[AlarmStatus], t_s: float) -> dict[str, Any]:
-    """Alarms that are not inactive (OFF ones included: they are always shown)."""
-    shown = [s for s in statuses if s.state is not AlarmState.INACTIVE]
-    sounding = [s.priority for s in shown if s.audible]
+def alarms_message(hazards: Iterable[HazardStatus], t_s: float, units: str) -> dict[str, Any]:
+    """The alarms a person sees, one per hazard (switched-off ones included: always shown)."""
+    shown = list(hazards)
+    sounding = [h.priority for h in shown if h.audible]
     return {
         "type": "alarms",
         "t_s": num(t_s, 3),
         "audible": str(min(sounding, key=lambda p: p.rank)) if sounding else None,
-        "list": [alarm_row(s) for s in shown],
+        "list": [alarm_row(h, units) for h in shown],
+    }
+
+
+def press_message(press: PressRecord) -> dict[str, Any]:
+    """A press of the client (handset or client page): a cue for the therapist at once."""
+    return {
+        "type": "press",
+        "t_s": num(press.t_s, 3),
+        "button": press.button,
+        "source": press.source,
+        "feet_n": num(press.feet_n, 1),
+        "region": press.region or None,
+        "region_text": REGION_TITLES.get(press.region, ""),
+        "pressure_kpa": num(press.pressure_kpa, 1),
     }
 
 
 def status_message(status: LiveStatus, viewers: int) -> dict[str, Any]:
-    """Link, pipeline and recorder health."""
+    """Link, pipeline and recorder health. The link's rate_hz is in device time (the last
+    rate through a stall); recent_rate_hz, recent_lost and silent_s say what arrived over
+    the last second of host time, so the page can tell a stalled or unplugged rig at once."""
     link = status.link
     p = status.pipeline
     r = status.recorder
@@ -214,12 +286,19 @@ def status_message(status: LiveStatus, viewers: int) -> dict[str, Any]:
             "url": link.url,
             "serial": (link.device or {}).get("serial"),
             "rate_hz": num(link.rate_hz, 2),
+            "nominal_hz": num((link.device or {}).get("rate_hz"), 2),
+            "recent_rate_hz": num(link.recent_rate_hz, 2),
+            "recent_lost": link.recent_lost,
+            "silent_s": num(link.silent_s, 3),
             "samples": link.samples,
             "lost_samples": link.lost_samples,
             "bad_packets": link.bad_packets,
             "reconnects": link.reconnects,
             "gaps": link.gaps,
             "last_error": link.last_error,
+            "identified": link.identified,
+            "held_samples": link.held_samples,
+            "refused": link.refused,
         },
         "pipeline": (
             {

@@ -12,9 +12,10 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from ashisense.alarms import AlarmStatus
+from ashisense.alarms import BindingLimits, HazardStatus
 from ashisense.live import Display, LiveSetup, LiveStatus
 from ashisense.pipeline.types import EstimateBlock, GridEstimate
+from ashisense.store import PressRecord
 from ashisense.studio import RoomConfig, RoomLink
 from dashboard.display import HubDisplay
 from dashboard.hub import Hub
@@ -34,21 +35,27 @@ class TeeDisplay(Display):
         for d in self.displays:
             d.setup(setup)
 
-    def estimate(self, est: EstimateBlock, seq: np.ndarray) -> None:
+    def estimate(
+        self, est: EstimateBlock, seq: np.ndarray, limits: BindingLimits | None = None
+    ) -> None:
         for d in self.displays:
-            d.estimate(est, seq)
+            d.estimate(est, seq, limits)
 
     def grid(self, est: GridEstimate) -> None:
         for d in self.displays:
             d.grid(est)
 
-    def alarms(self, statuses: Sequence[AlarmStatus]) -> None:
+    def alarms(self, hazards: Sequence[HazardStatus]) -> None:
         for d in self.displays:
-            d.alarms(statuses)
+            d.alarms(hazards)
 
     def status(self, status: LiveStatus) -> None:
         for d in self.displays:
             d.status(status)
+
+    def press(self, press: PressRecord) -> None:
+        for d in self.displays:
+            d.press(press)
 
 
 def linked_display(

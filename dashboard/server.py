@@ -16,24 +16,11 @@ if TYPE_CHECKING:
     import uvicorn
     from fastapi import FastAPI
 
-EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
-
 
 def default_home(environ: dict[str, str] | None = None) -> Path:
     """The studio folder: $ASHISENSE_HOME, else ~/.ashisense."""
     env = os.environ if environ is None else environ
     return Path(env.get("ASHISENSE_HOME") or Path.home() / ".ashisense")
-
-
-def example(relative: str) -> Path:
-    """A file of the repository's examples/ folder; FileNotFoundError naming it if absent."""
-    path = EXAMPLES_DIR / relative
-    if not path.exists():
-        raise FileNotFoundError(
-            f"expected the example file {path} (run from a clone of the repository, or give "
-            "the file explicitly)"
-        )
-    return path
 
 
 def login_secret(settings: DashboardSettings, reset: bool = False) -> str | None:
@@ -64,8 +51,13 @@ def announce(settings: DashboardSettings, token: str | None, page: str = "/live"
 def uvicorn_config(app: FastAPI, settings: DashboardSettings) -> uvicorn.Config:
     """How uvicorn runs the dashboard: forwarded headers believed only from the proxies
     settings name (uvicorn would otherwise trust any from 127.0.0.1), small websocket
-    messages (the page sends none), no Server header."""
+    messages (the page sends only acknowledgements), no Server header. Websockets run on
+    dashboard.wire's protocol (one frame's bytes written to every viewer, small buffers) and
+    uncompressed: compressing each message for each viewer would cost a room computer more
+    than the bytes saved on a local network."""
     import uvicorn
+
+    from dashboard.wire import LiveWebSocketProtocol
 
     proxies = list(settings.trusted_proxies)
     return uvicorn.Config(
@@ -75,7 +67,9 @@ def uvicorn_config(app: FastAPI, settings: DashboardSettings) -> uvicorn.Config:
         log_level="warning",
         proxy_headers=bool(proxies),
         forwarded_allow_ips=proxies or None,
+        ws=LiveWebSocketProtocol,
         ws_max_size=settings.max_body_bytes,
+        ws_per_message_deflate=False,
         server_header=False,
     )
 

@@ -15,8 +15,8 @@ import threading
 from pathlib import Path
 from typing import Any, Literal
 
-Units = Literal["kg", "lb"]
-UNITS: tuple[str, ...] = ("kg", "lb")
+Units = Literal["kg", "lb", "N"]
+UNITS: tuple[str, ...] = ("kg", "lb", "N")  # as ashisense.alarms.DISPLAY_UNITS
 # scrypt cost: 16 MiB and ~50 ms per check; slows guessing, fine for a login.
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
 MIN_PASSWORD_CHARS = 8

@@ -10,7 +10,7 @@ engine says when the therapist was told.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +23,7 @@ from ashisense.alarms.signals import signals_from_estimate
 from ashisense.alarms.technical import CalibrationHealth, LinkHealth
 from ashisense.bodymap import BodyMap
 from ashisense.pipeline.core import Pipeline
+from ashisense.profiles import ClientProfile
 from ashisense.rig import load_rig
 from ashisense.sim import PHASES, RigSimulator, SimTruth
 from tests.simfeedkit import sample_block, sim_profiles
@@ -83,10 +84,15 @@ def run_labelled(
     seed: int = 0,
     rate_hz: float = 80.0,
     block: int = 400,
+    client: ClientProfile | None = None,
+    operator: Callable[[AlarmEngine, float], None] | None = None,
 ) -> LabelledRun:
     """Run `scenario` for duration_s through sim, pipeline and alarms (with the link and
-    calibration health signals), beside a truth engine."""
-    client, therapist = sim_profiles(CLIENT_KG, THERAPIST_KG)
+    calibration health signals), beside a truth engine. client: another profile of the
+    simulated client (its limits); operator(engine, t_s): called after each block with the
+    live engine and the block's last time (a therapist acknowledging alarms)."""
+    sim_client, therapist = sim_profiles(CLIENT_KG, THERAPIST_KG)
+    client = client or sim_client
     sim = RigSimulator(
         scenario, rate_hz=rate_hz, seed=seed, client_kg=CLIENT_KG, therapist_kg=THERAPIST_KG
     )
@@ -108,6 +114,8 @@ def run_labelled(
         signals = signals_from_estimate(est, rig.kind)
         live.process(signals | health.signals(samples) | calibration.signals(samples))
         truth.process(truth_signals(b.truth, body, therapist.weight_n))
+        if operator is not None:
+            operator(live, float(b.t_s[-1]))
         times.append(b.t_s)
         phases.append(b.truth.phase)
     return LabelledRun(

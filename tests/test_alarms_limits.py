@@ -42,13 +42,42 @@ def test_profile_max_tightens_but_never_loosens() -> None:
     assert any("studio limit kept" in n for n in notes)
 
 
-def test_profile_region_limits_become_high_priority_rules() -> None:
+def test_a_profile_region_limit_alarms_like_the_studio_rule_for_that_region() -> None:
     client = load_client(ROOT / "examples" / "profiles" / "client_example.toml")
-    rules, _ = tighten_for_client(STUDIO, client, CONTRA)
-    lumbar = rules.get("feet_overload_lumbar")
+    rules, notes = tighten_for_client(STUDIO, client, CONTRA)
+    lumbar, band = rules.get("feet_overload_lumbar"), rules.get("lumbar_band")
     assert lumbar.limit_value == 200 and lumbar.regions == ("lumbar",)
-    assert lumbar.priority == rules.get("feet_overload").priority
+    # the lumbar band's medium priority and 1 s delay, not the overload's high and 0.25 s
+    assert (lumbar.priority, lumbar.delay_s, lumbar.clear_delay_s) == (
+        band.priority,
+        band.delay_s,
+        band.clear_delay_s,
+    )
+    upper = rules.get("feet_overload_upper_back")  # no region rule there: the overload's
+    overload = rules.get("feet_overload")
+    assert (upper.priority, upper.delay_s) == (overload.priority, overload.delay_s)
+    assert lumbar.title() == "Client's limit for the lumbar / kidney band"
     assert "feet_overload_pelvis" not in rules.ids()  # 500 N is not below the 481 N limit
+    assert any("feet_overload_pelvis" in n and "studio limit kept" in n for n in notes)
+
+
+def test_the_profile_can_set_a_region_limits_priority_and_delay() -> None:
+    client = {
+        "weight_kg": 70,
+        "limits_n": {"lumbar": 200.0},
+        "limit_alarms": {"lumbar": {"priority": "high", "delay_s": 0.25}},
+    }
+    rules, notes = tighten_for_client(STUDIO, client, CONTRA)
+    lumbar = rules.get("feet_overload_lumbar")
+    assert (lumbar.priority, lumbar.delay_s) == ("high", 0.25)
+    assert any("feet_overload_lumbar" in n and "as the profile" in n for n in notes)
+
+
+def test_a_region_limit_looser_than_the_studios_region_rule_adds_no_rule() -> None:
+    client = {"weight_kg": 70, "limits_n": {"lumbar": 350.0}}  # the band is 300 N already
+    rules, notes = tighten_for_client(STUDIO, client, CONTRA)
+    assert "feet_overload_lumbar" not in rules.ids()
+    assert any("lumbar_band" in n and "studio limit kept" in n for n in notes)
 
 
 @pytest.mark.parametrize(

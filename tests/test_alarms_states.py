@@ -157,4 +157,11 @@ def test_every_transition_reaches_listeners_and_the_log_as_json_rows() -> None:
         "value",
         "limit",
         "message",
+        "title",
+        "where",
+        "unit",
+        "hazard",
+        "value_n",
+        "limit_n",
     }
+    assert rows[0]["unit"] == "N" and rows[0]["value_n"] == rows[0]["value"]

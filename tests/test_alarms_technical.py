@@ -7,7 +7,7 @@ import pytest
 from alarmkit import engine_for, raised, rules, run, times
 
 from ashisense.alarms import AlarmEngine, BindContext, Transition
-from ashisense.alarms.technical import LinkHealth
+from ashisense.alarms.technical import LinkHealth, PortSilence
 from firmware_bridge.blocks import Gap, SampleBlock
 
 NO_DATA = """
@@ -48,6 +48,54 @@ def test_a_session_that_never_starts_streaming_alarms() -> None:
     eng = engine_for(NO_DATA)
     assert eng.tick(100.0) == []
     assert raised(eng.tick(100.6))
+
+
+def _ticks(
+    eng: AlarmEngine, silence: PortSilence, host_s: list[float], received: list[int]
+) -> list:
+    """Clock ticks at host times, the reader's sample count at each; the rows they logged."""
+    return [
+        ev
+        for h, n in zip(host_s, received, strict=True)
+        for ev in eng.tick(h, silence.seen_s(h, n))
+    ]
+
+
+def test_a_dispatcher_running_behind_a_live_port_raises_no_no_data_alarm() -> None:
+    # A 0.6 s stall of the consumers with no lost samples: the reader keeps counting
+    # samples, the ticks come on time, the blocks come late but contiguous in device time.
+    eng, silence = engine_for(NO_DATA), PortSilence(tick_s=0.25)
+    t = times(1.0)
+    run(eng, {"t_s": t})
+    last = float(t[-1])
+    ticks = [last + 0.25 * k for k in range(1, 5)]
+    assert _ticks(eng, silence, ticks, [80 + 20 * k for k in range(1, 5)]) == []
+    assert run(eng, {"t_s": times(1.0, t0_s=last + 1 / 80)}) == []
+    assert eng.tick(last + 1.1) == []  # and the samples themselves are fresh
+
+
+def test_a_tick_that_came_late_with_the_whole_host_raises_no_no_data_alarm() -> None:
+    # Both cores busy: the ticker and the reader stalled together for 0.6 s; the late tick
+    # cannot tell a silent port from a stalled reader, the next one on time does.
+    eng, silence = engine_for(NO_DATA), PortSilence(tick_s=0.25)
+    t = times(1.0)
+    run(eng, {"t_s": t})
+    last = float(t[-1])
+    assert _ticks(eng, silence, [last + 0.1, last + 0.7], [80, 80]) == []
+    assert run(eng, {"t_s": times(0.7, t0_s=last + 1 / 80)}) == []
+    after = float(times(0.7, t0_s=last + 1 / 80)[-1])
+    assert _ticks(eng, silence, [after + 0.05, after + 0.3], [136, 140]) == []
+
+
+def test_a_real_silence_on_the_port_raises_no_data_within_a_tick_of_the_limit() -> None:
+    eng, silence = engine_for(NO_DATA), PortSilence(tick_s=0.25)
+    t = times(1.0)
+    run(eng, {"t_s": t})
+    last = float(t[-1])
+    ticks = [last + 0.25 * k for k in range(1, 5)]
+    events = _ticks(eng, silence, ticks, [80] * 4)  # the reader counts nothing more
+    (up,) = raised(events)
+    assert 0.5 < up.t_s - last <= 0.75
 
 
 def _block(

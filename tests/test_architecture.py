@@ -20,18 +20,20 @@ ASHISENSE_RANK = {
     "ashisense": 0,  # the package itself (__version__, the sim:// URL registration)
     "ashisense.errors": 0,
     "ashisense.bodymap": 0,
+    "ashisense.starter": 0,  # package data: the starter rig folder
     "ashisense.rig": 1,
     "ashisense.profiles": 1,
     "ashisense.sim": 1,
     "ashisense.pipeline": 2,
     "ashisense.store": 2,  # stores records and blocks; never pipeline or alarms
     "ashisense.alarms": 3,
-    "ashisense.session": 4,
-    "ashisense.live": 5,
-    "ashisense.lsl": 5,
-    "ashisense.report": 5,
-    "ashisense.studio": 6,  # a room's link to its studio (broker, PostgreSQL); the desk's board
-    "ashisense.commands": 6,
+    "ashisense.client": 4,  # presses and comfort: store, alarms, pipeline; used by session
+    "ashisense.session": 5,
+    "ashisense.live": 6,
+    "ashisense.lsl": 6,
+    "ashisense.report": 6,
+    "ashisense.studio": 7,  # a room's link to its studio (broker, PostgreSQL); the desk's board
+    "ashisense.commands": 7,
 }
 
 

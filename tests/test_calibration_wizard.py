@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ashisense.commands.calibrate import LinkSource, run_wizard, walk_and_fit
+from ashisense.commands.calibrate.wizard import LinkSource, run_wizard, walk_and_fit
 from ashisense.rig import load_rig
 from ashisense_cli import build_parser
 from calibration.files import load_calibration

@@ -26,7 +26,7 @@ class Estimates(Display):
         self.items: queue.Queue[EstimateBlock] = queue.Queue()
         self.seen: list[EstimateBlock] = []
 
-    def estimate(self, est: EstimateBlock, seq: object) -> None:
+    def estimate(self, est: EstimateBlock, seq: object, limits: object = None) -> None:
         self.items.put(est)
 
     def until(self, done: object, timeout_s: float = 10.0) -> EstimateBlock:

@@ -40,6 +40,21 @@ def test_url_parameters_and_errors():
         SimConfig.from_url("sim://calm?rate=fast")
 
 
+@pytest.mark.parametrize(
+    ("query", "said"),
+    [
+        ("speed=-1", "speed must be > 0 (x real time) or 'fast', got -1"),
+        ("speed=nan", "speed must be > 0 (x real time) or 'fast', got nan"),
+        ("rate=0", "rate must be a number of Hz > 0, got 0"),
+        ("rate=-80", "rate must be a number of Hz > 0, got -80"),
+    ],
+)
+def test_a_rate_or_speed_that_makes_no_sense_is_refused(query: str, said: str) -> None:
+    with pytest.raises(SimUrlError) as err:
+        SimConfig.from_url(f"sim://calm?{query}")
+    assert str(err.value) == f"sim://calm?{query}: {said}"
+
+
 def test_fast_device_streams_valid_samples_with_hello_first():
     dev = SimDevice(SimConfig.from_url("sim://calm?seed=1&speed=fast"))
     packets, dec = decode_all(dev.pump() + dev.pump())

@@ -218,7 +218,7 @@ def test_creep_adds_a_fraction_of_a_percent_of_a_sustained_load() -> None:
     t = np.arange(20 * 600) / 10.0  # 20 minutes at 10 Hz
     bank.zero_shift_counts = lambda t_s: np.zeros((t_s.size, 2))  # type: ignore[method-assign]
     none = np.zeros(t.size, dtype=np.int8)
-    counts, _ = bank.counts(0, t, np.full((t.size, 2), 1e5), none, none.astype(np.int64))
+    counts, _, _ = bank.counts(0, t, np.full((t.size, 2), 1e5), none, none.astype(np.int64))
     assert np.all(counts[0] - 1e5 < 0.01 * 1e3)  # at once: no creep yet
     assert np.all((counts[-1] - 1e5 > 0.0009 * 1e5) & (counts[-1] - 1e5 < 0.0031 * 1e5))
 

@@ -8,6 +8,7 @@ Typical use::
     engine.add_listener(recorder_callback)          # AlarmEvent rows
     engine.process(signals_from_estimate(estimate_block))   # | technical signals
     engine.tick(time.time())                        # a few times a second
+    engine.hazards()                                # what a person sees: one per hazard
 
 The whole wiring for a session (estimates, link and calibration signals) is
 ashisense.session.analysis.SessionAnalysis.
@@ -23,7 +24,15 @@ from ashisense.alarms.errors import (
     UnknownRuleError,
     UnknownRuleKindError,
 )
-from ashisense.alarms.events import AlarmEvent, AlarmState, AlarmStatus, Priority, Transition
+from ashisense.alarms.events import (
+    AlarmEvent,
+    AlarmState,
+    AlarmStatus,
+    HazardStatus,
+    Priority,
+    Transition,
+)
+from ashisense.alarms.hazards import BindingLimits, LimitSource
 from ashisense.alarms.kinds import KINDS, BindContext, RuleSpec
 from ashisense.alarms.limits import (
     ContraindicationMap,
@@ -34,8 +43,10 @@ from ashisense.alarms.limits import (
 )
 from ashisense.alarms.rules import AlarmPolicy, RuleSet, load_rule_set, parse_rule_set
 from ashisense.alarms.signals import signals_from_estimate
+from ashisense.alarms.wording import DISPLAY_UNITS, alarm_text, force_text
 
 __all__ = [
+    "DISPLAY_UNITS",
     "KINDS",
     "AlarmEngine",
     "AlarmError",
@@ -46,8 +57,11 @@ __all__ = [
     "AlarmState",
     "AlarmStatus",
     "BindContext",
+    "BindingLimits",
     "ClientLimitsError",
     "ContraindicationMap",
+    "HazardStatus",
+    "LimitSource",
     "Priority",
     "RuleFileError",
     "RuleSet",
@@ -56,6 +70,8 @@ __all__ = [
     "Transition",
     "UnknownRuleError",
     "UnknownRuleKindError",
+    "alarm_text",
+    "force_text",
     "load_contraindications",
     "load_rule_set",
     "parse_contraindications",

@@ -2,7 +2,8 @@
 
 Feed it blocks of signals (`process`), clock ticks (`tick`, so a dead link still alarms) and
 operator actions (`acknowledge`, `pause_audio`, `set_alarm_off`). Every transition becomes an
-AlarmEvent row, kept in `log`, returned, and handed to each listener (the recorder).
+AlarmEvent row, kept in `log`, returned, and handed to each listener (the recorder). What a
+person sees is `hazards()`: one alarm per physical hazard (hazards.py), in the display unit.
 Thread-safe: the acquisition thread and the user interface may call it concurrently.
 """
 
@@ -12,14 +13,24 @@ import logging
 import math
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
 from ashisense.alarms.errors import AlarmPolicyError, UnknownRuleError
-from ashisense.alarms.events import AlarmEvent, AlarmState, AlarmStatus, Priority, Transition
+from ashisense.alarms.events import (
+    STATE_URGENCY,
+    AlarmEvent,
+    AlarmStatus,
+    HazardStatus,
+    Priority,
+    Transition,
+)
+from ashisense.alarms.hazards import BindingLimits, binding_limits, fold
 from ashisense.alarms.kinds import BindContext, Measure, Measurer, RuleSpec
+from ashisense.alarms.kinds.client import ClientButton
+from ashisense.alarms.kinds.force import FEET_FORCE_HAZARD
 from ashisense.alarms.limits import ClientLimits, ContraindicationMap, tighten_for_client
 from ashisense.alarms.rules import RuleSet
 from ashisense.alarms.signals import as_signals
@@ -43,6 +54,25 @@ class _Bound:
     value: float = math.nan  # last known measured value
     peak: float = math.nan  # most extreme value of the current episode
     missing: tuple[str, ...] = field(default_factory=tuple)
+    limit: float = field(init=False)  # the spec's, read once: every block compares with them
+    hysteresis: float = field(init=False)
+    above: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.limit = self.spec.limit_value
+        self.hysteresis = self.spec.hysteresis_value
+        self.above = self.spec.direction == "above"
+
+
+def _newest_known(values: np.ndarray, applies: np.ndarray | None, carry: float) -> float:
+    """The newest value that is known and applies, else `carry` (the usual case, a known last
+    sample, without a pass over the block)."""
+    last = values[-1]
+    if last == last and (applies is None or applies[-1]):
+        return float(last)
+    known = ~np.isnan(values) if applies is None else ~np.isnan(values) & applies
+    idx = np.flatnonzero(known)
+    return float(values[idx[-1]]) if idx.size else carry
 
 
 def _last_known(values: np.ndarray, carry: float) -> np.ndarray:
@@ -72,15 +102,26 @@ class AlarmEngine:
                 spec,
                 spec.measurer(self.ctx),
                 ConditionTimer(spec.delay_s, spec.clear_delay_s),
-                AlarmStateMachine(spec.id, spec.priority, self.rule_set.latches(spec)),
+                AlarmStateMachine(
+                    spec.id,
+                    spec.priority,
+                    self.rule_set.latches(spec),
+                    title=spec.title(),
+                    unit=spec.value_unit,
+                    hazard=spec.hazard_key(),
+                ),
             )
             for spec in self.rule_set
             if spec.enabled
         }
+        self._ticking = [rt for rt in self._rules.values() if rt.spec.ticking]
+        # signals each rule lacks, by the set of signals a block carries (it seldom changes)
+        self._missing: dict[frozenset[str], list[tuple[_Bound, tuple[str, ...]]]] = {}
         self._listeners: list[AlarmListener] = []
         self._context: dict[str, float] = {}
         self._lock = threading.RLock()
         self._last_t_s = math.nan  # newest sample
+        self._log_t_s = -math.inf  # newest row of the log: no row is stamped before it
         self._last_tick_s = math.nan
         self._first_tick_s = math.nan
 
@@ -149,33 +190,73 @@ class AlarmEngine:
             if t_s.shape[0] == 0:
                 return []
             events = self._catch_up(float(t_s[0]))
-            for rt in self._rules.values():
-                missing = tuple(s for s in rt.spec.required_signals() if s not in sig)
-                events += self._availability(rt, float(t_s[0]), missing)
+            for rt, missing in self._missing_signals(sig):
+                if rt.available is not (not missing):
+                    events += self._availability(rt, float(t_s[0]), missing)
                 if not missing:
                     events += self._advance(rt, t_s, rt.measure(sig))
             self._last_t_s = float(t_s[-1])
             events += self._expire(self._last_t_s)
             return self._publish(events)
 
-    def tick(self, t_s: float) -> list[AlarmEvent]:
-        """Clock tick (live: a few times a second): stale-link rules and audio pauses."""
+    def _missing_signals(self, sig: Mapping[str, Any]) -> list[tuple[_Bound, tuple[str, ...]]]:
+        """Each rule with the signals it needs that this block lacks."""
+        keys = frozenset(sig)
+        found = self._missing.get(keys)
+        if found is None:
+            found = [
+                (rt, tuple(s for s in rt.spec.required_signals() if s not in keys))
+                for rt in self._rules.values()
+            ]
+            self._missing[keys] = found
+        return found
+
+    def tick(self, t_s: float, data_seen_s: float = math.nan) -> list[AlarmEvent]:
+        """Clock tick (live: a few times a second): stale-link rules and audio pauses.
+
+        data_seen_s: when data last arrived on the port, if the caller knows it better than
+        the newest sample processed (a dispatcher running behind the port is not a silent
+        port; technical.PortSilence). The age of the data is measured from the later of both.
+        """
         with self._lock:
             if math.isnan(self._first_tick_s):
                 self._first_tick_s = t_s
             events = []
-            for rt in self._rules.values():
-                if rt.spec.ticking:
-                    events += self._tick_rule(rt, t_s)
+            for rt in self._ticking:
+                events += self._tick_rule(rt, t_s, data_seen_s)
             if not t_s <= self._last_tick_s:
                 self._last_tick_s = t_s
             events += self._expire(t_s)
             return self._publish(events)
 
-    def _tick_rule(self, rt: _Bound, t_s: float) -> list[AlarmEvent]:
-        since_s = self._last_t_s if not math.isnan(self._last_t_s) else self._first_tick_s
+    def _tick_rule(self, rt: _Bound, t_s: float, data_seen_s: float = math.nan) -> list[AlarmEvent]:
+        since_s = np.fmax(self._last_t_s, data_seen_s)
+        since_s = since_s if not math.isnan(since_s) else self._first_tick_s
         age_s = t_s - since_s if not math.isnan(since_s) else math.nan
-        return self._advance(rt, np.array([t_s]), Measure(np.array([age_s])))
+        value = rt.spec.tick_value(age_s, self._context)
+        return self._advance(rt, np.array([t_s]), Measure(np.array([value])))
+
+    def press(
+        self, t_s: float, button: str, feet_n: float = math.nan, region: int = -1
+    ) -> list[AlarmEvent]:
+        """The client pressed `button` (handset or client page) at host time t_s: every
+        client_button rule for it alarms at once, citing feet_n (N, NaN unknown) and the
+        region code under the feet (-1 unknown). The press is a moment, so its condition is
+        over at once: a latching alarm stays on until acknowledged."""
+        with self._lock:
+            events = []
+            for rt in self._rules.values():
+                spec = rt.spec
+                if not isinstance(spec, ClientButton) or spec.button != button:
+                    continue
+                rt.value = rt.peak = feet_n
+                rt.alarm.where = spec.describe(feet_n, region, self.ctx)
+                message = spec.wording(rt.alarm.where, feet_n, math.nan)
+                events.append(rt.alarm.raise_(t_s, feet_n, math.nan, message))
+                latched = rt.alarm.latching and not rt.alarm.off
+                after = "; latched until acknowledged" if latched else ""
+                events.append(rt.alarm.end(t_s, feet_n, math.nan, f"{message}{after}"))
+            return self._publish(events)
 
     def _catch_up(self, first_t_s: float) -> list[AlarmEvent]:
         """Replay the ticks a gap before this block should have had (exact in replays; live
@@ -183,9 +264,7 @@ class AlarmEngine:
         if math.isnan(self._last_t_s):
             return []
         events: list[AlarmEvent] = []
-        for rt in self._rules.values():
-            if not rt.spec.ticking:
-                continue
+        for rt in self._ticking:
             crossing_s = self._last_t_s + rt.spec.limit_value * (1 + 1e-9) + 1e-9
             for t_s in dict.fromkeys((crossing_s, crossing_s + rt.spec.delay_s)):
                 if t_s < first_t_s and not t_s <= self._last_tick_s:
@@ -211,25 +290,25 @@ class AlarmEngine:
 
     def _advance(self, rt: _Bound, t_s: np.ndarray, m: Measure) -> list[AlarmEvent]:
         """Compare one block's measured values with the limit and log the transitions."""
+        if self._quiet(rt, m):
+            return []
         spec = rt.spec
-        limit, hyst = spec.limit_value, spec.hysteresis_value
+        limit, hyst = rt.limit, rt.hysteresis
         value = m.value
         applies = np.ones(value.shape, dtype=bool) if m.applies is None else m.applies
-        with np.errstate(invalid="ignore"):
-            if spec.direction == "above":
-                over, back = value > limit, value <= limit - hyst
-            else:
-                over, back = value < limit, value >= limit + hyst
+        if rt.above:
+            over, back = value > limit, value <= limit - hyst
+        else:
+            over, back = value < limit, value >= limit + hyst
         known = ~np.isnan(value) | ~applies
         was_active = rt.timer.active
         changes = rt.timer.update(t_s, applies & over, ~applies | back, known)
         shown = np.where(applies, value, np.nan)
-        extreme = np.fmax if spec.direction == "above" else np.fmin
-        if not changes:  # the usual case: keep the last known value and the episode's peak
+        extreme = np.fmax if rt.above else np.fmin
+        if not changes:
             if was_active:
                 rt.peak = float(extreme.reduce(shown, initial=rt.peak))
-            last = np.flatnonzero(~np.isnan(shown))
-            rt.value = float(shown[last[-1]]) if last.size else rt.value
+            rt.value = _newest_known(value, m.applies, rt.value)
             return []
         shown = _last_known(shown, rt.value)
         events = []
@@ -239,13 +318,15 @@ class AlarmEngine:
             if on:
                 rt.peak = value_i
                 detail = None if m.detail is None else int(m.detail[i])
-                msg = spec.message(value_i, detail, self.ctx)
+                rt.alarm.where = spec.describe(value_i, detail, self.ctx)
+                msg = spec.wording(rt.alarm.where, value_i, limit)
                 events.append(rt.alarm.raise_(now_s, value_i, limit, msg))
             else:
                 rt.peak = float(extreme.reduce(shown[start : i + 1], initial=rt.peak))
                 latches = rt.alarm.latching and not rt.alarm.off and not rt.alarm.acknowledged
+                where = f" ({rt.alarm.where})" if rt.alarm.where else ""
                 msg = (
-                    f"{spec.title()}: back within limit ({spec.fmt(value_i)}), peak "
+                    f"{spec.title()}{where}: back within limit ({spec.fmt(value_i)}), peak "
                     f"{spec.fmt(rt.peak)}, limit {spec.fmt(limit)}"
                     + ("; latched until acknowledged" if latches else "")
                 )
@@ -256,9 +337,35 @@ class AlarmEngine:
         rt.value = float(shown[-1])
         return events
 
+    def _quiet(self, rt: _Bound, m: Measure) -> bool:
+        """The usual block, handled in a few array operations: nothing in it can start the
+        condition (while off) or end it (while on). Keeps the last known value and the
+        episode's peak, as the full comparison would."""
+        value, applies = m.value, m.applies
+        if rt.timer.active:
+            waiting = (
+                value <= rt.limit - rt.hysteresis if rt.above else value >= rt.limit + rt.hysteresis
+            )
+            if applies is not None:
+                waiting |= ~applies
+        else:
+            waiting = value > rt.limit if rt.above else value < rt.limit
+            if applies is not None:
+                waiting &= applies
+        if not rt.timer.quiet(waiting):
+            return False
+        if rt.timer.active:
+            shown = value if applies is None else np.where(applies, value, np.nan)
+            extreme = np.fmax if rt.above else np.fmin
+            rt.peak = float(extreme.reduce(shown, initial=rt.peak))
+        rt.value = _newest_known(value, applies, rt.value)
+        return True
+
     def _expire(self, t_s: float) -> list[AlarmEvent]:
         events = []
         for rt in self._rules.values():
+            if math.isnan(rt.alarm.paused_until_s):  # the usual case: no pause to end
+                continue
             msg = f"{rt.spec.title()}: audio pause over, alarm still on"
             ev = rt.alarm.expire(t_s, rt.value, rt.spec.limit_value, msg)
             if ev is not None:
@@ -266,7 +373,14 @@ class AlarmEngine:
         return events
 
     def _publish(self, events: list[AlarmEvent]) -> list[AlarmEvent]:
+        """Log, return and hand out rows in time order. A row decided from samples older than
+        the log's newest row (a block delivered after a tick or an operator action) is
+        stamped with that row's time: the log's order is the order things were decided."""
         events.sort(key=lambda e: e.t_s)
+        for i, ev in enumerate(events):
+            if ev.t_s < self._log_t_s:
+                events[i] = replace(ev, t_s=self._log_t_s)
+            self._log_t_s = events[i].t_s
         self.log.extend(events)
         for ev in events:
             for listener in list(self._listeners):
@@ -278,18 +392,24 @@ class AlarmEngine:
 
     # -- operator actions ------------------------------------------------------------------
 
-    def _targets(self, rule_id: str | None) -> list[_Bound]:
+    def _targets(self, rule_id: str | None, whole_hazard: bool = True) -> list[_Bound]:
+        """The rules an action names: all (None), or the rule with every rule of its hazard
+        (a person acts on the one alarm they see), or the rule alone."""
         if rule_id is None:
             return list(self._rules.values())
         if rule_id not in self._rules:
             raise UnknownRuleError(
                 f"no enabled rule '{rule_id}'; rules: {', '.join(self._rules) or 'none'}"
             )
-        return [self._rules[rule_id]]
+        if not whole_hazard:
+            return [self._rules[rule_id]]
+        hazard = self._rules[rule_id].alarm.hazard
+        return [rt for rt in self._rules.values() if rt.alarm.hazard == hazard]
 
     def acknowledge(self, t_s: float, rule_id: str | None = None) -> list[AlarmEvent]:
-        """Acknowledge one alarm or all sounding ones: silent while the condition lasts, and a
-        latched alarm whose condition ended goes back to inactive."""
+        """Acknowledge one alarm (rule_id: any rule of its hazard; every folded cause is
+        acknowledged) or all sounding ones: silent while the condition lasts, and a latched
+        alarm whose condition ended goes back to inactive."""
         with self._lock:
             events = []
             for rt in self._targets(rule_id):
@@ -324,7 +444,7 @@ class AlarmEngine:
         """Switch one rule's alarm off (indefinitely; shown as off, conditions still logged)
         or back on. Raises AlarmPolicyError when the policy does not allow it for the priority."""
         with self._lock:
-            (rt,) = self._targets(rule_id)
+            (rt,) = self._targets(rule_id, whole_hazard=False)
             allowed = self.rule_set.policy.alarm_off_allowed
             if off and rt.spec.priority not in allowed:
                 raise AlarmPolicyError(
@@ -355,18 +475,50 @@ class AlarmEngine:
                     value=rt.value,
                     limit=rt.spec.limit_value,
                     message=self._status_message(rt),
+                    title=rt.alarm.title,
+                    where=rt.alarm.where,
+                    unit=rt.alarm.unit,
+                    hazard=rt.alarm.hazard,
+                    peak=rt.peak,
+                    direction=rt.spec.direction,
                 )
                 for rt in self._rules.values()
             ]
-        order = [AlarmState.ACTIVE, AlarmState.AUDIO_PAUSED, AlarmState.ACKNOWLEDGED]
-        rank = {s: i for i, s in enumerate(order)}
-        return sorted(rows, key=lambda r: (rank.get(r.state, 9), r.priority.rank, r.rule_id))
+        return sorted(
+            rows, key=lambda r: (STATE_URGENCY.index(r.state), r.priority.rank, r.rule_id)
+        )
 
     def _status_message(self, rt: _Bound) -> str:
         if rt.available is False:
             return f"{rt.spec.title()}: not evaluated (no {', '.join(rt.missing)})"
         spec = rt.spec
         return f"{spec.title()}: {spec.fmt(rt.value)} (limit {spec.fmt(spec.limit_value)})"
+
+    def hazards(self) -> list[HazardStatus]:
+        """What a person sees: one alarm per hazard that is shown (its rules folded, the
+        binding limit cited, words in each display unit); sounding first."""
+        return fold(self.status(), {rt.spec.id: rt.spec for rt in self._rules.values()})
+
+    def binding_limits(self, signals: Mapping[str, Any]) -> BindingLimits:
+        """The feet-force limit that held at each sample of a block of signals and its rule
+        (among the rules that alarm: evaluated and not switched off)."""
+        with self._lock:
+            specs = [
+                rt.spec
+                for rt in self._rules.values()
+                if rt.alarm.hazard == FEET_FORCE_HAZARD
+                and rt.available is not False
+                and not rt.alarm.off
+            ]
+        names = {"t_s", *(name for spec in specs for name in spec.required_signals())}
+        return binding_limits(
+            specs, as_signals({k: signals[k] for k in names & signals.keys()}, {})
+        )
+
+    def rule(self, rule_id: str) -> RuleSpec | None:
+        """The rule with this id as it applies in this session (None if there is none)."""
+        bound = self._rules.get(rule_id)
+        return bound.spec if bound else None
 
     def audible_priority(self) -> Priority | None:
         """The highest priority among sounding alarms (what the speaker plays), or None."""

@@ -1,7 +1,10 @@
 """Limits for one client: the studio's rules tightened, never loosened, by the client's profile.
 
 Order: the studio rule set; limits that scale with the client's weight; the profile's own
-limits (max_feet_n everywhere, limits_n per region); then each contraindication. A
+limits (max_feet_n everywhere, limits_n per region); then each contraindication. A client's
+region limit alarms like the studio's rule for that region (its priority, delays and
+latching: the lumbar band's for the lumbar, the overload rule's where no region rule is),
+unless the profile's limit_alarms says otherwise. A
 contraindication is a body region (added to the no-go rule's regions), a condition named in
 the studio's contraindication file (tightens the rules it lists), or "condition:region" (a
 condition whose site, e.g. a recent surgery, becomes a forbidden region). Where several
@@ -13,7 +16,7 @@ from __future__ import annotations
 import math
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +27,7 @@ from ashisense.alarms.errors import ClientLimitsError, RuleFileError
 from ashisense.alarms.kinds import BindContext, RuleSpec
 from ashisense.alarms.kinds.force import FeetForce, RegionForce
 from ashisense.alarms.rules import RuleSet, explain
-from ashisense.bodymap import REGIONS
+from ashisense.bodymap import REGION_TITLES, REGIONS
 from calibration.units import STANDARD_GRAVITY_M_S2
 
 
@@ -89,6 +92,7 @@ class ClientLimits:
     max_feet_n: float | None = None
     limits_n: Mapping[str, float] | None = None
     contraindications: tuple[str, ...] = ()
+    limit_alarms: Mapping[str, Mapping[str, Any]] | None = None
 
     @classmethod
     def of(cls, client: Any) -> ClientLimits:
@@ -108,6 +112,10 @@ class ClientLimits:
             max_feet_n=get("max_feet_n"),
             limits_n=limits_n,
             contraindications=tuple(get("contraindications") or ()),
+            limit_alarms={
+                region: dict(a) if isinstance(a, Mapping) else a.model_dump()
+                for region, a in (get("limit_alarms") or {}).items()
+            },
         )
 
 
@@ -174,26 +182,52 @@ class _Tightener:
         return out
 
 
-def _region_rules(rule: RuleSpec, limits_n: Mapping[str, float]) -> list[RegionForce]:
-    """The client's per-region feet limits as rules of the overload rule's priority."""
-    assert isinstance(rule, FeetForce)  # only feet_force rules get per-region client limits
-    return [
-        RegionForce(
-            id=f"{rule.id}_{region}",
+def studio_rule_for(region: str, overload: FeetForce, rules: Iterable[RuleSpec]) -> RuleSpec:
+    """The studio's rule that governs the feet force in a region: the enabled region rule
+    covering it with the lowest limit, else the overload rule (it holds everywhere)."""
+    covering = [
+        r for r in rules if isinstance(r, RegionForce) and r.enabled and region in r.regions
+    ]
+    return min(covering, key=lambda r: r.limit_n) if covering else overload
+
+
+def _region_rules(
+    overload: FeetForce, limits: ClientLimits, studio: Iterable[RuleSpec]
+) -> tuple[list[RegionForce], list[str]]:
+    """The client's per-region feet limits as rules, each alarming like the studio's rule for
+    its region unless the profile's limit_alarms says otherwise; with a note for each."""
+    studio = tuple(studio)
+    derived, notes = [], []
+    for region, limit_n in sorted((limits.limits_n or {}).items()):
+        base = studio_rule_for(region, overload, studio)
+        if limit_n >= base.limit_value:
+            notes.append(
+                f"{overload.id}_{region}: client limit {base.fmt(limit_n)} in {region} is not "
+                f"below the studio's {base.fmt(base.limit_value)} ({base.id}): studio limit kept"
+            )
+            continue
+        own = (limits.limit_alarms or {}).get(region, {})
+        priority = own.get("priority") or base.priority
+        rule = RegionForce(
+            id=f"{overload.id}_{region}",
             kind="region_force",
-            priority=rule.priority,
-            delay_s=rule.delay_s,
-            clear_delay_s=rule.clear_delay_s,
-            latching=rule.latching,
-            enabled=rule.enabled,
-            label=f"{rule.title()} (client limit)",
+            priority=priority,
+            delay_s=base.delay_s if own.get("delay_s") is None else own["delay_s"],
+            clear_delay_s=base.clear_delay_s,
+            latching=base.latching if priority == base.priority else None,
+            enabled=overload.enabled,
+            label=f"Client's limit for the {REGION_TITLES[region]}",
             regions=(region,),
             limit_n=limit_n,
-            hysteresis_n=rule.hysteresis_n,
+            hysteresis_n=getattr(base, "hysteresis_n", overload.hysteresis_n),
         )
-        for region, limit_n in sorted(limits_n.items())
-        if limit_n < rule.limit_n
-    ]
+        derived.append(rule)
+        source = "the profile" if own else base.id
+        notes.append(
+            f"{rule.id}: client limit {rule.fmt(limit_n)} in {region}, {rule.priority} "
+            f"priority, delay {rule.delay_s:g} s (as {source})"
+        )
+    return derived, notes
 
 
 def tighten_for_client(
@@ -250,12 +284,13 @@ def tighten_for_client(
                 )
             t.forbid(t.rule(cond.site_rule, f"condition '{name}'"), (site,), f"{name} site")
     tightened = t.apply()
-    derived = [
-        d for rule_id in feet_ids for d in _region_rules(tightened[rule_id], limits.limits_n or {})
-    ]
-    t.notes.extend(
-        f"{d.id}: client limit {d.fmt(d.limit_value)} in {d.regions[0]}" for d in derived
-    )
+    derived: list[RegionForce] = []
+    for rule_id in feet_ids:
+        overload = tightened[rule_id]
+        assert isinstance(overload, FeetForce)  # feet_ids holds feet_force rules only
+        rules_for_client, notes = _region_rules(overload, limits, tightened.values())
+        derived += rules_for_client
+        t.notes += notes
     return rule_set.with_rules([*tightened.values(), *derived]), t.notes
 
 

@@ -15,11 +15,18 @@ from ashisense.alarms.events import AlarmEvent, AlarmState, Priority, Transition
 @dataclass
 class AlarmStateMachine:
     """States of one rule's alarm. latching: the alarm stays on after its condition ends,
-    until acknowledged (a studio policy per priority)."""
+    until acknowledged (a studio policy per priority). title, unit, hazard: the rule's, for
+    its rows; where: what the rule said at the last raise (a region), carried by the
+    episode's rows. Row times never go back: a transition decided from samples older than
+    this alarm's last row is stamped with that row's time (the order stays causal)."""
 
     rule_id: str
     priority: Priority
     latching: bool
+    title: str = ""
+    unit: str = ""
+    hazard: str = ""
+    where: str = ""
     condition: bool = False
     latched: bool = False
     acknowledged: bool = False
@@ -27,6 +34,7 @@ class AlarmStateMachine:
     off: bool = False
     state: AlarmState = AlarmState.INACTIVE
     since_s: float = math.nan
+    last_row_s: float = math.nan
 
     def _derive(self) -> AlarmState:
         if self.off:
@@ -43,11 +51,26 @@ class AlarmStateMachine:
         self, t_s: float, transition: Transition, value: float, limit: float, message: str
     ) -> AlarmEvent:
         """The log row of a transition, after the flags changed (or a note when none did)."""
+        if t_s < self.last_row_s:
+            t_s = self.last_row_s
+        self.last_row_s = t_s
         before, self.state = self.state, self._derive()
         if self.state is not before:
             self.since_s = t_s
         return AlarmEvent(
-            t_s, self.rule_id, self.priority, transition, before, self.state, value, limit, message
+            t_s,
+            self.rule_id,
+            self.priority,
+            transition,
+            before,
+            self.state,
+            value,
+            limit,
+            message,
+            self.title,
+            self.where,
+            self.unit,
+            self.hazard,
         )
 
     def _quiet(self) -> None:

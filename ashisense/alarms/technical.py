@@ -164,3 +164,32 @@ class CalibrationHealth:
         if self._created_s is not None:
             out["calibration_age_days"] = (block.t_s - self._created_s) / SECONDS_PER_DAY
         return out
+
+
+class PortSilence:
+    """When data last arrived on the port, told at each clock tick from the link reader's
+    sample count, for the no-data alarm (AlarmEngine.tick(t_s, data_seen_s)).
+
+    Technical alarms come from the data, not from the host's scheduling: a dispatcher
+    running behind (a slow consumer, a busy machine) is not a silent port, since the reader
+    still counts samples; and a tick that itself came late (the whole host stalled) cannot
+    tell a silent port from a stalled reader, so it counts as data seen and the next tick on
+    time judges. tick_s: the ticker's period; a tick more than late_factor periods after
+    the previous one came late. Keep late_factor * tick_s at or below the no-data limit.
+    """
+
+    def __init__(self, tick_s: float, late_factor: float = 2.0) -> None:
+        self.max_gap_s = late_factor * tick_s
+        self._samples = 0
+        self._tick_s = math.nan
+        self._seen_s = math.nan
+
+    def seen_s(self, now_s: float, samples: int) -> float:
+        """When data were last known on the port (host s; NaN: none yet). now_s: this tick's
+        time; samples: the reader's count of samples received so far."""
+        if samples != self._samples:  # arrived since the previous tick: at the earliest then
+            self._seen_s = self._tick_s  # (NaN at the first tick: the samples tell)
+        if now_s - self._tick_s > self.max_gap_s:
+            self._seen_s = now_s
+        self._samples, self._tick_s = samples, now_s
+        return self._seen_s

@@ -6,8 +6,6 @@ import argparse
 import json
 from typing import Any
 
-from firmware_bridge.ports import PortInfo, list_rig_ports, probe
-
 
 def register(sub: Any) -> None:
     p = sub.add_parser(
@@ -22,6 +20,8 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from firmware_bridge.ports import PortInfo, list_rig_ports, probe
+
     ports = list_rig_ports(probe_ports=not args.no_probe)
     ports += [PortInfo(url, "given", "-", "", probe(url)) for url in args.extra]
     rows: list[dict[str, Any]] = [

@@ -5,19 +5,22 @@ from __future__ import annotations
 import argparse
 import math
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-from tqdm import tqdm
+from ashisense.commands import (
+    add_lsl_options,
+    add_unit_option,
+    alarm_line,
+    alarm_words,
+    count_of,
+    existing_file,
+    positive_float,
+)
 
-from ashisense.alarms import load_rule_set
-from ashisense.lsl import default_room
-from ashisense.lsl.replay import SessionPlayer
-from ashisense.rig import Rig
-from ashisense.session.analysis import SessionAnalysis
-from ashisense.store import SessionInfo, SessionStore, open_store
-from ashisense.store.replay import paced, session_items
-from calibration.units import STANDARD_GRAVITY_M_S2
+if TYPE_CHECKING:
+    from ashisense.lsl.replay import SessionPlayer
+    from ashisense.rig import Rig
+    from ashisense.store import SessionInfo, SessionStore
 
 #: Samples per block when replaying as fast as possible: per-block costs vanish.
 FAST_BLOCK_SAMPLES = 8192
@@ -37,15 +40,17 @@ def register(sub: Any) -> None:
     p.add_argument("file", help="session file or postgresql:// URL")
     p.add_argument("session", nargs="?", type=int, help="session id (default: the newest)")
     pace = p.add_mutually_exclusive_group()
-    pace.add_argument("--speed", type=float, default=1.0, help="x real time (default 1)")
+    pace.add_argument("--speed", type=positive_float, default=1.0, help="x real time (default 1)")
     pace.add_argument("--fast", action="store_true", help="as fast as possible")
-    p.add_argument("--rig", help="another rig file (e.g. a new calibration) to derive with")
-    p.add_argument("--rules", help="another alarm rule set (.toml) to evaluate")
-    p.add_argument("--lsl", action="store_true", help="play it into Lab Streaming Layer")
-    p.add_argument("--lsl-room", help="room in the LSL stream names (default: this computer's)")
+    p.add_argument(
+        "--rig", type=existing_file, help="another rig file (e.g. a new calibration) to derive with"
+    )
+    p.add_argument("--rules", type=existing_file, help="another alarm rule set (.toml) to evaluate")
+    add_unit_option(p)
+    add_lsl_options(p, "play it into Lab Streaming Layer")
     p.add_argument(
         "--lsl-wait",
-        type=float,
+        type=positive_float,
         default=5.0,
         help="seconds to wait for an LSL recorder before playing and after (default 5)",
     )
@@ -56,6 +61,9 @@ def _lsl_player(
     args: argparse.Namespace, store: SessionStore, info: SessionInfo, rig: Rig
 ) -> SessionPlayer:
     """The session's LSL outlets, open, after waiting (at most --lsl-wait) for a recorder."""
+    from ashisense.lsl import default_room
+    from ashisense.lsl.replay import SessionPlayer
+
     player = SessionPlayer(store, info, rig, args.lsl_room or default_room())
     if not player.outlets.wait_for_consumers(args.lsl_wait):
         print(f"LSL: no recorder connected within {args.lsl_wait:g} s; playing anyway")
@@ -63,6 +71,17 @@ def _lsl_player(
 
 
 def run(args: argparse.Namespace) -> int:
+    # Imported here: the pipeline and alarms are heavy, and every command's module is
+    # imported to build the CLI.
+    import numpy as np
+    from tqdm import tqdm
+
+    from ashisense.alarms import load_rule_set
+    from ashisense.session.analysis import SessionAnalysis
+    from ashisense.store import open_store
+    from ashisense.store.replay import paced, session_items
+    from calibration.units import STANDARD_GRAVITY_M_S2
+
     rules = load_rule_set(args.rules) if args.rules else None
     with open_store(args.file, readonly=True) as store:
         info = store.session_or_latest(args.session)
@@ -89,8 +108,10 @@ def run(args: argparse.Namespace) -> int:
                 for event in step.alarms:
                     if str(event.transition) == "raised":
                         raised += 1
-                        at_s = event.t_s - info.meta.started_s
-                        tqdm.write(f"{at_s:9.2f} s  {event.priority:<6}  {event.message}")
+                        text = alarm_words(event, analysis.engine, args.unit)
+                        tqdm.write(
+                            alarm_line(event.t_s - info.meta.started_s, event.priority, text)
+                        )
         elapsed_s = time.perf_counter() - started
         if player is not None:
             player.finish()
@@ -102,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
     )
     print(
         f"session {info.id}: {samples} samples replayed in {elapsed_s:.2f} s; "
-        f"peak feet force {peak}; {raised} alarms raised "
+        f"peak feet force {peak}; {count_of(raised, 'alarm')} raised "
         f"({info.summary.alarm_count} when recorded"
         + (", with other rules" if rules is not None else "")
         + (", with another rig file" if args.rig else "")

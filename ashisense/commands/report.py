@@ -6,6 +6,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from ashisense.commands import existing_file, output_file
+
 
 def register(sub: Any) -> None:
     p = sub.add_parser(
@@ -21,13 +23,17 @@ def register(sub: Any) -> None:
     )
     p.add_argument("file", help="session file or postgresql:// URL")
     p.add_argument("session", type=int, help="session id (see `ashisense sessions FILE`)")
-    p.add_argument("--out", required=True, help="HTML file to write")
+    p.add_argument("--out", required=True, type=output_file, help="HTML file to write")
     p.add_argument(
         "--compare",
         metavar="OTHER",
         help="another session: an id in FILE, or OTHER_FILE:ID",
     )
-    p.add_argument("--rules", help="evaluate alarms with this rule set instead of the log")
+    p.add_argument(
+        "--rules",
+        type=existing_file,
+        help="evaluate alarms with this rule set instead of the log",
+    )
     p.set_defaults(func=run)
 
 
@@ -58,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
             with open_store(other[0], readonly=True) as other_store:
                 sessions.append((other_store, other[1]))
                 page = make_report(sessions, rules=rules, source=f"{args.file}, {other[0]}")
-    out = Path(args.out)
+    out: Path = args.out
     out.write_text(page, encoding="utf-8")
     print(f"wrote {out} ({len(page) / 1e6:.1f} MB)")
     return 0

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ashisense.store import SessionInfo, open_store
-from calibration.units import STANDARD_GRAVITY_M_S2
+if TYPE_CHECKING:
+    from ashisense.store import SessionInfo
 
 COLUMNS = ("id", "start", "duration", "client", "therapist", "peak feet", "alarms", "notes")
 
@@ -59,12 +59,14 @@ def _notes(r: dict[str, Any]) -> str:
 
 
 def _cells(r: dict[str, Any]) -> tuple[str, ...]:
+    from ashisense.store.records import duration_text
+    from calibration.units import STANDARD_GRAVITY_M_S2
+
     peak = r["peak_feet_n"]
-    minutes, seconds = divmod(r["duration_s"], 60)
     return (
         str(r["id"]),
         time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r["start_s"])),
-        f"{int(minutes)}:{seconds:04.1f}",
+        duration_text(r["duration_s"]),
         r["client"] or "-",
         r["therapist"] or "-",
         "?" if peak is None else f"{peak:.0f} N ({peak / STANDARD_GRAVITY_M_S2:.1f} kgf)",
@@ -74,6 +76,8 @@ def _cells(r: dict[str, Any]) -> tuple[str, ...]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ashisense.store import open_store
+
     with open_store(args.file, readonly=True) as store:
         rows = [row(info) for info in store.sessions()]
     if args.json:

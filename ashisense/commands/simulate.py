@@ -11,7 +11,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from ashisense.sim.device import SimConfig, SimDevice
+from ashisense.commands import output_file, positive_float
 
 
 def register(sub: Any) -> None:
@@ -27,11 +27,11 @@ def register(sub: Any) -> None:
     )
     p.add_argument("scenario", nargs="?", default="stepping")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--rate", type=float, default=80.0, help="sample rate, Hz")
+    p.add_argument("--rate", type=positive_float, default=80.0, help="sample rate, Hz")
     p.add_argument("--grid", action="store_true", help="also stream a 64x27 pressure grid")
     p.add_argument("--link", type=Path, help="also make this symlink to the pty (stable path)")
-    p.add_argument("--seconds", type=float, help="stop after this many seconds")
-    p.add_argument("--truth", type=Path, help="write the ground truth to this CSV file")
+    p.add_argument("--seconds", type=positive_float, help="stop after this many seconds")
+    p.add_argument("--truth", type=output_file, help="write the ground truth to this CSV file")
     p.add_argument(
         "--faults",
         default="",
@@ -41,6 +41,7 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from ashisense.sim.device import SimConfig, SimDevice
     from ashisense.sim.ptyserver import PtyRig
 
     query = f"seed={args.seed}&rate={args.rate}&grid={int(args.grid)}"

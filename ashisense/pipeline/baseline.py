@@ -86,7 +86,9 @@ class BaselineState(BaseModel):
     (dropped: a new client), "refreshed" (the client baseline at the end of a refresh while
     nobody was on), "zeroed" (the bar zeros the tracking moved, once the bars are loaded
     again). t_s: the state holds from the first sample after this host time (None: from the
-    first sample).
+    first sample). mat_zero_drift_n, mat_zero_t_s: the mat's zero drift tracked since the
+    client baseline (N) and when it was last confirmed (host time; None: never); like the
+    weight estimate they follow from the counts, so only a "start" state carries them over.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -97,6 +99,8 @@ class BaselineState(BaseModel):
     bar_zero_n: dict[str, float]
     therapist_weight_est_n: float | None
     client_moved: bool
+    mat_zero_drift_n: float = 0.0
+    mat_zero_t_s: float | None = None
 
     def then(self, change: BaselineState) -> BaselineState:
         """This state after a change: a "start" state replaces it whole, "zeroed" the bar
@@ -156,7 +160,24 @@ class BaselineDetector:
     def reset(self) -> None:
         """Forget the last verdict (after a gap)."""
         self.current: ClientBaseline | None = None
-        self.reason = self._why[0]
+        # The statistics and checks of the last block whose last window failed.
+        self._failed: tuple[WindowStats, list[np.ndarray] | None] | None = None
+
+    @property
+    def reason(self) -> str:
+        """Why the window ending at the last sample does not qualify ("" if it does); put
+        into words only when asked, not on every block."""
+        if self.current is not None:
+            return ""
+        if self._failed is None:
+            return self._why[0]
+        st, checks = self._failed
+        if checks is None:  # the bars check fails: the reason is among the first three
+            complete = st.complete[:BARS_LOADED, -1].all() and st.complete[BAR_N, -1]
+            last = [complete, st.mean[MAT, -1] > self.s.client_min_n, False]
+        else:
+            last = [c[-1] for c in checks]
+        return next(why for c, why in zip(last, self._why, strict=False) if not c)
 
     def _checks(self, st: WindowStats) -> list[np.ndarray]:
         """Each check of the windows, in the order of the reasons."""
@@ -193,17 +214,10 @@ class BaselineDetector:
         means = st.mean[:3]
         if len(t_s):
             if ok[-1]:
-                self.reason = ""
                 force_n, moment_x_nm, moment_y_nm = means[:, -1].tolist()
                 self.current = ClientBaseline(force_n, moment_x_nm, moment_y_nm, float(t_s[-1]))
                 return ok, means
-            if checks is None:  # the bars check fails: the reason is among the first three
-                mat = st.mean[MAT, -1]
-                complete = st.complete[:BARS_LOADED, -1].all() and st.complete[BAR_N, -1]
-                last = [complete, mat > self.s.client_min_n, False]
-            else:
-                last = [c[-1] for c in checks]
-            self.reason = next(why for c, why in zip(last, self._why, strict=False) if not c)
+            self._failed = (st, checks)
             self.current = None
         return ok, means
 

@@ -1,7 +1,11 @@
 """The live pipeline: SampleBlock in, EstimateBlock out, state carried from block to block.
 
 One code path for live, replay and tests: feed blocks of any size in order; results do not
-depend on how the stream was cut (windows are evaluated at every sample).
+depend on how the stream was cut (windows are evaluated at every sample). Each block goes
+through named stages, each in its own module: counts to forces (forces.py), the bars
+(bars.py), the mat and client baseline (mat.py, with weight.py), feet force and support
+(fusion.py), region and pressure (placement.py); the uncertainty flags (flags.py) collect what
+each stage doubts.
 """
 
 from __future__ import annotations
@@ -15,64 +19,33 @@ from typing import Any
 
 import numpy as np
 
-from ashisense.bodymap import UNKNOWN
+from ashisense.pipeline.bars import BarStage, hand_mounts
 from ashisense.pipeline.baseline import (
-    BAR_N,
-    MAT,
-    TOTAL,
-    WINDOW,
     BaselineRefused,
     BaselineState,
     BaselineStateError,
-    BaselineTracker,
     ClientBaseline,
     StateKind,
     StoredClientBaseline,
 )
-from ashisense.pipeline.filters import StreamingLowPass
+from ashisense.pipeline.flags import new_flags, reason_codes
+from ashisense.pipeline.forces import CountsToForces
+from ashisense.pipeline.fusion import FusionStage
 from ashisense.pipeline.grid import GridAnalyzer
-from ashisense.pipeline.motion import ClientMotionDetector
-from ashisense.pipeline.rolling import Rolling
+from ashisense.pipeline.mat import MatForces, MatStage
+from ashisense.pipeline.placement import PlacementStage
 from ashisense.pipeline.settings import PipelineSettings
-from ashisense.pipeline.types import EstimateBlock, GridEstimate, PipelineState, Uncertain
-from ashisense.pipeline.zero import BarZeroTracker
+from ashisense.pipeline.types import EstimateBlock, GridEstimate, PipelineState, unknown
+from ashisense.pipeline.weight import TherapistWeight
 from ashisense.profiles import ClientProfile, TherapistProfile
 from ashisense.rig import Rig, RigMismatchError
 from firmware_bridge.blocks import GridBlock, SampleBlock
 
 log = logging.getLogger(__name__)
 
-ADC_RAIL_COUNTS = (-(2**23), 2**23 - 1)  # a 24-bit converter's limits: a reading there is railed
 DEFAULT_RATE_HZ = 80.0
 #: Baseline changes held for baseline_changes() between calls (the oldest go first).
 MAX_BASELINE_CHANGES = 1024
-
-# Rows of the per-block flag matrix: row i is the bit 2**i of Uncertain.
-_BIT_VALUES = np.array([1 << i for i in range(len(Uncertain))], dtype=np.uint16)
-(
-    _INVALID_INPUT,
-    _NO_BASELINE,
-    _FEET_NEAR_ZERO,
-    _CLIENT_MOVING,
-    _SUPPORT_MISMATCH,
-    _NO_WEIGHT,
-    _MOVING,
-    _SATURATED,
-    _BARS_UNLOADED,
-) = (
-    f.bit_length() - 1
-    for f in (
-        Uncertain.INVALID_INPUT,
-        Uncertain.NO_BASELINE,
-        Uncertain.FEET_NEAR_ZERO,
-        Uncertain.CLIENT_MOVING,
-        Uncertain.SUPPORT_MISMATCH,
-        Uncertain.NO_WEIGHT,
-        Uncertain.MOVING,
-        Uncertain.SATURATED,
-        Uncertain.BARS_UNLOADED,
-    )
-)
 
 
 class Pipeline:
@@ -106,34 +79,23 @@ class Pipeline:
         self.settings = settings or PipelineSettings()
         self.body = client.body_map() if client else None
         self._lock = threading.Lock()
-        self._offsets = rig.offsets_counts[:, None]  # a column: forces are computed by channel
-        self._gains = rig.gains_n_per_count[:, None]
+        self._kind = rig.kind
         self._channels = rig.channels
         self._bar_names = tuple(rig.channels[i] for i in rig.index("bar"))
         self._has_mat = bool(rig.index("mat"))
-        self._bar = _index(rig.index("bar"))
-        self._left = _index(rig.index("bar", side="left"))
-        self._right = _index(rig.index("bar", side="right"))
-        self._mat = _index(rig.index("mat"))
-        mats = [rig.channel[i] for i in rig.index("mat")]
-        self._mat_xy = np.array([[c.x_m, c.y_m] for c in mats], dtype=np.float64).reshape(-1, 2)
-        self._hands = self._hand_channels()
-        self._profile_area = (
-            (therapist.contact_area_m2(), f"profile:{therapist.contact}") if therapist else None
-        )
-        # Bars with both mounts: which side (0 left, 1 right), their head and foot channels.
-        pairs = [(k, pair) for k, pair in enumerate(self._hands) if pair is not None]
-        self._hand_sides = [k for k, _ in pairs]
-        self._hand_heads = [pair[0] for _, pair in pairs]
-        self._hand_feet = [pair[1] for _, pair in pairs]
-        self._head_x_m = rig.bars.head_mount_x_m if rig.bars else np.nan
-        self._foot_x_m = rig.bars.foot_mount_x_m if rig.bars else np.nan
-        self._kind = rig.kind
-        self._columns_cache: dict[tuple[str, ...], np.ndarray | None] = {rig.channels: None}
+        both_hands = all(pair is not None for pair in hand_mounts(rig))
+        self._watch_motion = self._kind == "full" and both_hands
+        # W_t from still windows: a full rig without a therapist profile.
+        self._estimate_weight = self._kind == "full" and therapist is None
+        self._weight = TherapistWeight(therapist.weight_n if therapist else None, self.settings)
+        self._forces = CountsToForces(rig)
+        area = (therapist.contact_area_m2(), f"profile:{therapist.contact}") if therapist else None
+        self._placement = PlacementStage(self.body, area, self.settings.grid_hold_s)
         self._grid = GridAnalyzer(rig.grid, auto_baseline=not self._has_mat) if rig.grid else None
-        self._grid_area_m2 = np.nan
-        self._grid_area_t_s = -np.inf
-        self._weight_est_n = np.nan
+        # The stages with streaming state, built for a sample rate by _start().
+        self._bars: BarStage | None = None
+        self._mat: MatStage | None = None
+        self._fusion: FusionStage | None = None
         self._samples = 0
         self._last_t_s = np.nan
         self._rate_hz = rate_hz or rig.device.rate_hz
@@ -147,60 +109,37 @@ class Pipeline:
         self._told_zero: np.ndarray | None = None
 
     # --- set-up -------------------------------------------------------------------------
-    def _hand_channels(self) -> list[tuple[int, int] | None]:
-        """(head index, foot index) of the left and right bars, None where a mount is missing."""
-        out: list[tuple[int, int] | None] = []
-        for side in ("left", "right"):
-            head = self.rig.index("bar", side=side, end="head")
-            foot = self.rig.index("bar", side=side, end="foot")
-            out.append((head[0], foot[0]) if head and foot else None)
-        return out
-
     def _start(self, rate_hz: float) -> None:
+        """Build the stages for this rate; after the first start, each new one keeps what its
+        predecessor learnt (bar zeros, client baseline, client-moved flag)."""
         s = self.settings
         self._rate_hz = rate_hz
-        n = lambda seconds: max(2, round(seconds * rate_hz))  # noqa: E731 - window in samples
-        # Low-passed: feet, then support (full rigs), then bar_n (rigs with bars).
-        lp_columns = {"full": 3, "bars": 2, "mat": 1}[self._kind]
-        self._filter = StreamingLowPass(s.display_cutoff_hz, rate_hz, lp_columns, s.display_order)
-        self._zero = (
-            BarZeroTracker(
-                self._bar_names, n(s.zero_window_s), s.zero_band_n, s.zero_sd_n, s.zero_limit_n
+        self._fusion = FusionStage(self._kind, s, rate_hz)
+        if self._bar_names:
+            self._bars = BarStage(self.rig, s, rate_hz, carry=self._bars)
+        if self._has_mat:
+            client_w = self.client.weight_n if self.client else None
+            self._mat = MatStage(
+                self.rig,
+                s,
+                rate_hz,
+                client_w,
+                watch_motion=self._watch_motion,
+                therapist_weight_n=self.therapist.weight_n if self.therapist else None,
+                carry=self._mat,
             )
-            if self._bar_names
-            else None
-        )
-        client_w = self.client.weight_n if self.client else None
-        self._tracker = BaselineTracker(s, client_w) if self._has_mat else None
-        # One window for the baseline, the still-therapist weight and the client-motion watch.
-        self._window = Rolling(n(s.window_s), len(WINDOW)) if self._has_mat else None
-        full = self._kind == "full"
-        hands = all(pair is not None for pair in self._hands)
-        self._motion = ClientMotionDetector(s) if full and hands else None
         if not self._started:  # (set_rate rebuilds with the values reported so far)
-            self._told_zero = self._zero.correction_n if self._zero is not None else None
+            self._told_zero = self._bars.zero.correction_n if self._bars is not None else None
         self._started = True
         if self._initial is not None:
             self._hold(self._initial, "start")
             self._initial = None
 
-    def _columns(self, channels: tuple[str, ...]) -> np.ndarray | None:
-        """Index that puts a block's columns in rig order (None: already in rig order)."""
-        if channels not in self._columns_cache:
-            self.rig.check_channels(channels)
-            pos = {name: i for i, name in enumerate(channels)}
-            self._columns_cache[channels] = np.array([pos[c] for c in self.rig.channels])
-        return self._columns_cache[channels]
-
     # --- public -------------------------------------------------------------------------
     @property
     def weight_n(self) -> tuple[float, str]:
         """Therapist weight in use (N) and its source: "profile", "estimated" or "none"."""
-        if self.therapist is not None:
-            return self.therapist.weight_n, "profile"
-        if np.isfinite(self._weight_est_n):
-            return float(self._weight_est_n), "estimated"
-        return np.nan, "none"
+        return self._weight.current()
 
     def take_baseline(self) -> ClientBaseline:
         """Take the client baseline from the last window now (used from the next block).
@@ -211,9 +150,9 @@ class Pipeline:
         with self._lock:
             if not self._has_mat:
                 raise BaselineRefused(f"{self.rig.source}: baseline refused: the rig has no mat")
-            if not self._started or self._tracker is None:
+            if self._mat is None:
                 raise BaselineRefused(f"{self.rig.source}: baseline refused: no samples yet")
-            taken = self._tracker.take_now(self.rig.source)
+            taken = self._mat.tracker.take_now(self.rig.source)
             if self._grid is not None:
                 self._grid.request_baseline()
             self._tell("on request", self._last_t_s)
@@ -222,8 +161,8 @@ class Pipeline:
     def reset_baseline(self) -> None:
         """Drop the client baseline (a new client): the next stable window sets a new one."""
         with self._lock:
-            if self._started and self._tracker is not None:
-                self._tracker.reset()
+            if self._mat is not None:
+                self._mat.tracker.reset()
                 self._tell("reset", self._last_t_s)
 
     def baseline_state(self) -> dict[str, Any]:
@@ -274,16 +213,9 @@ class Pipeline:
     def reset_stream(self) -> None:
         """Samples were lost: restart windows and filters (baseline and zeros are kept)."""
         with self._lock:
-            if self._started:
-                self._filter.reset()
-                if self._zero is not None:
-                    self._zero.reset()
-                if self._tracker is not None:
-                    self._tracker.restart()
-                if self._window is not None:
-                    self._window.reset()
-                if self._motion is not None:
-                    self._motion.reset()
+            for stage in (self._fusion, self._bars, self._mat):
+                if stage is not None:
+                    stage.reset()
 
     def set_rate(self, rate_hz: float) -> None:
         """The device announced its rate (HELLO): rebuild rate-dependent stages if it changed.
@@ -293,20 +225,11 @@ class Pipeline:
         with self._lock:
             if rate_hz == self._rate_hz and self._started:
                 return
-            old = (self._zero, self._tracker, self._motion) if self._started else None
             self._start(rate_hz)
-            if old is not None:
-                zero, tracker, motion = old
-                if zero is not None and self._zero is not None:
-                    self._zero.correction_n = zero.correction_n
-                if tracker is not None and self._tracker is not None:
-                    self._tracker.baseline = tracker.baseline
-                if motion is not None and self._motion is not None:
-                    self._motion.flagged = motion.flagged
 
     @property
     def _baseline(self) -> ClientBaseline | None:
-        return self._tracker.baseline if self._started and self._tracker is not None else None
+        return self._mat.tracker.baseline if self._mat is not None else None
 
     @property
     def state(self) -> PipelineState:
@@ -315,21 +238,20 @@ class Pipeline:
             b = self._baseline
             if b is not None:
                 status = "ready"
-            elif not self._started or self._tracker is None:
+            elif self._mat is None:
                 status = "waiting"
             else:
-                status = self._tracker.detector.reason or "waiting"
-            w, source = self.weight_n
-            zero = (
-                dict(zip(self._zero.names, map(float, self._zero.correction_n), strict=True))
-                if self._started and self._zero
-                else {}
+                status = self._mat.tracker.detector.reason or "waiting"
+            w, source = self._weight.current()
+            zero = self._bars.zero if self._bars is not None else None
+            bar_zero_n = (
+                dict(zip(zero.names, map(float, zero.correction_n), strict=True)) if zero else {}
             )
             return PipelineState(
                 rig_kind=self._kind,
                 baseline_status=status,
                 **_baseline_summary(b, w, source),
-                bar_zero_n=zero,
+                bar_zero_n=bar_zero_n,
                 samples=self._samples,
                 last_t_s=self._last_t_s,
                 grid_baseline_ready=bool(self._grid and self._grid.baseline_ready),
@@ -343,11 +265,7 @@ class Pipeline:
             )
         with self._lock:
             est = self._grid.process(grid)
-            ok = np.flatnonzero(est.valid & (est.n_blobs > 0))
-            if ok.size:
-                i = ok[-1]
-                self._grid_area_m2 = float(np.nansum(est.blob_area_m2[i]))
-                self._grid_area_t_s = float(est.t_s[i])
+            self._placement.see_grid(est)
             return est
 
     # --- the estimate ---------------------------------------------------------------------
@@ -357,183 +275,88 @@ class Pipeline:
             return self._process(block)
 
     def _process(self, block: SampleBlock) -> EstimateBlock:
-        s = self.settings
-        n = len(block)
+        """The stages in order; each sets its rows of the block's uncertainty flags."""
         if not self._started:
-            rate = self._rate_hz
-            if rate is None:
-                rate = _infer_rate(block)
-            self._start(rate)
-        cols = self._columns(block.channels)
-        counts = block.counts if cols is None else block.counts[:, cols]
-        invalid = block.invalid if cols is None else block.invalid[:, cols]
-        # Work by channel: a row per channel, each a contiguous series (force_n is its .T).
-        by_channel = np.subtract(counts.T, self._offsets, order="C")
-        by_channel *= self._gains
-        # One row per bit of Uncertain, joined into uncertain_reason at the end.
-        flags = np.zeros((len(Uncertain), n), dtype=bool)
-        lo, hi = ADC_RAIL_COUNTS
-        if n and (np.count_nonzero(invalid) or counts.min() <= lo or counts.max() >= hi):
-            railed = ((counts <= lo) | (counts >= hi)).T
-            bad = invalid.T | railed
-            by_channel[bad] = np.nan
-            bad.any(axis=0, out=flags[_INVALID_INPUT])
-            railed.any(axis=0, out=flags[_SATURATED])
-        nan = np.full(n, np.nan)
-        w_n, w_source = self.weight_n
-
-        # Bars: per bar, total, hand position by the lever rule, left share.
-        bar_l = bar_r = bar_n = share = nan
-        hand = [nan, nan]
-        if self._zero is not None:
-            by_channel[self._bar] = self._zero.apply(by_channel[self._bar])  # a view if a slice
-            bar_l = by_channel[self._left].sum(axis=0) if self._left is not None else nan
-            bar_r = by_channel[self._right].sum(axis=0) if self._right is not None else nan
-            bar_n = by_channel[self._bar].sum(axis=0)
-            if self._hand_sides:
-                f_head, f_foot = by_channel[self._hand_heads], by_channel[self._hand_feet]
-                tot = f_head + f_foot
-                x = (f_head * self._head_x_m + f_foot * self._foot_x_m) / np.where(
-                    tot > s.bar_min_n, tot, np.nan
-                )
-                for row, k in enumerate(self._hand_sides):
-                    hand[k] = x[row]
-            share = bar_l / np.where(bar_n > s.bar_min_n, bar_n, np.nan)
-
-        # Mat: total, CoP, client baseline, feet force and position.
-        mat_n = cop_x = cop_y = feet_mat = feet_x = feet_y = nan
-        client_n = nan
-        had: ClientBaseline | None = None
-        if self._tracker is not None and self._window is not None:
-            fm = by_channel[self._mat]
-            mat_n = fm.sum(axis=0)
-            moment_x, moment_y = self._mat_xy.T @ fm  # sum f_i x_i, sum f_i y_i
-            loaded = np.where(np.abs(mat_n) > s.feet_min_n, mat_n, np.nan)
-            cop_x, cop_y = moment_x / loaded, moment_y / loaded
-            bars = bar_n if self._zero is not None else np.zeros(n)
-            loaded_bars = np.abs(bars) >= s.bars_unloaded_n  # NaN bars: bar_n's window is short
-            columns = (mat_n, moment_x, moment_y, loaded_bars, *hand, bars, bars + mat_n)
-            st = self._window.push(np.array(columns).T)  # the WINDOW columns
-            had = self._tracker.baseline
-            client, refreshed = self._tracker.push(block.t_s, st)
-            if self._grid is not None and self._tracker.baseline is not had:
+            self._start(self._rate_hz if self._rate_hz is not None else _infer_rate(block))
+        assert self._fusion is not None  # (built by _start)
+        t_s = block.t_s
+        n = t_s.shape[0]
+        flags = new_flags(n)
+        force_n = self._forces(block, flags)  # (C, n), rig order
+        bars = self._bars(force_n) if self._bars is not None else None
+        mat = None
+        if self._mat is not None:
+            mat = self._mat(t_s, force_n, bars, self._weight.current()[0], flags)
+            if self._grid is not None and self._mat.tracker.baseline is not mat.baseline_before:
                 self._grid.request_baseline()  # the sheet's baseline: the same client-only moment
-            client_n, client_mx, client_my = client
-            feet_mat = mat_n - client_n
-            np.isnan(client_n, out=flags[_NO_BASELINE])
-            defined = feet_mat > s.feet_min_n
-            denom = np.where(defined, feet_mat, np.nan)
-            feet_x = (moment_x - client_mx) / denom
-            feet_y = (moment_y - client_my) / denom
-            np.less_equal(feet_mat, s.feet_min_n, out=flags[_FEET_NEAR_ZERO])
-            moving = s.client_cop_wander_m * client_n / denom > s.position_sigma_m
-            if self._motion is not None:
-                moving |= self._motion.push(st, client, w_n, refreshed)
-            np.logical_and(moving, defined, out=flags[_CLIENT_MOVING])
-            if self._kind == "full" and self.therapist is None:  # W_t from still windows
-                feet_win = st.mean[MAT] - client_n
-                still = st.complete[TOTAL] & (st.sd[TOTAL] < s.still_sd_n)
-                still &= feet_win > s.feet_min_n
-                still &= st.mean[BAR_N] > s.bar_min_n
-                if np.count_nonzero(still):
-                    self._update_weight(_median((st.mean[TOTAL] - client_n)[still]))
-                    w_n, w_source = self.weight_n
-
-        # Feet force from the bars, fusion, support.
-        feet_bar = w_n - bar_n if self._zero is not None else nan
-        if self._zero is not None and math.isnan(w_n):
-            flags[_NO_WEIGHT] = True
-        if self._tracker is None:
-            feet = feet_bar
-            np.less_equal(feet_bar, s.feet_min_n, out=flags[_FEET_NEAR_ZERO])
-            np.logical_not(bar_n > s.bar_min_n, out=flags[_BARS_UNLOADED])
-        elif self._zero is None:
-            feet = feet_mat
-        else:  # the bars fill in where a mat sample is invalid, once the baseline is known
-            fill = np.isnan(feet_mat)
-            if np.count_nonzero(fill):
-                fill &= ~np.isnan(client_n)
-                feet = np.where(fill, feet_bar, feet_mat)
-            else:
-                feet = feet_mat
-        support = bar_n + feet if self._kind == "full" else nan
-        if self._kind == "full":
-            lp = self._filter(np.array((feet, support, bar_n)).T).T
-        elif self._zero is not None:
-            lp = self._filter(np.array((feet, bar_n)).T).T
-        else:
-            lp = self._filter(feet[:, None]).T
-        feet_display = lp[0]
-        support_ratio = support / w_n
-        if self._kind == "full" and math.isfinite(w_n):
-            ratio_lp = lp[1] / w_n
-            on = ratio_lp > 0.2  # the therapist is on the rig at all
-            np.logical_and(on, np.abs(ratio_lp - 1) > s.support_tol, out=flags[_SUPPORT_MISMATCH])
-            # Someone accelerates (a step, the client shifting): the sum is not statics.
-            np.logical_and(on, np.abs(support_ratio - 1) > s.moving_tol, out=flags[_MOVING])
-        elif self._zero is not None and math.isfinite(w_n):
-            np.greater(np.abs(bar_n - lp[-1]), s.moving_tol * w_n, out=flags[_MOVING])
-
-        # Region, pressure.
-        if self.body is not None:
-            region = self.body.classify(feet_x, feet_y)
-            no_go = self.body.no_go_mask(region)
-        else:
-            region = np.full(n, UNKNOWN, dtype=np.int8)
-            no_go = np.zeros(n, dtype=bool)
-        pressure, basis = self._pressure(block.t_s, feet)
+            if self._estimate_weight:
+                self._weight.follow(mat.window, mat.client_n)
+        weight_n, weight_source = self._weight.current()
+        feet = self._fusion(bars, mat, weight_n, flags)
+        nan = unknown(n)  # the figures of a part the rig lacks
+        feet_x_m, feet_y_m = (mat.feet_x_m, mat.feet_y_m) if mat else (nan, nan)
+        place = self._placement(t_s, feet_x_m, feet_y_m, feet.feet_n)
         if n:
-            self._watch_baseline(block.t_s, had, client_n)
-
-        self._samples += n
-        if n:
-            self._last_t_s = float(block.t_s[-1])
-        b = self._baseline
-        reason = _BIT_VALUES @ flags
-        return EstimateBlock.unchecked(
-            t_s=block.t_s,
+            self._watch_baseline(t_s, mat)
+            self._samples += n
+            self._last_t_s = float(t_s[-1])
+        reason = reason_codes(flags)
+        return EstimateBlock(
+            t_s=t_s,
             channels=self._channels,
-            force_n=by_channel.T,
-            mat_n=mat_n,
-            cop_x_m=cop_x,
-            cop_y_m=cop_y,
-            bar_left_n=bar_l,
-            bar_right_n=bar_r,
-            bar_n=bar_n,
-            hand_left_x_m=hand[0],
-            hand_right_x_m=hand[1],
-            bar_left_share=share,
-            feet_n=feet,
-            feet_mat_n=feet_mat,
-            feet_bar_n=feet_bar,
-            feet_x_m=feet_x,
-            feet_y_m=feet_y,
-            feet_display_n=feet_display,
-            region=region,
-            no_go=no_go,
-            support_n=support,
-            support_ratio=support_ratio,
-            pressure_kpa=pressure,
-            pressure_basis=basis,
-            uncertain=reason != 0,
+            force_n=force_n.T,
+            mat_n=mat.mat_n if mat else nan,
+            cop_x_m=mat.cop_x_m if mat else nan,
+            cop_y_m=mat.cop_y_m if mat else nan,
+            bar_left_n=bars.left_n if bars else nan,
+            bar_right_n=bars.right_n if bars else nan,
+            bar_n=feet.bar_n,
+            hand_left_x_m=bars.hand_left_x_m if bars else nan,
+            hand_right_x_m=bars.hand_right_x_m if bars else nan,
+            bar_left_share=bars.left_share if bars else nan,
+            feet_n=feet.feet_n,
+            feet_mat_n=mat.feet_mat_n if mat else nan,
+            feet_bar_n=feet.feet_bar_n,
+            feet_x_m=feet_x_m,
+            feet_y_m=feet_y_m,
+            feet_display_n=feet.feet_display_n,
+            region=place.region,
+            no_go=place.no_go,
+            support_n=feet.support_n,
+            support_ratio=feet.support_ratio,
+            pressure_kpa=place.pressure_kpa,
+            pressure_basis=place.pressure_basis,
+            uncertain=reason.astype(bool),
             uncertain_reason=reason,
-            **_baseline_summary(b, w_n, w_source),
+            **_baseline_summary(self._baseline, weight_n, weight_source),
+            mat_zero_age_s=self._mat_zero_age_s(t_s),
         )
 
+    def _mat_zero_age_s(self, t_s: np.ndarray) -> float:
+        """How long ago the mat zero was confirmed, at the block's last sample (NaN: no mat,
+        or not yet; a mat-only rig confirms it with each client baseline)."""
+        if self._mat is None or not t_s.shape[0]:
+            return math.nan
+        if self._mat.zero is not None:
+            return self._mat.zero.age_s(float(t_s[-1]))
+        b = self._mat.tracker.baseline
+        return float(t_s[-1]) - b.t_s if b is not None else math.nan
+
     # --- baseline state -------------------------------------------------------------------
-    def _watch_baseline(self, t_s: np.ndarray, had: ClientBaseline | None, client_n: Any) -> None:
+    def _watch_baseline(self, t_s: np.ndarray, mat: MatForces | None) -> None:
         """Report a client's first baseline from the sample it holds from, and the automatic
         tracking once settled (reporting each of its steps would be noise): a refreshed
         client baseline from its last refresh on, bar zeros from the block where the bars
-        are loaded again (the zeros of that whole block)."""
-        tracker, zero = self._tracker, self._zero
+        are loaded again (the zeros of that whole block). mat: this block's (None: no mat)."""
+        tracker = self._mat.tracker if self._mat is not None else None
+        zero = self._bars.zero if self._bars is not None else None
         b = tracker.baseline if tracker is not None else None
         new_client = b is not self._told_client
         new_zero = zero is not None and zero.correction_n is not self._told_zero
         if not (new_client or new_zero):
             return
-        if new_client and had is None and b is not None:
-            first = int(np.argmax(~np.isnan(client_n)))  # where it holds from in this block
+        if new_client and mat is not None and mat.baseline_before is None and b is not None:
+            first = int(np.argmax(~np.isnan(mat.client_n)))  # where it holds from in this block
             self._tell("automatic", float(t_s[first - 1]) if first else self._last_t_s)
         elif new_client and tracker is not None and b is not None and tracker.settled:
             self._tell("refreshed", b.t_s)
@@ -544,7 +367,7 @@ class Pipeline:
         """Report the state now as a change of this kind, holding after `after_t_s`."""
         self._changes.append(self._snapshot(kind, after_t_s).model_dump())
         if kind == "zeroed":
-            self._told_zero = self._zero.correction_n if self._zero is not None else None
+            self._told_zero = self._bars.zero.correction_n if self._bars is not None else None
         else:
             self._told_client = self._baseline
 
@@ -552,13 +375,16 @@ class Pipeline:
         if not self._started and self._initial is not None:
             return self._initial.model_copy(update={"kind": kind, "t_s": None})
         b = self._baseline
-        tracker = self._tracker if self._started else None
-        started = self._started
+        tracker = self._mat.tracker if self._mat is not None else None
+        motion = self._mat.motion if self._mat is not None else None
         zero = (
-            self._zero.correction_n
-            if started and self._zero is not None
+            self._bars.zero.correction_n
+            if self._bars is not None
             else np.zeros(len(self._bar_names))
         )
+        estimate_n = self._weight.estimate_n
+        mat_zero = self._mat.zero if self._mat is not None else None
+        zero_t_s = mat_zero.confirmed_t_s if mat_zero is not None else math.nan
         return BaselineState(
             kind=kind,
             t_s=after_t_s if math.isfinite(after_t_s) else None,
@@ -566,17 +392,19 @@ class Pipeline:
             if b is None or tracker is None
             else StoredClientBaseline.of(b, tracker.how),
             bar_zero_n=dict(zip(self._bar_names, map(float, zero), strict=True)),
-            therapist_weight_est_n=(
-                float(self._weight_est_n) if math.isfinite(self._weight_est_n) else None
-            ),
-            client_moved=bool(started and self._motion is not None and self._motion.flagged),
+            therapist_weight_est_n=float(estimate_n) if math.isfinite(estimate_n) else None,
+            client_moved=bool(motion is not None and motion.flagged),
+            mat_zero_drift_n=mat_zero.drift_n if mat_zero is not None else 0.0,
+            mat_zero_t_s=zero_t_s if math.isfinite(zero_t_s) else None,
         )
 
     def _hold(self, state: BaselineState, kind: StateKind) -> None:
         """Hold a whole state after a change of this kind (lock held, stages built), as the
         live pipeline did: a client baseline taken starts a new refresh stretch (a refresh
         lets a running one go on), moved bar zeros a new window for their tracking."""
-        tracker, zero = self._tracker, self._zero
+        tracker = self._mat.tracker if self._mat is not None else None
+        motion = self._mat.motion if self._mat is not None else None
+        zero = self._bars.zero if self._bars is not None else None
         if tracker is not None and kind != "zeroed":
             if state.client is None:
                 tracker.reset()
@@ -589,49 +417,15 @@ class Pipeline:
                 zero.correction_n = correction
                 zero.reset()  # its window held readings under the old correction
         w = state.therapist_weight_est_n
-        self._weight_est_n = np.nan if w is None else w
-        if self._motion is not None:
-            self._motion.flagged = state.client_moved
+        self._weight.estimate_n = np.nan if w is None else w
+        if motion is not None:
+            motion.flagged = state.client_moved
+        mat_zero = self._mat.zero if self._mat is not None else None
+        if mat_zero is not None and kind == "start":
+            mat_zero.drift_n = state.mat_zero_drift_n
+            mat_zero.confirmed_t_s = math.nan if state.mat_zero_t_s is None else state.mat_zero_t_s
         self._told_client = tracker.baseline if tracker is not None else None
         self._told_zero = zero.correction_n if zero is not None else None
-
-    def _update_weight(self, candidate_n: float) -> None:
-        """Follow the upper envelope of still-phase support: lower values mean a foot elsewhere."""
-        w = self._weight_est_n
-        if np.isnan(w) or candidate_n > w:
-            self._weight_est_n = candidate_n
-        elif candidate_n > 0.97 * w:
-            self._weight_est_n = w + 0.2 * (candidate_n - w)
-
-    def _pressure(self, t_s: np.ndarray, feet_n: np.ndarray) -> tuple[np.ndarray, str]:
-        """Feet force over contact area (kPa) and the area's basis."""
-        fresh = len(t_s) > 0 and t_s[-1] - self._grid_area_t_s <= self.settings.grid_hold_s
-        if fresh and self._grid_area_m2 > 0:
-            area, basis = self._grid_area_m2, "grid"
-        elif self._profile_area is not None:
-            area, basis = self._profile_area
-        else:
-            return np.full(len(t_s), np.nan), "none"
-        return np.maximum(feet_n, 0.0) / area / 1000.0, basis
-
-
-def _index(idx: list[int]) -> slice | np.ndarray | None:
-    """Channel indices as a slice where they are consecutive (a view, not a copy); None if
-    there are none."""
-    if not idx:
-        return None
-    if idx == list(range(idx[0], idx[-1] + 1)):
-        return slice(idx[0], idx[-1] + 1)
-    return np.array(idx, dtype=np.intp)
-
-
-def _median(x: np.ndarray) -> float:
-    """np.median of a non-empty 1-d array, without its per-call overhead."""
-    m = x.size // 2
-    if x.size % 2:
-        return float(np.partition(x, m)[m])
-    part = np.partition(x, (m - 1, m))
-    return float((part[m - 1] + part[m]) / 2)
 
 
 def _infer_rate(block: SampleBlock) -> float:

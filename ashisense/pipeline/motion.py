@@ -13,6 +13,9 @@ from ashisense.pipeline.baseline import BAR_N, HAND_L, HAND_R, MAT, MOMENT_X, MO
 from ashisense.pipeline.rolling import WindowStats
 from ashisense.pipeline.settings import PipelineSettings
 
+_NO_ANCHOR = np.full(2, np.nan)  # (read only: shared by every detector)
+_NO_ANCHOR.flags.writeable = False
+
 
 class ClientMotionDetector:
     """Per sample: is the feet position suspect because the client moved? (state carried)"""
@@ -25,7 +28,7 @@ class ClientMotionDetector:
     def reset(self) -> None:
         """Forget the anchor (after a gap); a raised flag stays raised."""
         self._was_static = False
-        self._anchor = np.full(2, np.nan)
+        self._anchor = _NO_ANCHOR
 
     def push(
         self,
@@ -51,7 +54,7 @@ class ClientMotionDetector:
         fresh = np.count_nonzero(refreshed)
         if not fresh and not np.count_nonzero(static):  # nothing to watch in this block
             self._was_static = False
-            self._anchor = np.full(2, np.nan)
+            self._anchor = _NO_ANCHOR
             return self.flagged
         n = static.size
         # Positions and limits where static (NaN elsewhere: never read there); column 0 of
@@ -70,7 +73,7 @@ class ClientMotionDetector:
         seen = static & (moved > limit)
         drifting = static & (moved > s.move_suspect_frac * limit)  # suspect, not yet proof
         self._was_static = bool(static[-1])
-        self._anchor = anchor[:, -1] if static[-1] else np.full(2, np.nan)
+        self._anchor = anchor[:, -1] if static[-1] else _NO_ANCHOR
         # The flag rises at a detection and falls where the baseline is refreshed.
         if fresh:
             last_seen = np.maximum.accumulate(np.where(seen, idx, -1))

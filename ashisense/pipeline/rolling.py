@@ -28,6 +28,11 @@ class WindowStats:
     drift: np.ndarray
 
 
+def samples_in(seconds: float, rate_hz: float) -> int:
+    """A window of `seconds` at `rate_hz`, in samples (at least the 2 a Rolling needs)."""
+    return max(2, round(seconds * rate_hz))
+
+
 class Rolling:
     """Sliding-window mean, sd and drift of a k-column stream; NaN makes a window incomplete."""
 
@@ -84,6 +89,7 @@ class Rolling:
         moments = sums[: 2 * k] / w
         mean = moments[:k]
         var = moments[k:] - mean * mean
+        np.maximum(var, 0.0, out=var)
         h = w // 2
         if w % 2:  # halves of h and h + 1 samples
             mid = full[:k, h : h + n]
@@ -94,6 +100,6 @@ class Rolling:
         return WindowStats(
             complete=sums[2 * k :] == 0,
             mean=mean + self._ref,
-            sd=np.sqrt(np.maximum(var, 0.0)),
+            sd=np.sqrt(var, out=var),
             drift=drift,
         )

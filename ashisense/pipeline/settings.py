@@ -30,10 +30,15 @@ class PipelineSettings:
     Bar zero tracking: every bar channel within zero_band_n of zero and its sd under
     zero_sd_n for zero_window_s moves that channel's zero, at most zero_limit_n in total.
     Therapist weight: a window with the support sd under still_sd_n gives an estimate.
-    support_tol: |low-passed support / W_t - 1| above it flags SUPPORT_MISMATCH.
+    support_tol: |low-passed support / W_t - 1| above it for support_hold_s in a row flags
+    SUPPORT_MISMATCH (a heel strike or a step swings it for a fraction of a second).
     moving_tol: |F_bar + F_feet - W_t| / W_t above it (full rigs), or |F_bar - its low-pass|
     / W_t (bars-only), flags MOVING.
     grid_hold_s: a grid contact area is used for pressure this long after its frame.
+    Mat zero (full rigs): in still windows with the whole therapist on, a balance residual
+    F_mat + F_bar - F_c - W_t under mat_zero_tol x W_t is the mat's drift since the
+    baseline (in steps of mat_zero_step_n); a zero not confirmed for mat_zero_max_age_s
+    flags MAT_ZERO_OLD.
     """
 
     display_cutoff_hz: float = 4.0
@@ -60,6 +65,10 @@ class PipelineSettings:
     zero_window_s: float = 2.0
     zero_limit_n: float = 20.0
     still_sd_n: float = 3.0
-    support_tol: float = 0.05
+    support_tol: float = 0.07
+    support_hold_s: float = 0.25
     moving_tol: float = 0.02
     grid_hold_s: float = 0.5
+    mat_zero_tol: float = 0.015
+    mat_zero_step_n: float = 0.5
+    mat_zero_max_age_s: float = 600.0

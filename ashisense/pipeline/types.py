@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,11 +26,18 @@ class Uncertain(enum.IntFlag):
     MOVING = 64  # someone accelerates: F_bar + F_feet differs from W_t (not statics)
     SATURATED = 128  # a channel sat at its rail
     BARS_UNLOADED = 256  # bars-only rig, nobody holds the bars: W_t - F_bar assumes feet on client
+    CLIENT_SHIFT = 512  # the client slid under the therapist: positions wait for a new baseline
+    MAT_ZERO_OLD = 1024  # the mat zero has not been confirmed for mat_zero_max_age_s
 
 
 def reason_names(code: int) -> tuple[str, ...]:
     """Names of the Uncertain bits set in `code`, e.g. ('FEET_NEAR_ZERO',)."""
     return tuple(f.name for f in Uncertain if f.name and code & f)
+
+
+def unknown(n: int) -> np.ndarray:
+    """(n,) float64 NaN: a figure unknown at every sample (or one this rig cannot give)."""
+    return np.full(n, np.nan)
 
 
 @dataclass(frozen=True)
@@ -61,6 +69,9 @@ class EstimateBlock:
     baseline_ready: a client baseline was in use for this block.
     client_n, client_cop_x_m, client_cop_y_m: that baseline (NaN without one).
     therapist_weight_n: W_t in use (NaN unknown); weight_source: "profile", "estimated", "none".
+    mat_zero_age_s: at the block's last sample, how long ago the mat zero was last confirmed
+    (a client baseline taken or refreshed, or bars + mat balancing against the known
+    weights), s; NaN without a mat or before any.
     """
 
     t_s: np.ndarray
@@ -95,29 +106,24 @@ class EstimateBlock:
     client_cop_y_m: float
     therapist_weight_n: float
     weight_source: str
+    mat_zero_age_s: float = math.nan
 
     def __post_init__(self) -> None:
+        fields = self.__dict__  # (faster than getattr: this runs on every live block)
         n = self.t_s.shape[0]
         c = len(self.channels)
         if self.force_n.shape != (n, c):
             raise ValueError(
                 f"EstimateBlock.force_n: expected shape {(n, c)}, got {self.force_n.shape}"
             )
+        want = (n,)
         for name in SERIES:
-            arr = getattr(self, name)
-            if arr.shape != (n,):
-                raise ValueError(f"EstimateBlock.{name}: expected shape {(n,)}, got {arr.shape}")
+            shape = fields[name].shape
+            if shape != want:
+                raise ValueError(f"EstimateBlock.{name}: expected shape {want}, got {shape}")
 
     def __len__(self) -> int:
         return int(self.t_s.shape[0])
-
-    @classmethod
-    def unchecked(cls, **fields: object) -> EstimateBlock:
-        """Build one without the shape checks (and the frozen-dataclass __init__): for the
-        pipeline's own output, whose shapes hold by construction; a few microseconds per block."""
-        block = object.__new__(cls)
-        block.__dict__.update(fields)
-        return block
 
     @classmethod
     def concat(cls, blocks: list[EstimateBlock]) -> EstimateBlock:

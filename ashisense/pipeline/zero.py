@@ -15,8 +15,9 @@ class BarZeroTracker:
     """Keeps a per-channel correction (N) that is added to the calibrated bar forces.
 
     When every bar channel has stayed within band_n of zero with sd under sd_n for a whole
-    window, each channel's zero moves by its window mean; the total correction is clipped to
-    +-limit_n (drift beyond that is a fault, not drift) and every move is logged.
+    window, each channel's zero moves by its window mean from the next sample on; the total
+    correction is clipped to +-limit_n (drift beyond that is a fault, not drift) and every
+    move is logged.
     """
 
     def __init__(
@@ -45,15 +46,25 @@ class BarZeroTracker:
         if self.loaded:
             self.reset()
             return out
-        self._empty = False
-        stats = self._rolling.push(out.T)
-        ok = (
-            stats.complete.all(axis=0)
-            & (np.abs(stats.mean) < self.band_n).all(axis=0)
-            & (stats.sd < self.sd_n).all(axis=0)
-        )
-        if ok.any():
-            self.set_zero(stats.mean[:, np.flatnonzero(ok)[-1]], "unloaded")
+        # A move applies from the sample after its window (not from the next block): the
+        # same zeros however the stream was cut. Each move needs a fresh window, so there
+        # are at most a few per block.
+        start, n = 0, out.shape[1]
+        while start < n:
+            self._empty = False
+            stats = self._rolling.push(out[:, start:].T)
+            ok = (
+                stats.complete.all(axis=0)
+                & (np.abs(stats.mean) < self.band_n).all(axis=0)
+                & (stats.sd < self.sd_n).all(axis=0)
+            )
+            if not ok.any():
+                break
+            first = int(np.argmax(ok))
+            before = self.correction_n
+            self.set_zero(stats.mean[:, first], "unloaded")
+            start += first + 1
+            out[:, start:] += (self.correction_n - before)[:, None]
         return out
 
     def set_zero(self, residual_n: np.ndarray, why: str) -> None:

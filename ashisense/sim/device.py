@@ -8,6 +8,7 @@ device, an unplugged cable) are injected here, seeded, so tests can ask for them
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 import numpy as np
 
 from ashisense.errors import AshisenseError
+from ashisense.sim.effects import Effects
 from firmware_bridge.protocol import encode_event, encode_grid, encode_hello, encode_samples
 
 FAST_CHUNK_SAMPLES = 256
@@ -50,7 +52,15 @@ class SimConfig:
     stream_from_boot: bool = True
     client_kg: float = 70.0
     therapist_kg: float = 65.0
+    effects: str = ""  # real-rig effects: "all" or names from ashisense.sim.effects.Effects
     faults: Faults = Faults()
+    handset: str = ""  # a client on a handset: "1", or comfort kgf "lumbar:20,..." (sim.handset)
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.speed) and self.speed >= 0):
+            raise ValueError(f"speed must be > 0 (x real time) or 'fast', got {self.speed:g}")
+        if not (math.isfinite(self.rate_hz) and self.rate_hz > 0):
+            raise ValueError(f"rate must be a number of Hz > 0, got {self.rate_hz:g}")
 
     @classmethod
     def from_url(cls, url: str) -> SimConfig:
@@ -61,7 +71,17 @@ class SimConfig:
         scenario = (parts.netloc + parts.path).strip("/") or "calm"
         query = {k: v[-1] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
         fault_keys = set(Faults.__dataclass_fields__)
-        known = {"seed", "rate", "speed", "grid", "boot_stream", "client_kg", "therapist_kg"}
+        known = {
+            "seed",
+            "rate",
+            "speed",
+            "grid",
+            "boot_stream",
+            "client_kg",
+            "therapist_kg",
+            "effects",
+            "handset",
+        }
         unknown = set(query) - known - fault_keys
         if unknown:
             raise SimUrlError(
@@ -69,6 +89,7 @@ class SimConfig:
                 f"{sorted(known | fault_keys)}"
             )
         try:
+            Effects.parse(query.get("effects", ""))  # (an EffectsError is a ValueError)
             speed_text = query.get("speed", "1")
             return cls(
                 scenario=scenario,
@@ -78,8 +99,10 @@ class SimConfig:
                 grid=query.get("grid", "0") in ("1", "true", "yes"),
                 stream_from_boot=query.get("boot_stream", "1") in ("1", "true", "yes"),
                 client_kg=float(query.get("client_kg", 70.0)),
+                effects=query.get("effects", ""),
                 therapist_kg=float(query.get("therapist_kg", 65.0)),
                 faults=Faults(**{k: float(query[k]) for k in fault_keys & set(query)}),
+                handset=query.get("handset", ""),
             )
         except ValueError as err:
             raise SimUrlError(f"{url}: {err}") from err
@@ -93,6 +116,7 @@ class SimDevice:
     """
 
     def __init__(self, config: SimConfig) -> None:
+        from ashisense.sim.handset import SimClient, SimHandset
         from ashisense.sim.model import RigSimulator
 
         self.config = config
@@ -103,10 +127,14 @@ class SimDevice:
             grid=config.grid,
             client_kg=config.client_kg,
             therapist_kg=config.therapist_kg,
+            effects=Effects.parse(config.effects),
         )
         self.rate_hz = config.rate_hz
         self.streaming = config.stream_from_boot
         self.truth_listeners: list[Any] = []
+        self.handset = (
+            SimHandset(SimClient.from_spec(config.handset), config.seed) if config.handset else None
+        )
         self._rng = np.random.default_rng(config.seed + 7919)
         self._lock = threading.Lock()
         self._boot_wall = time.monotonic()
@@ -158,6 +186,11 @@ class SimDevice:
             cb(block)
         seq = self._sample_seq + np.arange(n)
         self._sample_seq += n
+        if self.handset is not None:
+            for t_dev_s, button in self.handset.presses(block.truth):
+                if not self._silent(np.array([t_dev_s]))[0]:
+                    event = {"event": "client", "button": button}
+                    self._pending += encode_event(round(t_dev_s * 1e6), event)
         keep = ~self._silent(block.t_s)
         if not self.streaming or not keep.any():
             return

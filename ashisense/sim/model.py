@@ -19,6 +19,7 @@ import numpy as np
 
 from ashisense import __version__
 from ashisense.errors import AshisenseError
+from ashisense.sim import effects as fx
 from ashisense.sim.imprint import FOOT_HALF_SPACING_M, GridRenderer, load_imprint
 from ashisense.sim.scenarios import PHASE_CODE, PHASES, ScriptSample, Timeline, get_scenario
 from ashisense.sim.sensors import SensorBank
@@ -134,6 +135,9 @@ class SimTruth:
     carried by neither bars nor client (floor, stool). bar + feet + off_rig = W + m·a.
     therapist_on: (n,) bool. phase: (n,) int8 index into PHASES. channel_force_n: (n, 8)
     true force on every rig cell in SIM_CHANNELS order, whichever channels are exposed.
+    Effects (0 where off): dynamic_n, the walking m·a (bob and heel strikes, in bar + feet);
+    push_x_n, push_y_n: the feet's horizontal push on the client, acting
+    effects.PUSH_HEIGHT_M above the mat cells (the hands pull the bars by the opposite).
     """
 
     PHASES: ClassVar[tuple[str, ...]] = PHASES
@@ -153,6 +157,9 @@ class SimTruth:
     therapist_on: np.ndarray
     phase: np.ndarray
     channel_force_n: np.ndarray
+    dynamic_n: np.ndarray
+    push_x_n: np.ndarray
+    push_y_n: np.ndarray
 
     def __len__(self) -> int:
         return int(self.t_s.shape[0])
@@ -180,13 +187,16 @@ class SimBlock:
 
     t_s: (n,) device time, s. counts: (n, C) int32 raw ADC counts of the exposed channels.
     invalid: (n, C) bool. truth: what really happened. grid_t_s (m,), grid (m, rows, cols)
-    uint16: the grid frames due within the block, or None without a grid.
+    uint16: the grid frames due within the block, or None without a grid. sensor_error_n:
+    (n, C) what the exposed cells read beyond the true force and the white noise (zero
+    drift, temperature, creep, bend), N.
     """
 
     t_s: np.ndarray
     counts: np.ndarray
     invalid: np.ndarray
     truth: SimTruth
+    sensor_error_n: np.ndarray
     grid_t_s: np.ndarray | None = None
     grid: np.ndarray | None = None
 
@@ -203,6 +213,7 @@ class SimBlock:
             counts=np.concatenate([b.counts for b in blocks]),
             invalid=np.concatenate([b.invalid for b in blocks]),
             truth=SimTruth.concat([b.truth for b in blocks]),
+            sensor_error_n=np.concatenate([b.sensor_error_n for b in blocks]),
             grid_t_s=np.concatenate(grid_t) if grid_t else None,
             grid=np.concatenate(grids) if grids else None,
         )
@@ -217,6 +228,7 @@ class RigSimulator:
     the people. gains_n_per_count, offsets_counts: (C,) calibration, default sim_rig.toml.
     noise_counts: white noise RMS per sample. drift: zero drift, temperature and creep.
     dead_channel: index into `channels` of a cell that reads -1, always invalid.
+    effects: the real-rig effects to add (ashisense.sim.effects; default none).
     """
 
     def __init__(
@@ -233,7 +245,9 @@ class RigSimulator:
         noise_counts: float = 20.0,
         drift: bool = True,
         dead_channel: int | None = None,
+        effects: fx.Effects | None = None,
     ) -> None:
+        self.effects = effects or fx.Effects()
         self.channels = tuple(channels)
         unknown = [c for c in self.channels if c not in SIM_CHANNELS]
         if not self.channels or unknown or len(set(self.channels)) != len(self.channels):
@@ -270,7 +284,9 @@ class RigSimulator:
         self.client_kg = float(client_kg)
         self.therapist_kg = float(therapist_kg)
         self._columns = np.array([SIM_CHANNELS.index(c) for c in self.channels])
-        self._timeline = Timeline(get_scenario(scenario), self.seed, self.therapist_kg)
+        self._timeline = Timeline(
+            get_scenario(scenario), self.seed, self.therapist_kg, self.effects
+        )
         self._sensors = SensorBank(
             gains,
             offsets,
@@ -280,6 +296,7 @@ class RigSimulator:
             self.seed,
             rate_hz,
             dead_channel,
+            self.effects,
         )
         self._grid: GridRenderer | None = None
         if grid:
@@ -292,6 +309,7 @@ class RigSimulator:
         self._mat_centroid, self._mat_split = _mat_distribution()
         rng = np.random.default_rng([self.seed, _STREAM_BODY])
         self._phases = rng.uniform(0.0, 2 * np.pi, 5)
+        self._pull_phases = rng.uniform(0.0, 2 * np.pi, 6)
         self._rate_hz = float(rate_hz)
         self._next = 0  # index of the next sample
         self._anchor = (0, 0.0)  # (sample index, device time) where the current rate began
@@ -344,7 +362,7 @@ class RigSimulator:
         t = t0 + (np.arange(first, first + n) - k0) / self._rate_hz
         script = self._timeline.evaluate(t)
         truth, _ = self._physics(t, script)
-        counts, invalid = self._sensors.counts(
+        counts, invalid, error_n = self._sensors.counts(
             first, t, truth.channel_force_n[:, self._columns], script.fault_kind, script.fault_slot
         )
         self._next += n
@@ -361,7 +379,13 @@ class RigSimulator:
             )
             grid = self._grid.frames(j0, force_map)
         return SimBlock(
-            t_s=t, counts=counts, invalid=invalid, truth=truth, grid_t_s=grid_t, grid=grid
+            t_s=t,
+            counts=counts,
+            invalid=invalid,
+            truth=truth,
+            sensor_error_n=error_n,
+            grid_t_s=grid_t,
+            grid=grid,
         )
 
     # -- physics -------------------------------------------------------------------------------
@@ -381,9 +405,28 @@ class RigSimulator:
         feet_share = (
             feet_share + POSTURAL_SHARE * 4 * feet_share * (1 - feet_share - off_share) * sway
         )
-        feet_n = np.maximum(feet_share * w_n + sc.dyn_feet_kgf * STANDARD_GRAVITY_M_S2, 0.0)
-        bar_n = np.maximum((1.0 - feet_share - off_share) * w_n, 0.0)
+        bar_share = 1.0 - feet_share - off_share
+        dyn_n = np.zeros(t.size)
+        if self.effects.dynamics:
+            dyn, transfer = fx.step_dynamics(sc.step_phase, sc.seg_start_s, sc.step_rate_hz)
+            transfer = np.minimum(transfer, 0.5 * np.maximum(bar_share, 0.0))
+            feet_share = feet_share + transfer
+            bar_share = bar_share - transfer
+            dyn_n = dyn * w_n
+        carried = np.maximum(feet_share + bar_share, 1e-9)
+        feet_n = np.maximum(
+            feet_share * w_n
+            + sc.dyn_feet_kgf * STANDARD_GRAVITY_M_S2
+            + dyn_n * feet_share / carried,
+            0.0,
+        )
+        bar_n = np.maximum(bar_share * w_n + dyn_n * bar_share / carried, 0.0)
         on = sc.phase != PHASE_CODE["off"]
+        push_x, push_y = np.zeros(t.size), np.zeros(t.size)
+        if self.effects.hand_pull:
+            pull_x, pull_y = fx.hand_pull(t, self._pull_phases)
+            both = (feet_n > 0) & (bar_n > 0)
+            push_x, push_y = np.where(both, -pull_x * w_n, 0.0), np.where(both, -pull_y * w_n, 0.0)
 
         feet_x = body_x_m(sc.field("feet_u")) + POSTURAL_X_M * np.sin(2 * np.pi * 0.23 * t + p[2])
         line_y = sc.field("feet_y_m")
@@ -404,7 +447,8 @@ class RigSimulator:
             + sc.dyn_client_kgf * STANDARD_GRAVITY_M_S2
         )
         rest_x, rest_y = self.client_rest_xy_m
-        client_x = rest_x + sc.field("client_dx_m") + BREATH_COP_M * np.cos(breath)
+        breath_m = fx.BREATH_COP_M if self.effects.breathing else BREATH_COP_M
+        client_x = rest_x + sc.field("client_dx_m") + breath_m * np.cos(breath)
         client_y = rest_y + sc.field("client_dy_m")
 
         force = np.empty((t.size, len(SIM_CHANNELS)))
@@ -416,8 +460,8 @@ class RigSimulator:
         loads = np.stack(
             [
                 client_n + feet_n,
-                client_n * (client_x - cx) + feet_n * (feet_x - cx),
-                client_n * (client_y - cy) + feet_n * (feet_y - cy),
+                client_n * (client_x - cx) + feet_n * (feet_x - cx) + push_x * fx.PUSH_HEIGHT_M,
+                client_n * (client_y - cy) + feet_n * (feet_y - cy) + push_y * fx.PUSH_HEIGHT_M,
             ],
             axis=1,
         )
@@ -443,6 +487,9 @@ class RigSimulator:
             therapist_on=on,
             phase=sc.phase,
             channel_force_n=force,
+            dynamic_n=dyn_n,
+            push_x_n=push_x,
+            push_y_n=push_y,
         )
         return truth, (line_y, left_share)
 

@@ -18,6 +18,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from ashisense.errors import AshisenseError
+from ashisense.sim.effects import (
+    CLIENT_SHIFT_M,
+    CLIENT_SHIFT_S,
+    FRAME_RAMP_S,
+    FRAME_S,
+    FRAME_SHARE,
+    Effects,
+)
 from ashisense.sim.sensors import FAULT_DEAD, FAULT_NONE, FAULT_SATURATE
 
 PHASES: tuple[str, ...] = (
@@ -35,6 +43,8 @@ PHASES: tuple[str, ...] = (
     "offrig",
     "client_moving",
     "fault",
+    "client_shift",
+    "foot_on_frame",
 )
 PHASE_CODE: dict[str, int] = {name: i for i, name in enumerate(PHASES)}
 
@@ -82,6 +92,8 @@ class ScriptSample:
     dyn_feet_kgf, dyn_client_kgf: (n,) m·a terms on the feet and the client (kgf).
     sway_y_m: (n,) side-to-side shift of the feet centroid as weight moves foot to foot.
     fault_kind: (n,) int8 FAULT_* code; fault_slot: (n,) int64 picks the faulty channel.
+    step_phase: (n,) steps taken since the walk began (NaN: not walking); step_rate_hz: (n,)
+    the walk's cadence; seg_start_s: (n,) start of the segment (seeds per-step sizes).
     """
 
     phase: np.ndarray
@@ -91,6 +103,9 @@ class ScriptSample:
     sway_y_m: np.ndarray
     fault_kind: np.ndarray
     fault_slot: np.ndarray
+    step_phase: np.ndarray
+    step_rate_hz: np.ndarray
+    seg_start_s: np.ndarray
 
     def field(self, name: str) -> np.ndarray:
         """One column of `state` by its STATE_FIELDS name."""
@@ -100,8 +115,11 @@ class ScriptSample:
 class Script:
     """Builds one session cycle as segments; helpers keep loads and positions plausible."""
 
-    def __init__(self, rng: np.random.Generator, therapist_kg: float) -> None:
+    def __init__(
+        self, rng: np.random.Generator, therapist_kg: float, effects: Effects | None = None
+    ) -> None:
         self.rng = rng
+        self.effects = effects or Effects()
         self.kg = therapist_kg
         self.state = np.zeros(len(STATE_FIELDS))
         self.state[_F["off_share"]] = 1.0
@@ -335,6 +353,42 @@ class Script:
             dyn_cycles=1.0,
         )
 
+    def walk_shifting_client(self) -> None:
+        """Walk to a new spot while the client slides CLIENT_SHIFT_M toward the foot end over
+        CLIENT_SHIFT_S (phase "client_shift": the slide itself)."""
+        to_u = self.pick_spot()
+        here = float(self.state[_F["feet_u"]])
+        speed = self.u(0.05, 0.10)
+        mid_u = here + np.sign(to_u - here) * min(abs(to_u - here), speed * CLIENT_SHIFT_S)
+        steps = max(1, round(CLIENT_SHIFT_S * self.u(0.7, 1.1)))
+        self.segment(
+            "client_shift",
+            CLIENT_SHIFT_S,
+            feet_u=mid_u,
+            client_dx_m=float(self.state[_F["client_dx_m"]]) + CLIENT_SHIFT_M,
+            dyn_feet_kgf=self.u(1.0, 2.5),
+            dyn_s=CLIENT_SHIFT_S,
+            dyn_cycles=float(steps),
+            sway_m=self.u(0.015, 0.025),
+            sway_cycles=steps,
+        )
+        if abs(to_u - mid_u) > 0.01:
+            self.walk_to(to_u, speed)
+
+    def foot_on_frame(self) -> None:
+        """A foot slips partly onto the table frame: FRAME_SHARE of the feet load leaves the
+        mat within FRAME_RAMP_S and stays off for FRAME_S (phase "foot_on_frame")."""
+        feet = float(self.state[_F["feet_share"]])
+        off = float(self.state[_F["off_share"]])
+        self.segment(
+            "foot_on_frame",
+            FRAME_S,
+            FRAME_RAMP_S,
+            feet_share=feet * (1 - FRAME_SHARE),
+            off_share=off + feet * FRAME_SHARE,
+        )
+        self.segment("shifting", 0.5, 0.3, feet_share=feet, off_share=off)
+
     # -- dangerous events ---------------------------------------------------------------
     def overload(self) -> None:
         """Press well past the client's limit, hold, release."""
@@ -444,9 +498,17 @@ def _work(
         if event
         else set()
     )
+    shift_at = s.count(0, n - 1) if s.effects.client_shift else -1
+    frame_at = s.count(0, n - 1) if s.effects.foot_on_frame else -1
     for i in range(n):
-        s.walk_to(s.pick_spot())
+        if i == shift_at:
+            s.walk_shifting_client()
+        else:
+            s.walk_to(s.pick_spot())
         s.still(s.u(2.0, 5.0))
+        if i == frame_at:
+            s.foot_on_frame()
+            s.still(s.u(1.0, 2.0))
         for _ in range(s.count(*steps)):
             s.step()
             s.still(s.u(0.6, 1.5))
@@ -622,8 +684,15 @@ class Timeline:
     advances. Cycle k is built from its own generator (seed, scenario, k), so the result
     depends only on the times asked for, never on how they were chunked."""
 
-    def __init__(self, scenario: Scenario, seed: int, therapist_kg: float) -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        seed: int,
+        therapist_kg: float,
+        effects: Effects | None = None,
+    ) -> None:
         self.scenario = scenario
+        self._effects = effects or Effects()
         self._seed = seed
         self._key = zlib.crc32(scenario.name.encode())
         self._kg = therapist_kg
@@ -634,7 +703,7 @@ class Timeline:
     def cycle_rows(self, cycle: int) -> list[tuple]:
         """The segments of one cycle, as built by the scenario's script."""
         rng = np.random.default_rng([self._seed, self._key, cycle])
-        script = Script(rng, self._kg)
+        script = Script(rng, self._kg, self._effects)
         self.scenario.session(script)
         return script.rows
 
@@ -690,6 +759,8 @@ class Timeline:
         )
         sway = seg["sway_m"][i] * np.sin(np.pi * seg["sway_cycles"][i] * tau / seg["duration_s"][i])
         faulty = (tau >= seg["fault_t0"][i]) & (tau < seg["fault_t1"][i])
+        cycles, duration = seg["sway_cycles"][i], seg["duration_s"][i]
+        walking = cycles > 0
         return ScriptSample(
             phase=seg["phase"][i].astype(np.int8),
             state=state,
@@ -698,6 +769,9 @@ class Timeline:
             sway_y_m=sway,
             fault_kind=np.where(faulty, seg["fault_kind"][i], FAULT_NONE).astype(np.int8),
             fault_slot=seg["fault_slot"][i].astype(np.int64),
+            step_phase=np.where(walking, cycles * tau / duration, np.nan),
+            step_rate_hz=cycles / duration,
+            seg_start_s=seg["start_s"][i],
         )
 
 
@@ -711,4 +785,7 @@ def _empty_sample() -> ScriptSample:
         sway_y_m=z,
         fault_kind=z.astype(np.int8),
         fault_slot=z.astype(np.int64),
+        step_phase=z,
+        step_rate_hz=z,
+        seg_start_s=z,
     )

@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.signal import lfilter
 
+from ashisense.sim import effects as fx
+
 ADC_MIN_COUNTS = -(2**23)
 ADC_MAX_COUNTS = 2**23 - 1
 DEAD_COUNTS = -1  # an HX711 whose data line stays high reads 0xFFFFFF
@@ -25,7 +27,8 @@ CREEP_TAU_S = (120.0, 600.0)
 TEMPCO_FS_PER_C = 1.5e-4  # RMS zero shift per kelvin
 WARMUP_C, WARMUP_TAU_S = 2.0, 900.0  # electronics warm up after power-on
 ROOM_SWING_C, ROOM_PERIOD_S = 0.5, 5400.0
-_STREAM_ERRORS, _STREAM_NOISE = 11, 12
+_STREAM_ERRORS, _STREAM_NOISE, _STREAM_EFFECTS, _STREAM_INVALID = 11, 12, 13, 14
+_INVALID_Z = 3.2905267  # P(N(0,1) > z) = 1/2000: one invalid sample in 2,000
 
 
 class PagedNormal:
@@ -65,6 +68,8 @@ class SensorBank:
     gains_n_per_count, offsets_counts, capacity_n: (C,) per channel. noise_counts: white
     noise RMS. drift: include the slow errors (zero drift, temperature, creep).
     dead_channel: index of a channel that reads DEAD_COUNTS, always invalid.
+    effects: the cell effects of ashisense.sim.effects (zero drift, creep, nonlinearity,
+    invalid samples), on top of the slow errors of `drift`.
     """
 
     def __init__(
@@ -77,7 +82,9 @@ class SensorBank:
         seed: int,
         rate_hz: float,
         dead_channel: int | None = None,
+        effects: fx.Effects | None = None,
     ) -> None:
+        self.effects = effects or fx.Effects()
         self.gains_n_per_count = np.asarray(gains_n_per_count, dtype=np.float64)
         self.offsets_counts = np.asarray(offsets_counts, dtype=np.float64)
         n_ch = self.gains_n_per_count.size
@@ -99,12 +106,21 @@ class SensorBank:
         self._noise = PagedNormal((seed, _STREAM_NOISE), n_ch)
         self._creep_pole = np.exp(-1.0 / (rate_hz * self._creep_tau_s))
         self._creep_zi = np.zeros(n_ch)  # lfilter state: pole × last low-passed force, N
+        erng = np.random.default_rng([seed, _STREAM_EFFECTS])
+        self._drift_rate = erng.uniform(-1.0, 1.0, n_ch) * fx.ZERO_DRIFT_FS_PER_H / 3600.0
+        self._bend = erng.uniform(-1.0, 1.0, n_ch) * fx.NONLINEARITY_FS
+        self._fx_pole = np.exp(-1.0 / (rate_hz * fx.CREEP_TAU_S))
+        self._fx_zi = np.zeros(n_ch)
+        self._invalid = PagedNormal((seed, _STREAM_INVALID), 2)
 
     def set_rate(self, rate_hz: float) -> None:
         """Sample spacing changed: the creep filters follow, their state carries over."""
         pole = np.exp(-1.0 / (rate_hz * self._creep_tau_s))
         self._creep_zi = self._creep_zi / self._creep_pole * pole
         self._creep_pole = pole
+        fx_pole = np.exp(-1.0 / (rate_hz * fx.CREEP_TAU_S))
+        self._fx_zi = self._fx_zi / self._fx_pole * fx_pole
+        self._fx_pole = fx_pole
 
     def temperature_c(self, t_s: np.ndarray) -> np.ndarray:
         """Temperature of the cells and ADC above its power-on value, K."""
@@ -142,6 +158,33 @@ class SensorBank:
             out[:, c] = lp * self._creep_fraction[c]
         return out
 
+    def effect_error_n(self, t_s: np.ndarray, force_n: np.ndarray) -> np.ndarray:
+        """(n, C) what the cell effects add to true forces (n, C), N: zero drift (linear from
+        power-on), creep (0.05 % toward the load, 60 s) and the quadratic bend."""
+        e = self.effects
+        full_n = self.full_scale_counts * self.gains_n_per_count
+        out = np.zeros_like(force_n)
+        if e.zero_drift:
+            out += t_s[:, None] * (self._drift_rate * full_n)
+        if e.creep:
+            b, a = [1.0 - self._fx_pole], [1.0, -self._fx_pole]
+            lp, zf = lfilter(b, a, force_n, axis=0, zi=self._fx_zi[None, :])
+            self._fx_zi = zf[0]
+            out += fx.CREEP_FRACTION * lp
+        if e.nonlinearity:
+            u = force_n / full_n
+            out += 4.0 * self._bend * full_n * u * (1.0 - u)
+        return out
+
+    def invalid_samples(
+        self, first_sample: int, n: int, n_ch: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Rows and channels of the scattered invalid samples (one in 2,000) in a block."""
+        z = self._invalid.take(first_sample, n)
+        rows = np.flatnonzero(z[:, 0] > _INVALID_Z)
+        chan = (np.abs(z[rows, 1]) * 1e6).astype(np.int64) % n_ch
+        return rows, chan
+
     def counts(
         self,
         first_sample: int,
@@ -149,21 +192,23 @@ class SensorBank:
         force_n: np.ndarray,
         fault_kind: np.ndarray,
         fault_slot: np.ndarray,
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Raw counts (n, C) int32 and invalid flags (n, C) bool for true forces (n, C) in N.
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Raw counts (n, C) int32, invalid flags (n, C) bool and the cells' error (n, C) in N
+        (drift, creep, temperature and bend: what they read beyond the force and the noise)
+        for true forces (n, C) in N.
 
         first_sample: index of the block's first sample in the stream (addresses the noise).
         fault_kind/fault_slot (n,): scripted FAULT_* per sample; the channel is slot % C.
         """
         n, n_ch = force_n.shape
         if n == 0:  # lfilter would hand back an undefined state for an empty block
-            return np.zeros((0, n_ch), dtype=np.int32), np.zeros((0, n_ch), dtype=bool)
-        value = force_n
+            z = np.zeros((0, n_ch))
+            return z.astype(np.int32), z.astype(bool), z
+        error_n = self.effect_error_n(t_s, force_n)
         if self.drift:
-            value = value + self._creep_n(force_n)
+            error_n += self._creep_n(force_n) + self.zero_shift_counts(t_s) * self.gains_n_per_count
+        value = force_n + error_n
         raw = self.offsets_counts + value / self.gains_n_per_count
-        if self.drift:
-            raw += self.zero_shift_counts(t_s)
         if self.noise_counts:
             raw += self.noise_counts * self._noise.take(first_sample, n)
         raw = np.rint(raw)
@@ -176,7 +221,11 @@ class SensorBank:
             rail = np.where(fault_slot[rows] // n_ch % 2 == 0, ADC_MAX_COUNTS, ADC_MIN_COUNTS)
             counts[rows, chan] = np.where(saturate, rail, DEAD_COUNTS)
             invalid[rows, chan] = True
+        if self.effects.invalid_samples:
+            rows, chan = self.invalid_samples(first_sample, n, n_ch)
+            counts[rows, chan] = DEAD_COUNTS
+            invalid[rows, chan] = True
         if self.dead_channel is not None:
             counts[:, self.dead_channel] = DEAD_COUNTS
             invalid[:, self.dead_channel] = True
-        return counts, invalid
+        return counts, invalid, error_n

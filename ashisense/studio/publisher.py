@@ -73,7 +73,7 @@ class RoomPublisher(SessionListener):
     an outage in which something was not sent (paho's thread).
     """
 
-    viewers = 0  # as a display's sink: nobody here watches the room's page
+    viewers = 1  # as a display's sink: the studio watches (frames are built for it)
 
     def __init__(
         self,
@@ -142,8 +142,9 @@ class RoomPublisher(SessionListener):
         return room_topic(self.url.studio, self.room_id, kind)
 
     # -- what the room hands over (any thread; never waits) --------------------------------
-    def publish(self, kind: str, text: str) -> None:
-        """A live page message (setup, alarms, status, frame, grid) as the websocket sends it."""
+    def publish(self, kind: str, text: str, seq: int | None = None) -> None:
+        """A live page message (setup, alarms, status, frame, grid) as the websocket sends it
+        (seq: a frame's newest sample, which the message carries too)."""
         topic_kind = PAGE_TO_TOPIC.get(kind)
         if topic_kind is not None:
             self._put(_Message(topic_kind, versioned(text), time.time()))

@@ -1,10 +1,13 @@
-"""`ashisense demo`: simulated rig, live pipeline and alarms, recording, dashboard in one go."""
+"""`ashisense demo`: simulated rig, live pipeline and alarms, recording, dashboard in one go
+(on the starter rig and profiles shipped as package data: no clone of the repository needed)."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 from typing import Any
+
+from dashboard.commands._server_options import add_server_options, server_settings
 
 DEFAULT_DEVICE = "sim://demo?seed=1&grid=1"
 
@@ -19,14 +22,9 @@ def register(sub: Any) -> None:
             "Prints the URL, and on first run the login password."
         ),
     )
-    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8000)
-    p.add_argument(
-        "--home", type=Path, help="studio folder (default $ASHISENSE_HOME or ~/.ashisense)"
-    )
+    add_server_options(p)
     p.add_argument("--store", type=Path, help="session file (default HOME/demo.sqlite)")
     p.add_argument("--device", default=DEFAULT_DEVICE, help=f"rig URL (default {DEFAULT_DEVICE})")
-    p.add_argument("--reset-password", action="store_true", help="make and print a new password")
     p.set_defaults(func=run)
 
 
@@ -34,15 +32,16 @@ def run(args: argparse.Namespace) -> int:
     # Imported here: `ashisense --help` stays light (the live runtime and the server are heavy).
     from ashisense.alarms.defaults import CONTRAINDICATIONS_FILE, RULES_FILE
     from ashisense.live import load_live_config
-    from dashboard.server import default_home, example, serve
+    from ashisense.starter import PROFILES_DIR, RIG_FILE, starter_path
+    from dashboard.server import default_home, serve
     from dashboard.settings import DashboardSettings
 
     home = args.home or default_home()
     store = args.store or home / "demo.sqlite"
     live = load_live_config(
-        example("grid_rig.toml"),
+        starter_path(RIG_FILE),
         store_path=store,
-        profiles_dir=example("profiles"),
+        profiles_dir=starter_path(PROFILES_DIR),
         rules_path=Path(str(RULES_FILE)),
         contraindications_path=Path(str(CONTRAINDICATIONS_FILE)),
         device_url=args.device,
@@ -50,7 +49,5 @@ def run(args: argparse.Namespace) -> int:
         therapist_id="therapist-0001",
         auto_session=True,
     )
-    settings = DashboardSettings(
-        home=home, store_path=store, live=live, host=args.host, port=args.port
-    )
+    settings = DashboardSettings(home=home, store_path=store, live=live, **server_settings(args))
     return serve(settings, reset_password=args.reset_password)

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import os
-from pathlib import Path
 from typing import Any
+
+from dashboard.commands._server_options import add_server_options, server_settings
 
 #: Where --store comes from when not given (as for `ashisense sync`).
 STORE_ENV = "ASHISENSE_STORE"
+#: The desk's port unless told: beside a room's dashboard (8000) on the same computer.
+DESK_PORT = 8100
 
 
 def register(sub: Any) -> None:
@@ -34,20 +37,8 @@ def register(sub: Any) -> None:
         default=os.environ.get(STORE_ENV),
         help=f"the studio's session database, postgresql://... (default: ${STORE_ENV})",
     )
-    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=8100)
-    p.add_argument(
-        "--home", type=Path, help="desk folder (default $ASHISENSE_HOME or ~/.ashisense)"
-    )
-    p.add_argument(
-        "--allow-host",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help="a host name the server may be reached by (with --host other than loopback)",
-    )
-    p.add_argument("--reset-password", action="store_true", help="make and print a new password")
-    p.set_defaults(func=run)
+    add_server_options(p)
+    p.set_defaults(func=run, port=DESK_PORT)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -64,9 +55,7 @@ def run(args: argparse.Namespace) -> int:
         home=home,
         store_path=home / "sessions.sqlite",
         store_url=args.store,
-        host=args.host,
-        port=args.port,
-        allowed_hosts=tuple(args.allow_host),
+        **server_settings(args),
     )
     studio = StudioUrl.parse(args.studio)
     return serve(

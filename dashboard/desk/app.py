@@ -52,8 +52,8 @@ def create_desk_app(settings: DashboardSettings, studio: StudioUrl) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         loop = asyncio.get_running_loop()
-        app.state.relays = RoomRelays(loop, settings.client_queue_len)
-        app.state.overview = Hub(loop, settings.client_queue_len)
+        app.state.relays = RoomRelays(loop)
+        app.state.overview = Hub(loop)
         feed = StudioFeed(
             studio, app.state.relays.relay, client_id=desk_client_id(settings, studio)
         )
@@ -66,6 +66,7 @@ def create_desk_app(settings: DashboardSettings, studio: StudioUrl) -> FastAPI:
             app.state.overview.close()
             app.state.relays.close()
             await run_in_threadpool(feed.stop)
+            await run_in_threadpool(app.state.review.jobs.close)
 
     app = FastAPI(title="AshiSense studio desk", lifespan=lifespan, docs_url=None, redoc_url=None)
     guard(app, settings)

@@ -13,8 +13,8 @@ from dashboard.hub import Hub
 class RoomRelays:
     """Hubs by room id (made when a room is first heard of or asked for)."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, mailbox_len: int) -> None:
-        self._loop, self._mailbox_len = loop, mailbox_len
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
         self._hubs: dict[str, Hub] = {}
         self._lock = threading.Lock()
 
@@ -22,7 +22,7 @@ class RoomRelays:
         with self._lock:
             hub = self._hubs.get(room_id)
             if hub is None:
-                hub = self._hubs[room_id] = Hub(self._loop, self._mailbox_len)
+                hub = self._hubs[room_id] = Hub(self._loop)
             return hub
 
     def relay(self, room_id: str, kind: str, text: str) -> None:

@@ -16,6 +16,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat
 
 from ashisense.alarms.events import Priority
+from ashisense.alarms.wording import FORCE_UNITS, force_text
 
 Signals = Mapping[str, np.ndarray]
 
@@ -100,6 +101,11 @@ class RuleSpec(BaseModel):
         """Signals this rule cannot be evaluated without (besides t_s)."""
         return self.needs
 
+    def tick_value(self, age_s: float, context: Mapping[str, float]) -> float:
+        """What a ticking rule measures at a clock tick: age_s, the age of the newest data (s),
+        unless the kind says otherwise; context: the session-wide values (set_context)."""
+        return age_s
+
     def with_changes(self, **changes: Any) -> Self:
         """A validated copy with some fields replaced (limits tightened, regions added)."""
         return type(self).model_validate(self.model_dump() | changes)
@@ -115,22 +121,61 @@ class RuleSpec(BaseModel):
     def title(self) -> str:
         return self.label or self.id.replace("_", " ").capitalize()
 
-    def fmt(self, x: float) -> str:
-        """A value of this rule with its unit ("612 N", "n/a" for NaN)."""
+    def fmt(self, x: float, unit: str = "N") -> str:
+        """A value of this rule with its unit ("612 N", "62.4 kg", "n/a" for NaN); forces
+        (and force rates) in the display unit `unit` (kg, lb or N)."""
+        if self.unit in FORCE_UNITS:
+            return force_text(x, unit, FORCE_UNITS[self.unit])
         if math.isnan(x):
             return "n/a"
         return f"{x:.{self.precision}f} {self.unit}".rstrip()
+
+    @property
+    def value_unit(self) -> str:
+        """The unit of the measured value and the limit ("N" for forces)."""
+        return self.unit
+
+    def hazard_key(self) -> str:
+        """The physical hazard this rule watches: rules with the same key are one alarm to a
+        person (the engine folds them, citing the binding limit). Default: the kind."""
+        return self.kind_name
+
+    def limit_applies(self, sig: Signals) -> np.ndarray | None:
+        """Where this rule's limit holds on the feet force, (n,) bool; None for a rule that is
+        not a limit on the feet force. Gives the binding limit per sample (engine)."""
+        return None
 
     def describe(self, value: float, detail: int | None, ctx: BindContext) -> str:
         """The words after the title saying where or what (a region, channels); '' if none."""
         return ""
 
-    def message(self, value: float, detail: int | None, ctx: BindContext) -> str:
-        """Message of a raised alarm: what, the measured value and the limit."""
-        where = self.describe(value, detail, ctx)
+    def message(self, value: float, detail: int | None, ctx: BindContext, unit: str = "N") -> str:
+        """Message of a raised alarm: what, where, the measured value and the limit, in words
+        and the display unit."""
+        return self.wording(self.describe(value, detail, ctx), value, self.limit_value, unit)
+
+    def wording(self, where: str, value: float, limit: float, unit: str = "N") -> str:
+        """'Title (where): value > limit limit' in the display unit."""
         where = f" ({where})" if where else ""
         sign = ">" if self.direction == "above" else "<"
-        return f"{self.title()}{where}: {self.fmt(value)} {sign} limit {self.fmt(self.limit_value)}"
+        return (
+            f"{self.title()}{where}: {self.fmt(value, unit)} {sign} limit {self.fmt(limit, unit)}"
+        )
+
+    def row_text(
+        self, transition: str, where: str, value: float, limit: float, unit: str = "N"
+    ) -> str | None:
+        """A log row's words in the display unit; None for rows without measured numbers
+        (acknowledged, audio paused, alarm off, ...: their message says it all)."""
+        if transition == "raised":
+            return self.wording(where, value, limit, unit)
+        if transition in ("condition_ended", "cleared") and not math.isnan(value):
+            where = f" ({where})" if where else ""
+            return (
+                f"{self.title()}{where}: back within limit ({self.fmt(value, unit)}), "
+                f"limit {self.fmt(limit, unit)}"
+            )
+        return None
 
 
 def column(sig: Signals, name: str) -> np.ndarray:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 from pydantic import Field, NonNegativeFloat, PositiveFloat, field_validator
+from scipy.ndimage import maximum_filter1d
 
 from ashisense.alarms.kinds.base import (
     BindContext,
@@ -17,7 +18,10 @@ from ashisense.alarms.kinds.base import (
     TrailingWindow,
     column,
 )
-from ashisense.bodymap import REGION_CODE, REGIONS, UNKNOWN, regions_named
+from ashisense.bodymap import REGION_CODE, REGION_TITLES, REGIONS, UNKNOWN, regions_named
+
+# Every limit on the feet force is one hazard: the force on the client where the feet are.
+FEET_FORCE_HAZARD = "feet_force"
 
 
 class FeetForce(RuleSpec):
@@ -43,6 +47,12 @@ class FeetForce(RuleSpec):
             limit_n = min(limit_n, self.limit_client_weight_share * ctx.client_weight_n)
         return self.with_changes(limit_n=limit_n, limit_client_weight_share=None)
 
+    def hazard_key(self) -> str:
+        return FEET_FORCE_HAZARD
+
+    def limit_applies(self, sig: Signals) -> np.ndarray:
+        return np.ones(np.shape(sig["t_s"]), dtype=bool)
+
     def measurer(self, ctx: BindContext) -> Measurer:
         return lambda sig: Measure(column(sig, "feet_n"))
 
@@ -66,25 +76,45 @@ class RegionForce(RuleSpec):
         regions_named(v)
         return tuple(dict.fromkeys(v))
 
+    def hazard_key(self) -> str:
+        return FEET_FORCE_HAZARD
+
+    def _inside(self, region: np.ndarray) -> np.ndarray:
+        """(n,) bool: the region codes that are one of this rule's regions (a table lookup;
+        code -1, unknown, reads the table's last entry: False)."""
+        return _region_table(self.regions)[np.asarray(region, dtype=np.intp)]
+
+    def limit_applies(self, sig: Signals) -> np.ndarray:
+        return self._inside(sig["region"])
+
     def measurer(self, ctx: BindContext) -> Measurer:
-        codes = np.array([REGION_CODE[r] for r in self.regions])
         clear_below_n = self.limit_n - self.hysteresis_n
 
         def measure(sig: Signals) -> Measure:
             feet_n = column(sig, "feet_n")
             region = np.asarray(sig["region"])
-            value = np.where(np.isin(region, codes), feet_n, 0.0)
+            value = np.where(self._inside(region), feet_n, 0.0)
             # Position unknown: a light load clears, a heavy one keeps the previous verdict.
             unknown = region == UNKNOWN
-            value[unknown] = np.where(feet_n[unknown] < clear_below_n, 0.0, np.nan)
+            if unknown.any():
+                value[unknown] = np.where(feet_n[unknown] < clear_below_n, 0.0, np.nan)
             return Measure(value, detail=region.astype(np.int64))
 
         return measure
 
     def describe(self, value: float, detail: int | None, ctx: BindContext) -> str:
         if detail is not None and 0 <= detail < len(REGIONS):
-            return REGIONS[detail]
-        return "/".join(self.regions)
+            return REGION_TITLES[REGIONS[detail]]
+        return ", ".join(REGION_TITLES[r] for r in self.regions)
+
+
+@functools.lru_cache(maxsize=64)
+def _region_table(regions: tuple[str, ...]) -> np.ndarray:
+    """True at the codes of `regions`, one entry more for code -1 (unknown: False)."""
+    table = np.zeros(len(REGIONS) + 1, dtype=bool)
+    table[[REGION_CODE[r] for r in regions]] = True
+    table.flags.writeable = False
+    return table
 
 
 class RiseRate(RuleSpec):
@@ -130,7 +160,7 @@ class _WeightShare(RuleSpec):
     limit_field = "limit_share"
     hysteresis_field = "hysteresis_share"
 
-    def fmt(self, x: float) -> str:
+    def fmt(self, x: float, unit: str = "N") -> str:
         return "n/a" if math.isnan(x) else f"{100 * x:.0f} % of W"
 
 
@@ -159,8 +189,11 @@ class BarDrop(_WeightShare):
             history = bars[name]
             _, b_all = history.extend(t_s, bar_n)
             lag = history.lag
-            padded = np.concatenate([np.full(lag, -np.inf), np.nan_to_num(b_all, nan=-np.inf)])
-            recent_max = sliding_window_view(padded, lag + 1).max(axis=1)[-n:]
+            # the most of each sample and the lag before it (a trailing window: origin)
+            b_all = np.where(np.isnan(b_all), -np.inf, b_all)
+            recent_max = maximum_filter1d(
+                b_all, lag + 1, mode="constant", cval=-np.inf, origin=lag // 2
+            )[-n:]
             drop_n = np.where(np.isfinite(recent_max), recent_max - bar_n, np.nan)
             with np.errstate(invalid="ignore"):
                 return np.where(drop_n >= self.min_bar_fraction * recent_max, drop_n, 0.0)
@@ -214,7 +247,7 @@ class Balance(RuleSpec):
     hysteresis_share: NonNegativeFloat = 0.05
     min_bar_n: NonNegativeFloat = 50.0
 
-    def fmt(self, x: float) -> str:
+    def fmt(self, x: float, unit: str = "N") -> str:
         return "n/a" if math.isnan(x) else f"{100 * x:.0f} % on one bar"
 
     def measurer(self, ctx: BindContext) -> Measurer:
@@ -294,7 +327,7 @@ class Dwell(RuleSpec):
         def measure(sig: Signals) -> Measure:
             t_s, x, y = column(sig, "t_s"), column(sig, "feet_x_m"), column(sig, "feet_y_m")
             loaded = (column(sig, "feet_n") >= self.min_force_n) & np.isfinite(x) & np.isfinite(y)
-            x, y = np.nan_to_num(x), np.nan_to_num(y)
+            x, y = np.where(loaded, x, 0.0), np.where(loaded, y, 0.0)
             held = np.maximum(stay_s(t_s, x, y, loaded, 0.0), stay_s(t_s, x, y, loaded, 0.5))
             return Measure(held)
 

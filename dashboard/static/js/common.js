@@ -9,14 +9,18 @@ export const REGION_NAMES = {
   popliteal: "Back of the knee", calf: "Calf", foot: "Foot",
 };
 
-/** Force in the studio's unit (kg or lb) from newtons; null stays null. */
+/** Force in the studio's unit (kg, lb or N) from newtons; null stays null. */
 export function toUnit(n, units) {
   if (n === null || n === undefined) return null;
-  return units === "lb" ? n / N_PER_LB : n / G;
+  return units === "lb" ? n / N_PER_LB : units === "N" ? n : n / G;
 }
 
-/** "42.3" style text of a force, or "–" when unknown. */
-export function fmtForce(n, units, digits = 1) {
+// Digits per unit, as the alarms word them (ashisense.alarms.wording): the panel's limit
+// and the banner's are then the same text.
+const FORCE_DIGITS = { kg: 1, lb: 0, N: 0 };
+
+/** "42.3" style text of a force in the studio's unit, or "–" when unknown. */
+export function fmtForce(n, units, digits = FORCE_DIGITS[units] ?? 1) {
   const v = toUnit(n, units);
   if (v === null) return "–";
   return (Math.abs(v) < 0.5 * 10 ** -digits ? 0 : v).toFixed(digits); // no "-0.0"

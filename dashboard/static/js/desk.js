@@ -14,7 +14,9 @@ const STATE_TEXT = {
 };
 
 const state = { doc: null, lastAt: performance.now(), monitoring: true };
-const sound = new AlarmSound();
+const sound = new AlarmSound((on) => {
+  $("#btn-sound").textContent = on ? "Sound on" : "Sound off: turn on";
+});
 
 /** The alarm a room shows first: sounding before silenced, then by priority. */
 function topAlarm(alarms) {
@@ -127,10 +129,8 @@ function connect() {
 async function boot() {
   const me = await api("/api/me");
   if (!me.logged_in) return toLogin();
-  $("#btn-sound").onclick = async () => {
-    const on = await sound.enable();
-    $("#btn-sound").textContent = on ? "Sound on" : "Sound blocked";
-  };
+  $("#btn-sound").onclick = () => sound.enable();
+  sound.start();
   $("#btn-logout").onclick = async () => {
     await api("/api/logout", { method: "POST" }).catch(() => null);
     toLogin();

@@ -1,4 +1,4 @@
-"""`ashisense calibrate`: the guided terminal wizard over calibration.CalibrationProcedure.
+"""The guided terminal wizard of `ashisense calibrate` over calibration.CalibrationProcedure.
 
 The wizard only talks (prompts, progress, results) and moves samples from a source to the
 procedure: the live link, or with --simulate a simulated rig whose operator follows the prompts.
@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import argparse
 import queue
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 from tqdm import tqdm
 
+from ashisense.errors import AshisenseError
 from calibration.errors import UndeterminedGainsError
 from calibration.files import CalibrationFile, history, save_calibration
 from calibration.geometry import RigGeometry
@@ -33,34 +33,23 @@ Ask = Callable[[str], str]
 BLOCK_TIMEOUT_S = 5.0
 
 
-def register(sub: Any) -> None:
-    p = sub.add_parser(
-        "calibrate",
-        help="guided calibration with known weights (bars and mat)",
-        description=(
-            "Walk through zeroing, known weights on each bar and on the table (stacked, then "
-            "at several positions), fit every gain and save a dated calibration file in the "
-            "rig's history folder. Steps with a moving, misplaced or wrong weight are repeated."
-        ),
-    )
-    p.add_argument("--rig", type=Path, required=True, help="rig file (TOML)")
-    p.add_argument("--device", help="device URL (default: the rig file's [device] url)")
-    p.add_argument(
-        "--out",
-        type=Path,
-        help="calibration history folder (default: the rig's [calibration] path if a folder, "
-        "else calibrations/ next to the rig file)",
-    )
-    p.add_argument(
-        "--only", choices=("bars", "mat"), help="calibrate only these (others carried over)"
-    )
-    p.add_argument(
-        "--simulate",
-        action="store_true",
-        help="no hardware: a simulated rig with weights (true gains near the rig file's)",
-    )
-    p.add_argument("--seed", type=int, default=0, help="seed of the --simulate rig")
-    p.set_defaults(func=run)
+class InputClosedError(AshisenseError, RuntimeError):
+    """The wizard asked a question and its input was closed (no one to answer it)."""
+
+
+def answered(ask: Ask) -> Ask:
+    """ask, with a closed input (EOFError) turned into an InputClosedError that says why."""
+
+    def ask_or_raise(prompt: str) -> str:
+        try:
+            return ask(prompt)
+        except EOFError as err:
+            raise InputClosedError(
+                f"the input closed before the question {prompt.strip()!r} was answered: the "
+                "wizard asks at every step, so run it in a terminal (or give one answer a line)"
+            ) from err
+
+    return ask_or_raise
 
 
 class BlockSource(Protocol):
@@ -252,12 +241,12 @@ def _simulated_source(geometry: RigGeometry, seed: int) -> SimulatedOperator:
     return SimulatedOperator(SimulatedTable(geometry, truth, seed=seed))
 
 
-def run(args: argparse.Namespace, ask: Ask = input, out: TextIO | None = None) -> int:
+def calibrate(args: argparse.Namespace, ask: Ask, out: TextIO) -> int:
     """Load the rig, connect, ask for the weights, walk the steps, report and save (never a
     calibration whose steps cannot determine the gains)."""
     from ashisense.rig import load_rig
 
-    out = out or sys.stdout
+    ask = answered(ask)
     rig = load_rig(args.rig)
     geometry = RigGeometry.from_rig(rig)
     groups = tuple(

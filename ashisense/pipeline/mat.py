@@ -1,0 +1,156 @@
+"""Stage 3 of the pipeline: the mat and the client baseline. The mat's total and centre of
+pressure, the stability window shared by the baseline, the client-motion watch and the
+therapist-weight estimate, the client baseline, and the feet force and position on the mat."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ashisense.pipeline.bars import BarForces
+from ashisense.pipeline.baseline import WINDOW, BaselineTracker, ClientBaseline
+from ashisense.pipeline.flags import CLIENT_MOVING, FEET_NEAR_ZERO, MAT_ZERO_OLD, NO_BASELINE
+from ashisense.pipeline.forces import channel_rows
+from ashisense.pipeline.matzero import MatZeroTracker
+from ashisense.pipeline.motion import ClientMotionDetector
+from ashisense.pipeline.rolling import Rolling, WindowStats, samples_in
+from ashisense.pipeline.settings import PipelineSettings
+from ashisense.pipeline.types import unknown
+from ashisense.rig import Rig
+
+
+@dataclass(frozen=True)
+class MatForces:
+    """The mat in one block: (n,) float64 arrays, NaN where unknown, unless said otherwise.
+
+    mat_n: total mat force (N). cop_x_m, cop_y_m: its centre of pressure (client and feet).
+    client_n: F_c, the client baseline in force at each sample, (n,), or (1,) when one holds
+    for the whole block (NaN before the first). feet_mat_n: mat_n - client_n.
+    feet_x_m, feet_y_m: where the feet act (NaN near zero force or without a baseline).
+    window: statistics of the window ending at each sample, rows as baseline.WINDOW.
+    baseline_before: the client baseline held before this block (a new object: it changed).
+    zero_drift_n: the mat's zero drift since the baseline, taken off the feet (n,).
+    """
+
+    mat_n: np.ndarray
+    cop_x_m: np.ndarray
+    cop_y_m: np.ndarray
+    client_n: np.ndarray
+    feet_mat_n: np.ndarray
+    feet_x_m: np.ndarray
+    feet_y_m: np.ndarray
+    window: WindowStats
+    baseline_before: ClientBaseline | None
+    zero_drift_n: np.ndarray
+
+
+class MatStage:
+    """The mat of a rig that has one, with the streaming state built for a sample rate: the
+    stability window, the client baseline tracker and (watch_motion: full rigs with both
+    hands) the client-motion watch.
+
+    therapist_weight_n: a known (profile) weight: on a full rig, the mat zero is tracked
+    against it. carry: the stage this one replaces at a new rate; its client baseline,
+    client-moved flag and mat zero are kept.
+    """
+
+    def __init__(
+        self,
+        rig: Rig,
+        settings: PipelineSettings,
+        rate_hz: float,
+        client_weight_n: float | None,
+        *,
+        watch_motion: bool,
+        therapist_weight_n: float | None = None,
+        carry: MatStage | None = None,
+    ) -> None:
+        self._s = settings
+        self.window = Rolling(samples_in(settings.window_s, rate_hz), len(WINDOW))
+        self.tracker = BaselineTracker(settings, client_weight_n)
+        self.motion = ClientMotionDetector(settings) if watch_motion else None
+        self.zero = (
+            MatZeroTracker(settings, therapist_weight_n)
+            if rig.kind == "full" and therapist_weight_n is not None
+            else None
+        )
+        if carry is not None:
+            self.tracker.baseline = carry.tracker.baseline
+            self.zero = carry.zero
+            if self.motion is not None and carry.motion is not None:
+                self.motion.flagged = carry.motion.flagged
+        mats = rig.index("mat")
+        self._mat = channel_rows(mats)
+        cells = [rig.channel[i] for i in mats]
+        self._mat_xy = np.array([[c.x_m, c.y_m] for c in cells], dtype=np.float64)
+        self._mat_centroid = self._mat_xy.mean(axis=0)  # where an even drift of the cells acts
+
+    def reset(self) -> None:
+        """Samples were lost: restart the window and the watches (the baseline stays)."""
+        self.tracker.restart()
+        self.window.reset()
+        if self.motion is not None:
+            self.motion.reset()
+
+    def __call__(
+        self,
+        t_s: np.ndarray,
+        force_n: np.ndarray,
+        bars: BarForces | None,
+        weight_n: float,
+        flags: np.ndarray,
+    ) -> MatForces:
+        """The mat of a (C, n) force block at times t_s (bars: that block's, None on a
+        mat-only rig; weight_n: W_t in use, NaN unknown); sets the NO_BASELINE,
+        FEET_NEAR_ZERO and CLIENT_MOVING rows of `flags` (see flags.py)."""
+        s = self._s
+        fm = np.ascontiguousarray(force_n[self._mat])  # (a strided matmul rounds otherwise)
+        mat_n = fm.sum(axis=0)
+        moment_x, moment_y = self._mat_xy.T @ fm  # sum f_i x_i, sum f_i y_i
+        loaded = np.where(np.abs(mat_n) > s.feet_min_n, mat_n, np.nan)
+        st = self.window.push(self._window_columns(mat_n, moment_x, moment_y, bars))
+        had = self.tracker.baseline
+        client, refreshed = self.tracker.push(t_s, st)
+        client_n, client_mx, client_my = client
+        drift = np.zeros(1)
+        if self.zero is not None:
+            drift, confirmed = self.zero.push(t_s, st, client_n, refreshed)
+            np.greater(t_s - confirmed, s.mat_zero_max_age_s, out=flags[MAT_ZERO_OLD])
+            client_n = client_n + drift
+            client_mx = client_mx + drift * self._mat_centroid[0]
+            client_my = client_my + drift * self._mat_centroid[1]
+        feet_mat = mat_n - client_n
+        np.isnan(client_n, out=flags[NO_BASELINE])
+        defined = feet_mat > s.feet_min_n
+        denom = np.where(defined, feet_mat, np.nan)
+        np.less_equal(feet_mat, s.feet_min_n, out=flags[FEET_NEAR_ZERO])
+        moving = s.client_cop_wander_m * client_n / denom > s.position_sigma_m
+        if self.motion is not None:
+            moving |= self.motion.push(st, client, weight_n, refreshed)
+        np.logical_and(moving, defined, out=flags[CLIENT_MOVING])
+        return MatForces(
+            mat_n=mat_n,
+            cop_x_m=moment_x / loaded,
+            cop_y_m=moment_y / loaded,
+            client_n=client_n,
+            feet_mat_n=feet_mat,
+            feet_x_m=(moment_x - client_mx) / denom,
+            feet_y_m=(moment_y - client_my) / denom,
+            window=st,
+            baseline_before=had,
+            zero_drift_n=drift,
+        )
+
+    def _window_columns(
+        self, mat_n: np.ndarray, moment_x: np.ndarray, moment_y: np.ndarray, bars: BarForces | None
+    ) -> np.ndarray:
+        """(n, len(WINDOW)) the block's samples of the stability window's columns."""
+        if bars is None:
+            n = mat_n.shape[0]
+            bar_n, hand_l, hand_r = np.zeros(n), unknown(n), unknown(n)
+        else:
+            bar_n, hand_l, hand_r = bars.total_n, bars.hand_left_x_m, bars.hand_right_x_m
+        loaded_bars = np.abs(bar_n) >= self._s.bars_unloaded_n  # NaN bars: not loaded
+        columns = (mat_n, moment_x, moment_y, loaded_bars, hand_l, hand_r, bar_n, bar_n + mat_n)
+        return np.array(columns).T

@@ -1,0 +1,72 @@
+"""Mat zero tracking while the therapist is on: bars + mat against the known weights.
+
+The client baseline holds the mat's zero of the moment it was taken; the cells drift on (up to
+±0.2 % FS per hour each), and the drift would read as feet force. Whenever everyone holds
+still with the whole therapist on the rig, F_mat + F_bar = F_c + W_t, so the residual of that
+balance is the mat's zero drift since the baseline. It is taken only when small (a foot on
+the frame or a stool is far larger); a baseline taken
+or refreshed (nobody on) confirms the zero anew (drift 0 from there).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ashisense.pipeline.baseline import BAR_N, MAT, TOTAL
+from ashisense.pipeline.rolling import WindowStats
+from ashisense.pipeline.settings import PipelineSettings
+
+
+class MatZeroTracker:
+    """The mat's drift since the client baseline (N, summed over the cells) and when the zero
+    was last confirmed (host time, s). weight_n: the therapist's known weight (a profile's:
+    an estimated one follows the same balance, so it cannot check it)."""
+
+    def __init__(self, settings: PipelineSettings, weight_n: float) -> None:
+        self._s = settings
+        self._weight_n = weight_n
+        self.drift_n = 0.0
+        self.confirmed_t_s = math.nan
+
+    def push(
+        self,
+        t_s: np.ndarray,
+        st: WindowStats,
+        client_n: np.ndarray,
+        refreshed: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(n,) the drift in force at each sample (N) and (n,) when the zero in force there
+        was confirmed (host time, s). st: the WINDOW statistics; client_n: the baseline
+        force (n,) or (1,); refreshed: (n,) the baseline was set there."""
+        n = t_s.shape[0]
+        s = self._s
+        weight_n = self._weight_n
+        ok = np.zeros(n, dtype=bool)
+        residual = np.zeros(n)
+        if n:
+            residual = st.mean[TOTAL] - weight_n - client_n
+            ok = st.complete[TOTAL] & (st.sd[TOTAL] < s.still_sd_n)
+            ok &= st.mean[BAR_N] > s.bar_min_n
+            ok &= st.mean[MAT] - client_n > s.feet_min_n
+            ok &= np.abs(residual) < s.mat_zero_tol * weight_n
+        fresh = ok | refreshed
+        if not np.count_nonzero(fresh):
+            return np.full(n, self.drift_n), np.full(n, self.confirmed_t_s)
+        idx = np.arange(n)
+        held = np.maximum.accumulate(np.where(fresh, idx, -1))
+        # In steps of mat_zero_step_n: a window's noise does not move the zero (and a replay
+        # that starts from a stored state reads what the live pipeline read).
+        step = s.mat_zero_step_n
+        value = np.where(refreshed, 0.0, np.round(residual / step) * step)
+        before = held < 0
+        out = np.where(before, self.drift_n, value[np.maximum(held, 0)])
+        confirmed = np.where(before, self.confirmed_t_s, t_s[np.maximum(held, 0)])
+        self.drift_n = float(out[-1])
+        self.confirmed_t_s = float(confirmed[-1])
+        return out, confirmed
+
+    def age_s(self, t_s: float) -> float:
+        """Seconds since the zero was last confirmed at host time t_s (NaN: never)."""
+        return t_s - self.confirmed_t_s
