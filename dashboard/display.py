@@ -13,7 +13,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -30,7 +30,16 @@ from dashboard.frames import (
     setup_message,
     status_message,
 )
-from dashboard.hub import Hub
+
+
+class Sink(Protocol):
+    """Where a HubDisplay hands its messages: the Hub (the browsers), or a studio's broker."""
+
+    def publish(self, kind: str, text: str, seq: int | None = None) -> None: ...
+
+    @property
+    def viewers(self) -> int: ...
+
 
 STRIP_RESEND_S = 0.25
 
@@ -50,7 +59,7 @@ class HubDisplay(Display):
 
     def __init__(
         self,
-        hub: Hub,
+        hub: Sink,
         units: Callable[[], str],
         *,
         max_fps: float = 100.0,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,9 +34,9 @@ def login_secret(settings: DashboardSettings, reset: bool = False) -> str | None
     return studio.ensure_secret()
 
 
-def announce(settings: DashboardSettings, token: str | None) -> None:
+def announce(settings: DashboardSettings, token: str | None, page: str = "/live") -> None:
     """Print where the dashboard is (once it listens) and a new password if there is one."""
-    print(f"AshiSense dashboard: http://{settings.host}:{settings.port}/live", flush=True)
+    print(f"AshiSense dashboard: http://{settings.host}:{settings.port}{page}", flush=True)
     if token is not None:
         print(
             f"login password: {token}\n"
@@ -73,8 +74,14 @@ def uvicorn_config(app: FastAPI, settings: DashboardSettings) -> uvicorn.Config:
     )
 
 
-def serve(settings: DashboardSettings, reset_password: bool = False) -> int:
-    """Serve until Ctrl-C; the URL (and a first-run password) is printed once it listens."""
+def serve(
+    settings: DashboardSettings,
+    reset_password: bool = False,
+    make_app: Callable[[], FastAPI] | None = None,
+    page: str = "/live",
+) -> int:
+    """Serve until Ctrl-C; the URL of `page` (and a first-run password) is printed once it
+    listens. make_app: the app to serve (default: the room's dashboard for settings)."""
     import uvicorn
 
     from dashboard.app import create_app
@@ -83,11 +90,12 @@ def serve(settings: DashboardSettings, reset_password: bool = False) -> int:
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:
             await super().startup(sockets)
             if self.started:
-                announce(settings, token)
+                announce(settings, token, page)
 
     settings.home.mkdir(parents=True, exist_ok=True)
     token = login_secret(settings, reset_password)
-    server = Server(uvicorn_config(create_app(settings), settings))
+    app = make_app() if make_app is not None else create_app(settings)
+    server = Server(uvicorn_config(app, settings))
     server.run()
     if not server.started:
         print(f"could not serve on {settings.host}:{settings.port}", file=sys.stderr)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ashisense.live import LiveConfig
+    from ashisense.studio import RoomConfig
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost")
 
@@ -44,6 +45,13 @@ class DashboardSettings:
     login_attempts_per_min: int = 10
     trusted_proxies: tuple[str, ...] = ()
     max_body_bytes: int = 64 * 1024
+    room: RoomConfig | None = None
+    store_url: str | None = None
+
+    @property
+    def store(self) -> str | Path:
+        """Where the review reads sessions: store_url when set, else the session file."""
+        return self.store_url or self.store_path
 
     @property
     def studio_file(self) -> Path:

@@ -240,6 +240,11 @@ class SessionWriter(Listener):
         """Pin a note to time t_s of the session."""
         self._side_put(Annotation(t_s, text, author))
 
+    def add_fault(self, fault: RecorderFault) -> None:
+        """A problem around the recording that replay and the report should show (a studio
+        link that was out of reach), into the session's faults."""
+        self._side_put(fault)
+
     def note_estimate(self, feet_n: np.ndarray) -> None:
         """Take the feet force of a processed block (N, NaN where unknown) for the peak."""
         if len(feet_n):

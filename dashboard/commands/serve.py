@@ -10,6 +10,7 @@ from typing import Any
 
 from ashisense.commands import add_lsl_options, existing_file
 from dashboard.commands._server_options import add_server_options, server_settings
+from dashboard.studio_options import add_studio_options, room_config, split_store
 
 
 def register(sub: Any) -> None:
@@ -25,7 +26,11 @@ def register(sub: Any) -> None:
     p.add_argument("--rig", required=True, type=existing_file, help="rig file (TOML)")
     p.add_argument("--device", help="rig URL (default: the rig file's [device] url)")
     add_server_options(p)
-    p.add_argument("--store", type=Path, help="session file (default HOME/sessions.sqlite)")
+    p.add_argument(
+        "--store",
+        help="session file (default HOME/sessions.sqlite), or the studio's postgresql://... "
+        "database: the room records into HOME/sessions.sqlite and copies each session there",
+    )
     p.add_argument(
         "--profiles",
         type=Path,
@@ -45,6 +50,7 @@ def register(sub: Any) -> None:
         "file, else the one shipped with AshiSense)",
     )
     add_lsl_options(p, "stream the forces, estimates and events to Lab Streaming Layer")
+    add_studio_options(p)
     p.set_defaults(func=run)
 
 
@@ -83,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
     from dashboard.settings import DashboardSettings
 
     home = args.home or default_home()
-    store = args.store or home / "sessions.sqlite"
+    store, store_url = split_store(args.store, home)
     rules, contraindications = rules_files(args)
     live = load_live_config(
         args.rig,
@@ -97,5 +103,11 @@ def run(args: argparse.Namespace) -> int:
         from ashisense.lsl import LslOutlets, default_room
 
         live = replace(live, consumers=(LslOutlets(args.lsl_room or default_room(), live.rig),))
-    settings = DashboardSettings(home=home, store_path=store, live=live, **server_settings(args))
+    settings = DashboardSettings(
+        home=home,
+        store_path=store,
+        live=live,
+        room=room_config(args, store_url),
+        **server_settings(args),
+    )
     return serve(settings, reset_password=args.reset_password)

@@ -66,16 +66,21 @@ async def live_socket(ws: WebSocket) -> None:
     """Setup, status, alarms, grid and frames as JSON text messages (see dashboard.frames),
     for as long as the login lasts: then the socket is closed with LOGIN_GONE. A viewer that
     stays behind for the settings' viewer_stall_s is cut with VIEWER_BEHIND."""
+    await serve_hub(ws, ws.app.state.hub)
+
+
+async def serve_hub(ws: WebSocket, hub: Hub) -> None:
+    """Make the socket a viewer of `hub` for as long as its login lasts (checked at the
+    handshake as for every socket of ours): the live page's, or a room's seen from the desk."""
     token = await websocket_login(ws)
     if token is None:
         return
     socket: LiveWebSocketProtocol | None = ws.scope.get("extensions", {}).get(EXTENSION)
     if socket is None:
-        log.error("/ws/live needs uvicorn run with dashboard.server.uvicorn_config")
+        log.error("%s needs uvicorn run with dashboard.server.uvicorn_config", ws.url.path)
         await ws.close(code=1011, reason="server misconfigured")
         return
     await ws.accept()
-    hub: Hub = ws.app.state.hub
     viewer = hub.subscribe(socket)
     pump = asyncio.create_task(viewer.pump(ws.app.state.settings.viewer_stall_s))
     login = asyncio.create_task(_login_ends(ws.app.state.logins, token))

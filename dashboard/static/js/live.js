@@ -14,6 +14,12 @@ const STRIP_GAP_S = 0.25; // strip points (50 a second) further apart than this 
 const GRID_STALE_S = 0.5; // a heatmap this much older than the newest frame (data time) blanks
 const STREAM_LOST_S = 1.0; // silence on the socket (status comes every 0.5 s) that means lost
 const LOGIN_GONE = 4401; // close code: the login ended (logout, expiry, server restart)
+// The socket, relative to the page: the room's own (/ws/live), or a room seen from the
+// studio's desk (data-socket set): then the page only watches, without the room's controls.
+const SOCKET_PATH = document.body.dataset.socket || "/ws/live";
+const REMOTE = Boolean(document.body.dataset.socket);
+const ROOM_CONTROLS = ["#btn-start", "#btn-stop", "#btn-baseline", "#btn-note", "#btn-ack", "#units",
+  "#btn-accept-device"];
 // Frames handled are acknowledged this often: the server sends a page that falls behind only
 // as many frames as it can show while they are fresh (dashboard/hub.py).
 const ACK_EVERY_MS = 100;
@@ -36,6 +42,7 @@ window.ashisenseSound = sound; // what plays, readable from the page (tests chec
 const alarmView = new AlarmView($("#alarms"), {
   onAck: (rule) => act("/api/alarms/ack", rule ? { rule_id: rule } : {}),
   onPause: () => act("/api/alarms/pause", {}),
+  controls: !REMOTE,
 });
 
 function units() {
@@ -87,6 +94,9 @@ function handle(m) {
     case "grid":
       state.grid = m;
       table.grid(m);
+      break;
+    case "studio":
+      renderStudio(m);
       break;
     case "press":
       cue.show(m, units(), state.status ? state.status.t_s : null);
@@ -186,6 +196,19 @@ function renderStatus(s) {
   $("#btn-accept-device").title = link.refused || "";
 }
 
+/** The room's links to its studio (broker, database), when set up: trouble in capitals. */
+function renderStudio(m) {
+  const el = $("#studio");
+  const links = [["broker", m.broker], ["database", m.database]].filter(([, c]) => c.state !== "off");
+  const down = links.filter(([, c]) => c.state !== "ok");
+  el.className = down.length ? "studio-down" : "muted";
+  el.textContent = down.length
+    ? down.map(([name]) => `STUDIO ${name.toUpperCase()} UNREACHABLE`).join(" · ")
+    : links.length ? "studio ✓" : "";
+  el.title = links.map(([name, c]) => `${name}: ${c.message}`).join("\n");
+  el.dataset.state = down.length ? "down" : links.length ? "ok" : "off";
+}
+
 function draw() {
   requestAnimationFrame(draw);
   const sinceS = (performance.now() - state.frameAt) / 1000;
@@ -210,7 +233,9 @@ function draw() {
 let backoffMs = 250;
 function connect() {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
-  const ws = new WebSocket(`${scheme}://${location.host}/ws/live`);
+  const url = new URL(SOCKET_PATH, location.href);
+  url.protocol = scheme;
+  const ws = new WebSocket(url);
   ws.onopen = () => {
     backoffMs = 250;
     state.alarmsSeen = false;
@@ -326,7 +351,10 @@ async function boot() {
   if (!me.logged_in) return toLogin();
   wire();
   sound.start();
-  if (!me.live) {
+  if (REMOTE) {
+    for (const sel of ROOM_CONTROLS) $(sel).hidden = true;
+    $(".brand").textContent = `AshiSense · ${document.body.dataset.room || "room"} (from the desk)`;
+  } else if (!me.live) {
     toast("No rig is running on this server: review only.", true);
     for (const b of document.querySelectorAll("footer button:not(#btn-logout)")) b.disabled = true;
     return;
