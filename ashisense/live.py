@@ -14,8 +14,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -28,21 +28,32 @@ from ashisense.alarms import (
     RuleSet,
     load_contraindications,
     load_rule_set,
+    parse_rule_set,
     region_limits,
 )
 from ashisense.alarms.hazards import BindingLimits
 from ashisense.alarms.technical import PortSilence
 from ashisense.bodymap import REGIONS
+from ashisense.client.comfort import ComfortMap, client_comfort
+from ashisense.client.proposal import (
+    ComfortLimitError,
+    LimitProposal,
+    check_accepted,
+    comfort_rules_text,
+    propose_limits,
+    region_caps,
+)
 from ashisense.errors import AshisenseError
 from ashisense.pipeline.baseline import BaselineRefused
 from ashisense.pipeline.types import EstimateBlock, GridEstimate, PipelineState
 from ashisense.profiles import ClientProfile, Profiles, TherapistProfile
 from ashisense.rig import Rig, load_rig
-from ashisense.session.analysis import SessionAnalysis, Step
+from ashisense.session.analysis import PressStep, SessionAnalysis, Step
 from ashisense.session.runner import SessionListener, SessionRunner
 from ashisense.session.snapshot import session_meta
-from ashisense.store import WriterHealth, open_store
+from ashisense.store import PressRecord, StoreOpenError, WriterHealth, open_store
 from firmware_bridge.blocks import SampleBlock
+from firmware_bridge.events import BUTTONS
 from firmware_bridge.link import LinkStats, host_clock
 from firmware_bridge.listener import Listener
 from firmware_bridge.protocol import Hello
@@ -53,6 +64,11 @@ TICK_S = 0.25
 STATUS_EVERY_S = 0.5
 
 BlockTap = Callable[[SampleBlock], None]
+
+#: Alarm signal the runtime sets at each tick: 1.0 while the link refuses the device as
+#: another than the rig's (until a person accepts it), else 0.0; a rule of kind "flag" on
+#: it makes that a technical alarm.
+DEVICE_REFUSED_SIGNAL = "device_refused"
 
 
 class LiveError(AshisenseError, RuntimeError):
@@ -65,7 +81,9 @@ class LiveConfig:
     when the device says who it is); rig_path, rules_path, contraindications_path: the files,
     snapshotted into every session. rules None: no alarms. device_url: overrides the rig
     file's URL. store_path: where sessions are recorded. client_id / therapist_id: who is on
-    the rig at start (default: the first profiles). auto_session: record at once (the demo)."""
+    the rig at start (default: the first profiles). auto_session: record at once (the demo).
+    consumers: attached to the runtime made of it (LiveRuntime.add_consumer), such as
+    ashisense.lsl.LslOutlets."""
 
     rig: Rig
     rig_path: Path
@@ -79,6 +97,7 @@ class LiveConfig:
     client_id: str | None = None
     therapist_id: str | None = None
     auto_session: bool = False
+    consumers: tuple[object, ...] = ()
 
     @property
     def url(self) -> str:
@@ -137,6 +156,9 @@ class Display:
 
     def status(self, status: LiveStatus) -> None:
         """Link, pipeline and recorder health."""
+
+    def press(self, press: PressRecord) -> None:
+        """The client pressed a button (handset or client page): a cue for the therapist."""
 
 
 def describe_setup(
@@ -205,6 +227,8 @@ class LiveRuntime(SessionListener):
             config.rig, client, therapist, config.rules, config.contraindications, listeners=[self]
         )
         self.link = config.rig.link(config.url, listeners=[self.runner])
+        for consumer in config.consumers:
+            self.add_consumer(consumer)
 
     # -- lifecycle ---------------------------------------------------------------------
     def start(self) -> LiveRuntime:
@@ -275,10 +299,17 @@ class LiveRuntime(SessionListener):
 
     # -- controls -------------------------------------------------------------------------
     def start_session(
-        self, client_id: str | None = None, therapist_id: str | None = None, label: str = ""
+        self,
+        client_id: str | None = None,
+        therapist_id: str | None = None,
+        label: str = "",
+        comfort_limits_n: Mapping[str, float] | None = None,
     ) -> int:
         """Start recording a session (stopping one that runs); returns its id. Other people
-        on the rig mean a new analysis: a new client baseline and the client's limits."""
+        on the rig mean a new analysis: a new client baseline and the client's limits.
+        comfort_limits_n: the per-region limits the therapist accepted from the client's
+        comfort map (comfort_proposals), kept with the session's rules snapshot and alarmed
+        on; LiveError if one is above the studio's limit there."""
         profiles = self.config.profiles
         client, therapist = self.runner.people
         client = profiles.client(client_id) if client_id else client
@@ -286,10 +317,12 @@ class LiveRuntime(SessionListener):
         self.stop_session()
         cfg = self.config
         started_s = time.time()
+        rules_text, rules = self._session_rules(client, comfort_limits_n or {})
         with self._lock:
             if self._exclusive:  # none can be added while recording: nothing was stopped
                 activity = next(iter(self._exclusive.values()))
                 raise LiveError(f"session refused: {activity} is running; finish or abort it first")
+            self.runner.set_rules(rules)
             self.runner.set_people(client, therapist)
             meta = session_meta(
                 self.runner.rig or cfg.rig,
@@ -301,11 +334,67 @@ class LiveRuntime(SessionListener):
                 contraindications_path=cfg.contraindications_path,
                 label=label,
             )
+            meta = replace(meta, rules_text=meta.rules_text + rules_text)
             session_id = self.runner.record(open_store(cfg.store_path), meta).session_id
             self._session_started_s = started_s
         log.info("session %d started (client %s)", session_id, client.id if client else "-")
         self.display.setup(self.setup())
         return session_id
+
+    def _session_rules(
+        self, client: ClientProfile | None, accepted: Mapping[str, float]
+    ) -> tuple[str, RuleSet | None]:
+        """The accepted comfort limits as rule text to append to the snapshot, and the rules
+        the session runs (the studio's with them); LiveError when they cannot apply."""
+        cfg = self.config
+        if not accepted:
+            return "", cfg.rules
+        if cfg.rules is None or cfg.rules_path is None:
+            raise LiveError("comfort limits refused: no alarm rules are loaded")
+        caps = region_caps(cfg.rules, client, cfg.contraindications)
+        try:
+            kept = check_accepted(accepted, caps)
+        except ComfortLimitError as err:
+            raise LiveError(str(err)) from err
+        text = comfort_rules_text(kept, client.id if client else "")
+        base = cfg.rules_path.read_text(encoding="utf-8")
+        return text, parse_rule_set(base + text, f"{cfg.rules_path} + comfort limits")
+
+    def comfort(self, client_id: str | None = None) -> ComfortMap:
+        """A client's comfort map from the sessions recorded here (default: the client on
+        the rig); UnknownProfileError for an unknown client."""
+        client = self._client(client_id)
+        try:
+            store = open_store(self.config.store_path, readonly=True)
+        except StoreOpenError:  # nothing recorded yet
+            return ComfortMap(client.id, (), ())
+        with store:
+            return client_comfort(store, client.id)
+
+    def comfort_proposals(self, client_id: str | None = None) -> list[LimitProposal]:
+        """Per-region limits proposed from a client's comfort map, capped by the studio's
+        (and the client's contraindication) limits; [] without alarm rules."""
+        client = self._client(client_id)
+        if self.config.rules is None:
+            return []
+        return propose_limits(
+            self.comfort(client.id), self.config.rules, client, self.config.contraindications
+        )
+
+    def client_press(self, button: str) -> PressRecord:
+        """The client pressed `button` on the dashboard's client page: alarmed ("stop"),
+        shown to the therapist and kept like a handset press. LiveError for an unknown one."""
+        if button not in BUTTONS:
+            raise LiveError(f"press: expected one of {', '.join(BUTTONS)}, got {button!r}")
+        return self.runner.press(host_clock(), button, "page").press
+
+    def _client(self, client_id: str | None) -> ClientProfile:
+        if client_id:
+            return self.config.profiles.client(client_id)
+        client, _therapist = self.runner.people
+        if client is None:
+            raise LiveError("no client is on the rig: name one")
+        return client
 
     def stop_session(self) -> int | None:
         """Stop recording and flush; returns the id of the session that stopped, if any."""
@@ -341,12 +430,32 @@ class LiveRuntime(SessionListener):
 
     def annotate(self, text: str, author: str = "") -> float:
         """Pin a note to now in the running session; returns its time."""
-        writer = self.runner.recording
-        if writer is None:
-            raise LiveError("note refused: no session is being recorded")
         t_s = host_clock()
-        writer.annotate(t_s, text, author)
+        if not self.runner.annotate(t_s, text, author):
+            raise LiveError("note refused: no session is being recorded")
         return t_s
+
+    def accept_device(self) -> str:
+        """A person accepts the device the link refused as another than the rig's (serial,
+        model or channels): its data flows from the next connection. LiveError when none is
+        refused."""
+        refused = self.link.stats.refused
+        if not refused:
+            raise LiveError("no device is refused: nothing to accept")
+        self.link.accept_new_device()
+        return f"accepted: {refused}"
+
+    def add_consumer(self, consumer: object) -> None:
+        """Hang a consumer on the rig's stream (an LSL outlet, a studio publisher): as a raw
+        listener if it is a firmware_bridge Listener (HELLO, blocks, gaps, device events;
+        stop() when the stream ends), and as a SessionListener if it is one (steps, alarms,
+        notes, sessions starting and stopping). It must return at once."""
+        if not isinstance(consumer, Listener | SessionListener):
+            raise TypeError(f"{consumer!r}: expected a Listener or a SessionListener")
+        if isinstance(consumer, Listener):
+            self.runner.add_raw_listener(consumer)
+        if isinstance(consumer, SessionListener):
+            self.runner.add_listener(consumer)
 
     def add_block_tap(self, tap: BlockTap, *, excludes_sessions: str | None = None) -> None:
         """Hand every SampleBlock to tap, in the dispatcher thread before the analysis (also
@@ -407,6 +516,10 @@ class LiveRuntime(SessionListener):
     def on_grid_estimate(self, grid: GridEstimate) -> None:
         self.display.grid(grid)
 
+    def on_press(self, step: PressStep) -> None:
+        self.display.press(step.press)
+        self._show_alarms(step.alarms)
+
     # -- helpers -----------------------------------------------------------------------------
     def _show_alarms(self, events: list[AlarmEvent]) -> int:
         """Show the alarms if these transitions changed them; returns how many there were."""
@@ -417,8 +530,11 @@ class LiveRuntime(SessionListener):
     def _tick_loop(self) -> None:
         next_status = 0.0
         while not self._stop.wait(TICK_S):
-            now_s = host_clock()
-            seen_s = self._silence.seen_s(now_s, self.link.stats.samples)
+            now_s, link = host_clock(), self.link.stats
+            seen_s = self._silence.seen_s(now_s, link.samples)
+            engine = self.engine
+            if engine is not None:
+                engine.set_context(**{DEVICE_REFUSED_SIGNAL: 1.0 if link.refused else 0.0})
             self._show_alarms(self.runner.tick(now_s, seen_s))
             now = time.monotonic()
             if now >= next_status:
@@ -437,6 +553,7 @@ def load_live_config(
     client_id: str | None = None,
     therapist_id: str | None = None,
     auto_session: bool = False,
+    consumers: tuple[object, ...] = (),
 ) -> LiveConfig:
     """Read the rig file, rules, contraindications and profiles a live runtime needs."""
     return LiveConfig(
@@ -454,10 +571,12 @@ def load_live_config(
         client_id=client_id,
         therapist_id=therapist_id,
         auto_session=auto_session,
+        consumers=consumers,
     )
 
 
 __all__ = [
+    "DEVICE_REFUSED_SIGNAL",
     "Display",
     "LiveConfig",
     "LiveError",

@@ -20,8 +20,8 @@ from dashboard.bodies import BodyGuard, plain_validation_error
 from dashboard.calibration_run import CalibrationDesk
 from dashboard.display import HubDisplay
 from dashboard.hub import Hub
-from dashboard.review import SeriesCache
-from dashboard.routes import auth, calibration, controls, live, pages, sessions
+from dashboard.review import Review
+from dashboard.routes import auth, calibration, client, controls, live, pages, presses, sessions
 from dashboard.settings import DashboardSettings
 from dashboard.studio import StudioFile
 
@@ -43,7 +43,7 @@ PRIVATE_PREFIXES = ("/api/", "/downloads/")
 def create_app(settings: DashboardSettings) -> FastAPI:
     """The dashboard for `settings`: live view and controls if settings.live, review always.
 
-    app.state holds settings, studio (StudioFile), logins, limiter, series (review cache),
+    app.state holds settings, studio (StudioFile), logins, limiter, review (recorded sessions),
     calibration (the calibration page's run) and, while running, hub, display and runtime
     (None without a live rig).
     """
@@ -65,13 +65,14 @@ def create_app(settings: DashboardSettings) -> FastAPI:
             app.state.calibration.close()
             if app.state.runtime is not None:
                 await run_in_threadpool(app.state.runtime.stop)
+            await run_in_threadpool(app.state.review.jobs.close)
 
     app = FastAPI(title="AshiSense", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.settings = settings
     app.state.studio = StudioFile(settings.studio_file)
     app.state.logins = Logins(settings.login_ttl_s)
     app.state.limiter = LoginLimiter(settings.login_attempts_per_min)
-    app.state.series = SeriesCache(settings.store_path)
+    app.state.review = Review(settings.store_path)
     app.state.calibration = CalibrationDesk()
     app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes)
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(settings.host_names()))
@@ -87,7 +88,7 @@ def create_app(settings: DashboardSettings) -> FastAPI:
             response.headers["Cache-Control"] = "no-store"
         return response
 
-    for module in (pages, auth, live, controls, sessions, calibration):
+    for module in (pages, auth, live, controls, sessions, calibration, client, presses):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

@@ -20,11 +20,13 @@ import numpy as np
 from ashisense.alarms import BindingLimits, HazardStatus
 from ashisense.live import Display, LiveSetup, LiveStatus
 from ashisense.pipeline.types import EstimateBlock, GridEstimate
+from ashisense.store import PressRecord
 from dashboard.frames import (
     alarms_message,
     frame_message,
     grid_message,
     mat_columns,
+    press_message,
     setup_message,
     status_message,
 )
@@ -146,3 +148,6 @@ class HubDisplay(Display):
 
     def status(self, status: LiveStatus) -> None:
         self.hub.publish("status", encode(status_message(status, self.hub.viewers)))
+
+    def press(self, press: PressRecord) -> None:
+        self.hub.publish("press", encode(press_message(press)))

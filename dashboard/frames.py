@@ -22,6 +22,7 @@ from ashisense.live import LiveSetup, LiveStatus
 from ashisense.pipeline.types import EstimateBlock, GridEstimate, reason_names
 from ashisense.profiles import ClientProfile
 from ashisense.rig import Rig
+from ashisense.store import PressRecord
 
 
 def num(x: Any, digits: int = 3) -> float | None:
@@ -256,8 +257,24 @@ def alarms_message(hazards: Iterable[HazardStatus], t_s: float, units: str) -> d
     }
 
 
+def press_message(press: PressRecord) -> dict[str, Any]:
+    """A press of the client (handset or client page): a cue for the therapist at once."""
+    return {
+        "type": "press",
+        "t_s": num(press.t_s, 3),
+        "button": press.button,
+        "source": press.source,
+        "feet_n": num(press.feet_n, 1),
+        "region": press.region or None,
+        "region_text": REGION_TITLES.get(press.region, ""),
+        "pressure_kpa": num(press.pressure_kpa, 1),
+    }
+
+
 def status_message(status: LiveStatus, viewers: int) -> dict[str, Any]:
-    """Link, pipeline and recorder health."""
+    """Link, pipeline and recorder health. The link's rate_hz is in device time (the last
+    rate through a stall); recent_rate_hz, recent_lost and silent_s say what arrived over
+    the last second of host time, so the page can tell a stalled or unplugged rig at once."""
     link = status.link
     p = status.pipeline
     r = status.recorder
@@ -269,12 +286,19 @@ def status_message(status: LiveStatus, viewers: int) -> dict[str, Any]:
             "url": link.url,
             "serial": (link.device or {}).get("serial"),
             "rate_hz": num(link.rate_hz, 2),
+            "nominal_hz": num((link.device or {}).get("rate_hz"), 2),
+            "recent_rate_hz": num(link.recent_rate_hz, 2),
+            "recent_lost": link.recent_lost,
+            "silent_s": num(link.silent_s, 3),
             "samples": link.samples,
             "lost_samples": link.lost_samples,
             "bad_packets": link.bad_packets,
             "reconnects": link.reconnects,
             "gaps": link.gaps,
             "last_error": link.last_error,
+            "identified": link.identified,
+            "held_samples": link.held_samples,
+            "refused": link.refused,
         },
         "pipeline": (
             {

@@ -38,7 +38,7 @@ from dashboard.app import create_app
 from dashboard.server import uvicorn_config
 from dashboard.settings import DashboardSettings
 from dashboard.studio import StudioFile
-from firmware_bridge.protocol import encode_hello, encode_samples
+from firmware_bridge.protocol import encode_event, encode_hello, encode_samples
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -112,6 +112,8 @@ class ScriptedRig:
         self._pending = bytearray()
         self._inbox = b""
         self._on = False
+        self.stalled = False  # the device sends nothing; its samples meanwhile are lost
+        self.unplugged = False  # the cable is out: the pty goes away
         self._feet_n = 0.0
         self._target_n = 0.0
         self.x_m, self.y_m = UPPER_BACK_XY_M
@@ -143,6 +145,14 @@ class ScriptedRig:
             if slew_n_per_s is not None:
                 self.slew_n_per_s = slew_n_per_s
 
+    def press(self, button: str, event: str = "client") -> float:
+        """The client presses a handset button now: an EVENT (PROTOCOL.md) goes out with the
+        next samples; returns its device time (s)."""
+        with self._lock:
+            t_s = self.device_time_s()
+            self._pending += encode_event(round(t_s * 1e6), {"event": event, "button": button})
+        return t_s
+
     def watch(self, above_n: float) -> None:
         """Note when the first sample with feet force above `above_n` goes out."""
         with self._lock:
@@ -153,7 +163,7 @@ class ScriptedRig:
         return time.monotonic() - self._boot
 
     def unplugged_now(self) -> bool:
-        return False
+        return self.unplugged
 
     def write(self, data: bytes) -> None:
         with self._lock:
@@ -165,6 +175,9 @@ class ScriptedRig:
     def pump(self) -> bytes:
         with self._lock:
             due = int(self.device_time_s() * self.rate_hz) + 1 - self._seq
+            if self.stalled:
+                self._seq += max(due, 0)
+                due = 0
             if due > 0:
                 self._pending += self._samples(due)
             out = bytes(self._pending)
@@ -224,10 +237,12 @@ def scripted_pty(rig: ScriptedRig | None = None) -> Iterator[tuple[ScriptedRig, 
         yield rig, pty.path
 
 
-def live_config(tmp: Path, device_url: str, **overrides: object) -> LiveConfig:
-    """The example rig, profiles and rules, recording into tmp/sessions.sqlite."""
+def live_config(
+    tmp: Path, device_url: str, rig_file: Path = RIG_FILE, **overrides: object
+) -> LiveConfig:
+    """The example rig (or rig_file), profiles and rules, recording into tmp/sessions.sqlite."""
     return load_live_config(
-        RIG_FILE,
+        rig_file,
         store_path=tmp / "sessions.sqlite",
         profiles_dir=EXAMPLES / "profiles",
         rules_path=EXAMPLES / "rules" / "studio_default.toml",

@@ -27,11 +27,12 @@ ASHISENSE_RANK = {
     "ashisense.pipeline": 2,
     "ashisense.store": 2,  # stores records and blocks; never pipeline or alarms
     "ashisense.alarms": 3,
-    "ashisense.session": 4,
-    "ashisense.live": 5,
-    "ashisense.lsl": 5,
-    "ashisense.report": 5,
-    "ashisense.commands": 6,
+    "ashisense.client": 4,  # presses and comfort: store, alarms, pipeline; used by session
+    "ashisense.session": 5,
+    "ashisense.live": 6,
+    "ashisense.lsl": 6,
+    "ashisense.report": 6,
+    "ashisense.commands": 7,
 }
 
 

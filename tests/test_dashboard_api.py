@@ -16,6 +16,7 @@ from pathlib import Path
 import dashkit
 import httpx
 import pytest
+import reviewkit
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
@@ -92,7 +93,7 @@ def test_data_controls_and_the_live_socket_need_a_login(live: tuple[dashkit.Serv
     server, _ = live
     with httpx.Client(base_url=server.url) as http:
         assert http.get("/api/sessions").status_code == 401
-        assert http.get("/api/sessions/1/series").status_code == 401
+        assert http.get("/api/sessions/1/review").status_code == 401
         assert http.get("/downloads/session-1.csv").status_code == 401
         assert http.post("/api/baseline").status_code == 401
         assert http.post("/api/session/start", json={}).status_code == 401
@@ -206,9 +207,14 @@ def test_a_session_started_from_the_dashboard_is_recorded_reviewed_and_exported(
         assert http.post("/api/session/stop").json()["session_id"] == sid
         listed = {s["id"]: s for s in http.get("/api/sessions").json()}
         assert listed[sid]["samples"] >= 60 and listed[sid]["label"] == "api"
-        series = http.get(f"/api/sessions/{sid}/series").json()
-        assert series["notes"][0]["text"] == "slow on the upper back"
-        feet = [v for v in series["series"]["feet_display_n"] if v is not None]
+        review = reviewkit.open_review(http, sid)  # derived when the session stopped
+        assert review["notes"][0]["text"] == "slow on the upper back"
+        t0 = review["session"]["started_s"]
+        window = http.get(
+            f"/api/sessions/{sid}/window",
+            params={"key": review["key"], "t0_s": t0, "t1_s": t0 + 60},
+        ).json()
+        feet = [v for v in window["feet_display_n"] if v is not None]
         assert feet and 200 < max(feet) < 300
         export = http.post(f"/api/sessions/{sid}/export", json={"format": "csv"}).json()
         csv = http.get(export["url"])

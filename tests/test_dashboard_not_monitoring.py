@@ -89,7 +89,7 @@ def test_the_page_says_not_monitoring_while_the_server_is_gone_and_recovers(
     assert page.query_selector_all("#alarms .alarm.stale") == []
     # the alarms shown are the new server's: the overload from before is not among them
     runtime = server.app.state.runtime
-    now_raised = {s.rule_id for s in runtime.alarm_status() if s.state is not AlarmState.INACTIVE}
+    now_raised = {h.lead.rule_id for h in runtime.hazards() if h.state is not AlarmState.INACTIVE}
     gone = shown_before - now_raised
     assert gone, f"the overload should be over: {shown_before} still raised"
     for rule in gone:

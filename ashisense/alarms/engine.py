@@ -29,6 +29,7 @@ from ashisense.alarms.events import (
 )
 from ashisense.alarms.hazards import BindingLimits, binding_limits, fold
 from ashisense.alarms.kinds import BindContext, Measure, Measurer, RuleSpec
+from ashisense.alarms.kinds.client import ClientButton
 from ashisense.alarms.kinds.force import FEET_FORCE_HAZARD
 from ashisense.alarms.limits import ClientLimits, ContraindicationMap, tighten_for_client
 from ashisense.alarms.rules import RuleSet
@@ -232,7 +233,30 @@ class AlarmEngine:
         since_s = np.fmax(self._last_t_s, data_seen_s)
         since_s = since_s if not math.isnan(since_s) else self._first_tick_s
         age_s = t_s - since_s if not math.isnan(since_s) else math.nan
-        return self._advance(rt, np.array([t_s]), Measure(np.array([age_s])))
+        value = rt.spec.tick_value(age_s, self._context)
+        return self._advance(rt, np.array([t_s]), Measure(np.array([value])))
+
+    def press(
+        self, t_s: float, button: str, feet_n: float = math.nan, region: int = -1
+    ) -> list[AlarmEvent]:
+        """The client pressed `button` (handset or client page) at host time t_s: every
+        client_button rule for it alarms at once, citing feet_n (N, NaN unknown) and the
+        region code under the feet (-1 unknown). The press is a moment, so its condition is
+        over at once: a latching alarm stays on until acknowledged."""
+        with self._lock:
+            events = []
+            for rt in self._rules.values():
+                spec = rt.spec
+                if not isinstance(spec, ClientButton) or spec.button != button:
+                    continue
+                rt.value = rt.peak = feet_n
+                rt.alarm.where = spec.describe(feet_n, region, self.ctx)
+                message = spec.wording(rt.alarm.where, feet_n, math.nan)
+                events.append(rt.alarm.raise_(t_s, feet_n, math.nan, message))
+                latched = rt.alarm.latching and not rt.alarm.off
+                after = "; latched until acknowledged" if latched else ""
+                events.append(rt.alarm.end(t_s, feet_n, math.nan, f"{message}{after}"))
+            return self._publish(events)
 
     def _catch_up(self, first_t_s: float) -> list[AlarmEvent]:
         """Replay the ticks a gap before this block should have had (exact in replays; live

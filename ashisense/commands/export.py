@@ -17,7 +17,8 @@ def register(sub: Any) -> None:
             "Derive SESSION of FILE again from its raw counts and write one row per sample: "
             "t_s, elapsed_s, bar_n, mat_n, feet_n, feet_x_m, feet_y_m, region, pressure_kpa "
             "and its basis, and more estimates; with --raw also seq, device time, and the raw "
-            "counts and invalid flag of every channel. Empty cells mean unknown."
+            "counts and invalid flag of every channel. Empty cells mean unknown. The client's "
+            "presses, if any, go to NAME.presses.FORMAT beside it (docs/client.md)."
         ),
     )
     p.add_argument("file", help="session file or postgresql:// URL")
@@ -49,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     # imported to build the CLI.
     from tqdm import tqdm
 
-    from ashisense.session.export import export_session
+    from ashisense.session.export import export_presses, export_session, presses_path
     from ashisense.store import open_store
 
     out = Path(args.out or _default_out(args.file, args.session, args.format))
@@ -60,5 +61,8 @@ def run(args: argparse.Namespace) -> int:
                 store, args.session, out, args.format, raw=args.raw, rig_path=args.rig,
                 on_samples=bar.update,
             )  # fmt: skip
+        presses = export_presses(store, args.session, presses_path(out), args.format)
     print(f"wrote {rows} rows to {out}")
+    if presses:
+        print(f"wrote the client's {presses} presses to {presses_path(out)}")
     return 0

@@ -12,6 +12,9 @@ from html import escape
 from tqdm import tqdm
 
 from ashisense.alarms import RuleSet
+from ashisense.bodymap import BodyMap
+from ashisense.client.comfort import ComfortMap
+from ashisense.report.comfort import comfort_figure, comfort_until, press_lines
 from ashisense.report.digest import SessionDigest, digest_session
 from ashisense.report.figures import FIGURES
 from ashisense.report.html import render
@@ -33,7 +36,9 @@ def _notes(store: SessionStore, d: SessionDigest) -> list[str]:
     t0 = d.info.meta.started_s
     return _listed(
         [
-            f"{a.t_s - t0:.1f} s, {escape(a.author or 'note')}: {escape(a.text)}"
+            f"{a.t_s - t0:.1f}"
+            + ("" if a.t_end_s is None else f"–{a.t_end_s - t0:.1f}")
+            + f" s, {escape(a.author or 'note')}: {escape(a.text)}"
             for a in store.annotations(d.info.id)
         ]
     )
@@ -66,16 +71,22 @@ def make_report(
     rules: evaluate the alarms with this rule set instead of showing the recorded log.
     """
     digests, notes, problems = [], [], []
+    comforts: list[tuple[str, BodyMap, ComfortMap]] = []
     for store, session_id in sessions:
         total = store.sample_count(session_id)
         with tqdm(total=total, unit="samples", unit_scale=True, desc=f"session {session_id}",
                   disable=not progress) as bar:  # fmt: skip
             d = digest_session(store, session_id, rules=rules, on_samples=bar.update)
         digests.append(d)
-        notes.append(_notes(store, d))
+        notes.append(_notes(store, d) + _listed(press_lines(store, d)))
         problems.append(_problems(store, d))
+        comfort = comfort_until(store, d)
+        if comfort is not None and comfort.regions and d.body is not None:
+            comforts.append((d.title, d.body, comfort))
     steps = tqdm(FIGURES.items(), desc="figures", disable=not progress)
     figures = {name: draw(digests) for name, draw in steps}
+    if comforts:
+        figures["Client's comfort map"] = comfort_figure(comforts)
     return render(digests, figures, notes, problems, source)
 
 

@@ -7,7 +7,8 @@ draws them on the same axes with the same scales.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 from matplotlib import colormaps
@@ -17,15 +18,15 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Ellipse, FancyBboxPatch, Patch, Rectangle
 
+from ashisense.bodymap import BodyMap
 from ashisense.report.digest import RegionFigures, SessionDigest
+from ashisense.session.figures import BARS_LOADED_N
 from calibration.units import STANDARD_GRAVITY_M_S2
 
 SESSION_COLORS = ("#1f6fb4", "#e07b00")
 PRIORITY_COLORS = {"high": "#d62728", "medium": "#f0a500", "low": "#17becf"}
 #: Points per plotted series: min/max envelopes keep every peak visible.
 MAX_POINTS = 3000
-#: Bar load (N) below which the left/right share means nothing.
-BARS_LOADED_N = 20.0
 
 # Body outline, prone, seen from above: half width of each region across the table and the
 # offset of each leg's centre from the midline, in metres for a 1.75 m client (scaled by
@@ -78,7 +79,8 @@ def _kgf_axis(ax: object) -> None:
 
 
 def force_figure(digests: Sequence[SessionDigest]) -> Figure:
-    """Feet force over time with the client's limit and every raised alarm marked."""
+    """Feet force over time with the limit that held at each moment (that of the body region
+    the feet were on) and every raised alarm marked."""
     fig = Figure(figsize=(11, 4.2), layout="constrained")
     ax = fig.add_subplot()
     scale, label = _time_axis(digests)
@@ -86,17 +88,10 @@ def force_figure(digests: Sequence[SessionDigest]) -> Figure:
         t, lo, hi = envelope(d.elapsed_s / scale, d.feet_n)
         ax.fill_between(t, lo, hi, color=color, alpha=0.25, linewidth=0)
         ax.plot(t, hi, color=color, linewidth=0.8, label=d.title)
-        if d.limit_n is not None:
-            ax.axhline(d.limit_n, color=color, linestyle="--", linewidth=1.2)
-            ax.annotate(
-                f"limit {d.limit_n:.0f} N",
-                (0.005, d.limit_n),
-                xycoords=("axes fraction", "data"),
-                ha="left",
-                va="bottom",
-                color=color,
-                fontsize=8,
-            )
+        if np.isfinite(d.limit_held_n).any():  # the limit where the feet were, moment by moment
+            t_lim, held, _ = envelope(d.elapsed_s / scale, d.limit_held_n)
+            ax.step(t_lim, held, where="post", color=color, linestyle="--", linewidth=1.1,
+                    label=f"{d.title}: limit as it held")  # fmt: skip
         raised = [a for a in d.alarms if a.transition == "raised"]
         for priority, pcolor in PRIORITY_COLORS.items():
             at = np.array([a.t_s - d.info.meta.started_s for a in raised if a.priority == priority])
@@ -120,22 +115,21 @@ def force_figure(digests: Sequence[SessionDigest]) -> Figure:
     return fig
 
 
-def _draw_body(ax: object, d: SessionDigest, norm: Normalize, cmap_name: str = "Blues") -> None:
-    """The client's body from above, regions coloured by time spent, labelled with the
-    time and the peak feet force there."""
-    body = d.body
-    assert body is not None
-    cmap = colormaps[cmap_name]
+#: What a body drawing asks per region: its face colour, and its label (None: no label; a
+#: colour of its own for it, else dark grey).
+FaceOf = Callable[[str], Any]
+LabelOf = Callable[[str], tuple[str, str] | None]
+
+
+def draw_body(ax: Any, body: BodyMap, face_of: FaceOf, label_of: LabelOf) -> None:
+    """The client's body from above (head at the left as on the table), each region filled
+    with face_of(region) and labelled with label_of(region); no-go regions outlined in red."""
     k = body.stature_m / 1.75
     y0 = body.midline_y_m
-    figures = {r.name: r for r in d.regions}
     bounds = body.bounds_x_m()
     label_side = 1
     for name, (a, b) in bounds.items():
         x0, x1 = min(a, b), max(a, b)
-        fig_r = figures.get(name)
-        time_s = fig_r.time_s if fig_r else 0.0
-        face = cmap(norm(time_s))
         edge = "#c00000" if name in body.no_go else "#444444"
         style = "--" if name in body.no_go else "-"
         half = _HALF_WIDTH_M[name] * k
@@ -152,9 +146,9 @@ def _draw_body(ax: object, d: SessionDigest, norm: Normalize, cmap_name: str = "
                 patch = FancyBboxPatch(
                     (x0, yc - half), x1 - x0, 2 * half, boxstyle="round,pad=0,rounding_size=0.02"
                 )
-            patch.set(facecolor=face, edgecolor=edge, linestyle=style, linewidth=1.0)
-            ax.add_patch(patch)  # type: ignore[attr-defined]
-        _label(ax, d, fig_r, name, (x0 + x1) / 2, y0 + label_side * 0.33 * k)
+            patch.set(facecolor=face_of(name), edgecolor=edge, linestyle=style, linewidth=1.0)
+            ax.add_patch(patch)
+        _annotate(ax, label_of(name), (x0 + x1) / 2, y0 + label_side * 0.33 * k)
         label_side = -label_side
     # The spine band over the back, from the shoulders to the iliac crest.
     x_from = bounds["upper_back"][0]
@@ -163,34 +157,47 @@ def _draw_body(ax: object, d: SessionDigest, norm: Normalize, cmap_name: str = "
         (min(x_from, x_to), y0 - body.spine_half_width_m),
         abs(x_to - x_from),
         2 * body.spine_half_width_m,
-        facecolor=cmap(norm(figures["spine"].time_s if "spine" in figures else 0.0)),
+        facecolor=face_of("spine"),
         edgecolor="#c00000" if "spine" in body.no_go else "#444444",
         linestyle="--",
         hatch="//",
     )
-    ax.add_patch(spine)  # type: ignore[attr-defined]
-    _label(ax, d, figures.get("spine"), "spine", (x_from + x_to) / 2, y0, inside=True)
+    ax.add_patch(spine)
+    _annotate(ax, label_of("spine"), (x_from + x_to) / 2, y0, inside=True)
 
 
-def _label(
-    ax: object,
-    d: SessionDigest,
-    r: RegionFigures | None,
-    name: str,
-    x: float,
-    y: float,
-    inside: bool = False,
+def _annotate(
+    ax: Any, label: tuple[str, str] | None, x: float, y: float, inside: bool = False
 ) -> None:
-    if r is None:
+    if label is None:
         return
-    peak = "–" if math.isnan(r.peak_n) else f"{r.peak_n:.0f}"
-    limit = "" if r.limit_n is None else f"/{r.limit_n:.0f}"
-    text = f"{name}\n{r.time_s:.0f} s\n{peak}{limit} N"
-    color = "#c00000" if r.no_go and r.time_s > 0 else "#222222"
-    ax.annotate(  # type: ignore[attr-defined]
+    text, color = label
+    ax.annotate(
         text, (x, y), ha="center", va="center", fontsize=7, color=color,
         bbox=None if not inside else {"facecolor": "white", "alpha": 0.7, "linewidth": 0},
     )  # fmt: skip
+
+
+def _draw_times(ax: Any, d: SessionDigest, body: BodyMap, norm: Normalize) -> None:
+    """The body with its regions coloured by the time spent there."""
+    figures = {r.name: r for r in d.regions}
+    cmap = colormaps["Blues"]
+    draw_body(
+        ax,
+        body,
+        lambda name: cmap(norm(figures[name].time_s if name in figures else 0.0)),
+        lambda name: _time_label(name, figures.get(name)),
+    )
+
+
+def _time_label(name: str, r: RegionFigures | None) -> tuple[str, str] | None:
+    """A region's label in the time figure: time there, peak and limit."""
+    if r is None:
+        return None
+    peak = "–" if math.isnan(r.peak_n) else f"{r.peak_n:.0f}"
+    limit = "" if r.limit_n is None else f"/{r.limit_n:.0f}"
+    color = "#c00000" if r.no_go and r.time_s > 0 else "#222222"
+    return f"{name}\n{r.time_s:.0f} s\n{peak}{limit} N", color
 
 
 def regions_figure(digests: Sequence[SessionDigest]) -> Figure:
@@ -206,7 +213,7 @@ def regions_figure(digests: Sequence[SessionDigest]) -> Figure:
             ax.text(0.5, 0.5, "no client profile: no body regions", ha="center", va="center",
                     transform=ax.transAxes)  # fmt: skip
             continue
-        _draw_body(ax, d, norm)
+        _draw_times(ax, d, d.body, norm)
         edges = d.body.edges_x_m()
         ax.set_xlim(min(edges) - 0.05, max(edges) + 0.05)
         ax.set_ylim(d.body.midline_y_m - 0.45, d.body.midline_y_m + 0.45)

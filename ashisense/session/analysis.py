@@ -21,7 +21,10 @@ from ashisense.alarms import (
     signals_from_estimate,
 )
 from ashisense.alarms.hazards import BindingLimits
+from ashisense.alarms.kinds.client import HANDSET_STUCK_SIGNAL
 from ashisense.alarms.technical import CalibrationHealth, LinkHealth
+from ashisense.bodymap import REGION_CODE
+from ashisense.client.tracker import PressTracker
 from ashisense.pipeline.core import Pipeline
 from ashisense.pipeline.types import EstimateBlock, GridEstimate
 from ashisense.profiles import ClientProfile, TherapistProfile
@@ -34,8 +37,15 @@ from ashisense.session.snapshot import (
     therapist_of,
 )
 from ashisense.store.blocks import slice_block
-from ashisense.store.records import BaselineRecord, SessionInfo
-from firmware_bridge.blocks import Gap, GridBlock, SampleBlock
+from ashisense.store.records import BaselineRecord, PressRecord, SessionInfo
+from firmware_bridge.blocks import DeviceEvent, Gap, GridBlock, SampleBlock
+from firmware_bridge.events import (
+    BUTTONS,
+    ClientPress,
+    HandsetEventError,
+    HandsetStuck,
+    parse_handset_event,
+)
 from firmware_bridge.listener import Item
 from firmware_bridge.protocol import Hello
 
@@ -46,18 +56,31 @@ log = logging.getLogger(__name__)
 class Step:
     """What one block of samples gave: its estimates, the alarm transitions it caused, the
     baseline changes the pipeline reported meanwhile (Pipeline.baseline_changes: a recorder
-    keeps them with the session), and the feet-force limit that held at each sample and its
-    rule (None without alarm rules): what a display draws under the force."""
+    keeps them with the session), the feet-force limit that held at each sample and its
+    rule (None without alarm rules): what a display draws under the force, and the client's
+    presses whose follow-up it reached, complete (a recorder keeps them)."""
 
     block: SampleBlock
     estimate: EstimateBlock
     alarms: list[AlarmEvent]
     baselines: list[dict[str, Any]] = field(default_factory=list)
     limits: BindingLimits | None = None
+    presses: list[PressRecord] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PressStep:
+    """What a press of the client gave: the press with its moment (feet force, region,
+    pressure; the follow-up comes with a later Step's presses) and the alarms it raised."""
+
+    press: PressRecord
+    alarms: list[AlarmEvent] = field(default_factory=list)
 
 
 class SessionAnalysis:
-    """Feed it a session's items in order (HELLO, blocks, grids, gaps); blocks give Steps.
+    """Feed it a session's items in order (HELLO, blocks, grids, gaps, device events); blocks
+    give Steps, a press of the client's handset a PressStep (feed_event), as does a press of
+    the dashboard's client page (press).
 
     rig: resolved for the device. rules None: no alarm engine (estimates only). The engine
     gets the estimates' signals, the link's (lost samples, channel flags) and the
@@ -83,18 +106,30 @@ class SessionAnalysis:
         self.pipeline = Pipeline(rig, client, therapist, rate_hz=rate_hz)
         self._due = collections.deque(sorted(baselines, key=lambda b: b.t_s))
         self._calibration = CalibrationHealth(rig)
+        self._contra = contraindications
+        self._health: LinkHealth | None = None  # technical signals, in the device's order
+        self.presses = PressTracker()
+        self._stuck_mask = 0  # handset buttons held down (bit i: BUTTONS[i])
+        self.engine: AlarmEngine | None = None
+        self.use_rules(rules)
+
+    def use_rules(self, rules: RuleSet | None) -> AlarmEngine | None:
+        """Evaluate these rules from now on (a new alarm engine; None: no alarms); the
+        pipeline and its baseline go on. Returns the new engine."""
         self.engine = (
             None
             if rules is None
             else AlarmEngine.for_session(
                 rules,
-                client,
-                contraindications,
-                rig.channels,
+                self.client,
+                self._contra,
+                self.rig.channels,
                 signal_limits=self._calibration.limits,
             )
         )
-        self._health: LinkHealth | None = None  # technical signals, in the device's order
+        if self.engine is not None:
+            self.engine.set_context(**{HANDSET_STUCK_SIGNAL: float(self._stuck_mask)})
+        return self.engine
 
     @classmethod
     def for_session(
@@ -144,8 +179,11 @@ class SessionAnalysis:
             estimate = self._estimate(item)
             changes = self.pipeline.baseline_changes()
             alarms, limits = self._alarms(item, estimate)
-            return Step(item, estimate, alarms, changes, limits)
-        if isinstance(item, GridBlock):
+            presses = self.presses.on_estimate(estimate)
+            return Step(item, estimate, alarms, changes, limits, presses)
+        if isinstance(item, DeviceEvent):
+            self.feed_event(item)
+        elif isinstance(item, GridBlock):
             self.feed_grid(item)
         elif isinstance(item, Gap):
             self.pipeline.reset_stream()
@@ -155,6 +193,35 @@ class SessionAnalysis:
         elif isinstance(item, Hello):
             self.pipeline.set_rate(item.rate_hz)
         return None
+
+    def feed_event(self, event: DeviceEvent) -> PressStep | None:
+        """Take a device EVENT: a handset press gives its PressStep; a stuck (or released)
+        button sets the handset_stuck alarm signal; other events, and handset events that
+        name no known button (kept in the recording, not acted on), give None."""
+        try:
+            handset = parse_handset_event(event)
+        except HandsetEventError as err:
+            log.warning("handset event not acted on: %s", err)
+            return None
+        if isinstance(handset, ClientPress):
+            return self.press(handset.t_s, handset.button, "handset")
+        if isinstance(handset, HandsetStuck):
+            bit = 1 << BUTTONS.index(handset.button)
+            self._stuck_mask = self._stuck_mask | bit if handset.stuck else self._stuck_mask & ~bit
+            if self.engine is not None:
+                self.engine.set_context(**{HANDSET_STUCK_SIGNAL: float(self._stuck_mask)})
+        return None
+
+    def press(self, t_s: float, button: str, source: str) -> PressStep:
+        """The client pressed `button` at host time t_s (source "handset" or "page"): the
+        press with its moment, and the alarms it raised at once ("stop")."""
+        record = self.presses.press(t_s, button, source)
+        alarms = (
+            []
+            if self.engine is None
+            else self.engine.press(t_s, button, record.feet_n, REGION_CODE.get(record.region, -1))
+        )
+        return PressStep(record, alarms)
 
     def feed_grid(self, grid: GridBlock) -> GridEstimate | None:
         """Take grid frames; their estimates (None when the rig has no grid)."""
@@ -179,14 +246,15 @@ class SessionAnalysis:
         self, block: SampleBlock, estimate: EstimateBlock
     ) -> tuple[list[AlarmEvent], BindingLimits | None]:
         """The engine's transitions for this block and the limit that held at each sample."""
-        if self.engine is None:
+        engine = self.engine  # one engine for the block, even if use_rules() runs meanwhile
+        if engine is None:
             return [], None
         if self._health is None or self._health.channels != block.channels:
             self._health = LinkHealth(block.channels)
         signals = signals_from_estimate(estimate, self.rig.kind)
         technical = self._health.signals(block) | self._calibration.signals(block)
-        events = self.engine.process(signals | technical)
-        return events, self.engine.binding_limits(signals)
+        events = engine.process(signals | technical)
+        return events, engine.binding_limits(signals)
 
     def tick(self, t_s: float, data_seen_s: float = math.nan) -> list[AlarmEvent]:
         """Clock tick for the alarm engine (stale-link rules, audio pauses); data_seen_s: when

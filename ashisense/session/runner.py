@@ -18,16 +18,24 @@ import logging
 import math
 import threading
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, Literal
 
-from ashisense.alarms import AlarmEvent, ContraindicationMap, RuleSet
+from ashisense.alarms import AlarmEngine, AlarmEvent, ContraindicationMap, RuleSet
 from ashisense.pipeline.types import GridEstimate
 from ashisense.profiles import ClientProfile, TherapistProfile
 from ashisense.rig import Rig
-from ashisense.session.analysis import SessionAnalysis, Step
+from ashisense.session.analysis import PressStep, SessionAnalysis, Step
 from ashisense.session.snapshot import calibration_of
-from ashisense.store import AlarmRecord, SessionMeta, SessionStore, SessionWriter, WriterHealth
+from ashisense.store import (
+    AlarmRecord,
+    PressRecord,
+    SessionMeta,
+    SessionStore,
+    SessionWriter,
+    WriterHealth,
+)
 from firmware_bridge.blocks import DeviceEvent, Gap, GridBlock, SampleBlock
+from firmware_bridge.link import host_clock
 from firmware_bridge.listener import Item, Listener, deliver
 from firmware_bridge.protocol import Hello
 
@@ -37,6 +45,8 @@ log = logging.getLogger(__name__)
 #: "ok", else 0.0. A rule of kind "above" on it (limit 0.5) makes a failing recording a
 #: technical alarm.
 RECORDER_FAULT_SIGNAL = "recorder_fault"
+
+SessionAction = Literal["start", "stop"]
 
 
 class SessionListener:
@@ -57,8 +67,21 @@ class SessionListener:
     def on_alarm(self, event: AlarmEvent) -> None:
         """An alarm transition, from a block, a tick or an operator action."""
 
+    def on_press(self, step: PressStep) -> None:
+        """The client pressed a button (handset or client page): the press with its moment
+        and the alarms it raised ("stop"); they come to on_alarm too."""
+
     def on_recorder(self, health: WriterHealth) -> None:
         """The recording's health changed (into a fault, and back to "ok")."""
+
+    def on_note(self, t_s: float, text: str, author: str = "") -> None:
+        """A note pinned to time t_s of the session recording now."""
+
+    def on_session(
+        self, action: SessionAction, t_s: float, session_id: int | None = None, label: str = ""
+    ) -> None:
+        """A recording session started or stopped (action "start" or "stop") at host time t_s
+        (from the thread that started or stopped it)."""
 
 
 class SessionRunner(Listener):
@@ -146,16 +169,48 @@ class SessionRunner(Listener):
             if self._hello is not None:  # the device said who it is before the session
                 writer.on_hello(self._hello)
             self._writer, analysis = writer, self._analysis
-        _set_fault_signal(analysis, writer.health)
+        _set_fault_signal(analysis.engine if analysis else None, writer.health)
+        t_s, sid = host_clock(), writer.session_id
+        self._tell(lambda c: c.on_session("start", t_s, sid, meta.label))
         return writer
 
     def stop_recording(self) -> SessionWriter | None:
-        """Stop recording and flush; returns the writer of the session that stopped, if any."""
+        """Stop recording and flush (presses still waiting for their follow-up are kept
+        without it); returns the writer of the session that stopped, if any."""
         with self._lock:
             writer, self._writer = self._writer, None
+            analysis = self._analysis
         if writer is not None:
+            t_s = host_clock()
+            if analysis is not None:
+                writer.add_presses(analysis.presses.flush())
             writer.stop()
+            label = writer.meta.label
+            self._tell(lambda c: c.on_session("stop", t_s, writer.session_id, label))
         return writer
+
+    def annotate(self, t_s: float, text: str, author: str = "") -> bool:
+        """Pin a note to t_s of the session recording now, and tell the consumers; False
+        (nothing done) when no session records."""
+        writer = self.recording
+        if writer is None:
+            return False
+        writer.annotate(t_s, text, author)
+        self._tell(lambda c: c.on_note(t_s, text, author))
+        return True
+
+    def set_rules(self, rules: RuleSet | None) -> None:
+        """Other alarm rules from now on (a session's accepted comfort limits): a new alarm
+        engine; the pipeline and its client baseline go on."""
+        with self._lock:
+            if rules == self._rules:
+                return
+            self._rules = rules
+            analysis = self._analysis
+            if analysis is not None:
+                self._wire(analysis.use_rules(rules))
+        if analysis is not None:
+            self._tell(lambda c: c.on_analysis(analysis, None))
 
     def set_people(self, client: ClientProfile | None, therapist: TherapistProfile | None) -> None:
         """Other people on the rig: a new analysis (a new client baseline, the client's limits)."""
@@ -190,6 +245,19 @@ class SessionRunner(Listener):
             self._rig, self._analysis = None, None
             self.failure, self._problem = error, str(error)
         self._tell(lambda c: c.on_analysis(None, error))
+
+    def press(self, t_s: float, button: str, source: str = "page") -> PressStep:
+        """The client pressed `button` outside the device (the dashboard's client page): its
+        moment, its alarms ("stop"), told to the consumers. Without an analysis (the rig has
+        not said who it is) the press is still told, with no moment and no alarm."""
+        analysis = self.analysis
+        step = (
+            PressStep(PressRecord(t_s, button, source))
+            if analysis is None
+            else analysis.press(t_s, button, source)
+        )
+        self._tell(lambda c: c.on_press(step))
+        return step
 
     def tick(self, t_s: float, data_seen_s: float = math.nan) -> list[AlarmEvent]:
         """Clock tick for the alarm engine (call a few times a second while live);
@@ -241,6 +309,7 @@ class SessionRunner(Listener):
         if writer is not None:
             writer.note_estimate(step.estimate.feet_n)
             writer.add_baselines(step.baselines)
+            writer.add_presses(step.presses)
         self._tell(lambda c: c.on_step(step))
 
     def on_grid(self, grid: GridBlock) -> None:
@@ -259,6 +328,10 @@ class SessionRunner(Listener):
     def on_event(self, event: DeviceEvent) -> None:
         self._record_raw(event)
         log.info("device event: %s", event.payload)
+        analysis = self.analysis
+        step = None if analysis is None else analysis.feed_event(event)
+        if step is not None:
+            self._tell(lambda c: c.on_press(step))
 
     def on_error(self, exc: BaseException) -> None:
         self._record_raw(exc)
@@ -299,7 +372,10 @@ class SessionRunner(Listener):
             log.log(logging.ERROR if first else logging.DEBUG, "%r failed", consumer, exc_info=exc)
 
     def _build(self) -> SessionAnalysis | None:
-        """A new analysis for the resolved rig and the people on it (lock held)."""
+        """A new analysis for the resolved rig and the people on it (lock held); presses of
+        the old one still waiting for their follow-up are kept without it."""
+        if self._analysis is not None and self._writer is not None:
+            self._writer.add_presses(self._analysis.presses.flush())
         if self._rig is None:
             self._analysis = None
             return None
@@ -311,12 +387,17 @@ class SessionRunner(Listener):
             self._contra,
             rate_hz=self._hello.rate_hz if self._hello else None,
         )
-        if analysis.engine is not None:
-            analysis.engine.add_listener(self._on_alarm)
-            if self._writer is not None:
-                _set_fault_signal(analysis, self._writer.health)
+        self._wire(analysis.engine)
         self._analysis = analysis
         return analysis
+
+    def _wire(self, engine: AlarmEngine | None) -> None:
+        """A new alarm engine logs into the session and knows the recording's health."""
+        if engine is None:
+            return
+        engine.add_listener(self._on_alarm)
+        if self._writer is not None:
+            _set_fault_signal(engine, self._writer.health)
 
     def _on_alarm(self, event: AlarmEvent) -> None:
         """Every transition (from a block, a tick or the operator) goes into the session log."""
@@ -331,11 +412,11 @@ class SessionRunner(Listener):
         with self._lock:
             self._problem = "" if health.ok else f"recorder {health.state}: {health.message}"
             analysis = self._analysis
-        _set_fault_signal(analysis, health)
+        _set_fault_signal(analysis.engine if analysis else None, health)
         self._tell(lambda c: c.on_recorder(health))
 
 
-def _set_fault_signal(analysis: SessionAnalysis | None, health: WriterHealth) -> None:
+def _set_fault_signal(engine: AlarmEngine | None, health: WriterHealth) -> None:
     """The recording's health as the alarm signal RECORDER_FAULT_SIGNAL."""
-    if analysis is not None and analysis.engine is not None:
-        analysis.engine.set_context(**{RECORDER_FAULT_SIGNAL: 0.0 if health.ok else 1.0})
+    if engine is not None:
+        engine.set_context(**{RECORDER_FAULT_SIGNAL: 0.0 if health.ok else 1.0})

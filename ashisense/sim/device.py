@@ -54,6 +54,7 @@ class SimConfig:
     therapist_kg: float = 65.0
     effects: str = ""  # real-rig effects: "all" or names from ashisense.sim.effects.Effects
     faults: Faults = Faults()
+    handset: str = ""  # a client on a handset: "1", or comfort kgf "lumbar:20,..." (sim.handset)
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.speed) and self.speed >= 0):
@@ -79,6 +80,7 @@ class SimConfig:
             "client_kg",
             "therapist_kg",
             "effects",
+            "handset",
         }
         unknown = set(query) - known - fault_keys
         if unknown:
@@ -100,6 +102,7 @@ class SimConfig:
                 effects=query.get("effects", ""),
                 therapist_kg=float(query.get("therapist_kg", 65.0)),
                 faults=Faults(**{k: float(query[k]) for k in fault_keys & set(query)}),
+                handset=query.get("handset", ""),
             )
         except ValueError as err:
             raise SimUrlError(f"{url}: {err}") from err
@@ -113,6 +116,7 @@ class SimDevice:
     """
 
     def __init__(self, config: SimConfig) -> None:
+        from ashisense.sim.handset import SimClient, SimHandset
         from ashisense.sim.model import RigSimulator
 
         self.config = config
@@ -128,6 +132,9 @@ class SimDevice:
         self.rate_hz = config.rate_hz
         self.streaming = config.stream_from_boot
         self.truth_listeners: list[Any] = []
+        self.handset = (
+            SimHandset(SimClient.from_spec(config.handset), config.seed) if config.handset else None
+        )
         self._rng = np.random.default_rng(config.seed + 7919)
         self._lock = threading.Lock()
         self._boot_wall = time.monotonic()
@@ -179,6 +186,11 @@ class SimDevice:
             cb(block)
         seq = self._sample_seq + np.arange(n)
         self._sample_seq += n
+        if self.handset is not None:
+            for t_dev_s, button in self.handset.presses(block.truth):
+                if not self._silent(np.array([t_dev_s]))[0]:
+                    event = {"event": "client", "button": button}
+                    self._pending += encode_event(round(t_dev_s * 1e6), event)
         keep = ~self._silent(block.t_s)
         if not self.streaming or not keep.any():
             return

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ashisense.store.base import SessionStore
 from ashisense.store.errors import (
+    AnnotationNotFoundError,
     SessionDataError,
     SessionNotFoundError,
     StoreError,
@@ -24,6 +25,7 @@ from ashisense.store.records import (
     AlarmRecord,
     Annotation,
     Batch,
+    PressRecord,
     RecorderFault,
     SessionInfo,
     SessionMeta,
@@ -72,7 +74,9 @@ __all__ = [
     "BACKENDS",
     "AlarmRecord",
     "Annotation",
+    "AnnotationNotFoundError",
     "Batch",
+    "PressRecord",
     "RecorderFault",
     "SQLiteStore",
     "SessionDataError",

@@ -146,18 +146,55 @@ class AlarmRecord:
         )
 
 
+def duration_text(duration_s: float) -> str:
+    """A session's duration as every listing shows it: 59.97 -> "1:00.0" (minutes and
+    seconds to a tenth, rounded once: never "0:60.0")."""
+    minutes, tenths = divmod(round(duration_s * 10), 600)
+    return f"{minutes}:{tenths // 10:02d}.{tenths % 10}"
+
+
 def count_raised(alarms: list[AlarmRecord]) -> int:
     """How many alarms were raised (log rows whose transition is "raised")."""
     return sum(a.transition == "raised" for a in alarms)
 
 
+#: How long after a press the feet force is taken again: what the therapist did next (s).
+PRESS_FOLLOW_UP_S = 2.0
+
+
+@dataclass(frozen=True)
+class PressRecord:
+    """One press of the client's handset, or of the dashboard's client page, with the moment.
+
+    t_s: host time of the press. button: "lighter", "deeper", "stop" or "ok". source:
+    "handset" (the rig's EVENT) or "page" (the dashboard's client page). feet_n: the feet
+    force then (N, NaN unknown); region: the body region under the feet ("" unknown);
+    pressure_kpa (NaN unknown) and pressure_basis (which contact area it assumes).
+    feet_after_n: the feet force PRESS_FOLLOW_UP_S later, what the therapist did next (NaN
+    when the session ended first or nothing was estimated then).
+    """
+
+    t_s: float
+    button: str
+    source: str
+    feet_n: float = math.nan
+    region: str = ""
+    pressure_kpa: float = math.nan
+    pressure_basis: str = ""
+    feet_after_n: float = math.nan
+
+
 @dataclass(frozen=True)
 class Annotation:
-    """A note (a trainer's, a therapist's) pinned to a time of the session."""
+    """A note (a trainer's, a therapist's) pinned to a time of the session, or over a time
+    range when t_end_s is given. id: the store's number of a stored note (None before it is
+    stored), local to the store: it takes no part in comparing or showing notes."""
 
     t_s: float
     text: str
     author: str = ""
+    t_end_s: float | None = None
+    id: int | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -202,6 +239,7 @@ class Batch:
     annotations: list[Annotation] = field(default_factory=list)
     faults: list[RecorderFault] = field(default_factory=list)
     baselines: list[BaselineRecord] = field(default_factory=list)
+    presses: list[PressRecord] = field(default_factory=list)
     hello: Hello | None = None
     #: The calibration in use once known (a rig with calibration files resolves it from the
     #: device's serial after HELLO); replaces SessionMeta.calibration.
@@ -223,6 +261,7 @@ class Batch:
             or self.annotations
             or self.faults
             or self.baselines
+            or self.presses
             or self.hello
             or self.calibration
             or self.summary

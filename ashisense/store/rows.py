@@ -4,6 +4,7 @@ columns, a chunk's values, JSON as text; and reading them back into records."""
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -13,6 +14,7 @@ from ashisense.store.codec import pack, unpack
 from ashisense.store.records import (
     AlarmRecord,
     BaselineRecord,
+    PressRecord,
     SessionInfo,
     SessionMeta,
     SessionSummary,
@@ -30,6 +32,9 @@ CHUNK_COLUMNS = "n, t_s, t_device_s, seq, counts, invalid"
 
 #: The columns of stored grid frames that grid_block decodes, in its order.
 GRID_COLUMNS = "n, n_rows, n_cols, t_s, seq, frame_values"
+
+#: The columns of a stored press, in PressRecord's field order.
+PRESS_COLUMNS = "t_s, button, source, feet_n, region, pressure_kpa, pressure_basis, feet_after_n"
 
 #: What summary_from_rows asks, with `?` for the session id.
 SUMMARY_QUERIES = (
@@ -56,6 +61,34 @@ def chunk_values(c: SampleBlock) -> tuple[Any, ...]:
         pack(c.counts),
         pack(c.invalid),
     )
+
+
+def press_values(p: PressRecord) -> tuple[Any, ...]:
+    """A press as the values of its PRESS_COLUMNS."""
+    return (
+        p.t_s, p.button, p.source, p.feet_n, p.region, p.pressure_kpa, p.pressure_basis,
+        p.feet_after_n,
+    )  # fmt: skip
+
+
+def press_record(row: tuple[Any, ...]) -> PressRecord:
+    """A stored press (its PRESS_COLUMNS); a database's NULL for NaN becomes NaN again."""
+    t_s, button, source, feet, region, pressure, basis, after = row
+    return PressRecord(
+        t_s,
+        button,
+        source,
+        nan_if_null(feet),
+        region,
+        nan_if_null(pressure),
+        basis,
+        nan_if_null(after),
+    )
+
+
+def nan_if_null(value: float | None) -> float:
+    """A stored float: a database's NULL (SQLite stores NaN so) back as NaN."""
+    return math.nan if value is None else float(value)
 
 
 def chunk_block(row: tuple[Any, ...], channels: tuple[str, ...]) -> SampleBlock:

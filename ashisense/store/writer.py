@@ -30,6 +30,7 @@ from ashisense.store.records import (
     Annotation,
     BaselineRecord,
     Batch,
+    PressRecord,
     RecorderFault,
     SessionMeta,
     SessionSummary,
@@ -92,7 +93,8 @@ class SessionWriter(Listener):
     (items, not samples). on_fault(health): called on every change of health state (into a
     fault and back to "ok"), from the thread that noticed it; must return quickly.
     Feed estimates with note_estimate() for the summary's peak, alarm log rows with
-    add_alarms(), notes with annotate(), the pipeline's baseline states with add_baselines().
+    add_alarms(), notes with annotate(), the pipeline's baseline states with add_baselines(),
+    the client's presses with add_presses().
     """
 
     def __init__(
@@ -138,6 +140,11 @@ class SessionWriter(Listener):
     def store(self) -> SessionStore:
         """The store this writer writes to (the caller opened it and closes it)."""
         return self._store
+
+    @property
+    def meta(self) -> SessionMeta:
+        """What the session was started with (label, people, rig snapshot)."""
+        return self._meta
 
     @property
     def session_id(self) -> int:
@@ -219,6 +226,11 @@ class SessionWriter(Listener):
         starts (Pipeline.baseline_state) and each change (Pipeline.baseline_changes)."""
         for state in states:
             self._side_put(BaselineRecord.of(dict(state)))
+
+    def add_presses(self, presses: Iterable[PressRecord]) -> None:
+        """Keep the client's presses with the session (each once its follow-up is known)."""
+        for press in presses:
+            self._side_put(press)
 
     def set_calibration(self, calibration: dict[str, Any]) -> None:
         """The calibration in use, once known (replaces the one given at start)."""
@@ -373,6 +385,8 @@ class SessionWriter(Listener):
                 batch.faults.append(record)
             elif isinstance(record, BaselineRecord):
                 batch.baselines.append(record)
+            elif isinstance(record, PressRecord):
+                batch.presses.append(record)
             elif isinstance(record, _Calibration):
                 batch.calibration = record.values
         with self._lock:

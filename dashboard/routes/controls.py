@@ -34,7 +34,7 @@ def runtime_of(request: Request) -> LiveRuntime:
     return runtime
 
 
-def _do(action: Callable[[], T]) -> T:
+def operator_action(action: Callable[[], T]) -> T:
     """Run an operator action; its errors become HTTP errors with the message."""
     try:
         return action()
@@ -47,6 +47,8 @@ class StartBody(BaseModel):
     client_id: str | None = None
     therapist_id: str | None = None
     label: str = Field(default="", max_length=200)
+    # per region, the limits the therapist accepted from the client's comfort map (N)
+    comfort_limits_n: dict[str, float] = Field(default_factory=dict)
 
 
 class AlarmBody(BaseModel):
@@ -83,43 +85,59 @@ def profiles(request: Request) -> dict[str, Any]:
 @router.post("/session/start", dependencies=[Depends(require_control)])
 def start_session(body: StartBody, request: Request) -> dict[str, Any]:
     runtime = runtime_of(request)
-    sid = _do(lambda: runtime.start_session(body.client_id, body.therapist_id, body.label))
+    sid = operator_action(
+        lambda: runtime.start_session(
+            body.client_id, body.therapist_id, body.label, body.comfort_limits_n
+        )
+    )
     return {"ok": True, "session_id": sid}
 
 
 @router.post("/session/stop", dependencies=[Depends(require_control)])
 def stop_session(request: Request) -> dict[str, Any]:
-    return {"ok": True, "session_id": runtime_of(request).stop_session()}
+    """Stop recording; the session's display series for review are derived meanwhile."""
+    sid = runtime_of(request).stop_session()
+    if sid is not None:
+        request.app.state.review.jobs.prepare(sid)
+    return {"ok": True, "session_id": sid}
 
 
 @router.post("/baseline", dependencies=[Depends(require_control)])
 def baseline(request: Request) -> dict[str, Any]:
     runtime = runtime_of(request)
-    return {"ok": True, "message": _do(runtime.take_baseline)}
+    return {"ok": True, "message": operator_action(runtime.take_baseline)}
 
 
 @router.post("/alarms/ack", dependencies=[Depends(require_control)])
 def acknowledge(body: AlarmBody, request: Request) -> dict[str, Any]:
     runtime = runtime_of(request)
-    return {"ok": True, "changed": _do(lambda: runtime.acknowledge(body.rule_id))}
+    return {"ok": True, "changed": operator_action(lambda: runtime.acknowledge(body.rule_id))}
 
 
 @router.post("/alarms/pause", dependencies=[Depends(require_control)])
 def pause(body: AlarmBody, request: Request) -> dict[str, Any]:
     runtime = runtime_of(request)
-    return {"ok": True, "changed": _do(lambda: runtime.pause_audio(body.seconds, body.rule_id))}
+    changed = operator_action(lambda: runtime.pause_audio(body.seconds, body.rule_id))
+    return {"ok": True, "changed": changed}
 
 
 @router.post("/notes", dependencies=[Depends(require_control)])
 def note(body: NoteBody, request: Request) -> dict[str, Any]:
     runtime = runtime_of(request)
-    return {"ok": True, "t_s": _do(lambda: runtime.annotate(body.text, "dashboard"))}
+    return {"ok": True, "t_s": operator_action(lambda: runtime.annotate(body.text, "dashboard"))}
+
+
+@router.post("/device/accept", dependencies=[Depends(require_control)])
+def accept_device(request: Request) -> dict[str, Any]:
+    """Take the device the link refused as another than the rig's (a person checked it)."""
+    runtime = runtime_of(request)
+    return {"ok": True, "message": operator_action(runtime.accept_device)}
 
 
 @router.put("/settings", dependencies=[Depends(require_control)])
 def settings(body: SettingsBody, request: Request) -> dict[str, Any]:
     """Studio settings (units: kg or lb); every viewer gets the new setup."""
     state = request.app.state
-    _do(lambda: state.studio.set_units(body.units))
+    operator_action(lambda: state.studio.set_units(body.units))
     state.display.republish_setup()
     return {"ok": True, "units": state.studio.units}

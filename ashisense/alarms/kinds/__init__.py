@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from ashisense.alarms.errors import UnknownRuleKindError
 from ashisense.alarms.kinds.base import BindContext, Measure, Measurer, RuleSpec, Signals
+from ashisense.alarms.kinds.client import CLIENT_KINDS
 from ashisense.alarms.kinds.force import FORCE_KINDS
 from ashisense.alarms.kinds.link import LINK_KINDS
 
-KINDS: dict[str, type[RuleSpec]] = {k.kind_name: k for k in (*FORCE_KINDS, *LINK_KINDS)}
+KINDS: dict[str, type[RuleSpec]] = {
+    k.kind_name: k for k in (*FORCE_KINDS, *LINK_KINDS, *CLIENT_KINDS)
+}
 
 
 def kind_class(name: str, where: str = "") -> type[RuleSpec]:

@@ -2,12 +2,16 @@
 // When the stream stops, the whole page says NOT MONITORING: it never shows old data as live.
 
 import { AlarmSound, AlarmView } from "./alarms.js";
-import { api, fmt, toLogin, toast } from "./common.js";
+import { api, fmtForce, G, toLogin, toast } from "./common.js";
+import { PressCue } from "./cue.js";
+import { DATA_STALE_S, linkHealth } from "./health.js";
+import { acceptedLimits, loadProposals } from "./proposals.js";
 import { BarsPanel, FeetPanel, ForceStrip, TableView, limitAt } from "./views.js";
 
 const $ = (sel) => document.querySelector(sel);
 const STRIP_KEEP_S = 32;
-const STALE_S = 1.0;
+const STRIP_GAP_S = 0.25; // strip points (50 a second) further apart than this are a gap
+const GRID_STALE_S = 0.5; // a heatmap this much older than the newest frame (data time) blanks
 const STREAM_LOST_S = 1.0; // silence on the socket (status comes every 0.5 s) that means lost
 const LOGIN_GONE = 4401; // close code: the login ended (logout, expiry, server restart)
 // Frames handled are acknowledged this often: the server sends a page that falls behind only
@@ -16,14 +20,19 @@ const ACK_EVERY_MS = 100;
 
 const state = {
   setup: null, status: null, alarms: [], audible: null, frame: null, frameAt: 0,
-  strip: [], peaks: [], frames: 0, dirty: true,
+  strip: [], peaks: [], frames: 0, dirty: true, grid: null,
   monitoring: true, lastMessageAt: performance.now(), alarmsSeen: false,
 };
 const table = new TableView($("#table"));
 const feet = new FeetPanel($("#feet"));
 const bars = new BarsPanel($("#bars"));
-const strip = new ForceStrip($("#strip"));
-const sound = new AlarmSound();
+const strip = new ForceStrip($("#strip"), { gapS: STRIP_GAP_S });
+const cue = new PressCue();
+const sound = new AlarmSound(() => {
+  cue.ctx = sound.ctx; // the press cue sounds through the alarms' (allowed) audio context
+  showSoundState();
+});
+window.ashisenseSound = sound; // what plays, readable from the page (tests check it really does)
 const alarmView = new AlarmView($("#alarms"), {
   onAck: (rule) => act("/api/alarms/ack", rule ? { rule_id: rule } : {}),
   onPause: () => act("/api/alarms/pause", {}),
@@ -76,7 +85,11 @@ function handle(m) {
       showAlarms();
       break;
     case "grid":
+      state.grid = m;
       table.grid(m);
+      break;
+    case "press":
+      cue.show(m, units(), state.status ? state.status.t_s : null);
       break;
   }
   state.dirty = true;
@@ -89,6 +102,31 @@ function showAlarms() {
   const audible = state.monitoring ? state.audible : "high";
   sound.set(audible);
   document.body.dataset.audible = audible || "";
+  showSoundState();
+}
+
+/** The sound button says whether sound plays; while an alarm should sound and the browser
+ * still blocks it, a large SOUND OFF warning with one button to turn it on. */
+function showSoundState() {
+  const blocked = !sound.on;
+  const wanted = document.body.dataset.audible || "";
+  $("#sound-off").classList.toggle("hidden", !(blocked && wanted));
+  const btn = $("#btn-sound");
+  btn.textContent = blocked ? "Sound off: turn on" : "Sound on";
+  btn.classList.toggle("danger", blocked);
+}
+
+/** The header's link health, from the last status and the age of the newest frame. */
+function showLink() {
+  if (!state.monitoring || !state.status) return;
+  const ageS = state.frameAt ? (performance.now() - state.frameAt) / 1000 : Infinity;
+  const h = linkHealth(state.status.link, ageS);
+  const el = $("#link");
+  if (el.dataset.text === h.text && el.dataset.cls === h.cls) return;
+  Object.assign(el.dataset, { text: h.text, cls: h.cls });
+  el.title = h.title;
+  el.replaceChildren(Object.assign(document.createElement("span"), { className: `dot ${h.cls}` }), h.text);
+  el.className = h.cls;
 }
 
 /** Enter or leave the NOT MONITORING state (values blanked, alarms stale, REC unknown). */
@@ -103,7 +141,10 @@ function setMonitoring(on) {
     const rec = $("#rec");
     rec.className = "unknown";
     rec.textContent = "recording state unknown";
-    $("#link").replaceChildren(Object.assign(document.createElement("span"), { className: "dot bad" }), "no live data");
+    const link = $("#link");
+    link.replaceChildren(Object.assign(document.createElement("span"), { className: "dot bad" }), "no live data");
+    Object.assign(link.dataset, { text: "", cls: "bad" });
+    link.className = "bad";
   }
   showAlarms();
 }
@@ -112,6 +153,7 @@ function watchStream() {
   if (state.monitoring && (performance.now() - state.lastMessageAt) / 1000 > STREAM_LOST_S) {
     setMonitoring(false);
   }
+  showLink();
 }
 
 function trim(points, fromS) {
@@ -121,14 +163,7 @@ function trim(points, fromS) {
 }
 
 function renderStatus(s) {
-  const link = s.link;
-  const streaming = link.state === "streaming" && link.rate_hz > 0;
-  const cls = streaming ? "ok" : link.state.startsWith("reconnect") || link.state.startsWith("refused") ? "bad" : "warn";
-  $("#link").innerHTML = "";
-  const dot = document.createElement("span");
-  dot.className = `dot ${cls}`;
-  $("#link").append(dot, `${link.state} · ${fmt(link.rate_hz, 1)} Hz · lost ${link.lost_samples} · reconnects ${link.reconnects}`);
-  $("#link").title = `${link.url} ${link.serial || ""}\nsamples ${link.samples}, bad packets ${link.bad_packets}, gaps ${link.gaps}\n${link.last_error || ""}`;
+  showLink();
   const rec = $("#rec");
   if (s.session_id !== null) {
     const r = s.recorder;
@@ -144,23 +179,28 @@ function renderStatus(s) {
   $("#viewers").textContent = `${s.viewers} viewer${s.viewers === 1 ? "" : "s"}`;
   if (s.problem) toast(s.problem, true);
   $("#btn-stop").disabled = s.session_id === null;
+  $("#btn-accept-device").classList.toggle("hidden", !link.refused); // only while refused
+  $("#btn-accept-device").title = link.refused || "";
 }
 
 function draw() {
   requestAnimationFrame(draw);
   const sinceS = (performance.now() - state.frameAt) / 1000;
-  const f = state.frame && sinceS < STALE_S && state.monitoring ? state.frame : null;
-  if (state.dirty || (state.frame && sinceS >= STALE_S)) {
+  const f = state.frame && sinceS < DATA_STALE_S && state.monitoring ? state.frame : null;
+  if (state.dirty || (state.frame && sinceS >= DATA_STALE_S)) {
     const peak = state.peaks.reduce((m, [, v]) => (v !== null && v > m ? v : m), -Infinity);
     feet.update(f, state.setup, units(), isFinite(peak) ? peak : null);
     bars.update(f, units());
     table.update(f, units());
+    const g = state.grid;
+    table.showHeat(!!(f && g && f.t_s - g.t_s <= GRID_STALE_S));
     state.dirty = false;
   }
   if (state.frame) {
-    const now = state.frame.t_s + Math.min(sinceS, STALE_S);
-    const limit = limitAt(state.setup, f ? f.region : null);
-    strip.draw(state.monitoring ? state.strip : [], now, limit, units());
+    // time runs on through a stall, so the strip shows it as the gap it is; each point
+    // carries the limit that held then ([t_s, feet_n, limit_n])
+    const now = state.frame.t_s + sinceS;
+    strip.draw(state.monitoring ? state.strip : [], now, null, units());
   }
 }
 
@@ -193,7 +233,9 @@ function connect() {
   };
   ws.onclose = (ev) => {
     if (ev.code === LOGIN_GONE) return toLogin();
-    $("#link").textContent = "dashboard disconnected: reconnecting…";
+    const link = $("#link");
+    link.textContent = "dashboard disconnected: reconnecting…";
+    Object.assign(link.dataset, { text: "", cls: "" });
     setTimeout(connect, backoffMs);
     backoffMs = Math.min(backoffMs * 2, 4000);
   };
@@ -222,13 +264,16 @@ async function startDialog() {
     sel.replaceChildren(...items.map((x) => {
       const o = document.createElement("option");
       o.value = x.id;
-      o.textContent = `${x.id} (${x.weight_kg} kg)`;
+      o.textContent = `${x.id} (${fmtForce(x.weight_kg * G, units())} ${units()})`;
       o.selected = x.id === current;
       return o;
     }));
   };
   fill($("#sel-client"), p.clients, p.client_id);
   fill($("#sel-therapist"), p.therapists, p.therapist_id);
+  const proposals = () => loadProposals($("#proposals"), $("#sel-client").value, units());
+  $("#sel-client").onchange = proposals;
+  proposals();
   dlg.returnValue = "";
   dlg.showModal();
   dlg.onclose = async () => {
@@ -237,6 +282,7 @@ async function startDialog() {
       client_id: $("#sel-client").value || null,
       therapist_id: $("#sel-therapist").value || null,
       label: $("#in-label").value,
+      comfort_limits_n: acceptedLimits($("#proposals"), units()),
     });
     if (res) toast(`recording session ${res.session_id}`);
   };
@@ -260,12 +306,11 @@ function wire() {
     if (res && res.session_id !== null) toast(`session ${res.session_id} saved`);
   };
   $("#btn-baseline").onclick = () => act("/api/baseline");
+  $("#btn-accept-device").onclick = () => act("/api/device/accept");
   $("#btn-note").onclick = noteDialog;
   $("#btn-ack").onclick = () => act("/api/alarms/ack", {});
-  $("#btn-sound").onclick = async () => {
-    const on = await sound.enable();
-    $("#btn-sound").textContent = on ? "Sound on" : "Sound blocked";
-  };
+  $("#btn-sound").onclick = () => sound.enable();
+  $("#btn-sound-on").onclick = () => sound.enable();
   $("#units").onchange = () => act("/api/settings", { units: $("#units").value }, "PUT");
   $("#btn-logout").onclick = async () => {
     await act("/api/logout");
@@ -277,6 +322,7 @@ async function boot() {
   const me = await api("/api/me");
   if (!me.logged_in) return toLogin();
   wire();
+  sound.start();
   if (!me.live) {
     toast("No rig is running on this server: review only.", true);
     for (const b of document.querySelectorAll("footer button:not(#btn-logout)")) b.disabled = true;
