@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from alarmkit import engine_for, estimate_block
+from alarmkit import engine_for
 
 from ashisense.alarms import SignalError, Transition, signals_from_estimate
 from ashisense.pipeline.types import SERIES, EstimateBlock
+from tests.pipelinekit import estimate_block
 
 
 def estimate(n: int = 8) -> EstimateBlock:

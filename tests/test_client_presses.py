@@ -8,7 +8,6 @@ import math
 
 import numpy as np
 import pytest
-from alarmkit import estimate_block
 
 from ashisense.alarms import AlarmEngine, AlarmState, Priority, RuleFileError, parse_rule_set
 from ashisense.alarms.defaults import studio_rules
@@ -18,6 +17,7 @@ from ashisense.client.tracker import PressTracker
 from ashisense.pipeline.types import EstimateBlock
 from ashisense.store import Batch, PressRecord, SessionMeta, SQLiteStore, open_store
 from ashisense.store.copy import copy_session
+from tests.pipelinekit import estimate_block
 
 RATE_HZ = 80.0
 
