@@ -11,7 +11,6 @@ from typing import Any
 import storekit
 
 from ashisense.store import Batch, SessionStore
-from tests.simsessionkit import simulate_session
 
 EXAMPLES = storekit.EXAMPLES
 
@@ -28,14 +27,10 @@ def recorded_session(
 ) -> int:
     """`seconds` of the simulated rig at 80 Hz with the example client, therapist and studio
     rules, and the alarm log those rules give; returns the session id."""
-    sid = simulate_session(
+    sid = storekit.sim_session(
         store,
         seconds,
-        rig_path=EXAMPLES / rig,
-        client_path=EXAMPLES / "profiles" / "client_example.toml",
-        therapist_path=EXAMPLES / "profiles" / "therapist_example.toml",
-        rules_path=EXAMPLES / "rules" / "studio_default.toml",
-        contraindications_path=EXAMPLES / "rules" / "contraindications.toml",
+        rig=rig,
         scenario=scenario,
         seed=seed,
         therapist_kg=therapist_kg,
