@@ -4,7 +4,9 @@ run over its raw counts) and, if asked, a trainer's note."""
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +52,25 @@ def studio_file(path: Path, seconds: tuple[float, ...] = (150.0, 100.0)) -> Path
         for k, s in enumerate(seconds):
             recorded_session(store, s, scenario="overload" if k == 0 else "stepping", seed=k + 1)
     return path
+
+
+@contextlib.contextmanager
+def review_server(folder: Path, seconds: tuple[float, ...], limit_n: int) -> Iterator[Any]:
+    """A dashboard (dashkit.Server) over a studio file of these sessions, with a second rule
+    set "strict": the studio rules with the overload limit at limit_n."""
+    import dashkit
+
+    from dashboard.app import create_app
+
+    studio_file(folder / "sessions.sqlite", seconds)
+    port = dashkit.free_port()
+    settings = dashkit.dashboard_settings(folder, None, port)
+    rules = settings.home / "rules"
+    rules.mkdir(parents=True)
+    strict = (EXAMPLES / "rules" / "studio_default.toml").read_text()
+    (rules / "strict.toml").write_text(strict.replace("limit_n = 490", f"limit_n = {limit_n}"))
+    with dashkit.Server(create_app(settings), port) as srv:
+        yield srv
 
 
 def open_review(http: Any, session_id: int, timeout_s: float = 120.0) -> dict[str, Any]:
