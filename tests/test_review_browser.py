@@ -17,7 +17,6 @@ import reviewkit
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from ashisense.bodymap import REGIONS
-from dashboard.app import create_app
 
 SIZES = ({"width": 1280, "height": 800}, {"width": 1024, "height": 768})
 RATE_HZ = 80.0
@@ -25,15 +24,8 @@ RATE_HZ = 80.0
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dashkit.Server]:
-    tmp = tmp_path_factory.mktemp("review-browser")
-    reviewkit.studio_file(tmp / "sessions.sqlite", (150.0, 100.0))
-    port = dashkit.free_port()
-    settings = dashkit.dashboard_settings(tmp, None, port)
-    rules = settings.home / "rules"
-    rules.mkdir(parents=True)
-    strict = (reviewkit.EXAMPLES / "rules" / "studio_default.toml").read_text()
-    (rules / "strict.toml").write_text(strict.replace("limit_n = 490", "limit_n = 300"))
-    with dashkit.Server(create_app(settings), port) as srv:
+    folder = tmp_path_factory.mktemp("review-browser")
+    with reviewkit.review_server(folder, (150.0, 100.0), 300) as srv:
         yield srv
 
 
