@@ -87,7 +87,6 @@ class ClientMotionDetector:
                 (last_seen >= 0) | (last_fresh >= 0), last_seen > last_fresh, self.flagged
             )
         else:
-            flag = np.logical_or.accumulate(seen)
-            flag |= self.flagged
+            flag = np.logical_or.accumulate(seen) | self.flagged
         self.flagged = bool(flag[-1])
         return flag | drifting
