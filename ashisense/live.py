@@ -65,6 +65,11 @@ STATUS_EVERY_S = 0.5
 
 BlockTap = Callable[[SampleBlock], None]
 
+#: Alarm signal the runtime sets at each tick: 1.0 while the link refuses the device as
+#: another than the rig's (until a person accepts it), else 0.0; a rule of kind "flag" on
+#: it makes that a technical alarm.
+DEVICE_REFUSED_SIGNAL = "device_refused"
+
 
 class LiveError(AshisenseError, RuntimeError):
     """A live-runtime request that cannot be met (no rig data yet, unknown profile, ...)."""
@@ -76,7 +81,9 @@ class LiveConfig:
     when the device says who it is); rig_path, rules_path, contraindications_path: the files,
     snapshotted into every session. rules None: no alarms. device_url: overrides the rig
     file's URL. store_path: where sessions are recorded. client_id / therapist_id: who is on
-    the rig at start (default: the first profiles). auto_session: record at once (the demo)."""
+    the rig at start (default: the first profiles). auto_session: record at once (the demo).
+    consumers: attached to the runtime made of it (LiveRuntime.add_consumer), such as
+    ashisense.lsl.LslOutlets."""
 
     rig: Rig
     rig_path: Path
@@ -90,6 +97,7 @@ class LiveConfig:
     client_id: str | None = None
     therapist_id: str | None = None
     auto_session: bool = False
+    consumers: tuple[object, ...] = ()
 
     @property
     def url(self) -> str:
@@ -219,6 +227,8 @@ class LiveRuntime(SessionListener):
             config.rig, client, therapist, config.rules, config.contraindications, listeners=[self]
         )
         self.link = config.rig.link(config.url, listeners=[self.runner])
+        for consumer in config.consumers:
+            self.add_consumer(consumer)
 
     # -- lifecycle ---------------------------------------------------------------------
     def start(self) -> LiveRuntime:
@@ -420,12 +430,32 @@ class LiveRuntime(SessionListener):
 
     def annotate(self, text: str, author: str = "") -> float:
         """Pin a note to now in the running session; returns its time."""
-        writer = self.runner.recording
-        if writer is None:
-            raise LiveError("note refused: no session is being recorded")
         t_s = host_clock()
-        writer.annotate(t_s, text, author)
+        if not self.runner.annotate(t_s, text, author):
+            raise LiveError("note refused: no session is being recorded")
         return t_s
+
+    def accept_device(self) -> str:
+        """A person accepts the device the link refused as another than the rig's (serial,
+        model or channels): its data flows from the next connection. LiveError when none is
+        refused."""
+        refused = self.link.stats.refused
+        if not refused:
+            raise LiveError("no device is refused: nothing to accept")
+        self.link.accept_new_device()
+        return f"accepted: {refused}"
+
+    def add_consumer(self, consumer: object) -> None:
+        """Hang a consumer on the rig's stream (an LSL outlet, a studio publisher): as a raw
+        listener if it is a firmware_bridge Listener (HELLO, blocks, gaps, device events;
+        stop() when the stream ends), and as a SessionListener if it is one (steps, alarms,
+        notes, sessions starting and stopping). It must return at once."""
+        if not isinstance(consumer, Listener | SessionListener):
+            raise TypeError(f"{consumer!r}: expected a Listener or a SessionListener")
+        if isinstance(consumer, Listener):
+            self.runner.add_raw_listener(consumer)
+        if isinstance(consumer, SessionListener):
+            self.runner.add_listener(consumer)
 
     def add_block_tap(self, tap: BlockTap, *, excludes_sessions: str | None = None) -> None:
         """Hand every SampleBlock to tap, in the dispatcher thread before the analysis (also
@@ -500,8 +530,11 @@ class LiveRuntime(SessionListener):
     def _tick_loop(self) -> None:
         next_status = 0.0
         while not self._stop.wait(TICK_S):
-            now_s = host_clock()
-            seen_s = self._silence.seen_s(now_s, self.link.stats.samples)
+            now_s, link = host_clock(), self.link.stats
+            seen_s = self._silence.seen_s(now_s, link.samples)
+            engine = self.engine
+            if engine is not None:
+                engine.set_context(**{DEVICE_REFUSED_SIGNAL: 1.0 if link.refused else 0.0})
             self._show_alarms(self.runner.tick(now_s, seen_s))
             now = time.monotonic()
             if now >= next_status:
@@ -520,6 +553,7 @@ def load_live_config(
     client_id: str | None = None,
     therapist_id: str | None = None,
     auto_session: bool = False,
+    consumers: tuple[object, ...] = (),
 ) -> LiveConfig:
     """Read the rig file, rules, contraindications and profiles a live runtime needs."""
     return LiveConfig(
@@ -537,10 +571,12 @@ def load_live_config(
         client_id=client_id,
         therapist_id=therapist_id,
         auto_session=auto_session,
+        consumers=consumers,
     )
 
 
 __all__ = [
+    "DEVICE_REFUSED_SIGNAL",
     "Display",
     "LiveConfig",
     "LiveError",

@@ -3,7 +3,10 @@
 The floor is the least any Python decoder must do with the same bytes: `bytes.split` at
 the delimiters, `cobs.decode` and `zlib.crc32` of every frame. The decoder is fed in
 4096-byte reads (what a serial port hands over) and, for reference, in one piece.
-Goals (issue 2): ≥ 200,000 SAMPLE packets/s at 8 channels, and ≥ 0.5× the floor.
+The runs take turns (floor, then each way of feeding the decoder, REPEATS times) and the
+fastest of each counts, so a busy machine slows them alike.
+Goals: ≥ 200,000 SAMPLE packets/s at 8 channels (issue 2) and, in 4096 B reads, ≥ 0.7× the
+floor (issue 13; ≥ 0.5× for one piece and for 32 channels).
 Run: python3 benchmarks/bench_decode.py
 """
 
@@ -21,9 +24,10 @@ from firmware_bridge.decoder import FrameDecoder, RawSamples
 from firmware_bridge.protocol import encode_samples
 
 READ_BYTES = 4096
-REPEATS = 5
+REPEATS = 7
 GOAL_PACKETS_PER_S = 200_000
 GOAL_FLOOR_RATIO = 0.5
+GOAL_FLOOR_RATIO_8CH_READS = 0.7
 
 
 def sample_stream(n_packets: int, n_channels: int, seed: int = 0) -> bytes:
@@ -58,15 +62,17 @@ def decode(data: bytes, read_bytes: int) -> int:
     return n
 
 
-def best_time_s(fn: Callable[[], int], expected: int) -> float:
-    """Fastest of REPEATS runs (the least disturbed by the rest of the machine)."""
-    times = []
+def best_times_s(runs: dict[str, Callable[[], int]], expected: int) -> dict[str, float]:
+    """Fastest of REPEATS turns of each run (the least disturbed by the rest of the machine);
+    the runs take turns so that a change in the machine's load hits them alike."""
+    times: dict[str, list[float]] = {name: [] for name in runs}
     for _ in range(REPEATS):
-        t0 = time.perf_counter()
-        got = fn()
-        times.append(time.perf_counter() - t0)
-        assert got == expected, f"decoded {got} packets, expected {expected}"
-    return min(times)
+        for name, fn in runs.items():
+            t0 = time.perf_counter()
+            got = fn()
+            times[name].append(time.perf_counter() - t0)
+            assert got == expected, f"{name}: decoded {got} packets, expected {expected}"
+    return {name: min(t) for name, t in times.items()}
 
 
 def main() -> int:
@@ -83,8 +89,7 @@ def main() -> int:
             "decoder, one piece": lambda d=data: decode(d, len(d)),
         }
         rates = {}
-        for name, fn in runs.items():
-            t_s = best_time_s(fn, n_packets)
+        for name, t_s in best_times_s(runs, n_packets).items():
             rates[name] = n_packets / t_s
             print(
                 f"{n_channels:>8} {n_packets:>8} {mb:>6.1f} {name:<26} "
@@ -93,12 +98,12 @@ def main() -> int:
         floor_rate = rates["floor (split+cobs+crc32)"]
         for name in (f"decoder, {READ_BYTES} B reads", "decoder, one piece"):
             ratio = rates[name] / floor_rate
-            ok = ratio >= GOAL_FLOOR_RATIO
+            goal = GOAL_FLOOR_RATIO
+            if n_channels == 8 and name.endswith("reads"):
+                goal = GOAL_FLOOR_RATIO_8CH_READS
+            ok = ratio >= goal
             failed |= not ok
-            print(
-                f"{'':>8} {name}: {ratio:.2f}× floor (goal ≥ {GOAL_FLOOR_RATIO}) "
-                f"{'PASS' if ok else 'FAIL'}"
-            )
+            print(f"{'':>8} {name}: {ratio:.2f}× floor (goal ≥ {goal}) {'PASS' if ok else 'FAIL'}")
         if n_channels == 8:
             rate = rates[f"decoder, {READ_BYTES} B reads"]
             ok = rate >= GOAL_PACKETS_PER_S

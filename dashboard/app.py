@@ -20,7 +20,8 @@ from dashboard.bodies import BodyGuard, plain_validation_error
 from dashboard.calibration_run import CalibrationDesk
 from dashboard.display import HubDisplay
 from dashboard.hub import Hub
-from dashboard.review import SeriesCache
+from dashboard.review import Review
+from dashboard.room_link import linked_display
 from dashboard.routes import auth, calibration, client, controls, live, pages, presses, sessions
 from dashboard.settings import DashboardSettings
 from dashboard.studio import StudioFile
@@ -43,21 +44,24 @@ PRIVATE_PREFIXES = ("/api/", "/downloads/")
 def create_app(settings: DashboardSettings) -> FastAPI:
     """The dashboard for `settings`: live view and controls if settings.live, review always.
 
-    app.state holds settings, studio (StudioFile), logins, limiter, series (review cache),
-    calibration (the calibration page's run) and, while running, hub, display and runtime
-    (None without a live rig).
+    app.state holds settings, studio (StudioFile), logins, limiter, review (recorded sessions),
+    calibration (the calibration page's run) and, while running, hub, display, runtime
+    (None without a live rig) and room_link (the room's studio link, None without a studio).
     """
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        hub = Hub(asyncio.get_running_loop(), settings.client_queue_len)
+        hub = Hub(asyncio.get_running_loop())
         app.state.hub = hub
-        app.state.display = HubDisplay(hub, lambda: app.state.studio.units)
-        app.state.runtime = None
+        units = lambda: app.state.studio.units  # noqa: E731  (read when a setup is sent)
+        app.state.display = HubDisplay(hub, units)
+        app.state.runtime = app.state.room_link = None
         if settings.live is not None:
-            runtime = LiveRuntime(settings.live, app.state.display)
+            display, link = linked_display(settings.room, app.state.display, hub, units)
+            runtime = LiveRuntime(settings.live, display)
             await run_in_threadpool(runtime.start)
             app.state.runtime = runtime
+            app.state.room_link = link.start(runtime) if link is not None else None
         try:
             yield
         finally:
@@ -65,14 +69,28 @@ def create_app(settings: DashboardSettings) -> FastAPI:
             app.state.calibration.close()
             if app.state.runtime is not None:
                 await run_in_threadpool(app.state.runtime.stop)
+            await run_in_threadpool(app.state.review.jobs.close)
+            if app.state.room_link is not None:  # after the runtime: its last session copied
+                await run_in_threadpool(app.state.room_link.stop)
 
     app = FastAPI(title="AshiSense", lifespan=lifespan, docs_url=None, redoc_url=None)
+    guard(app, settings)
+    app.state.calibration = CalibrationDesk()
+    for module in (pages, auth, live, controls, sessions, calibration, client, presses):
+        app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app
+
+
+def guard(app: FastAPI, settings: DashboardSettings) -> None:
+    """What every app of ours has (the room's dashboard, the studio's desk): settings, the
+    studio file, logins and their limiter, the review in app.state; request size,
+    Host and security headers checked and set on every answer."""
     app.state.settings = settings
     app.state.studio = StudioFile(settings.studio_file)
     app.state.logins = Logins(settings.login_ttl_s)
     app.state.limiter = LoginLimiter(settings.login_attempts_per_min)
-    app.state.series = SeriesCache(settings.store_path)
-    app.state.calibration = CalibrationDesk()
+    app.state.review = Review(settings.store)
     app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes)
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=list(settings.host_names()))
     app.add_exception_handler(RequestValidationError, plain_validation_error)
@@ -86,8 +104,3 @@ def create_app(settings: DashboardSettings) -> FastAPI:
         if request.url.path.startswith(PRIVATE_PREFIXES):
             response.headers["Cache-Control"] = "no-store"
         return response
-
-    for module in (pages, auth, live, controls, sessions, calibration, client, presses):
-        app.include_router(module.router)
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    return app

@@ -28,22 +28,31 @@ ORIGIN_REFUSED = 4403
 
 
 class Logins:
-    """Live login tokens with their expiry (monotonic seconds), and who to tell when one is
-    revoked (the live sockets opened with it)."""
+    """Live login tokens with their expiry (monotonic seconds) and the name the person gave
+    (the author of their notes), and who to tell when one is revoked (the live sockets
+    opened with it)."""
 
     def __init__(self, ttl_s: float) -> None:
         self.ttl_s = ttl_s
         self._tokens: dict[str, float] = {}
+        self._names: dict[str, str] = {}
         self._watchers: dict[str, set[Callable[[], None]]] = {}
         self._lock = threading.Lock()
 
-    def create(self) -> str:
+    def create(self, name: str = "") -> str:
         token = secrets.token_urlsafe(32)
         with self._lock:
             now = time.monotonic()
             self._tokens = {t: exp for t, exp in self._tokens.items() if exp > now}
+            self._names = {t: n for t, n in self._names.items() if t in self._tokens}
             self._tokens[token] = now + self.ttl_s
+            self._names[token] = name
         return token
+
+    def name(self, token: str | None) -> str:
+        """The name given at this login ("" when none was given or the login is gone)."""
+        with self._lock:
+            return self._names.get(token or "", "")
 
     def valid(self, token: str | None) -> bool:
         if not token:
@@ -76,6 +85,7 @@ class Logins:
     def revoke(self, token: str | None) -> None:
         with self._lock:
             self._tokens.pop(token or "", None)
+            self._names.pop(token or "", None)
             watchers = self._watchers.pop(token or "", set())
         for on_revoked in watchers:
             on_revoked()

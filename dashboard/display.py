@@ -1,6 +1,9 @@
 """The runtime's display for the browser: encodes messages in the acquisition thread and hands
-them to the Hub (the one crossing into asyncio). Frames are capped at `max_fps`; the strip
-points and the feet peak of the samples in between ride along with the next frame."""
+them to the Hub (the one crossing into asyncio). Frames are capped at `max_fps` and only built
+while someone watches. Each frame carries the strip points and the feet peak since the
+previous frame and of the STRIP_RESEND_S before it, so a viewer that missed a few frames
+(dashboard.hub drops them for a viewer that is behind) still draws every point and every peak;
+the page keeps the points it has not seen (newer than its last)."""
 
 from __future__ import annotations
 
@@ -8,8 +11,9 @@ import json
 import math
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -26,7 +30,18 @@ from dashboard.frames import (
     setup_message,
     status_message,
 )
-from dashboard.hub import Hub
+
+
+class Sink(Protocol):
+    """Where a HubDisplay hands its messages: the Hub (the browsers), or a studio's broker."""
+
+    def publish(self, kind: str, text: str, seq: int | None = None) -> None: ...
+
+    @property
+    def viewers(self) -> int: ...
+
+
+STRIP_RESEND_S = 0.25
 
 
 def encode(msg: dict[str, Any]) -> str:
@@ -44,7 +59,7 @@ class HubDisplay(Display):
 
     def __init__(
         self,
-        hub: Hub,
+        hub: Sink,
         units: Callable[[], str],
         *,
         max_fps: float = 100.0,
@@ -59,10 +74,12 @@ class HubDisplay(Display):
         self._lock = threading.Lock()
         self._setup: LiveSetup | None = None
         self._mat_idx = np.empty(0, dtype=np.intp)
-        self._strip: list[tuple[float, float, float]] = []
+        # (t_s, feet_n, limit_n) since STRIP_RESEND_S before the previous frame
+        self._strip: deque[tuple[float, float, float]] = deque()
         self._hazards: Sequence[HazardStatus] = ()
         self._strip_bin = -1
-        self._peak_n = -math.inf
+        self._peaks: deque[tuple[float, float]] = deque()  # (t_s, peak) per block, as above
+        self._framed_t_s = -math.inf  # the newest sample of the previous frame
         self._next_frame = 0.0
         self._next_grid = 0.0
 
@@ -85,7 +102,29 @@ class HubDisplay(Display):
     ) -> None:
         if len(est) == 0:
             return
-        # One strip point per 1/strip_hz bin: the first sample of each new bin.
+        if not self.hub.viewers:  # nobody watches: no frame to build
+            self._strip.clear()
+            self._peaks.clear()
+            self._framed_t_s = -math.inf
+            return
+        self._keep_recent(est, limits)
+        now = time.monotonic()
+        if now < self._next_frame:
+            return
+        self._next_frame = now + self._frame_gap_s
+        with self._lock:
+            mat_idx = self._mat_idx
+        for recent in (self._strip, self._peaks):
+            while recent and recent[0][0] <= self._framed_t_s - STRIP_RESEND_S:
+                recent.popleft()
+        peak_n = max((p for _, p in self._peaks), default=math.nan)
+        msg = frame_message(est, int(seq[-1]), mat_idx, self._strip, peak_n, limits)
+        self.hub.publish("frame", encode(msg), int(seq[-1]))
+        self._framed_t_s = float(est.t_s[-1])
+
+    def _keep_recent(self, est: EstimateBlock, limits: BindingLimits | None) -> None:
+        """Add the block's strip points (the first sample of each 1/strip_hz bin, with the
+        limit that held then) and feet peak."""
         bins = np.floor(est.t_s * self._strip_hz).astype(np.int64)
         prev = np.concatenate([[self._strip_bin], bins[:-1]])
         keep = np.flatnonzero(bins != prev)
@@ -98,16 +137,8 @@ class HubDisplay(Display):
             strict=True,
         )
         self._strip.extend(points)
-        self._peak_n = float(np.fmax.reduce(est.feet_n, initial=self._peak_n))
-        now = time.monotonic()
-        if now < self._next_frame:
-            return
-        self._next_frame = now + self._frame_gap_s
-        with self._lock:
-            mat_idx = self._mat_idx
-        msg = frame_message(est, int(seq[-1]), mat_idx, self._strip, self._peak_n, limits)
-        self._strip, self._peak_n = [], -math.inf
-        self.hub.publish("frame", encode(msg))
+        peak_n = float(np.fmax.reduce(est.feet_n, initial=-math.inf))
+        self._peaks.append((float(est.t_s[-1]), peak_n))
 
     def grid(self, est: GridEstimate) -> None:
         now = time.monotonic()

@@ -141,8 +141,9 @@ def frame_message(
     limits: BindingLimits | None = None,
 ) -> dict[str, Any]:
     """The newest sample of `est` as a frame, with the strip points ([t_s, feet_n, limit_n]:
-    the limit that held then) and feet peak since the previous frame, and the limit that
-    holds now with its rule (the one an alarm cites)."""
+    the limit that held then) and the feet peak the display gives (those of the last moments:
+    a viewer may have missed a frame), and the limit that holds now with its rule (the one an
+    alarm cites)."""
     i = len(est) - 1
     source = limits.source_at(i) if limits is not None else None
     limit_n = limits.limit_n[i] if limits is not None else None
@@ -271,7 +272,9 @@ def press_message(press: PressRecord) -> dict[str, Any]:
 
 
 def status_message(status: LiveStatus, viewers: int) -> dict[str, Any]:
-    """Link, pipeline and recorder health."""
+    """Link, pipeline and recorder health. The link's rate_hz is in device time (the last
+    rate through a stall); recent_rate_hz, recent_lost and silent_s say what arrived over
+    the last second of host time, so the page can tell a stalled or unplugged rig at once."""
     link = status.link
     p = status.pipeline
     r = status.recorder
@@ -283,12 +286,19 @@ def status_message(status: LiveStatus, viewers: int) -> dict[str, Any]:
             "url": link.url,
             "serial": (link.device or {}).get("serial"),
             "rate_hz": num(link.rate_hz, 2),
+            "nominal_hz": num((link.device or {}).get("rate_hz"), 2),
+            "recent_rate_hz": num(link.recent_rate_hz, 2),
+            "recent_lost": link.recent_lost,
+            "silent_s": num(link.silent_s, 3),
             "samples": link.samples,
             "lost_samples": link.lost_samples,
             "bad_packets": link.bad_packets,
             "reconnects": link.reconnects,
             "gaps": link.gaps,
             "last_error": link.last_error,
+            "identified": link.identified,
+            "held_samples": link.held_samples,
+            "refused": link.refused,
         },
         "pipeline": (
             {
@@ -297,6 +307,7 @@ def status_message(status: LiveStatus, viewers: int) -> dict[str, Any]:
                 "baseline_status": p.baseline_status,
                 "weight_n": num(p.therapist_weight_n, 1),
                 "weight_source": p.weight_source,
+                "client_shift_observable": p.client_shift_observable,
             }
             if p
             else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import socket
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,9 +34,9 @@ def login_secret(settings: DashboardSettings, reset: bool = False) -> str | None
     return studio.ensure_secret()
 
 
-def announce(settings: DashboardSettings, token: str | None) -> None:
+def announce(settings: DashboardSettings, token: str | None, page: str = "/live") -> None:
     """Print where the dashboard is (once it listens) and a new password if there is one."""
-    print(f"AshiSense dashboard: http://{settings.host}:{settings.port}/live", flush=True)
+    print(f"AshiSense dashboard: http://{settings.host}:{settings.port}{page}", flush=True)
     if token is not None:
         print(
             f"login password: {token}\n"
@@ -50,8 +51,13 @@ def announce(settings: DashboardSettings, token: str | None) -> None:
 def uvicorn_config(app: FastAPI, settings: DashboardSettings) -> uvicorn.Config:
     """How uvicorn runs the dashboard: forwarded headers believed only from the proxies
     settings name (uvicorn would otherwise trust any from 127.0.0.1), small websocket
-    messages (the page sends none), no Server header."""
+    messages (the page sends only acknowledgements), no Server header. Websockets run on
+    dashboard.wire's protocol (one frame's bytes written to every viewer, small buffers) and
+    uncompressed: compressing each message for each viewer would cost a room computer more
+    than the bytes saved on a local network."""
     import uvicorn
+
+    from dashboard.wire import LiveWebSocketProtocol
 
     proxies = list(settings.trusted_proxies)
     return uvicorn.Config(
@@ -61,13 +67,21 @@ def uvicorn_config(app: FastAPI, settings: DashboardSettings) -> uvicorn.Config:
         log_level="warning",
         proxy_headers=bool(proxies),
         forwarded_allow_ips=proxies or None,
+        ws=LiveWebSocketProtocol,
         ws_max_size=settings.max_body_bytes,
+        ws_per_message_deflate=False,
         server_header=False,
     )
 
 
-def serve(settings: DashboardSettings, reset_password: bool = False) -> int:
-    """Serve until Ctrl-C; the URL (and a first-run password) is printed once it listens."""
+def serve(
+    settings: DashboardSettings,
+    reset_password: bool = False,
+    make_app: Callable[[], FastAPI] | None = None,
+    page: str = "/live",
+) -> int:
+    """Serve until Ctrl-C; the URL of `page` (and a first-run password) is printed once it
+    listens. make_app: the app to serve (default: the room's dashboard for settings)."""
     import uvicorn
 
     from dashboard.app import create_app
@@ -76,11 +90,12 @@ def serve(settings: DashboardSettings, reset_password: bool = False) -> int:
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:
             await super().startup(sockets)
             if self.started:
-                announce(settings, token)
+                announce(settings, token, page)
 
     settings.home.mkdir(parents=True, exist_ok=True)
     token = login_secret(settings, reset_password)
-    server = Server(uvicorn_config(create_app(settings), settings))
+    app = make_app() if make_app is not None else create_app(settings)
+    server = Server(uvicorn_config(app, settings))
     server.run()
     if not server.started:
         print(f"could not serve on {settings.host}:{settings.port}", file=sys.stderr)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ashisense.live import LiveConfig
+    from ashisense.studio import RoomConfig
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost")
 
@@ -23,8 +24,8 @@ class DashboardSettings:
     allowed_hosts: Host header names accepted besides the loopback names and the bind address
     (the check guards against DNS rebinding). allowed_origins: extra
     websocket/control origins besides the page's own. login_ttl_s: how long a login lasts.
-    client_queue_len: frames held per viewer before the oldest is dropped (newest wins).
-    viewer_stall_s: a viewer that cannot take one message for this long is disconnected.
+    viewer_stall_s: a viewer that stays behind this long (its socket or its page takes none of
+    what waits for it; dashboard.hub) is cut; its page reconnects.
     login_attempts_per_min: wrong passwords allowed per client address and minute.
     trusted_proxies: addresses of a reverse proxy in front of the dashboard whose
     X-Forwarded-For/-Proto headers are believed (`--behind-proxy`); empty: those headers are
@@ -40,11 +41,17 @@ class DashboardSettings:
     allowed_hosts: tuple[str, ...] = ()
     allowed_origins: tuple[str, ...] = ()
     login_ttl_s: float = 12 * 3600.0
-    client_queue_len: int = 4
-    viewer_stall_s: float = 10.0
+    viewer_stall_s: float = 5.0
     login_attempts_per_min: int = 10
     trusted_proxies: tuple[str, ...] = ()
     max_body_bytes: int = 64 * 1024
+    room: RoomConfig | None = None
+    store_url: str | None = None
+
+    @property
+    def store(self) -> str | Path:
+        """Where the review reads sessions: store_url when set, else the session file."""
+        return self.store_url or self.store_path
 
     @property
     def studio_file(self) -> Path:

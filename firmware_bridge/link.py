@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 import serial
 
+from firmware_bridge.arrival import ArrivalWindow
 from firmware_bridge.blocks import Gap, SampleBlock
 from firmware_bridge.errors import DeviceChangedError, HelloTimeout, LinkTimeout
 from firmware_bridge.inputs import InputCounters, make_input
@@ -61,6 +62,13 @@ class LinkStats:
     gaps: int = 0
     identified: bool = False  # the device said who it is on this connection: its data flows
     held_samples: int = 0  # received after a reconnect, waiting for the HELLO (at most 10 s)
+    refused: str = ""  # why the device that answers is refused, until one is taken (accepted)
+    # over the last second of host time (rate_hz is device time: it keeps the last rate
+    # through a stall): samples per second that arrived, samples lost, and how long the
+    # port has been silent (s; None before any data)
+    recent_rate_hz: float = 0.0
+    recent_lost: int = 0
+    silent_s: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -137,6 +145,7 @@ class Link:
         self._thread = threading.Thread(target=self._run, name=f"ashisense-link {url}", daemon=True)
         self._port: serial.SerialBase | None = None
         self._rate_marks: deque[tuple[float, int]] = deque()
+        self._arrival = ArrivalWindow()
         self._write_lock = threading.Lock()
 
     # -- public API -------------------------------------------------------------------
@@ -173,7 +182,16 @@ class Link:
     def stats(self) -> LinkStats:
         """A snapshot of link health (safe to read from any thread)."""
         with self._lock:
-            return LinkStats(**{**self._stats.__dict__, "bad_detail": dict(self._stats.bad_detail)})
+            recent = self._arrival.measure(host_clock())
+            return LinkStats(
+                **{
+                    **self._stats.__dict__,
+                    "bad_detail": dict(self._stats.bad_detail),
+                    "recent_rate_hz": recent.rate_hz,
+                    "recent_lost": recent.lost,
+                    "silent_s": recent.silent_s,
+                }
+            )
 
     def wait_for_hello(self, timeout_s: float = HELLO_TIMEOUT_S) -> Hello:
         """Block until the device has said who it is on the current connection.
@@ -228,6 +246,7 @@ class Link:
                 self._set(
                     state="refused: device changed",
                     last_error=str(err),
+                    refused=str(err),
                     identified=False,
                     held_samples=0,
                 )
@@ -293,7 +312,7 @@ class Link:
             self._check_expected(hello)
             if self._input.handshake:
                 port.write(b"START\n")
-            self._set(state="streaming", device=hello.to_dict(), identified=True)
+            self._set(state="streaming", device=hello.to_dict(), identified=True, refused="")
             with self._lock:
                 self._tries.refused = ""
             self._identified.set()
@@ -322,11 +341,15 @@ class Link:
             s = self._stats
             s.bad_detail = dict(counters.bad_detail)
             s.bad_packets = counters.bad
+            arrived = sum(len(b) for b in blocks)
+            newly_lost = max(0, counters.lost_samples - s.lost_samples)
+            if arrived or newly_lost:
+                self._arrival.add(host_rx_s, arrived, newly_lost)
             s.lost_samples = counters.lost_samples
             s.held_samples = counters.held_samples
             s.gaps += sum(isinstance(i, Gap) for i in items)
             if blocks:
-                s.samples += sum(len(b) for b in blocks)
+                s.samples += arrived
                 last = blocks[-1]
                 s.last_counts = dict(zip(last.channels, last.counts[-1].tolist(), strict=True))
                 s.rate_hz = self._measure_rate(last)

@@ -14,6 +14,8 @@ from firmware_bridge.protocol import Hello
 
 log = logging.getLogger(__name__)
 FAILURE_LOG_INTERVAL_S = 10.0
+#: Most samples joined into one block when blocks wait in the queue (see Dispatcher).
+JOIN_MAX_SAMPLES = 512
 
 Item = SampleBlock | GridBlock | Gap | DeviceEvent | Hello | BaseException
 
@@ -63,7 +65,10 @@ class Dispatcher:
     """Owns a thread that takes items from a queue and hands each to every listener.
 
     A listener that raises is reported (logged and told via on_error) and keeps receiving:
-    one faulty consumer must not starve the others.
+    one faulty consumer must not starve the others. Blocks that wait in the queue behind one
+    another (the listeners fell behind: a busy or small computer) are handed over joined, up
+    to JOIN_MAX_SAMPLES, so each listener's per-block costs are paid once for all of them and
+    the dispatcher catches up; they are consecutive samples (a loss would be a Gap between).
     """
 
     def __init__(self, listeners: Iterable[Listener] = (), maxsize: int = 10_000) -> None:
@@ -87,22 +92,46 @@ class Dispatcher:
         self._queue.put(item)
 
     def _run(self) -> None:
+        ahead: list[Item | None] = []  # an item taken from the queue while joining blocks
         while True:
-            item = self._queue.get()
+            item = ahead.pop() if ahead else self._queue.get()
             if item is None:
                 return
-            with self._lock:
-                targets = list(self._listeners)
-            for listener in targets:
-                try:
-                    deliver(listener, item)
-                except Exception as exc:  # a faulty listener must not stop the others
-                    self._report(listener, exc)
-                    if not isinstance(item, BaseException):
-                        try:
-                            listener.on_error(exc)
-                        except Exception:
-                            log.exception("listener %r failed in on_error", listener)
+            if isinstance(item, SampleBlock):
+                item = self._join_queued(item, ahead)
+            self._deliver(item)
+
+    def _join_queued(self, block: SampleBlock, ahead: list[Item | None]) -> SampleBlock:
+        """`block` and the blocks of the same channels queued right behind it, as one; the
+        first other item taken goes to `ahead`."""
+        blocks = [block]
+        n = len(block)
+        while n < JOIN_MAX_SAMPLES:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if not isinstance(item, SampleBlock) or item.channels != block.channels:
+                ahead.append(item)
+                break
+            blocks.append(item)
+            n += len(item)
+        return block if len(blocks) == 1 else SampleBlock.concat(blocks)
+
+    def _deliver(self, item: Item) -> None:
+        """Hand one item to every listener, each isolated from the others' failures."""
+        with self._lock:
+            targets = list(self._listeners)
+        for listener in targets:
+            try:
+                deliver(listener, item)
+            except Exception as exc:  # a faulty listener must not stop the others
+                self._report(listener, exc)
+                if not isinstance(item, BaseException):
+                    try:
+                        listener.on_error(exc)
+                    except Exception:
+                        log.exception("listener %r failed in on_error", listener)
 
     def _report(self, listener: Listener, exc: Exception) -> None:
         """Log a listener's failure: in full the first time, then a count every 10 s.

@@ -112,6 +112,8 @@ class ScriptedRig:
         self._pending = bytearray()
         self._inbox = b""
         self._on = False
+        self.stalled = False  # the device sends nothing; its samples meanwhile are lost
+        self.unplugged = False  # the cable is out: the pty goes away
         self._feet_n = 0.0
         self._target_n = 0.0
         self.x_m, self.y_m = UPPER_BACK_XY_M
@@ -122,6 +124,11 @@ class ScriptedRig:
         self._over_at: int | None = None
         self.sent_at: dict[int, float] = {}  # seq -> time.monotonic() when pumped (benchmarks)
         self.keep_send_times = False
+
+    @property
+    def seq(self) -> int:
+        """The number of the next sample to go out (how far the rig has come)."""
+        return self._seq
 
     # -- the script ------------------------------------------------------------------
     def climb_on(self, feet_n: float = 250.0) -> None:
@@ -156,7 +163,7 @@ class ScriptedRig:
         return time.monotonic() - self._boot
 
     def unplugged_now(self) -> bool:
-        return False
+        return self.unplugged
 
     def write(self, data: bytes) -> None:
         with self._lock:
@@ -168,6 +175,9 @@ class ScriptedRig:
     def pump(self) -> bytes:
         with self._lock:
             due = int(self.device_time_s() * self.rate_hz) + 1 - self._seq
+            if self.stalled:
+                self._seq += max(due, 0)
+                due = 0
             if due > 0:
                 self._pending += self._samples(due)
             out = bytes(self._pending)
@@ -227,10 +237,12 @@ def scripted_pty(rig: ScriptedRig | None = None) -> Iterator[tuple[ScriptedRig, 
         yield rig, pty.path
 
 
-def live_config(tmp: Path, device_url: str, **overrides: object) -> LiveConfig:
-    """The example rig, profiles and rules, recording into tmp/sessions.sqlite."""
+def live_config(
+    tmp: Path, device_url: str, rig_file: Path = RIG_FILE, **overrides: object
+) -> LiveConfig:
+    """The example rig (or rig_file), profiles and rules, recording into tmp/sessions.sqlite."""
     return load_live_config(
-        RIG_FILE,
+        rig_file,
         store_path=tmp / "sessions.sqlite",
         profiles_dir=EXAMPLES / "profiles",
         rules_path=EXAMPLES / "rules" / "studio_default.toml",

@@ -32,6 +32,7 @@ ASHISENSE_RANK = {
     "ashisense.live": 6,
     "ashisense.lsl": 6,
     "ashisense.report": 6,
+    "ashisense.studio": 7,  # a room's link to its studio (broker, PostgreSQL); the desk's board
     "ashisense.commands": 7,
 }
 

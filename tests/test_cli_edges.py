@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from ashisense.commands import count_of
-from ashisense.commands.sessions import minutes_seconds
+from ashisense.store.records import duration_text
 from ashisense_cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -117,7 +117,7 @@ def test_the_calibration_wizard_with_its_input_closed_says_why_and_fails(tmp_pat
     ],
 )
 def test_session_durations_read_as_minutes_and_seconds(duration_s: float, shown: str) -> None:
-    assert minutes_seconds(duration_s) == shown
+    assert duration_text(duration_s) == shown
 
 
 def test_counts_agree_with_their_noun() -> None:

@@ -4,14 +4,11 @@ series is thinned the same however the session's blocks were cut."""
 from __future__ import annotations
 
 import base64
-import itertools
 import json
 import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from ashisense.alarms import AlarmEngine
 from ashisense.alarms.defaults import studio_rules
@@ -19,7 +16,6 @@ from ashisense.bodymap import REGION_CODE
 from ashisense.pipeline.types import MAX_BLOBS, SERIES, EstimateBlock, GridEstimate
 from dashboard.display import encode
 from dashboard.frames import alarms_message, frame_message, grid_message, region_view
-from dashboard.review import Thinner
 
 CHANNELS = ("bar_l", "mat_a", "mat_b")
 G = 9.80665
@@ -151,32 +147,3 @@ def test_alarms_message_has_one_row_per_hazard_in_the_studios_unit() -> None:
     assert msg["audible"] == "high"
     eng.acknowledge(1001.0, "feet_overload_upper_back")  # acts on the whole hazard
     assert json.loads(encode(alarms_message(eng.hazards(), 6.0, "N")))["audible"] is None
-
-
-@settings(max_examples=40, deadline=None)
-@given(
-    cuts=st.lists(st.integers(1, 399), max_size=12, unique=True),
-    seed=st.integers(0, 2**16),
-)
-def test_review_thinning_does_not_depend_on_how_the_blocks_were_cut(
-    cuts: list[int], seed: int
-) -> None:
-    rng = np.random.default_rng(seed)
-    n = 400
-    t = 1000.0 + np.arange(n) / 80.0
-    feet = rng.normal(200, 80, n)
-    feet[rng.random(n) < 0.05] = np.nan
-    whole, parts = Thinner(7.0, 1000.0, np.array([1])), Thinner(7.0, 1000.0, np.array([1]))
-    whole.push(estimate(t, feet))
-    edges = [0, *sorted(cuts), n]
-    for a, b in itertools.pairwise(edges):
-        parts.push(estimate(t[a:b], feet[a:b]))
-    one, many = whole.columns(), parts.columns()
-    assert one == many
-    # one point per 1/7 s bin, and its peak is the largest feet force in that bin
-    bins = np.floor((t - 1000.0) * 7.0)
-    assert len(one["t_s"]) == len(np.unique(bins))
-    for k, b in enumerate(np.unique(bins)):
-        inside = feet[bins == b]
-        expected = None if np.all(np.isnan(inside)) else round(float(np.nanmax(inside)), 1)
-        assert one["feet_peak_n"][k] == expected

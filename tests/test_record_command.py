@@ -103,7 +103,7 @@ def test_replay_with_other_rules_raises_the_alarms_those_rules_give(
     strict = tmp_path / "strict.toml"
     text = (EXAMPLES / "rules" / "studio_default.toml").read_text()
     strict.write_text(re.sub(r"(?m)^limit_n = \d+", "limit_n = 50", text, count=1))
-    assert main(["replay", str(recorded), "--fast", "--rules", str(strict)]) == 0
+    assert main(["replay", str(recorded), "--fast", "--rules", str(strict), "--unit", "N"]) == 0
     *alarms, stricter = capsys.readouterr().out.splitlines()
     count = int(stricter.split("; ")[-1].split()[0])
     assert count != recorded_count and "with other rules" in stricter

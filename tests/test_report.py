@@ -63,7 +63,8 @@ def test_the_summary_figures_are_those_of_the_samples(
 ) -> None:
     d, page = one_report
     assert len(d.feet_n) == 90 * 80
-    peak_n, _, region = d.peak
+    f = d.summary_figures()
+    peak_n, region = f.peak_n, f.peak_region
     assert peak_n == pytest.approx(np.nanmax(d.feet_n)) and peak_n > 100
     assert f"{peak_n:.0f} N" in page and region in page
     known = d.region >= 0
@@ -90,7 +91,8 @@ def test_two_sessions_are_drawn_on_the_same_axes(two_sessions: Path) -> None:
     assert "session 1" in page and "session 2" in page and " vs " in page
     summary = page.split("<h2>Summary</h2>")[1].split("</table>")[0]
     assert summary.count("<tr>") == len(digests[0].figures()) + 1
-    assert digests[1].peak[0] > digests[0].peak[0]  # the heavier trainee pressed harder
+    peaks = [d.summary_figures().peak_n for d in digests]
+    assert peaks[1] > peaks[0]  # the heavier trainee pressed harder
 
 
 def test_envelope_keeps_every_peak() -> None:
@@ -116,3 +118,37 @@ def test_the_report_command_compares_with_a_session_of_another_file(
     page = out.read_text()
     assert page.count("data:image/png;base64,") == 4 and str(other) in page
     assert main(["report", str(two_sessions), "2", "--out", str(out), "--compare", "x"]) == 2
+
+
+def test_the_report_agrees_with_itself_and_with_the_session_list(two_sessions: Path) -> None:
+    """One duration (as `ashisense sessions`), the limit that held where the feet were for
+    every figure and the force plot, and one alarm log row per alarm raised."""
+    with SQLiteStore(two_sessions, readonly=True) as store:
+        d = digest_session(store, 2)  # the overload script: alarms on region limits
+        page = make_report([(store, 2)], progress=False)
+        listed = main_output(["sessions", str(two_sessions)])
+    duration = d.figures()["duration"]
+    assert duration in listed.splitlines()[-1]  # the same text as the session list's
+    here = d.region == REGIONS.index("lumbar")
+    assert np.all(d.limit_held_n[here] == d.region_limits_n[REGIONS.index("lumbar")])
+    over = np.nansum(d.feet_n > d.limit_held_n) / d.rate_hz
+    assert d.summary_figures().time_over_limit_s == pytest.approx(over) and over > 0
+    assert f"{over:.1f} s" in page
+    lumbar = d.region_limits_n[REGIONS.index("lumbar")]
+    assert d.limit_n is not None and lumbar < d.limit_n and f"lumbar {lumbar:.0f} N" in page
+    (ax,) = force_figure([d]).axes[:1]
+    assert any(line.get_label().endswith("limit as it held") for line in ax.lines)
+    log = page.split("<h2>Alarm log")[1]
+    raised = sum(a.transition == "raised" for a in d.alarms)
+    assert raised > 0 and log.count("<tr><td>") == raised  # episodes, not transitions
+    assert "→" not in log and "<th>lasted (s)</th>" in log
+
+
+def main_output(argv: list[str]) -> str:
+    import contextlib
+    import io
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(argv) == 0
+    return out.getvalue()

@@ -10,6 +10,7 @@ from pathlib import Path
 import storekit
 
 from ashisense.store import SQLiteStore
+from ashisense.store import sqlite as store_sqlite
 
 
 def _format1_file(path: Path) -> None:
@@ -48,7 +49,7 @@ def test_a_format1_file_reads_with_derived_uuids_and_keeps_them_when_upgraded(
     with SQLiteStore(path) as store:  # opening for writing upgrades the file
         assert [info.uuid for info in store.sessions()] == read_only
         store.create_session(storekit.meta())
-    assert _version(path) == "2"
+    assert _version(path) == str(store_sqlite.FORMAT_VERSION)  # upgraded all the way
     with sqlite3.connect(path) as conn:
         stored = [u for (u,) in conn.execute("SELECT uuid FROM sessions ORDER BY id")]
     assert stored[:2] == read_only and stored[2] not in read_only

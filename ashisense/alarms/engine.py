@@ -54,6 +54,25 @@ class _Bound:
     value: float = math.nan  # last known measured value
     peak: float = math.nan  # most extreme value of the current episode
     missing: tuple[str, ...] = field(default_factory=tuple)
+    limit: float = field(init=False)  # the spec's, read once: every block compares with them
+    hysteresis: float = field(init=False)
+    above: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.limit = self.spec.limit_value
+        self.hysteresis = self.spec.hysteresis_value
+        self.above = self.spec.direction == "above"
+
+
+def _newest_known(values: np.ndarray, applies: np.ndarray | None, carry: float) -> float:
+    """The newest value that is known and applies, else `carry` (the usual case, a known last
+    sample, without a pass over the block)."""
+    last = values[-1]
+    if last == last and (applies is None or applies[-1]):
+        return float(last)
+    known = ~np.isnan(values) if applies is None else ~np.isnan(values) & applies
+    idx = np.flatnonzero(known)
+    return float(values[idx[-1]]) if idx.size else carry
 
 
 def _last_known(values: np.ndarray, carry: float) -> np.ndarray:
@@ -95,6 +114,9 @@ class AlarmEngine:
             for spec in self.rule_set
             if spec.enabled
         }
+        self._ticking = [rt for rt in self._rules.values() if rt.spec.ticking]
+        # signals each rule lacks, by the set of signals a block carries (it seldom changes)
+        self._missing: dict[frozenset[str], list[tuple[_Bound, tuple[str, ...]]]] = {}
         self._listeners: list[AlarmListener] = []
         self._context: dict[str, float] = {}
         self._lock = threading.RLock()
@@ -168,14 +190,26 @@ class AlarmEngine:
             if t_s.shape[0] == 0:
                 return []
             events = self._catch_up(float(t_s[0]))
-            for rt in self._rules.values():
-                missing = tuple(s for s in rt.spec.required_signals() if s not in sig)
-                events += self._availability(rt, float(t_s[0]), missing)
+            for rt, missing in self._missing_signals(sig):
+                if rt.available is not (not missing):
+                    events += self._availability(rt, float(t_s[0]), missing)
                 if not missing:
                     events += self._advance(rt, t_s, rt.measure(sig))
             self._last_t_s = float(t_s[-1])
             events += self._expire(self._last_t_s)
             return self._publish(events)
+
+    def _missing_signals(self, sig: Mapping[str, Any]) -> list[tuple[_Bound, tuple[str, ...]]]:
+        """Each rule with the signals it needs that this block lacks."""
+        keys = frozenset(sig)
+        found = self._missing.get(keys)
+        if found is None:
+            found = [
+                (rt, tuple(s for s in rt.spec.required_signals() if s not in keys))
+                for rt in self._rules.values()
+            ]
+            self._missing[keys] = found
+        return found
 
     def tick(self, t_s: float, data_seen_s: float = math.nan) -> list[AlarmEvent]:
         """Clock tick (live: a few times a second): stale-link rules and audio pauses.
@@ -188,9 +222,8 @@ class AlarmEngine:
             if math.isnan(self._first_tick_s):
                 self._first_tick_s = t_s
             events = []
-            for rt in self._rules.values():
-                if rt.spec.ticking:
-                    events += self._tick_rule(rt, t_s, data_seen_s)
+            for rt in self._ticking:
+                events += self._tick_rule(rt, t_s, data_seen_s)
             if not t_s <= self._last_tick_s:
                 self._last_tick_s = t_s
             events += self._expire(t_s)
@@ -200,7 +233,8 @@ class AlarmEngine:
         since_s = np.fmax(self._last_t_s, data_seen_s)
         since_s = since_s if not math.isnan(since_s) else self._first_tick_s
         age_s = t_s - since_s if not math.isnan(since_s) else math.nan
-        return self._advance(rt, np.array([t_s]), Measure(np.array([age_s])))
+        value = rt.spec.tick_value(age_s, self._context)
+        return self._advance(rt, np.array([t_s]), Measure(np.array([value])))
 
     def press(
         self, t_s: float, button: str, feet_n: float = math.nan, region: int = -1
@@ -230,9 +264,7 @@ class AlarmEngine:
         if math.isnan(self._last_t_s):
             return []
         events: list[AlarmEvent] = []
-        for rt in self._rules.values():
-            if not rt.spec.ticking:
-                continue
+        for rt in self._ticking:
             crossing_s = self._last_t_s + rt.spec.limit_value * (1 + 1e-9) + 1e-9
             for t_s in dict.fromkeys((crossing_s, crossing_s + rt.spec.delay_s)):
                 if t_s < first_t_s and not t_s <= self._last_tick_s:
@@ -258,25 +290,25 @@ class AlarmEngine:
 
     def _advance(self, rt: _Bound, t_s: np.ndarray, m: Measure) -> list[AlarmEvent]:
         """Compare one block's measured values with the limit and log the transitions."""
+        if self._quiet(rt, m):
+            return []
         spec = rt.spec
-        limit, hyst = spec.limit_value, spec.hysteresis_value
+        limit, hyst = rt.limit, rt.hysteresis
         value = m.value
         applies = np.ones(value.shape, dtype=bool) if m.applies is None else m.applies
-        with np.errstate(invalid="ignore"):
-            if spec.direction == "above":
-                over, back = value > limit, value <= limit - hyst
-            else:
-                over, back = value < limit, value >= limit + hyst
+        if rt.above:
+            over, back = value > limit, value <= limit - hyst
+        else:
+            over, back = value < limit, value >= limit + hyst
         known = ~np.isnan(value) | ~applies
         was_active = rt.timer.active
         changes = rt.timer.update(t_s, applies & over, ~applies | back, known)
         shown = np.where(applies, value, np.nan)
-        extreme = np.fmax if spec.direction == "above" else np.fmin
-        if not changes:  # the usual case: keep the last known value and the episode's peak
+        extreme = np.fmax if rt.above else np.fmin
+        if not changes:
             if was_active:
                 rt.peak = float(extreme.reduce(shown, initial=rt.peak))
-            last = np.flatnonzero(~np.isnan(shown))
-            rt.value = float(shown[last[-1]]) if last.size else rt.value
+            rt.value = _newest_known(value, m.applies, rt.value)
             return []
         shown = _last_known(shown, rt.value)
         events = []
@@ -305,9 +337,35 @@ class AlarmEngine:
         rt.value = float(shown[-1])
         return events
 
+    def _quiet(self, rt: _Bound, m: Measure) -> bool:
+        """The usual block, handled in a few array operations: nothing in it can start the
+        condition (while off) or end it (while on). Keeps the last known value and the
+        episode's peak, as the full comparison would."""
+        value, applies = m.value, m.applies
+        if rt.timer.active:
+            waiting = (
+                value <= rt.limit - rt.hysteresis if rt.above else value >= rt.limit + rt.hysteresis
+            )
+            if applies is not None:
+                waiting |= ~applies
+        else:
+            waiting = value > rt.limit if rt.above else value < rt.limit
+            if applies is not None:
+                waiting &= applies
+        if not rt.timer.quiet(waiting):
+            return False
+        if rt.timer.active:
+            shown = value if applies is None else np.where(applies, value, np.nan)
+            extreme = np.fmax if rt.above else np.fmin
+            rt.peak = float(extreme.reduce(shown, initial=rt.peak))
+        rt.value = _newest_known(value, applies, rt.value)
+        return True
+
     def _expire(self, t_s: float) -> list[AlarmEvent]:
         events = []
         for rt in self._rules.values():
+            if math.isnan(rt.alarm.paused_until_s):  # the usual case: no pause to end
+                continue
             msg = f"{rt.spec.title()}: audio pause over, alarm still on"
             ev = rt.alarm.expire(t_s, rt.value, rt.spec.limit_value, msg)
             if ev is not None:

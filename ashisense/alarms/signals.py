@@ -61,6 +61,9 @@ def as_signals(signals: Mapping[str, Any], context: Mapping[str, float]) -> dict
     for name, value in {**context, **signals}.items():
         if name == "t_s":
             continue
+        if type(value) is np.ndarray and value.shape == (n,):  # the usual case: as it is
+            out[name] = value
+            continue
         arr = np.asarray(value)
         if arr.ndim == 0:
             arr = np.full(n, arr)

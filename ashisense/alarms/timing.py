@@ -59,6 +59,21 @@ class ConditionTimer:
     _raise_start_s: float = math.nan
     _clear_start_s: float = math.nan
 
+    def quiet(self, waiting: np.ndarray) -> bool:
+        """Settle a block in which nothing can change the condition, if it is one: True when
+        `waiting` (raise_cond while the condition is off, clear_cond while on) holds nowhere
+        and did not hold at the previous block's end. Then `update` would change nothing but
+        forget that verdict's run, which this does; False leaves the block to `update`."""
+        if self.active:
+            if self._clear_last or waiting.any():
+                return False
+            self._clear_start_s = math.nan
+        else:
+            if self._raise_last or waiting.any():
+                return False
+            self._raise_start_s = math.nan
+        return True
+
     def update(
         self, t_s: np.ndarray, raise_cond: np.ndarray, clear_cond: np.ndarray, known: np.ndarray
     ) -> list[tuple[int, bool]]:

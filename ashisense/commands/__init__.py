@@ -11,6 +11,10 @@ from __future__ import annotations
 import argparse
 import math
 from pathlib import Path
+from typing import Any
+
+#: Force units a person can choose for what the commands print (ashisense.alarms.DISPLAY_UNITS).
+UNITS = ("kg", "lb", "N")
 
 
 def positive_float(text: str) -> float:
@@ -69,3 +73,31 @@ def output_file(text: str) -> Path:
 def count_of(n: int, noun: str) -> str:
     """ "1 alarm", "3 alarms": a count with its noun in the right number."""
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def add_unit_option(p: argparse.ArgumentParser) -> None:
+    """--unit: the force unit of the alarm messages a command prints (default kg)."""
+    p.add_argument(
+        "--unit", choices=UNITS, default="kg", help="force unit of alarm messages (default kg)"
+    )
+
+
+def add_lsl_options(p: argparse.ArgumentParser, what: str) -> None:
+    """--lsl (help: what it streams) and --lsl-room."""
+    p.add_argument("--lsl", action="store_true", help=what)
+    p.add_argument("--lsl-room", help="room in the LSL stream names (default: this computer's)")
+
+
+def alarm_words(event: Any, engine: Any, unit: str) -> str:
+    """An alarm transition (AlarmEvent) in words and the chosen unit, never a rule id; engine:
+    the AlarmEngine it came from (its rule gives the words; None: the logged message)."""
+    from ashisense.alarms import alarm_text
+
+    rule = engine.rule(event.rule_id) if engine is not None else None
+    return alarm_text(event, rule, unit)
+
+
+def alarm_line(at_s: float, priority: object, text: str) -> str:
+    """One printed alarm: seconds from the session start, priority, words."""
+    at = f"{at_s:9.2f} s" if math.isfinite(at_s) else "        ?"
+    return f"{at}  {priority!s:<6}  {text}"

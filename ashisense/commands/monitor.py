@@ -22,11 +22,22 @@ def register(sub: Any) -> None:
         description=(
             "Connect to a rig (/dev/ttyACM0, COM3, socket://host:port, sim://stepping, ...) and "
             "show its HELLO, measured rate, samples, lost samples, bad packets, reconnects and "
-            "the latest counts per channel."
+            "the latest counts per channel. A device that does not say who it is within "
+            "--hello-timeout ends the command with an error saying what was heard."
         ),
     )
     p.add_argument("url")
-    p.add_argument("--seconds", type=positive_float, help="stop after this many seconds")
+    p.add_argument(
+        "--seconds",
+        type=positive_float,
+        help="stop after this many seconds, counted from the device's HELLO",
+    )
+    p.add_argument(
+        "--hello-timeout",
+        type=positive_float,
+        default=10.0,
+        help="seconds for the device to say who it is (default 10)",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object at the end")
     p.add_argument(
         "--ascii", metavar="CH1,CH2,..", help="plain ASCII integer lines, these channels"
@@ -71,8 +82,9 @@ def run(args: argparse.Namespace) -> int:
         args.url, kind=kind, baudrate=args.baud, ascii_channels=chans, ascii_rate_hz=args.ascii_rate
     )
     interactive = sys.stdout.isatty() and not args.json
-    deadline = None if args.seconds is None else time.monotonic() + args.seconds
     with link, contextlib.suppress(KeyboardInterrupt):
+        link.wait_for_hello(args.hello_timeout)  # HelloTimeout says what was tried and heard
+        deadline = None if args.seconds is None else time.monotonic() + args.seconds
         while deadline is None or time.monotonic() < deadline:
             time.sleep(1.0 if deadline is None else max(0.0, min(1.0, deadline - time.monotonic())))
             if interactive:

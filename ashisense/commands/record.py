@@ -4,20 +4,30 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import math
 import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from ashisense.commands import count_of, existing_file, positive_float
+from ashisense.commands import (
+    add_lsl_options,
+    add_unit_option,
+    alarm_line,
+    alarm_words,
+    count_of,
+    existing_file,
+    positive_float,
+)
 
 if TYPE_CHECKING:
     from ashisense.alarms import AlarmEvent
+    from ashisense.lsl import LslOutlets
     from ashisense.rig import Rig
     from ashisense.session import Recorder
     from ashisense.store import SessionInfo, SessionStore, WriterHealth
+    from firmware_bridge.link import Link
 
 TICK_S = 0.25
 
@@ -30,12 +40,24 @@ def register(sub: Any) -> None:
             "Connect to the rig, run the live pipeline and alarms, and record the raw counts "
             "with everything needed to derive the session again (rig and calibration "
             "snapshot, profiles, rules, alarm log) into FILE (SQLite; created if missing, "
-            "sessions are added). Stops after --seconds, or on Ctrl-C."
+            "sessions are added). The session starts when the device says who it is (its "
+            "HELLO); a device that does not within --hello-timeout ends the command with an "
+            "error and no session. Stops after --seconds of the device's data, or on Ctrl-C."
         ),
     )
     p.add_argument("--rig", required=True, type=existing_file, help="rig file (TOML)")
     p.add_argument("--device", help="rig URL (default: the rig file's [device] url)")
-    p.add_argument("--seconds", type=positive_float, help="stop after this many seconds")
+    p.add_argument(
+        "--seconds",
+        type=positive_float,
+        help="stop after this many seconds, counted from the device's HELLO",
+    )
+    p.add_argument(
+        "--hello-timeout",
+        type=positive_float,
+        default=10.0,
+        help="seconds for the device to say who it is (default 10)",
+    )
     p.add_argument("--out", required=True, help="session file to add the session to")
     p.add_argument("--client", type=existing_file, help="client profile (.toml or .json)")
     p.add_argument("--therapist", type=existing_file, help="therapist profile (.toml or .json)")
@@ -50,6 +72,8 @@ def register(sub: Any) -> None:
         help="studio contraindication map (.toml; default: the one shipped with AshiSense)",
     )
     p.add_argument("--label", default="", help="a label for the session list")
+    add_unit_option(p)
+    add_lsl_options(p, "stream the forces, estimates and events to Lab Streaming Layer")
     p.set_defaults(func=run)
 
 
@@ -58,15 +82,21 @@ def _loud(health: WriterHealth) -> None:
         print(f"RECORDER {health.state.upper()}: {health.message}", file=sys.stderr, flush=True)
 
 
-def _show(started_s: float) -> Callable[[AlarmEvent], None]:
-    """Print each raised alarm (time from the session start, priority, message)."""
+class _AlarmPrinter:
+    """Prints each raised alarm of a recorder: time from the session start, priority, words
+    in the chosen unit."""
 
-    def show(event: AlarmEvent) -> None:
-        if str(event.transition) == "raised":
-            at_s = event.t_s - started_s
-            print(f"{at_s:9.2f} s  {event.priority:<6}  {event.message}", flush=True)
+    def __init__(self, unit: str) -> None:
+        self.unit = unit
+        self.recorder: Recorder | None = None
 
-    return show
+    def __call__(self, event: AlarmEvent) -> None:
+        recorder = self.recorder
+        if recorder is None or str(event.transition) != "raised":
+            return
+        analysis = recorder.analysis
+        text = alarm_words(event, analysis.engine if analysis else None, self.unit)
+        print(alarm_line(event.t_s - recorder.meta.started_s, event.priority, text), flush=True)
 
 
 def describe(info: SessionInfo) -> str:
@@ -81,7 +111,8 @@ def describe(info: SessionInfo) -> str:
 
 
 def _recorder(args: argparse.Namespace, store: SessionStore, rig: Rig) -> Recorder:
-    """A Recorder into store with the profiles and rules the options name (or the defaults)."""
+    """A Recorder into store with the profiles and rules the options name (or the defaults),
+    creating its session when the device says who it is."""
     # Imported here: the pipeline and alarms are heavy, and every command's module is
     # imported to build the CLI.
     from ashisense.alarms import load_contraindications, load_rule_set
@@ -113,7 +144,8 @@ def _recorder(args: argparse.Namespace, store: SessionStore, rig: Rig) -> Record
         contraindications_path=args.contraindications or CONTRAINDICATIONS_FILE,
         label=args.label,
     )
-    return Recorder(
+    printer = _AlarmPrinter(args.unit)
+    recorder = Recorder(
         store,
         meta,
         rig,
@@ -122,37 +154,82 @@ def _recorder(args: argparse.Namespace, store: SessionStore, rig: Rig) -> Record
         rules,
         contra,
         on_fault=_loud,
-        on_alarm=_show(meta.started_s),
+        on_alarm=printer,
+        when_heard=True,
     )
+    printer.recorder = recorder
+    return recorder
+
+
+def _lsl(args: argparse.Namespace, rig: Rig, recorder: Recorder) -> LslOutlets | None:
+    """With --lsl: the LSL outlets, hung on the recorder (closed when its stream ends)."""
+    if not args.lsl:
+        return None
+    from ashisense.lsl import LslOutlets, default_room
+
+    lsl = LslOutlets(args.lsl_room or default_room(), rig)
+    recorder.add_raw_listener(lsl)
+    recorder.add_listener(lsl)
+    return lsl
+
+
+def _run_link(
+    args: argparse.Namespace, link: Link, recorder: Recorder, stop: threading.Event
+) -> None:
+    """Wait for the device to say who it is (HelloTimeout if it does not: the recorder gives
+    up, no session), then record until --seconds of its data, a stop or a failure."""
+    from ashisense.alarms.technical import PortSilence
+    from firmware_bridge.errors import HelloTimeout
+    from firmware_bridge.link import host_clock
+
+    try:
+        hello = link.wait_for_hello(args.hello_timeout)
+    except HelloTimeout:
+        recorder.stop()  # before the link stops: a HELLO arriving now starts no session
+        raise
+    deadline = math.inf if args.seconds is None else time.monotonic() + args.seconds
+    if recorder.wait_started(args.hello_timeout):  # the dispatcher creates it at the HELLO
+        sid = recorder.writer.session_id
+        where = f"from {link.url} (device {hello.serial}) into {args.out}"
+        print(f"recording session {sid} {where}", flush=True)
+    silence = PortSilence(TICK_S)
+    while not (stop.is_set() or recorder.failed.is_set()):
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        stop.wait(min(TICK_S, left))
+        now_s = host_clock()
+        recorder.tick(now_s, silence.seen_s(now_s, link.stats.samples))
 
 
 def run(args: argparse.Namespace) -> int:
     from ashisense.rig import load_rig
     from ashisense.store import open_store
-    from firmware_bridge.link import host_clock
 
     rig = load_rig(args.rig)
     stop = threading.Event()
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
     url = args.device or rig.device.url
-    deadline = None if args.seconds is None else time.monotonic() + args.seconds
     with open_store(args.out) as store:
         recorder = _recorder(args, store, rig)
-        with recorder, contextlib.suppress(KeyboardInterrupt):
-            print(f"recording session {recorder.writer.session_id} from {url} into {args.out}")
-            with rig.link(url, listeners=[recorder]):
-                while not (stop.is_set() or recorder.failed.is_set()):
-                    left = None if deadline is None else deadline - time.monotonic()
-                    if left is not None and left <= 0:
-                        break
-                    stop.wait(TICK_S if left is None else min(TICK_S, left))
-                    recorder.tick(host_clock())
-        info = store.session(recorder.writer.session_id)
-    print(describe(info))
+        _lsl(args, rig, recorder)
+        with (
+            recorder,
+            contextlib.suppress(KeyboardInterrupt),
+            rig.link(url, listeners=[recorder]) as link,
+        ):
+            _run_link(args, link, recorder, stop)
+        info = store.session(recorder.writer.session_id) if recorder.started else None
     if recorder.failure is not None:
+        if info is not None:
+            print(describe(info))
         print(f"ashisense record: error: {recorder.failure}", file=sys.stderr)
         return 2
+    if info is None:  # Ctrl-C before the device said who it is
+        print("ashisense record: no session recorded: the device had not said who it is")
+        return 130
+    print(describe(info))
     health = recorder.writer.health
     if not health.ok or health.dropped_samples:
         print(f"ashisense record: recorder {health.state}: {health.message}", file=sys.stderr)

@@ -7,7 +7,15 @@ import math
 import time
 from typing import TYPE_CHECKING, Any
 
-from ashisense.commands import count_of, existing_file, positive_float
+from ashisense.commands import (
+    add_lsl_options,
+    add_unit_option,
+    alarm_line,
+    alarm_words,
+    count_of,
+    existing_file,
+    positive_float,
+)
 
 if TYPE_CHECKING:
     from ashisense.lsl.replay import SessionPlayer
@@ -38,8 +46,8 @@ def register(sub: Any) -> None:
         "--rig", type=existing_file, help="another rig file (e.g. a new calibration) to derive with"
     )
     p.add_argument("--rules", type=existing_file, help="another alarm rule set (.toml) to evaluate")
-    p.add_argument("--lsl", action="store_true", help="play it into Lab Streaming Layer")
-    p.add_argument("--lsl-room", help="room in the LSL stream names (default: this computer's)")
+    add_unit_option(p)
+    add_lsl_options(p, "play it into Lab Streaming Layer")
     p.add_argument(
         "--lsl-wait",
         type=positive_float,
@@ -100,8 +108,10 @@ def run(args: argparse.Namespace) -> int:
                 for event in step.alarms:
                     if str(event.transition) == "raised":
                         raised += 1
-                        at_s = event.t_s - info.meta.started_s
-                        tqdm.write(f"{at_s:9.2f} s  {event.priority:<6}  {event.message}")
+                        text = alarm_words(event, analysis.engine, args.unit)
+                        tqdm.write(
+                            alarm_line(event.t_s - info.meta.started_s, event.priority, text)
+                        )
         elapsed_s = time.perf_counter() - started
         if player is not None:
             player.finish()

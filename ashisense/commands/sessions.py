@@ -58,20 +58,15 @@ def _notes(r: dict[str, Any]) -> str:
     return ", ".join(notes)
 
 
-def minutes_seconds(duration_s: float) -> str:
-    """59.97 -> "1:00.0": minutes and seconds to a tenth, rounded once (never "0:60.0")."""
-    minutes, tenths = divmod(round(duration_s * 10), 600)
-    return f"{minutes}:{tenths // 10:02d}.{tenths % 10}"
-
-
 def _cells(r: dict[str, Any]) -> tuple[str, ...]:
+    from ashisense.store.records import duration_text
     from calibration.units import STANDARD_GRAVITY_M_S2
 
     peak = r["peak_feet_n"]
     return (
         str(r["id"]),
         time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r["start_s"])),
-        minutes_seconds(r["duration_s"]),
+        duration_text(r["duration_s"]),
         r["client"] or "-",
         r["therapist"] or "-",
         "?" if peak is None else f"{peak:.0f} N ({peak / STANDARD_GRAVITY_M_S2:.1f} kgf)",

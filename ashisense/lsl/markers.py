@@ -11,12 +11,11 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 from ashisense.alarms import AlarmEvent
+from ashisense.session.runner import SessionAction
 from firmware_bridge.blocks import DeviceEvent, Gap
-
-SessionAction = Literal["start", "stop"]
 
 
 @dataclass(frozen=True)

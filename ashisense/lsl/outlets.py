@@ -1,8 +1,8 @@
 """The LSL consumer: a room's forces and estimates, and its events, as two LSL outlets.
 
 A consumer of a SessionRunner both ways: as a raw listener (HELLO, gaps, device events,
-stop) and as a SessionListener (analysis, steps, alarms); session starts and stops and notes
-come from whoever starts sessions and takes notes (on_session, on_note).
+stop) and as a SessionListener (analysis, steps, alarms, and the runner's sessions starting and
+stopping and notes: on_session, on_note; a replay calls those itself).
 
 Both outlets open once the device is known (its HELLO, or the first block of a device
 without one) and open again when another device appears, since the device serial is the
@@ -28,7 +28,6 @@ from ashisense.lsl.clock import LslClock
 from ashisense.lsl.layout import Source, force_info, force_values, marker_info
 from ashisense.lsl.markers import (
     Marker,
-    SessionAction,
     alarm_marker,
     baseline_marker,
     device_marker,
@@ -38,7 +37,7 @@ from ashisense.lsl.markers import (
 )
 from ashisense.rig import Rig
 from ashisense.session.analysis import SessionAnalysis, Step
-from ashisense.session.runner import SessionListener
+from ashisense.session.runner import SessionAction, SessionListener
 from firmware_bridge.blocks import DeviceEvent, Gap
 from firmware_bridge.link import host_clock
 from firmware_bridge.listener import Listener

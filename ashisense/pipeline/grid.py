@@ -169,17 +169,22 @@ class GridAnalyzer:
         g = self.g
         n = added.shape[0]
         labels, count = ndimage.label(contact, structure=_STRUCTURE)
-        w = np.where(contact, added, 0.0).astype(np.float64)
-        flat_l = labels.ravel()
+        # Only the taxels in contact (few of a frame) are summed: the same sums, in the same
+        # order, as over every taxel with zeros elsewhere.
+        at = np.flatnonzero(labels)
+        flat_l = labels.ravel()[at]
+        w = added.ravel()[at].astype(np.float64)
         taxels = np.bincount(flat_l, minlength=count + 1)[1:]
-        loads = np.bincount(flat_l, weights=w.ravel(), minlength=count + 1)[1:]
-        frame_i, row_i, col_i = np.indices(labels.shape, dtype=np.float64).reshape(3, -1)
-        frame_of = np.bincount(flat_l, weights=frame_i, minlength=count + 1)[1:]
-        row_sum = np.bincount(flat_l, weights=w.ravel() * row_i, minlength=count + 1)[1:]
-        col_sum = np.bincount(flat_l, weights=w.ravel() * col_i, minlength=count + 1)[1:]
+        loads = np.bincount(flat_l, weights=w, minlength=count + 1)[1:]
+        frame_i, rest = np.divmod(at, g.rows * g.cols)
+        row_i, col_i = np.divmod(rest, g.cols)
+        frame_of = np.bincount(flat_l, weights=frame_i.astype(np.float64), minlength=count + 1)[1:]
+        row_sum = np.bincount(flat_l, weights=w * row_i, minlength=count + 1)[1:]
+        col_sum = np.bincount(flat_l, weights=w * col_i, minlength=count + 1)[1:]
         big = taxels >= g.min_blob_taxels
-        in_big = np.r_[False, big][labels]  # taxels of the contacts that count
-        peak = np.where(in_big, added, 0.0).reshape(n, -1).max(axis=1).astype(np.float64)
+        in_big = np.r_[False, big][flat_l]  # taxels of the contacts that count
+        peak = np.zeros(n)
+        np.maximum.at(peak, frame_i[in_big], w[in_big])
         frame_of = np.rint(frame_of[big] / taxels[big]).astype(np.intp)
         taxels, loads, row_sum, col_sum = taxels[big], loads[big], row_sum[big], col_sum[big]
         area = np.bincount(frame_of, weights=taxels, minlength=n) * self._taxel_m2

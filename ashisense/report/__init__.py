@@ -36,7 +36,9 @@ def _notes(store: SessionStore, d: SessionDigest) -> list[str]:
     t0 = d.info.meta.started_s
     return _listed(
         [
-            f"{a.t_s - t0:.1f} s, {escape(a.author or 'note')}: {escape(a.text)}"
+            f"{a.t_s - t0:.1f}"
+            + ("" if a.t_end_s is None else f"–{a.t_end_s - t0:.1f}")
+            + f" s, {escape(a.author or 'note')}: {escape(a.text)}"
             for a in store.annotations(d.info.id)
         ]
     )

@@ -1,30 +1,37 @@
 """What the trainer's report shows of one session, derived again from its raw counts.
 
 `digest_session` runs the session through the pipeline once and keeps the per-sample series
-a report plots (float32, enough for figures) plus exact figures: peak, time loaded, time over
-the client's limit, time and peak per body region, alarms by priority.
+a report plots (float32, enough for figures), with the limit that held at each sample (that of
+the body region the feet were on), and the figures of ashisense.session.figures: peak, time
+loaded, time over the limit, time and peak per body region, alarms by priority. The duration
+is the session's own (as `ashisense sessions` lists it).
 """
 
 from __future__ import annotations
 
 import math
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from ashisense.alarms import AlarmEngine, RuleSet
+from ashisense.alarms import RuleSet
 from ashisense.bodymap import REGIONS, BodyMap
 from ashisense.rig import Rig
 from ashisense.session.analysis import SessionAnalysis
+from ashisense.session.figures import (
+    LOADED_N,
+    Figures,
+    alarms_raised,
+    held_limits,
+    limits_held,
+    session_figures,
+)
 from ashisense.store.base import SessionStore
-from ashisense.store.records import AlarmRecord, SessionInfo
+from ashisense.store.records import AlarmRecord, SessionInfo, duration_text
 from ashisense.store.replay import session_items
 from calibration.units import STANDARD_GRAVITY_M_S2
 
-#: Feet force above which the therapist counts as standing on the client (N, about 5 kgf).
-LOADED_N = 50.0
 REPORT_BLOCK_SAMPLES = 8192
 
 
@@ -44,9 +51,11 @@ class SessionDigest:
     """One session as the report sees it.
 
     Series are per sample (float32; region int8, -1 unknown): elapsed_s since the session's
-    start, feet_n, feet_x_m, feet_y_m, bar_left_n, bar_right_n. alarms: the alarm log shown
+    start, feet_n, feet_x_m, feet_y_m, bar_left_n, bar_right_n, and limit_held_n, the limit
+    that held at each sample (its region's; NaN where none). alarms: the alarm log shown
     (as recorded, or evaluated again with other rules: `alarms_source` says which).
-    limit_n: the client's overall feet-force limit (None if no rule or profile gives one).
+    limit_n: the overall feet-force limit (None if no rule or profile gives one);
+    region_limits_n: the limit per body region (index as REGIONS, NaN where none).
     """
 
     info: SessionInfo
@@ -60,9 +69,11 @@ class SessionDigest:
     bar_left_n: np.ndarray
     bar_right_n: np.ndarray
     region: np.ndarray
+    limit_held_n: np.ndarray
     alarms: list[AlarmRecord]
     alarms_source: str
     limit_n: float | None
+    region_limits_n: np.ndarray
     pressure_basis: str
     peak_pressure_kpa: float
     regions: list[RegionFigures] = field(default_factory=list)
@@ -77,90 +88,86 @@ class SessionDigest:
     def sample_s(self) -> float:
         return 1.0 / self.rate_hz
 
-    @property
-    def peak(self) -> tuple[float, float, str]:
-        """Peak feet force (N), when (s into the session) and in which region ("" unknown)."""
-        if not np.isfinite(self.feet_n).any():
-            return math.nan, math.nan, ""
-        i = int(np.nanargmax(self.feet_n))
-        code = int(self.region[i])
-        return float(self.feet_n[i]), float(self.elapsed_s[i]), REGIONS[code] if code >= 0 else ""
+    def summary_figures(self) -> Figures:
+        """The figures, each sample judged against the limit that held there."""
+        return session_figures(
+            self.elapsed_s,
+            self.feet_n,
+            self.region,
+            self.limit_held_n,
+            self.bar_left_n,
+            self.bar_right_n,
+            self.sample_s,
+        )
+
+    def region_at(self, t_s: float) -> str:
+        """The body region the feet were on at host time t_s ("" unknown)."""
+        i = int(np.searchsorted(self.elapsed_s, t_s - self.info.meta.started_s, side="right")) - 1
+        code = int(self.region[i]) if 0 <= i < len(self.region) else -1
+        return REGIONS[code] if code >= 0 else ""
+
+    def limits_text(self) -> str:
+        """The limits in force: overall, and each region whose own limit is lower."""
+        if self.limit_n is None and not np.isfinite(self.region_limits_n).any():
+            return "none"
+        parts = [] if self.limit_n is None else [_force(self.limit_n) + " anywhere"]
+        for name, limit in zip(REGIONS, self.region_limits_n, strict=True):
+            if np.isfinite(limit) and (self.limit_n is None or limit < self.limit_n):
+                parts.append(f"{name} {float(limit):.0f} N")
+        return "; ".join(parts)
 
     def figures(self) -> dict[str, str]:
         """The summary table's rows for this session: label -> formatted value."""
         s, meta = self.info.summary, self.info.meta
-        peak_n, peak_at_s, peak_region = self.peak
-        loaded = self.feet_n > LOADED_N
-        over = (self.feet_n > self.limit_n) if self.limit_n is not None else None
-        raised = Counter(a.priority for a in self.alarms if a.transition == "raised")
-        left, right = _mean(self.bar_left_n), _mean(self.bar_right_n)
-        bars = left + right
+        f = self.summary_figures()
+        raised = alarms_raised(self.alarms)
         return {
             "client": str(meta.client.get("id", "-")),
             "therapist": str(meta.therapist.get("id", "-")),
-            "duration": f"{len(self.feet_n) * self.sample_s / 60:.1f} min",
+            "duration": duration_text(s.duration_s),
             "samples": f"{len(self.feet_n)} at {self.rate_hz:g} Hz; {s.lost_samples} lost on "
             f"the link, {s.dropped_samples} dropped by the recorder"
             + ("; session interrupted" if self.info.interrupted else ""),
             "peak feet force": "n/a"
-            if math.isnan(peak_n)
-            else f"{peak_n:.0f} N ({peak_n / STANDARD_GRAVITY_M_S2:.1f} kgf) at {peak_at_s:.1f} s"
-            + (f", {peak_region}" if peak_region else ""),
-            "client's limit": "none"
-            if self.limit_n is None
-            else f"{self.limit_n:.0f} N ({self.limit_n / STANDARD_GRAVITY_M_S2:.1f} kgf)",
-            "time on the client": f"{loaded.sum() * self.sample_s:.1f} s "
-            f"(feet force > {LOADED_N:.0f} N)",
+            if math.isnan(f.peak_n)
+            else f"{_force(f.peak_n)} at {f.peak_at_s:.1f} s"
+            + (f", {f.peak_region}" if f.peak_region else ""),
+            "limits in force": self.limits_text(),
+            "time on the client": f"{f.time_loaded_s:.1f} s (feet force > {LOADED_N:.0f} N)",
             "mean feet force on the client": "n/a"
-            if not loaded.any()
-            else f"{np.mean(self.feet_n[loaded]):.0f} N",
-            "time over the limit": "n/a" if over is None else f"{over.sum() * self.sample_s:.1f} s",
+            if math.isnan(f.mean_loaded_n)
+            else f"{f.mean_loaded_n:.0f} N",
+            "time over the limit": "n/a"
+            if self.limit_n is None and not np.isfinite(self.region_limits_n).any()
+            else f"{f.time_over_limit_s:.1f} s (each moment against the limit where the feet were)",
             "peak pressure": "n/a"
             if math.isnan(self.peak_pressure_kpa)
             else f"{self.peak_pressure_kpa:.0f} kPa ({self.pressure_basis})",
             "bar balance (left share)": "n/a"
-            if not bars > 0
-            else f"{left / bars:.0%} left, mean bar load {bars:.0f} N",
+            if math.isnan(f.bar_left_share)
+            else f"{f.bar_left_share:.0%} left, mean bar load {f.mean_bar_n:.0f} N",
             "alarms raised": ", ".join(f"{raised[p]} {p}" for p in ("high", "medium", "low"))
             + f" ({self.alarms_source})",
         }
 
 
-def client_limit_n(analysis: SessionAnalysis, region: str | None = None) -> float | None:
-    """The client's feet-force limit, overall or in one region: the tightest rule in force
-    (feet_force rules, and region_force rules naming the region), else the profile's limit,
-    else None."""
-    limits = []
-    engine: AlarmEngine | None = analysis.engine
-    if engine is not None:
-        for rule in engine.rule_set:
-            regions = getattr(rule, "regions", ())
-            if rule.enabled and (
-                rule.kind == "feet_force" or (region in regions and rule.kind == "region_force")
-            ):
-                limits.append(rule.limit_value)
-    client = analysis.client
-    if client is not None:
-        own = client.max_feet_n if region is None else client.limit_n(region)
-        if own is not None:
-            limits.append(float(own))
-    return min(limits) if limits else None
+def _force(n: float) -> str:
+    return f"{n:.0f} N ({n / STANDARD_GRAVITY_M_S2:.1f} kgf)"
 
 
-def _region_figures(d: SessionDigest, analysis: SessionAnalysis) -> list[RegionFigures]:
+def _region_figures(d: SessionDigest) -> list[RegionFigures]:
+    f = d.summary_figures()
     out = []
     for code, name in enumerate(REGIONS):
-        here = d.region == code
-        if not here.any() and name == "off_body":
+        if f.region_time_s[code] == 0 and name == "off_body":
             continue
+        limit = float(d.region_limits_n[code])
         out.append(
             RegionFigures(
                 name=name,
-                time_s=float(here.sum()) * d.sample_s,
-                peak_n=float(np.fmax.reduce(d.feet_n[here], initial=-np.inf))
-                if here.any()
-                else math.nan,
-                limit_n=client_limit_n(analysis, name),
+                time_s=float(f.region_time_s[code]),
+                peak_n=float(f.region_peak_n[code]),
+                limit_n=limit if math.isfinite(limit) else None,
                 no_go=d.body is not None and name in d.body.no_go,
             )
         )
@@ -178,7 +185,7 @@ def digest_session(
     showing the alarm log as recorded. on_samples(n): progress."""
     info = store.session(session_id)
     analysis = SessionAnalysis.for_session(info, rules=rules, alarms=True)
-    parts: dict[str, list[np.ndarray]] = {k: [] for k in _SERIES}
+    parts: dict[str, list[np.ndarray]] = {k: [] for k in (*_SERIES, "limit_held_n")}
     evaluated: list[AlarmRecord] = []
     basis, peak_kpa = "none", -math.inf
     for item in session_items(store, session_id, block_samples=REPORT_BLOCK_SAMPLES):
@@ -189,6 +196,7 @@ def digest_session(
         parts["elapsed_s"].append(est.t_s - info.meta.started_s)
         for name in _SERIES[1:]:
             parts[name].append(getattr(est, name))
+        parts["limit_held_n"].append(held_limits(analysis.engine, est, analysis.rig.kind))
         evaluated += [AlarmRecord.of(e) for e in step.alarms]
         if est.pressure_basis != "none":
             basis = est.pressure_basis
@@ -209,6 +217,7 @@ def digest_session(
         alarms, source = recorded, "as recorded" if info.meta.rules_text else "no rules in force"
     else:
         alarms, source = evaluated, "evaluated again"
+    limits, overall = limits_held(analysis.engine)
     digest = SessionDigest(
         info=info,
         rig=analysis.rig,
@@ -216,7 +225,9 @@ def digest_session(
         rate_hz=float(hello_rate) if hello_rate else _rate(series["elapsed_s"]),
         alarms=alarms,
         alarms_source=source,
-        limit_n=client_limit_n(analysis),
+        limit_n=overall if math.isfinite(overall) else None,
+        region_limits_n=limits,
+        limit_held_n=series["limit_held_n"],
         pressure_basis=basis,
         peak_pressure_kpa=peak_kpa if math.isfinite(peak_kpa) else math.nan,
         elapsed_s=series["elapsed_s"],
@@ -227,17 +238,11 @@ def digest_session(
         bar_right_n=series["bar_right_n"],
         region=series["region"],
     )
-    digest.regions = _region_figures(digest, analysis)
+    digest.regions = _region_figures(digest)
     return digest
 
 
 _SERIES = ("elapsed_s", "feet_n", "feet_x_m", "feet_y_m", "bar_left_n", "bar_right_n", "region")
-
-
-def _mean(x: np.ndarray) -> float:
-    """Mean of the known values; NaN when none is known (a rig without that part)."""
-    known = x[np.isfinite(x)]
-    return float(known.mean()) if known.size else math.nan
 
 
 def _rate(elapsed_s: np.ndarray) -> float:

@@ -20,14 +20,13 @@ from matplotlib.patches import Ellipse, FancyBboxPatch, Patch, Rectangle
 
 from ashisense.bodymap import BodyMap
 from ashisense.report.digest import RegionFigures, SessionDigest
+from ashisense.session.figures import BARS_LOADED_N
 from calibration.units import STANDARD_GRAVITY_M_S2
 
 SESSION_COLORS = ("#1f6fb4", "#e07b00")
 PRIORITY_COLORS = {"high": "#d62728", "medium": "#f0a500", "low": "#17becf"}
 #: Points per plotted series: min/max envelopes keep every peak visible.
 MAX_POINTS = 3000
-#: Bar load (N) below which the left/right share means nothing.
-BARS_LOADED_N = 20.0
 
 # Body outline, prone, seen from above: half width of each region across the table and the
 # offset of each leg's centre from the midline, in metres for a 1.75 m client (scaled by
@@ -80,7 +79,8 @@ def _kgf_axis(ax: object) -> None:
 
 
 def force_figure(digests: Sequence[SessionDigest]) -> Figure:
-    """Feet force over time with the client's limit and every raised alarm marked."""
+    """Feet force over time with the limit that held at each moment (that of the body region
+    the feet were on) and every raised alarm marked."""
     fig = Figure(figsize=(11, 4.2), layout="constrained")
     ax = fig.add_subplot()
     scale, label = _time_axis(digests)
@@ -88,17 +88,10 @@ def force_figure(digests: Sequence[SessionDigest]) -> Figure:
         t, lo, hi = envelope(d.elapsed_s / scale, d.feet_n)
         ax.fill_between(t, lo, hi, color=color, alpha=0.25, linewidth=0)
         ax.plot(t, hi, color=color, linewidth=0.8, label=d.title)
-        if d.limit_n is not None:
-            ax.axhline(d.limit_n, color=color, linestyle="--", linewidth=1.2)
-            ax.annotate(
-                f"limit {d.limit_n:.0f} N",
-                (0.005, d.limit_n),
-                xycoords=("axes fraction", "data"),
-                ha="left",
-                va="bottom",
-                color=color,
-                fontsize=8,
-            )
+        if np.isfinite(d.limit_held_n).any():  # the limit where the feet were, moment by moment
+            t_lim, held, _ = envelope(d.elapsed_s / scale, d.limit_held_n)
+            ax.step(t_lim, held, where="post", color=color, linestyle="--", linewidth=1.1,
+                    label=f"{d.title}: limit as it held")  # fmt: skip
         raised = [a for a in d.alarms if a.transition == "raised"]
         for priority, pcolor in PRIORITY_COLORS.items():
             at = np.array([a.t_s - d.info.meta.started_s for a in raised if a.priority == priority])

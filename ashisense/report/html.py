@@ -5,14 +5,16 @@ from __future__ import annotations
 import base64
 import html
 import io
+import math
 import time
 from collections.abc import Sequence
 
 from matplotlib.figure import Figure
 
 from ashisense.report.digest import SessionDigest
+from ashisense.session.episodes import alarm_episodes
 
-#: Alarm log rows shown per session (the export and the session file hold them all).
+#: Alarm episodes shown per session (the export and the session file hold them all).
 MAX_ALARM_ROWS = 400
 DPI = 110
 
@@ -50,25 +52,39 @@ def _summary(digests: Sequence[SessionDigest]) -> str:
 
 
 def _alarm_log(d: SessionDigest) -> str:
-    shown = [a for a in d.alarms if a.transition not in ("available", "unavailable")]
+    """One row per alarm episode: when, what, value and limit, how long, where."""
+    t0 = d.info.meta.started_s
+    end_s = t0 + d.info.summary.duration_s
+    region = d.region_at
+    shown = alarm_episodes(d.alarms, region)
     if not shown:
         return f"<p>No alarms ({_e(d.alarms_source)}).</p>"
     rows = "".join(
-        f"<tr><td>{a.t_s - d.info.meta.started_s:.2f}</td><td>{_e(a.rule_id)}</td>"
-        f'<td class="{_e(a.priority)}">{_e(a.priority)}</td><td>{_e(a.transition)}</td>'
-        f"<td>{_e(a.from_state)} → {_e(a.state)}</td><td>{_e(a.message)}</td></tr>"
-        for a in shown[:MAX_ALARM_ROWS]
+        f"<tr><td>{e.t_s - t0:.1f}</td><td>{_e(e.rule_id)}</td>"
+        f'<td class="{_e(e.priority)}">{_e(e.priority)}</td><td>{_value(e.value)}</td>'
+        f"<td>{_value(e.limit)}</td><td>{e.duration_s(end_s):.1f}"
+        f"{'' if e.end_s is not None else ' (to the end)'}</td><td>{_e(e.region or '-')}</td>"
+        f"<td>{_e(e.message)}</td></tr>"
+        for e in shown[:MAX_ALARM_ROWS]
     )
     more = (
-        f'<p class="muted">{len(shown) - MAX_ALARM_ROWS} more rows not shown: '
+        f'<p class="muted">{len(shown) - MAX_ALARM_ROWS} more alarms not shown: '
         "see `ashisense export` or the session file.</p>"
         if len(shown) > MAX_ALARM_ROWS
         else ""
     )
     return (
-        f"<table><tr><th>time (s)</th><th>rule</th><th>priority</th><th>transition</th>"
-        f"<th>state</th><th>message</th></tr>{rows}</table>{more}"
+        f'<p class="muted">{len(shown)} alarms ({_e(d.alarms_source)}), one row each: when it '
+        "was raised, the value and the limit it was raised against, how long its condition "
+        "lasted and where the feet were.</p>"
+        "<table><tr><th>time (s)</th><th>alarm</th><th>priority</th><th>value</th>"
+        f"<th>limit</th><th>lasted (s)</th><th>where</th><th>message</th></tr>{rows}</table>"
+        f"{more}"
     )
+
+
+def _value(x: float) -> str:
+    return "-" if math.isnan(x) else f"{x:.1f}"
 
 
 def _notes_and_problems(notes: list[str], problems: list[str]) -> str:

@@ -2,12 +2,14 @@
 
 The estimates are derived again from the raw counts through the same pipeline as live
 (SessionAnalysis); the file is written block by block, so an hour at 1 kHz needs no more
-memory than a minute. Unknown values (NaN) are empty cells / nulls, never 0.
+memory than a minute. Unknown values (NaN) are empty cells / nulls, never 0. The `note`
+column holds the session's notes ("author: text", several joined by " | "): a note at a
+moment on the first sample at or after it, a note over a range on every sample in it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Protocol
@@ -22,6 +24,7 @@ from ashisense.errors import AshisenseError
 from ashisense.pipeline.types import Uncertain
 from ashisense.session.analysis import SessionAnalysis, Step
 from ashisense.store.base import SessionStore
+from ashisense.store.records import Annotation
 from ashisense.store.replay import session_items
 
 #: Estimate columns, in order (EstimateBlock field names: units in the names).
@@ -45,6 +48,7 @@ ESTIMATE_COLUMNS: tuple[str, ...] = (
     "feet_bar_n",
     "support_ratio",
     "no_go",
+    "client_shift_observable",
 )
 #: One bool column per reason an estimate is uncertain (Uncertain bit names, lower case), so
 #: that a step (flag_moving) reads apart from a foot off the mat (flag_support_mismatch) or a
@@ -98,6 +102,8 @@ def step_table(step: Step, started_s: float, raw: bool) -> pa.Table:
             columns[name] = pa.array([est.pressure_basis] * n, type=pa.string())
         elif name == "no_go":
             columns[name] = pa.array(np.asarray(est.no_go, dtype=bool))
+        elif name == "client_shift_observable":  # whether flag_client_shift can ever be set
+            columns[name] = pa.array([est.client_shift_observable] * n, type=pa.bool_())
         else:
             columns[name] = _floats(getattr(est, name))
     for name, bit in FLAG_COLUMNS.items():
@@ -112,23 +118,54 @@ def step_table(step: Step, started_s: float, raw: bool) -> pa.Table:
     return pa.table(columns)
 
 
+def note_column(t_s: np.ndarray, notes: Sequence[Annotation], after_s: float) -> pa.Array:
+    """The notes on each of these samples (see the module's doc); after_s: the time of the
+    sample before them (a note at a moment between two blocks goes on the later one)."""
+    texts: list[list[str]] = [[] for _ in range(len(t_s))]
+    for note in notes:
+        line = f"{note.author or 'note'}: {note.text}"
+        if note.t_end_s is not None:
+            picked = np.flatnonzero((t_s >= note.t_s) & (t_s <= note.t_end_s))
+        else:
+            i = int(np.searchsorted(t_s, note.t_s, side="left"))
+            first = i < len(t_s) and (i > 0 or after_s < note.t_s)
+            picked = np.array([i] if first else [], dtype=np.intp)
+        for k in picked.tolist():
+            texts[k].append(line)
+    return pa.array([" | ".join(t) if t else None for t in texts], type=pa.string())
+
+
 class SessionExport:
-    """Write one session's samples to `path` in `fmt` ("csv" or "parquet"), step by step.
+    """Write one session's samples to `path` in `fmt` ("csv" or "parquet"), step by step,
+    with the session's notes in the `note` column.
 
     A context manager: the file is complete when it exits. Raises ExportError for an
     unknown format.
     """
 
-    def __init__(self, path: str | Path, fmt: str, started_s: float, raw: bool = False) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        fmt: str,
+        started_s: float,
+        raw: bool = False,
+        notes: Sequence[Annotation] = (),
+    ) -> None:
         if fmt not in FORMATS:
             raise ExportError(f"export format must be one of {sorted(FORMATS)}, got {fmt!r}")
         self.path, self.fmt, self.raw = Path(path), fmt, raw
         self._started_s = started_s
+        self._notes = notes
+        self._last_t_s = -np.inf
         self._sink: _Sink | None = None
         self.rows = 0
 
     def write(self, step: Step) -> None:
         table = step_table(step, self._started_s, self.raw)
+        t_s = step.block.t_s
+        table = table.append_column("note", note_column(t_s, self._notes, self._last_t_s))
+        if len(t_s):
+            self._last_t_s = float(t_s[-1])
         if self._sink is None:
             self._sink = FORMATS[self.fmt](self.path, table.schema)
         self._sink.write(table)
@@ -165,7 +202,8 @@ def export_session(
     if store.sample_count(session_id) == 0:
         raise ExportError(f"{store}: session {session_id} holds no samples: nothing to export")
     analysis = SessionAnalysis.for_session(info, rig_path=rig_path)
-    with SessionExport(path, fmt, info.meta.started_s, raw) as out:
+    notes = store.annotations(session_id)
+    with SessionExport(path, fmt, info.meta.started_s, raw, notes) as out:
         for item in session_items(store, session_id, block_samples=EXPORT_BLOCK_SAMPLES):
             step = analysis.feed(item)
             if step is not None:

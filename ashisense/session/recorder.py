@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
+from dataclasses import replace
 from types import TracebackType
 
 from ashisense.alarms import AlarmEvent, ContraindicationMap, RuleSet
@@ -11,7 +13,8 @@ from ashisense.profiles import ClientProfile, TherapistProfile
 from ashisense.rig import Rig
 from ashisense.session.analysis import SessionAnalysis, Step
 from ashisense.session.runner import SessionListener, SessionRunner
-from ashisense.store import SessionMeta, SessionStore, SessionWriter, WriterHealth
+from ashisense.store import SessionMeta, SessionStore, SessionWriter, StoreError, WriterHealth
+from firmware_bridge.protocol import Hello
 
 
 class _Callbacks(SessionListener):
@@ -52,7 +55,10 @@ class Recorder(SessionRunner):
     on_step(step): each block's estimates and alarms (on the dispatcher thread; must be
     quick). on_alarm(event): every alarm transition, from blocks and ticks alike.
     on_fault(health): each change of the recording's health. Use as a context manager around
-    the Link: start() creates the session, stop() flushes and closes it.
+    the Link: start() creates the session, stop() flushes and closes it. when_heard: the
+    session is created when the device first says who it is (in the dispatcher thread, before
+    its first sample, started_s then), not at start(): a device never heard leaves no session
+    (`started` False); a store that refuses it then sets `failure` and `failed`.
     """
 
     def __init__(
@@ -68,12 +74,33 @@ class Recorder(SessionRunner):
         on_step: Callable[[Step], None] | None = None,
         on_fault: Callable[[WriterHealth], None] | None = None,
         on_alarm: Callable[[AlarmEvent], None] | None = None,
+        when_heard: bool = False,
     ) -> None:
         self.failed = threading.Event()
         callbacks = _Callbacks(self.failed, on_step, on_fault, on_alarm)
         super().__init__(rig, client, therapist, rules, contraindications, listeners=[callbacks])
         self._store, self._meta = store, meta
         self._session: SessionWriter | None = None
+        self._start_lock = threading.Lock()
+        self._waiting = when_heard  # for the device's first HELLO to create the session
+        self._tried = threading.Event()  # the session was created, or creating it failed
+
+    @property
+    def started(self) -> bool:
+        """Whether the session was created (False while waiting for the device)."""
+        with self._start_lock:
+            return self._session is not None
+
+    def wait_started(self, timeout_s: float) -> bool:
+        """Wait until the session is created (`when_heard`: at the device's HELLO) or creating
+        it failed, at most timeout_s; whether it was created."""
+        self._tried.wait(timeout_s)
+        return self.started
+
+    @property
+    def meta(self) -> SessionMeta:
+        """The session's metadata (started_s: when it was created)."""
+        return self._meta
 
     @property
     def writer(self) -> SessionWriter:
@@ -84,13 +111,37 @@ class Recorder(SessionRunner):
 
     def start(self) -> int:
         """Create the session (the store's error at once if it cannot); returns its id."""
-        if self._session is None:
-            self._session = self.record(self._store, self._meta)
-        return self._session.session_id
+        with self._start_lock:
+            self._waiting = False
+            if self._session is None:
+                self._session = self.record(self._store, self._meta)
+            self._tried.set()
+            return self._session.session_id
 
     def __enter__(self) -> Recorder:
-        self.start()
+        if not self._waiting:
+            self.start()
         return self
+
+    def on_hello(self, hello: Hello) -> None:
+        """A recorder `when_heard` creates its session at the device's first HELLO."""
+        with self._start_lock:
+            if self._waiting:
+                self._waiting = False
+                self._meta = replace(self._meta, started_s=time.time())
+                try:
+                    self._session = self.record(self._store, self._meta)
+                except (StoreError, OSError) as err:
+                    self.failure = err
+                    self.failed.set()
+                self._tried.set()
+        super().on_hello(hello)
+
+    def stop(self) -> None:
+        """Stop recording (flushing); a recorder still waiting for the device gives up."""
+        with self._start_lock:
+            self._waiting = False
+        super().stop()
 
     def __exit__(
         self,

@@ -18,7 +18,7 @@ import logging
 import math
 import threading
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, Literal
 
 from ashisense.alarms import AlarmEngine, AlarmEvent, ContraindicationMap, RuleSet
 from ashisense.pipeline.types import GridEstimate
@@ -35,6 +35,7 @@ from ashisense.store import (
     WriterHealth,
 )
 from firmware_bridge.blocks import DeviceEvent, Gap, GridBlock, SampleBlock
+from firmware_bridge.link import host_clock
 from firmware_bridge.listener import Item, Listener, deliver
 from firmware_bridge.protocol import Hello
 
@@ -44,6 +45,8 @@ log = logging.getLogger(__name__)
 #: "ok", else 0.0. A rule of kind "above" on it (limit 0.5) makes a failing recording a
 #: technical alarm.
 RECORDER_FAULT_SIGNAL = "recorder_fault"
+
+SessionAction = Literal["start", "stop"]
 
 
 class SessionListener:
@@ -70,6 +73,15 @@ class SessionListener:
 
     def on_recorder(self, health: WriterHealth) -> None:
         """The recording's health changed (into a fault, and back to "ok")."""
+
+    def on_note(self, t_s: float, text: str, author: str = "") -> None:
+        """A note pinned to time t_s of the session recording now."""
+
+    def on_session(
+        self, action: SessionAction, t_s: float, session_id: int | None = None, label: str = ""
+    ) -> None:
+        """A recording session started or stopped (action "start" or "stop") at host time t_s
+        (from the thread that started or stopped it)."""
 
 
 class SessionRunner(Listener):
@@ -160,6 +172,8 @@ class SessionRunner(Listener):
             self._writer, analysis = writer, self._analysis
             self._since_s = meta.started_s
         _set_fault_signal(analysis.engine if analysis else None, writer.health)
+        t_s, sid = host_clock(), writer.session_id
+        self._tell(lambda c: c.on_session("start", t_s, sid, meta.label))
         return writer
 
     def stop_recording(self) -> SessionWriter | None:
@@ -169,10 +183,23 @@ class SessionRunner(Listener):
             writer, self._writer = self._writer, None
             analysis = self._analysis
         if writer is not None:
+            t_s = host_clock()
             if analysis is not None:
                 writer.add_presses(analysis.presses.flush())
             writer.stop()
+            label = writer.meta.label
+            self._tell(lambda c: c.on_session("stop", t_s, writer.session_id, label))
         return writer
+
+    def annotate(self, t_s: float, text: str, author: str = "") -> bool:
+        """Pin a note to t_s of the session recording now, and tell the consumers; False
+        (nothing done) when no session records."""
+        writer = self.recording
+        if writer is None:
+            return False
+        writer.annotate(t_s, text, author)
+        self._tell(lambda c: c.on_note(t_s, text, author))
+        return True
 
     def set_rules(self, rules: RuleSet | None) -> None:
         """Other alarm rules from now on (a session's accepted comfort limits): a new alarm

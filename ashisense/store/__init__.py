@@ -13,6 +13,7 @@ from pathlib import Path
 
 from ashisense.store.base import SessionStore
 from ashisense.store.errors import (
+    AnnotationNotFoundError,
     SessionDataError,
     SessionNotFoundError,
     StoreError,
@@ -73,6 +74,7 @@ __all__ = [
     "BACKENDS",
     "AlarmRecord",
     "Annotation",
+    "AnnotationNotFoundError",
     "Batch",
     "PressRecord",
     "RecorderFault",

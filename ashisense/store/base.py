@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from types import TracebackType
 from typing import Self
 
+import numpy as np
+
+from ashisense.store.derived import Parts
 from ashisense.store.errors import SessionNotFoundError
 from ashisense.store.records import (
     AlarmRecord,
@@ -120,9 +123,30 @@ class SessionStore(ABC):
             raise SessionNotFoundError(f"{self}: no sessions recorded yet")
         return infos[-1]
 
-    def add_annotation(self, session_id: int, note: Annotation) -> None:
-        """Add a note to a session (also after it stopped: a trainer's review)."""
-        self.write(session_id, Batch(annotations=[note]))
+    @abstractmethod
+    def add_annotation(self, session_id: int, note: Annotation) -> int:
+        """Add a note to a session (also after it stopped: a trainer's review); its id."""
+
+    @abstractmethod
+    def update_annotation(self, session_id: int, note: Annotation) -> None:
+        """Replace the note `note.id` of the session with `note` (time, range, text, author);
+        AnnotationNotFoundError if the session has no such note."""
+
+    @abstractmethod
+    def delete_annotation(self, session_id: int, note_id: int) -> None:
+        """Remove a note; AnnotationNotFoundError if the session has no such note."""
+
+    @abstractmethod
+    def put_derived(self, session_id: int, key: str, parts: Parts) -> None:
+        """Keep arrays derived from the session under a version key (one transaction),
+        replacing every derived array it held before, under any key."""
+
+    @abstractmethod
+    def derived(
+        self, session_id: int, key: str, parts: Sequence[str]
+    ) -> dict[str, dict[str, np.ndarray]]:
+        """Those of the named parts kept under this key (a part kept under another key, or
+        never, is left out: the caller derives it again)."""
 
     def __enter__(self) -> Self:
         return self

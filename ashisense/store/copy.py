@@ -96,7 +96,10 @@ def copy_session(
     info = src.session(session_id)
     copy = SessionCopy(info.uuid, info.id, dst.put_session(info))
     notify(f"session {info.uuid}")
-    _copy_chunks(src, dst, session_id, copy, notify)
+    # Samples that came after `info` was read without channels (a session copied as it
+    # starts) wait for the next copy: chunks under a session without channels are unreadable.
+    if info.channels:
+        _copy_chunks(src, dst, session_id, copy, notify)
     _copy_records(src, dst, session_id, copy, notify)
     # Last: a session shows as stopped only once everything it holds is there.
     dst.set_stopped(copy.target_id, info.stopped_s, info.summary)

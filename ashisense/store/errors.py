@@ -32,3 +32,7 @@ class SessionNotFoundError(StoreError, LookupError, ValueError):
 
 class SessionDataError(StoreError, ValueError):
     """Data that does not fit the session (channels changed, malformed record)."""
+
+
+class AnnotationNotFoundError(StoreError, LookupError):
+    """No note with that id in that session (deleted meanwhile, or another session's)."""

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import psycopg
 from psycopg import conninfo, errors
 
@@ -27,7 +28,9 @@ from ashisense.store import pgschema
 from ashisense.store.base import SessionStore
 from ashisense.store.blocks import append_to_chunks
 from ashisense.store.codec import pack
+from ashisense.store.derived import DERIVED_COLUMNS, Parts, derived_rows, parts_from_rows
 from ashisense.store.errors import (
+    AnnotationNotFoundError,
     SessionNotFoundError,
     StoreError,
     StoreFullError,
@@ -99,8 +102,8 @@ SIDE_TABLES = (
               lambda a: (a.t_s, a.rule_id, a.priority, a.transition, a.from_state, a.state,
                          a.value, a.limit, a.message),
               lambda r: AlarmRecord(*r)),
-    SideTable("annotations", "t_s, text, author", "t_s",
-              lambda a: (a.t_s, a.text, a.author), lambda r: Annotation(*r)),
+    SideTable("annotations", "t_s, text, author, t_end_s", "t_s",
+              lambda a: (a.t_s, a.text, a.author, a.t_end_s), lambda r: Annotation(*r)),
     SideTable("faults", "t_s, kind, message, dropped_samples", "t_s",
               lambda f: (f.t_s, f.kind, f.message, f.dropped_samples),
               lambda r: RecorderFault(*r)),
@@ -114,11 +117,16 @@ SIDE = {t.name: t for t in SIDE_TABLES}
 
 def row_keys(values: Sequence[tuple[Any, ...]]) -> list[str]:
     """Keys of copied rows: the content's hash and its occurrence among equal rows, so the
-    same rows copied again match, and two equal rows stay two."""
+    same rows copied again match, and two equal rows stay two. Trailing None values (columns
+    added later, unset) are left out of the hash: rows copied before a column existed keep
+    their keys."""
     seen: dict[str, int] = {}
     keys = []
     for row in values:
-        digest = hashlib.sha256(repr(row).encode()).hexdigest()[:32]
+        end = len(row)
+        while end and row[end - 1] is None:
+            end -= 1
+        digest = hashlib.sha256(repr(tuple(row[:end])).encode()).hexdigest()[:32]
         seen[digest] = seen.get(digest, -1) + 1
         keys.append(f"{digest}/{seen[digest]}")
     return keys
@@ -549,7 +557,72 @@ class PostgresStore(SessionStore):
         return self._side(session_id, SIDE["alarms"])
 
     def annotations(self, session_id: int) -> list[Annotation]:
-        return self._side(session_id, SIDE["annotations"])
+        self._require(session_id)
+        rows = self._query(
+            f"SELECT {SIDE['annotations'].columns}, id FROM annotations WHERE session_id = %s "
+            "ORDER BY t_s, id",
+            (session_id,),
+        )
+        return [Annotation(*row) for row in rows]
+
+    def add_annotation(self, session_id: int, note: Annotation) -> int:
+        with self.transaction("add note") as conn:
+            self._lock_session(conn, session_id)
+            row = conn.execute(
+                "INSERT INTO annotations (session_id, t_s, text, author, t_end_s) "
+                "VALUES (%s, %s, %s, %s, %s) RETURNING id",
+                (session_id, note.t_s, note.text, note.author, note.t_end_s),
+            ).fetchone()
+        assert row is not None
+        return int(row[0])
+
+    def update_annotation(self, session_id: int, note: Annotation) -> None:
+        with self.transaction("edit note") as conn:
+            cur = conn.execute(
+                "UPDATE annotations SET t_s = %s, text = %s, author = %s, t_end_s = %s "
+                "WHERE id = %s AND session_id = %s",
+                (note.t_s, note.text, note.author, note.t_end_s, note.id, session_id),
+            )
+            self._one_note(cur.rowcount, session_id, note.id)
+
+    def delete_annotation(self, session_id: int, note_id: int) -> None:
+        with self.transaction("delete note") as conn:
+            cur = conn.execute(
+                "DELETE FROM annotations WHERE id = %s AND session_id = %s", (note_id, session_id)
+            )
+            self._one_note(cur.rowcount, session_id, note_id)
+
+    def _one_note(self, rowcount: int, session_id: int, note_id: int | None) -> None:
+        if rowcount != 1:
+            self._require(session_id)
+            raise AnnotationNotFoundError(f"{self}: session {session_id} has no note {note_id}")
+
+    def _lock_session(self, conn: psycopg.Connection[Any], session_id: int) -> None:
+        row = conn.execute("SELECT id FROM sessions WHERE id = %s FOR UPDATE", (session_id,))
+        if row.fetchone() is None:
+            raise SessionNotFoundError(f"{self}: no session {session_id}")
+
+    def put_derived(self, session_id: int, key: str, parts: Parts) -> None:
+        with self.transaction("keep derived series") as conn:
+            self._lock_session(conn, session_id)
+            conn.execute("DELETE FROM derived WHERE session_id = %s", (session_id,))
+            with conn.cursor() as cur:
+                cur.executemany(
+                    f"INSERT INTO derived (session_id, {DERIVED_COLUMNS}) "
+                    "VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                    [(session_id, *row) for row in derived_rows(key, parts)],
+                )
+
+    def derived(
+        self, session_id: int, key: str, parts: Sequence[str]
+    ) -> dict[str, dict[str, np.ndarray]]:
+        self._require(session_id)
+        rows = self._query(
+            "SELECT part, name, dtype, shape_json, data FROM derived WHERE session_id = %s "
+            "AND version_key = %s AND part = ANY(%s)",
+            (session_id, key, list(parts)),
+        )
+        return parts_from_rows(rows)
 
     def faults(self, session_id: int) -> list[RecorderFault]:
         return self._side(session_id, SIDE["faults"])

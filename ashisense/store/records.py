@@ -146,6 +146,13 @@ class AlarmRecord:
         )
 
 
+def duration_text(duration_s: float) -> str:
+    """A session's duration as every listing shows it: 59.97 -> "1:00.0" (minutes and
+    seconds to a tenth, rounded once: never "0:60.0")."""
+    minutes, tenths = divmod(round(duration_s * 10), 600)
+    return f"{minutes}:{tenths // 10:02d}.{tenths % 10}"
+
+
 def count_raised(alarms: list[AlarmRecord]) -> int:
     """How many alarms were raised (log rows whose transition is "raised")."""
     return sum(a.transition == "raised" for a in alarms)
@@ -179,11 +186,15 @@ class PressRecord:
 
 @dataclass(frozen=True)
 class Annotation:
-    """A note (a trainer's, a therapist's) pinned to a time of the session."""
+    """A note (a trainer's, a therapist's) pinned to a time of the session, or over a time
+    range when t_end_s is given. id: the store's number of a stored note (None before it is
+    stored), local to the store: it takes no part in comparing or showing notes."""
 
     t_s: float
     text: str
     author: str = ""
+    t_end_s: float | None = None
+    id: int | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

@@ -32,14 +32,15 @@ def item_time_s(item: Item) -> float:
 
 
 def session_items(
-    store: SessionStore, session_id: int, block_samples: int | None = None
+    store: SessionStore, session_id: int, block_samples: int | None = None, grids: bool = True
 ) -> Iterator[Item]:
     """The session's HELLO (if it had one), then everything else merged in time order.
 
     block_samples: join consecutive stored blocks up to this many samples; the pipeline and
     the alarms give the same results however the stream is cut, and far fewer, bigger blocks
     replay much faster. None: the rows as stored (up to 4096 samples each). Either way a
-    block is cut where a grid block starts (see interleave).
+    block is cut where a grid block starts (see interleave). grids=False: leave the grid
+    frames out (not even read).
     """
     info = store.session(session_id)
     if info.hello is not None:
@@ -49,7 +50,7 @@ def session_items(
         blocks = join_blocks(blocks, block_samples)
     streams: list[Iterable[Item]] = [
         store.gaps(session_id),
-        interleave(blocks, store.grids(session_id)),
+        interleave(blocks, store.grids(session_id) if grids else ()),
         store.events(session_id),
     ]
     # Each stream is in time order already: merging them is enough.

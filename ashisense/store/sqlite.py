@@ -14,15 +14,19 @@ import json
 import math
 import sqlite3
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import numpy as np
+
 from ashisense.store.base import SessionStore
 from ashisense.store.blocks import append_to_chunks
 from ashisense.store.codec import pack
+from ashisense.store.derived import DERIVED_COLUMNS, Parts, derived_rows, parts_from_rows
 from ashisense.store.errors import (
+    AnnotationNotFoundError,
     SessionNotFoundError,
     StoreError,
     StoreFullError,
@@ -60,7 +64,9 @@ from firmware_bridge.blocks import DeviceEvent, Gap, GridBlock, SampleBlock
 
 FORMAT = "ashisense-sessions"
 #: 2: sessions have a UUID (format 1 files get one when opened for writing).
-FORMAT_VERSION = 2
+#: 3: notes have an id and may span a time range; arrays derived from a session (the
+#: review's display series) are kept in `derived`.
+FORMAT_VERSION = 3
 #: Namespace of the UUIDs of sessions recorded in format 1, derived from what the row holds,
 #: so a file read as it is and the same file upgraded name its sessions alike.
 FORMAT1_NAMESPACE = uuid.UUID("5d8a4c1e-2f0b-4a57-9a3e-6c1f0e7b2d94")
@@ -131,8 +137,9 @@ CREATE TABLE IF NOT EXISTS alarms (
 );
 CREATE INDEX IF NOT EXISTS alarms_by_session ON alarms(session_id, t_s);
 CREATE TABLE IF NOT EXISTS annotations (
+    id INTEGER PRIMARY KEY,
     session_id INTEGER NOT NULL REFERENCES sessions(id),
-    t_s REAL NOT NULL, text TEXT NOT NULL, author TEXT NOT NULL
+    t_s REAL NOT NULL, text TEXT NOT NULL, author TEXT NOT NULL, t_end_s REAL
 );
 CREATE INDEX IF NOT EXISTS annotations_by_session ON annotations(session_id, t_s);
 CREATE TABLE IF NOT EXISTS faults (
@@ -145,12 +152,32 @@ CREATE TABLE IF NOT EXISTS baselines (
     t_s REAL NOT NULL, state_json TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS baselines_by_session ON baselines(session_id, t_s);
+CREATE TABLE IF NOT EXISTS derived (
+    session_id INTEGER NOT NULL REFERENCES sessions(id),
+    part TEXT NOT NULL, name TEXT NOT NULL, version_key TEXT NOT NULL,
+    dtype TEXT NOT NULL, shape_json TEXT NOT NULL, data BLOB NOT NULL,
+    PRIMARY KEY (session_id, part, name)
+);
 CREATE TABLE IF NOT EXISTS presses (
     session_id INTEGER NOT NULL REFERENCES sessions(id),
     t_s REAL NOT NULL, button TEXT NOT NULL, source TEXT NOT NULL, feet_n REAL,
     region TEXT NOT NULL, pressure_kpa REAL, pressure_basis TEXT NOT NULL, feet_after_n REAL
 );
 CREATE INDEX IF NOT EXISTS presses_by_session ON presses(session_id, t_s);
+"""
+
+#: Format 2 -> 3: notes get an id (their rowid so far) and an end time for ranges.
+_NOTES_WITH_IDS = """
+CREATE TABLE annotations_v3 (
+    id INTEGER PRIMARY KEY,
+    session_id INTEGER NOT NULL REFERENCES sessions(id),
+    t_s REAL NOT NULL, text TEXT NOT NULL, author TEXT NOT NULL, t_end_s REAL
+);
+INSERT INTO annotations_v3 (id, session_id, t_s, text, author)
+    SELECT rowid, session_id, t_s, text, author FROM annotations ORDER BY rowid;
+DROP TABLE annotations;
+ALTER TABLE annotations_v3 RENAME TO annotations;
+CREATE INDEX annotations_by_session ON annotations(session_id, t_s);
 """
 
 # SQLite's primary result codes (the low byte of an extended code).
@@ -170,7 +197,12 @@ def _columns(conn: sqlite3.Connection, table: str) -> set[str]:
 
 
 def _upgrade(conn: sqlite3.Connection) -> None:
-    """Bring a format 1 file to format 2 (inside the open transaction): a UUID per session."""
+    """Bring an older file to this format (inside the open transaction): a UUID per session
+    (format 2); notes with ids and ranges (format 3; SCHEMA made the `derived` table)."""
+    if "id" not in _columns(conn, "annotations"):
+        for statement in _NOTES_WITH_IDS.split(";"):
+            if statement.strip():
+                conn.execute(statement)
     if "uuid" not in _columns(conn, "sessions"):
         conn.execute("ALTER TABLE sessions ADD COLUMN uuid TEXT")
     rows = conn.execute("SELECT id, started_s, rig_path FROM sessions WHERE uuid IS NULL")
@@ -205,9 +237,12 @@ class SQLiteStore(SessionStore):
         self._conn = self._connect(max_bytes)
         # A format 1 file opened read-only has no UUIDs: derive them as the upgrade would.
         self._uuid_column = "uuid" if "uuid" in _columns(self._conn, "sessions") else "NULL"
-        # A file written before baseline states (or presses) were kept, opened read-only,
-        # lacks their tables.
+        # Older files opened read-only lack newer tables (baselines, presses, derived) and
+        # columns: read them as empty.
         self._tables = {name for (name,) in self._conn.execute("SELECT name FROM sqlite_master")}
+        self._has_derived = "derived" in self._tables
+        notes = _columns(self._conn, "annotations")
+        self._note_columns = "t_end_s, id" if "t_end_s" in notes else "NULL, rowid"
 
     def _connect(self, max_bytes: int | None) -> sqlite3.Connection:
         where = self.path
@@ -435,8 +470,9 @@ class SQLiteStore(SessionStore):
             ],
         )
         conn.executemany(
-            "INSERT INTO annotations VALUES (?, ?, ?, ?)",
-            [(sid, a.t_s, a.text, a.author) for a in batch.annotations],
+            "INSERT INTO annotations (session_id, t_s, text, author, t_end_s) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [(sid, a.t_s, a.text, a.author, a.t_end_s) for a in batch.annotations],
         )
         conn.executemany(
             "INSERT INTO faults VALUES (?, ?, ?, ?, ?)",
@@ -610,10 +646,75 @@ class SQLiteStore(SessionStore):
 
     def annotations(self, session_id: int) -> list[Annotation]:
         rows = self._rows(
-            "SELECT t_s, text, author FROM annotations WHERE session_id = ? ORDER BY t_s, rowid",
+            f"SELECT t_s, text, author, {self._note_columns} FROM annotations "
+            "WHERE session_id = ? ORDER BY t_s, rowid",
             session_id,
         )
         return [Annotation(*row) for row in rows]
+
+    def add_annotation(self, session_id: int, note: Annotation) -> int:
+        def work(conn: sqlite3.Connection) -> int:
+            self._require(session_id)
+            cur = conn.execute(
+                "INSERT INTO annotations (session_id, t_s, text, author, t_end_s) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (session_id, note.t_s, note.text, note.author, note.t_end_s),
+            )
+            return int(cur.lastrowid or 0)
+
+        return int(self._transaction(work))
+
+    def update_annotation(self, session_id: int, note: Annotation) -> None:
+        def work(conn: sqlite3.Connection) -> None:
+            cur = conn.execute(
+                "UPDATE annotations SET t_s = ?, text = ?, author = ?, t_end_s = ? "
+                "WHERE id = ? AND session_id = ?",
+                (note.t_s, note.text, note.author, note.t_end_s, note.id, session_id),
+            )
+            self._one_note(cur.rowcount, session_id, note.id)
+
+        self._transaction(work)
+
+    def delete_annotation(self, session_id: int, note_id: int) -> None:
+        def work(conn: sqlite3.Connection) -> None:
+            cur = conn.execute(
+                "DELETE FROM annotations WHERE id = ? AND session_id = ?", (note_id, session_id)
+            )
+            self._one_note(cur.rowcount, session_id, note_id)
+
+        self._transaction(work)
+
+    def _one_note(self, rowcount: int, session_id: int, note_id: int | None) -> None:
+        if rowcount != 1:
+            self._require(session_id)
+            raise AnnotationNotFoundError(
+                f"{self.path}: session {session_id} has no note {note_id}"
+            )
+
+    def put_derived(self, session_id: int, key: str, parts: Parts) -> None:
+        def work(conn: sqlite3.Connection) -> None:
+            self._require(session_id)
+            conn.execute("DELETE FROM derived WHERE session_id = ?", (session_id,))
+            conn.executemany(
+                f"INSERT INTO derived (session_id, {DERIVED_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(session_id, *row) for row in derived_rows(key, parts)],
+            )
+
+        self._transaction(work)
+
+    def derived(
+        self, session_id: int, key: str, parts: Sequence[str]
+    ) -> dict[str, dict[str, np.ndarray]]:
+        self._require(session_id)
+        if not self._has_derived or not parts:
+            return {}
+        marks = ", ".join("?" * len(parts))
+        rows = self._conn.execute(
+            "SELECT part, name, dtype, shape_json, data FROM derived WHERE session_id = ? "
+            f"AND version_key = ? AND part IN ({marks})",
+            (session_id, key, *parts),
+        )
+        return parts_from_rows(rows)
 
     def faults(self, session_id: int) -> list[RecorderFault]:
         rows = self._rows(

@@ -142,6 +142,11 @@ class SessionWriter(Listener):
         return self._store
 
     @property
+    def meta(self) -> SessionMeta:
+        """What the session was started with (label, people, rig snapshot)."""
+        return self._meta
+
+    @property
     def session_id(self) -> int:
         if self._session_id is None:
             raise RuntimeError("SessionWriter: start() has not been called")
@@ -234,6 +239,11 @@ class SessionWriter(Listener):
     def annotate(self, t_s: float, text: str, author: str = "") -> None:
         """Pin a note to time t_s of the session."""
         self._side_put(Annotation(t_s, text, author))
+
+    def add_fault(self, fault: RecorderFault) -> None:
+        """A problem around the recording that replay and the report should show (a studio
+        link that was out of reach), into the session's faults."""
+        self._side_put(fault)
 
     def note_estimate(self, feet_n: np.ndarray) -> None:
         """Take the feet force of a processed block (N, NaN where unknown) for the peak."""

@@ -7,7 +7,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ashisense.commands import port_number
+from dashboard.commands._server_options import add_server_options, server_settings
 
 DEFAULT_DEVICE = "sim://demo?seed=1&grid=1"
 
@@ -22,14 +22,9 @@ def register(sub: Any) -> None:
             "Prints the URL, and on first run the login password."
         ),
     )
-    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    p.add_argument("--port", type=port_number, default=8000)
-    p.add_argument(
-        "--home", type=Path, help="studio folder (default $ASHISENSE_HOME or ~/.ashisense)"
-    )
+    add_server_options(p)
     p.add_argument("--store", type=Path, help="session file (default HOME/demo.sqlite)")
     p.add_argument("--device", default=DEFAULT_DEVICE, help=f"rig URL (default {DEFAULT_DEVICE})")
-    p.add_argument("--reset-password", action="store_true", help="make and print a new password")
     p.set_defaults(func=run)
 
 
@@ -54,7 +49,5 @@ def run(args: argparse.Namespace) -> int:
         therapist_id="therapist-0001",
         auto_session=True,
     )
-    settings = DashboardSettings(
-        home=home, store_path=store, live=live, host=args.host, port=args.port
-    )
+    settings = DashboardSettings(home=home, store_path=store, live=live, **server_settings(args))
     return serve(settings, reset_password=args.reset_password)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
-from ashisense.commands import existing_file, port_number
+from ashisense.commands import add_lsl_options, existing_file
+from dashboard.commands._server_options import add_server_options, server_settings
+from dashboard.studio_options import add_studio_options, room_config, split_store
 
 
 def register(sub: Any) -> None:
@@ -22,12 +25,12 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--rig", required=True, type=existing_file, help="rig file (TOML)")
     p.add_argument("--device", help="rig URL (default: the rig file's [device] url)")
-    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    p.add_argument("--port", type=port_number, default=8000)
+    add_server_options(p)
     p.add_argument(
-        "--home", type=Path, help="studio folder (default $ASHISENSE_HOME or ~/.ashisense)"
+        "--store",
+        help="session file (default HOME/sessions.sqlite), or the studio's postgresql://... "
+        "database: the room records into HOME/sessions.sqlite and copies each session there",
     )
-    p.add_argument("--store", type=Path, help="session file (default HOME/sessions.sqlite)")
     p.add_argument(
         "--profiles",
         type=Path,
@@ -46,14 +49,8 @@ def register(sub: Any) -> None:
         help="contraindication map (default: rules/contraindications.toml next to the rig "
         "file, else the one shipped with AshiSense)",
     )
-    p.add_argument(
-        "--allow-host",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help="a host name the server may be reached by (with --host other than loopback)",
-    )
-    p.add_argument("--reset-password", action="store_true", help="make and print a new password")
+    add_lsl_options(p, "stream the forces, estimates and events to Lab Streaming Layer")
+    add_studio_options(p)
     p.set_defaults(func=run)
 
 
@@ -92,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
     from dashboard.settings import DashboardSettings
 
     home = args.home or default_home()
-    store = args.store or home / "sessions.sqlite"
+    store, store_url = split_store(args.store, home)
     rules, contraindications = rules_files(args)
     live = load_live_config(
         args.rig,
@@ -102,12 +99,15 @@ def run(args: argparse.Namespace) -> int:
         contraindications_path=contraindications,
         device_url=args.device,
     )
+    if args.lsl:  # the outlets hang on the live runtime, open while it runs
+        from ashisense.lsl import LslOutlets, default_room
+
+        live = replace(live, consumers=(LslOutlets(args.lsl_room or default_room(), live.rig),))
     settings = DashboardSettings(
         home=home,
         store_path=store,
         live=live,
-        host=args.host,
-        port=args.port,
-        allowed_hosts=tuple(args.allow_host),
+        room=room_config(args, store_url),
+        **server_settings(args),
     )
     return serve(settings, reset_password=args.reset_password)

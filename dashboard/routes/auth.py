@@ -14,6 +14,8 @@ router = APIRouter(prefix="/api")
 
 class LoginBody(BaseModel):
     password: str = Field(min_length=1, max_length=256)
+    #: Who logs in (optional): the author of the notes they write.
+    name: str = Field(default="", max_length=60)
 
 
 @router.post("/login")
@@ -29,7 +31,7 @@ def login(body: LoginBody, request: Request, response: Response) -> dict[str, An
     if not state.studio.check(body.password):
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong password")
     state.limiter.forgive(who, mark)
-    token = state.logins.create()
+    token = state.logins.create(body.name.strip())
     response.set_cookie(
         COOKIE,
         token,
@@ -56,8 +58,11 @@ def logout(request: Request, response: Response) -> dict[str, Any]:
 def me(request: Request) -> dict[str, Any]:
     """Whether this browser is logged in, the studio's units, and whether a rig runs live."""
     state = request.app.state
+    token = token_of(request)
+    logged_in = state.logins.valid(token)
     return {
-        "logged_in": state.logins.valid(token_of(request)),
+        "logged_in": logged_in,
+        "name": state.logins.name(token) if logged_in else "",
         "units": state.studio.units,
         "live": getattr(state, "runtime", None) is not None,
     }

@@ -95,7 +95,11 @@ def start_session(body: StartBody, request: Request) -> dict[str, Any]:
 
 @router.post("/session/stop", dependencies=[Depends(require_control)])
 def stop_session(request: Request) -> dict[str, Any]:
-    return {"ok": True, "session_id": runtime_of(request).stop_session()}
+    """Stop recording; the session's display series for review are derived meanwhile."""
+    sid = runtime_of(request).stop_session()
+    if sid is not None:
+        request.app.state.review.jobs.prepare(sid)
+    return {"ok": True, "session_id": sid}
 
 
 @router.post("/baseline", dependencies=[Depends(require_control)])
@@ -121,6 +125,13 @@ def pause(body: AlarmBody, request: Request) -> dict[str, Any]:
 def note(body: NoteBody, request: Request) -> dict[str, Any]:
     runtime = runtime_of(request)
     return {"ok": True, "t_s": operator_action(lambda: runtime.annotate(body.text, "dashboard"))}
+
+
+@router.post("/device/accept", dependencies=[Depends(require_control)])
+def accept_device(request: Request) -> dict[str, Any]:
+    """Take the device the link refused as another than the rig's (a person checked it)."""
+    runtime = runtime_of(request)
+    return {"ok": True, "message": operator_action(runtime.accept_device)}
 
 
 @router.put("/settings", dependencies=[Depends(require_control)])

@@ -101,6 +101,11 @@ class RuleSpec(BaseModel):
         """Signals this rule cannot be evaluated without (besides t_s)."""
         return self.needs
 
+    def tick_value(self, age_s: float, context: Mapping[str, float]) -> float:
+        """What a ticking rule measures at a clock tick: age_s, the age of the newest data (s),
+        unless the kind says otherwise; context: the session-wide values (set_context)."""
+        return age_s
+
     def with_changes(self, **changes: Any) -> Self:
         """A validated copy with some fields replaced (limits tightened, regions added)."""
         return type(self).model_validate(self.model_dump() | changes)

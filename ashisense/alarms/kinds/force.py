@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 from pydantic import Field, NonNegativeFloat, PositiveFloat, field_validator
+from scipy.ndimage import maximum_filter1d
 
 from ashisense.alarms.kinds.base import (
     BindContext,
@@ -81,9 +82,7 @@ class RegionForce(RuleSpec):
     def _inside(self, region: np.ndarray) -> np.ndarray:
         """(n,) bool: the region codes that are one of this rule's regions (a table lookup;
         code -1, unknown, reads the table's last entry: False)."""
-        table = np.zeros(len(REGIONS) + 1, dtype=bool)
-        table[[REGION_CODE[r] for r in self.regions]] = True
-        return table[np.asarray(region, dtype=np.intp)]
+        return _region_table(self.regions)[np.asarray(region, dtype=np.intp)]
 
     def limit_applies(self, sig: Signals) -> np.ndarray:
         return self._inside(sig["region"])
@@ -97,7 +96,8 @@ class RegionForce(RuleSpec):
             value = np.where(self._inside(region), feet_n, 0.0)
             # Position unknown: a light load clears, a heavy one keeps the previous verdict.
             unknown = region == UNKNOWN
-            value[unknown] = np.where(feet_n[unknown] < clear_below_n, 0.0, np.nan)
+            if unknown.any():
+                value[unknown] = np.where(feet_n[unknown] < clear_below_n, 0.0, np.nan)
             return Measure(value, detail=region.astype(np.int64))
 
         return measure
@@ -106,6 +106,15 @@ class RegionForce(RuleSpec):
         if detail is not None and 0 <= detail < len(REGIONS):
             return REGION_TITLES[REGIONS[detail]]
         return ", ".join(REGION_TITLES[r] for r in self.regions)
+
+
+@functools.lru_cache(maxsize=64)
+def _region_table(regions: tuple[str, ...]) -> np.ndarray:
+    """True at the codes of `regions`, one entry more for code -1 (unknown: False)."""
+    table = np.zeros(len(REGIONS) + 1, dtype=bool)
+    table[[REGION_CODE[r] for r in regions]] = True
+    table.flags.writeable = False
+    return table
 
 
 class RiseRate(RuleSpec):
@@ -180,8 +189,11 @@ class BarDrop(_WeightShare):
             history = bars[name]
             _, b_all = history.extend(t_s, bar_n)
             lag = history.lag
-            padded = np.concatenate([np.full(lag, -np.inf), np.nan_to_num(b_all, nan=-np.inf)])
-            recent_max = sliding_window_view(padded, lag + 1).max(axis=1)[-n:]
+            # the most of each sample and the lag before it (a trailing window: origin)
+            b_all = np.where(np.isnan(b_all), -np.inf, b_all)
+            recent_max = maximum_filter1d(
+                b_all, lag + 1, mode="constant", cval=-np.inf, origin=lag // 2
+            )[-n:]
             drop_n = np.where(np.isfinite(recent_max), recent_max - bar_n, np.nan)
             with np.errstate(invalid="ignore"):
                 return np.where(drop_n >= self.min_bar_fraction * recent_max, drop_n, 0.0)
@@ -315,7 +327,7 @@ class Dwell(RuleSpec):
         def measure(sig: Signals) -> Measure:
             t_s, x, y = column(sig, "t_s"), column(sig, "feet_x_m"), column(sig, "feet_y_m")
             loaded = (column(sig, "feet_n") >= self.min_force_n) & np.isfinite(x) & np.isfinite(y)
-            x, y = np.nan_to_num(x), np.nan_to_num(y)
+            x, y = np.where(loaded, x, 0.0), np.where(loaded, y, 0.0)
             held = np.maximum(stay_s(t_s, x, y, loaded, 0.0), stay_s(t_s, x, y, loaded, 0.5))
             return Measure(held)
 

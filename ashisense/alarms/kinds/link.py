@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from typing import Literal
+from collections.abc import Mapping
+from typing import ClassVar, Literal
 
 import numpy as np
 from pydantic import Field, NonNegativeFloat, NonNegativeInt, PositiveFloat
@@ -167,4 +168,47 @@ class Below(Above):
     direction = "below"
 
 
-LINK_KINDS: tuple[type[RuleSpec], ...] = (NoData, LostRate, ChannelFlags, Above, Below)
+class Flag(RuleSpec):
+    """A condition of the link that comes with no data to measure, flagged by the runtime as
+    a session-wide value `signal` (AlarmEngine.set_context: 1 while it holds, else 0) and so
+    judged on clock ticks as well as blocks: a device refused as another than the rig's
+    (device_refused, ashisense.live). Its message is its label."""
+
+    kind_name = "flag"
+    unit = ""
+    limit_field = "limit"
+    hysteresis_field = "hysteresis"
+    ticking = True
+    limit: ClassVar[float] = 0.5
+    hysteresis: ClassVar[float] = 0.0
+
+    signal: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+
+    def hazard_key(self) -> str:
+        return f"{self.kind_name}:{self.signal}"
+
+    def tick_value(self, age_s: float, context: Mapping[str, float]) -> float:
+        return float(context.get(self.signal, 0.0))
+
+    def measurer(self, ctx: BindContext) -> Measurer:
+        def measure(sig: Signals) -> Measure:
+            if self.signal not in sig:  # never flagged in this session
+                return Measure(np.zeros(np.shape(sig["t_s"])))
+            return Measure(column(sig, self.signal))
+
+        return measure
+
+    def wording(self, where: str, value: float, limit: float, unit: str = "N") -> str:
+        return f"{self.title()} ({where})" if where else self.title()
+
+    def row_text(
+        self, transition: str, where: str, value: float, limit: float, unit: str = "N"
+    ) -> str | None:
+        if transition == "raised":
+            return self.wording(where, value, limit, unit)
+        if transition in ("condition_ended", "cleared"):
+            return f"{self.title()}: no longer"
+        return None
+
+
+LINK_KINDS: tuple[type[RuleSpec], ...] = (NoData, LostRate, ChannelFlags, Above, Below, Flag)

@@ -88,24 +88,69 @@ const BURSTS = {
   low: { pulses: [0, 0.35], every: 20, freq: 523, len: 0.2 },
 };
 
-/** Plays the burst of the highest sounding priority; silent when none. */
+// The person's consent to alarm sound, given by the click (or key) that logs in: kept in this
+// browser so the live page can start sound at once (Chromium lets a page reached by a
+// same-origin navigation after a click play) or at its first click or key.
+const CONSENT_KEY = "ashisense.sound";
+
+/** Note that the person agreed to alarm sound (call from their click or key). */
+export function recordSoundConsent() {
+  try {
+    localStorage.setItem(CONSENT_KEY, new Date().toISOString());
+  } catch {
+    // storage refused (a private window): the live page asks with its SOUND OFF button
+  }
+}
+
+function soundConsented() {
+  try {
+    return localStorage.getItem(CONSENT_KEY) !== null;
+  } catch {
+    return false;
+  }
+}
+
+/** Plays the burst of the highest sounding priority; silent when none. `on` says whether the
+ * browser lets it play; onChange() is called when that changes. body[data-sound] is "on" or
+ * "off", body[data-sound-burst] the priority of the last burst started (for tests). */
 export class AlarmSound {
-  constructor() {
+  constructor(onChange = () => {}) {
     this.ctx = null;
     this.priority = null;
     this.nextBurst = 0;
-    this.enabled = false;
+    this.oscillatorsStarted = 0;
+    this.onChange = onChange;
+    this._firstGesture = () => this.enable();
     setInterval(() => this._tick(), 100);
   }
 
-  /** Browsers allow sound only after a click: call from a click handler. */
+  get on() {
+    return !!this.ctx && this.ctx.state === "running";
+  }
+
+  /** Start sound at page load: it runs at once where the browser allows (after the login's
+   * click), else at the page's first click or key if the person consented at login. */
+  start() {
+    if (!this._context()) return this._changed();
+    if (!this.on && soundConsented()) {
+      for (const kind of ["pointerdown", "keydown"]) {
+        document.addEventListener(kind, this._firstGesture, { capture: true, once: true });
+      }
+    }
+    this._changed();
+  }
+
+  /** Turn sound on from a click handler (the SOUND OFF button); true when it plays. */
   async enable() {
-    const Ctx = window.AudioContext || window.webkitAudioContext;
-    if (!Ctx) return false;
-    this.ctx = this.ctx || new Ctx();
-    await this.ctx.resume();
-    this.enabled = this.ctx.state === "running";
-    return this.enabled;
+    if (!this._context()) return false;
+    recordSoundConsent();
+    try {
+      await this.ctx.resume();
+    } catch {
+      // refused: stays off, and the page keeps saying so
+    }
+    this._changed();
+    return this.on;
   }
 
   set(priority) {
@@ -113,13 +158,29 @@ export class AlarmSound {
     this.priority = priority;
   }
 
+  _context() {
+    const Ctx = window.AudioContext || window.webkitAudioContext;
+    if (!Ctx) return null;
+    if (!this.ctx) {
+      this.ctx = new Ctx();
+      this.ctx.onstatechange = () => this._changed();
+    }
+    return this.ctx;
+  }
+
+  _changed() {
+    document.body.dataset.sound = this.on ? "on" : "off";
+    this.onChange(this.on);
+  }
+
   _tick() {
-    if (!this.enabled || !this.priority || !this.ctx) return;
+    if (!this.on || !this.priority) return;
     const now = this.ctx.currentTime;
     if (now < this.nextBurst) return;
     const b = BURSTS[this.priority];
     this.nextBurst = now + b.every;
     for (const t of b.pulses) this._pulse(now + 0.05 + t, b.freq, b.len);
+    document.body.dataset.soundBurst = this.priority;
   }
 
   _pulse(at, freq, len) {
@@ -138,6 +199,7 @@ export class AlarmSound {
       osc.connect(g).connect(gain);
       osc.start(at);
       osc.stop(at + len);
+      this.oscillatorsStarted += 1;
     }
   }
 }

@@ -15,8 +15,12 @@ export function toUnit(n, units) {
   return units === "lb" ? n / N_PER_LB : units === "N" ? n : n / G;
 }
 
-/** "42.3" style text of a force, or "–" when unknown. */
-export function fmtForce(n, units, digits = 1) {
+// Digits per unit, as the alarms word them (ashisense.alarms.wording): the panel's limit
+// and the banner's are then the same text.
+const FORCE_DIGITS = { kg: 1, lb: 0, N: 0 };
+
+/** "42.3" style text of a force in the studio's unit, or "–" when unknown. */
+export function fmtForce(n, units, digits = FORCE_DIGITS[units] ?? 1) {
   const v = toUnit(n, units);
   if (v === null) return "–";
   return (Math.abs(v) < 0.5 * 10 ** -digits ? 0 : v).toFixed(digits); // no "-0.0"

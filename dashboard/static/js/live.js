@@ -2,31 +2,47 @@
 // When the stream stops, the whole page says NOT MONITORING: it never shows old data as live.
 
 import { AlarmSound, AlarmView } from "./alarms.js";
-import { api, fmt, toLogin, toast } from "./common.js";
+import { api, fmtForce, G, toLogin, toast } from "./common.js";
 import { PressCue } from "./cue.js";
+import { DATA_STALE_S, linkHealth } from "./health.js";
 import { acceptedLimits, loadProposals } from "./proposals.js";
 import { BarsPanel, FeetPanel, ForceStrip, TableView, limitAt } from "./views.js";
 
 const $ = (sel) => document.querySelector(sel);
 const STRIP_KEEP_S = 32;
-const STALE_S = 1.0;
+const STRIP_GAP_S = 0.25; // strip points (50 a second) further apart than this are a gap
+const GRID_STALE_S = 0.5; // a heatmap this much older than the newest frame (data time) blanks
 const STREAM_LOST_S = 1.0; // silence on the socket (status comes every 0.5 s) that means lost
 const LOGIN_GONE = 4401; // close code: the login ended (logout, expiry, server restart)
+// The socket, relative to the page: the room's own (/ws/live), or a room seen from the
+// studio's desk (data-socket set): then the page only watches, without the room's controls.
+const SOCKET_PATH = document.body.dataset.socket || "/ws/live";
+const REMOTE = Boolean(document.body.dataset.socket);
+const ROOM_CONTROLS = ["#btn-start", "#btn-stop", "#btn-baseline", "#btn-note", "#btn-ack", "#units",
+  "#btn-accept-device"];
+// Frames handled are acknowledged this often: the server sends a page that falls behind only
+// as many frames as it can show while they are fresh (dashboard/hub.py).
+const ACK_EVERY_MS = 100;
 
 const state = {
   setup: null, status: null, alarms: [], audible: null, frame: null, frameAt: 0,
-  strip: [], peaks: [], frames: 0, dirty: true,
+  strip: [], peaks: [], frames: 0, dirty: true, grid: null,
   monitoring: true, lastMessageAt: performance.now(), alarmsSeen: false,
 };
 const table = new TableView($("#table"));
 const feet = new FeetPanel($("#feet"));
 const bars = new BarsPanel($("#bars"));
-const strip = new ForceStrip($("#strip"));
-const sound = new AlarmSound();
+const strip = new ForceStrip($("#strip"), { gapS: STRIP_GAP_S });
 const cue = new PressCue();
+const sound = new AlarmSound(() => {
+  cue.ctx = sound.ctx; // the press cue sounds through the alarms' (allowed) audio context
+  showSoundState();
+});
+window.ashisenseSound = sound; // what plays, readable from the page (tests check it really does)
 const alarmView = new AlarmView($("#alarms"), {
   onAck: (rule) => act("/api/alarms/ack", rule ? { rule_id: rule } : {}),
   onPause: () => act("/api/alarms/pause", {}),
+  controls: !REMOTE,
 });
 
 function units() {
@@ -51,7 +67,11 @@ function handle(m) {
       state.frame = m;
       state.frameAt = performance.now();
       state.frames += 1;
-      for (const p of m.strip) state.strip.push(p);
+      // frames repeat the last moments' points (for a page that missed one): keep the new ones
+      for (const p of m.strip) {
+        const last = state.strip[state.strip.length - 1];
+        if (!last || p[0] > last[0]) state.strip.push(p);
+      }
       state.peaks.push([m.t_s, m.feet_peak_n]);
       trim(state.strip, m.t_s - STRIP_KEEP_S);
       trim(state.peaks, m.t_s - 10);
@@ -72,7 +92,11 @@ function handle(m) {
       showAlarms();
       break;
     case "grid":
+      state.grid = m;
       table.grid(m);
+      break;
+    case "studio":
+      renderStudio(m);
       break;
     case "press":
       cue.show(m, units(), state.status ? state.status.t_s : null);
@@ -88,6 +112,31 @@ function showAlarms() {
   const audible = state.monitoring ? state.audible : "high";
   sound.set(audible);
   document.body.dataset.audible = audible || "";
+  showSoundState();
+}
+
+/** The sound button says whether sound plays; while an alarm should sound and the browser
+ * still blocks it, a large SOUND OFF warning with one button to turn it on. */
+function showSoundState() {
+  const blocked = !sound.on;
+  const wanted = document.body.dataset.audible || "";
+  $("#sound-off").classList.toggle("hidden", !(blocked && wanted));
+  const btn = $("#btn-sound");
+  btn.textContent = blocked ? "Sound off: turn on" : "Sound on";
+  btn.classList.toggle("danger", blocked);
+}
+
+/** The header's link health, from the last status and the age of the newest frame. */
+function showLink() {
+  if (!state.monitoring || !state.status) return;
+  const ageS = state.frameAt ? (performance.now() - state.frameAt) / 1000 : Infinity;
+  const h = linkHealth(state.status.link, ageS);
+  const el = $("#link");
+  if (el.dataset.text === h.text && el.dataset.cls === h.cls) return;
+  Object.assign(el.dataset, { text: h.text, cls: h.cls });
+  el.title = h.title;
+  el.replaceChildren(Object.assign(document.createElement("span"), { className: `dot ${h.cls}` }), h.text);
+  el.className = h.cls;
 }
 
 /** Enter or leave the NOT MONITORING state (values blanked, alarms stale, REC unknown). */
@@ -102,7 +151,10 @@ function setMonitoring(on) {
     const rec = $("#rec");
     rec.className = "unknown";
     rec.textContent = "recording state unknown";
-    $("#link").replaceChildren(Object.assign(document.createElement("span"), { className: "dot bad" }), "no live data");
+    const link = $("#link");
+    link.replaceChildren(Object.assign(document.createElement("span"), { className: "dot bad" }), "no live data");
+    Object.assign(link.dataset, { text: "", cls: "bad" });
+    link.className = "bad";
   }
   showAlarms();
 }
@@ -111,6 +163,7 @@ function watchStream() {
   if (state.monitoring && (performance.now() - state.lastMessageAt) / 1000 > STREAM_LOST_S) {
     setMonitoring(false);
   }
+  showLink();
 }
 
 function trim(points, fromS) {
@@ -120,14 +173,7 @@ function trim(points, fromS) {
 }
 
 function renderStatus(s) {
-  const link = s.link;
-  const streaming = link.state === "streaming" && link.rate_hz > 0;
-  const cls = streaming ? "ok" : link.state.startsWith("reconnect") || link.state.startsWith("refused") ? "bad" : "warn";
-  $("#link").innerHTML = "";
-  const dot = document.createElement("span");
-  dot.className = `dot ${cls}`;
-  $("#link").append(dot, `${link.state} · ${fmt(link.rate_hz, 1)} Hz · lost ${link.lost_samples} · reconnects ${link.reconnects}`);
-  $("#link").title = `${link.url} ${link.serial || ""}\nsamples ${link.samples}, bad packets ${link.bad_packets}, gaps ${link.gaps}\n${link.last_error || ""}`;
+  showLink();
   const rec = $("#rec");
   if (s.session_id !== null) {
     const r = s.recorder;
@@ -139,42 +185,85 @@ function renderStatus(s) {
     rec.textContent = "not recording";
   }
   const p = s.pipeline;
-  $("#baseline").textContent = p ? (p.baseline_ready ? "baseline ✓" : `baseline: ${p.baseline_status}`) : "";
+  const baseline = p ? (p.baseline_ready ? "baseline ✓" : `baseline: ${p.baseline_status}`) : "";
+  // A rig without both bars and the mat cannot tell a client who slides from a feet move.
+  const blind = p && p.rig_kind && !p.client_shift_observable ? " · client shift not observable" : "";
+  $("#baseline").textContent = baseline + blind;
   $("#viewers").textContent = `${s.viewers} viewer${s.viewers === 1 ? "" : "s"}`;
   if (s.problem) toast(s.problem, true);
   $("#btn-stop").disabled = s.session_id === null;
+  $("#btn-accept-device").classList.toggle("hidden", !link.refused); // only while refused
+  $("#btn-accept-device").title = link.refused || "";
+}
+
+/** The room's links to its studio (broker, database), when set up: trouble in capitals. */
+function renderStudio(m) {
+  const el = $("#studio");
+  const links = [["broker", m.broker], ["database", m.database]].filter(([, c]) => c.state !== "off");
+  const down = links.filter(([, c]) => c.state !== "ok");
+  el.className = down.length ? "studio-down" : "muted";
+  el.textContent = down.length
+    ? down.map(([name]) => `STUDIO ${name.toUpperCase()} UNREACHABLE`).join(" · ")
+    : links.length ? "studio ✓" : "";
+  el.title = links.map(([name, c]) => `${name}: ${c.message}`).join("\n");
+  el.dataset.state = down.length ? "down" : links.length ? "ok" : "off";
 }
 
 function draw() {
   requestAnimationFrame(draw);
   const sinceS = (performance.now() - state.frameAt) / 1000;
-  const f = state.frame && sinceS < STALE_S && state.monitoring ? state.frame : null;
-  if (state.dirty || (state.frame && sinceS >= STALE_S)) {
+  const f = state.frame && sinceS < DATA_STALE_S && state.monitoring ? state.frame : null;
+  if (state.dirty || (state.frame && sinceS >= DATA_STALE_S)) {
     const peak = state.peaks.reduce((m, [, v]) => (v !== null && v > m ? v : m), -Infinity);
     feet.update(f, state.setup, units(), isFinite(peak) ? peak : null);
     bars.update(f, units());
     table.update(f, units());
+    const g = state.grid;
+    table.showHeat(!!(f && g && f.t_s - g.t_s <= GRID_STALE_S));
     state.dirty = false;
   }
   if (state.frame) {
-    const now = state.frame.t_s + Math.min(sinceS, STALE_S);
-    const limit = limitAt(state.setup, f ? f.region : null);
-    strip.draw(state.monitoring ? state.strip : [], now, limit, units());
+    // time runs on through a stall, so the strip shows it as the gap it is; each point
+    // carries the limit that held then ([t_s, feet_n, limit_n])
+    const now = state.frame.t_s + sinceS;
+    strip.draw(state.monitoring ? state.strip : [], now, null, units());
   }
 }
 
 let backoffMs = 250;
 function connect() {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
-  const ws = new WebSocket(`${scheme}://${location.host}/ws/live`);
+  const url = new URL(SOCKET_PATH, location.href);
+  url.protocol = scheme;
+  const ws = new WebSocket(url);
   ws.onopen = () => {
     backoffMs = 250;
     state.alarmsSeen = false;
   };
-  ws.onmessage = (ev) => handle(JSON.parse(ev.data));
+  // The newest frame handled is acknowledged at most every ACK_EVERY_MS, and always in the
+  // end (a trailing acknowledgement): the server holds frames back until it is.
+  let ackedAt = 0, unacked = null, ackTimer = null;
+  const ack = () => {
+    ackTimer = null;
+    if (unacked === null || ws.readyState !== WebSocket.OPEN) return;
+    ws.send(JSON.stringify({ type: "ack", seq: unacked }));
+    ackedAt = performance.now();
+    unacked = null;
+  };
+  ws.onmessage = (ev) => {
+    const m = JSON.parse(ev.data);
+    handle(m);
+    if (m.type !== "frame") return;
+    unacked = m.seq;
+    const waitMs = ACK_EVERY_MS - (performance.now() - ackedAt);
+    if (waitMs <= 0) ack();
+    else if (ackTimer === null) ackTimer = setTimeout(ack, waitMs);
+  };
   ws.onclose = (ev) => {
     if (ev.code === LOGIN_GONE) return toLogin();
-    $("#link").textContent = "dashboard disconnected: reconnecting…";
+    const link = $("#link");
+    link.textContent = "dashboard disconnected: reconnecting…";
+    Object.assign(link.dataset, { text: "", cls: "" });
     setTimeout(connect, backoffMs);
     backoffMs = Math.min(backoffMs * 2, 4000);
   };
@@ -203,7 +292,7 @@ async function startDialog() {
     sel.replaceChildren(...items.map((x) => {
       const o = document.createElement("option");
       o.value = x.id;
-      o.textContent = `${x.id} (${x.weight_kg} kg)`;
+      o.textContent = `${x.id} (${fmtForce(x.weight_kg * G, units())} ${units()})`;
       o.selected = x.id === current;
       return o;
     }));
@@ -245,13 +334,11 @@ function wire() {
     if (res && res.session_id !== null) toast(`session ${res.session_id} saved`);
   };
   $("#btn-baseline").onclick = () => act("/api/baseline");
+  $("#btn-accept-device").onclick = () => act("/api/device/accept");
   $("#btn-note").onclick = noteDialog;
   $("#btn-ack").onclick = () => act("/api/alarms/ack", {});
-  $("#btn-sound").onclick = async () => {
-    const on = await sound.enable();
-    cue.ctx = sound.ctx;
-    $("#btn-sound").textContent = on ? "Sound on" : "Sound blocked";
-  };
+  $("#btn-sound").onclick = () => sound.enable();
+  $("#btn-sound-on").onclick = () => sound.enable();
   $("#units").onchange = () => act("/api/settings", { units: $("#units").value }, "PUT");
   $("#btn-logout").onclick = async () => {
     await act("/api/logout");
@@ -263,7 +350,11 @@ async function boot() {
   const me = await api("/api/me");
   if (!me.logged_in) return toLogin();
   wire();
-  if (!me.live) {
+  sound.start();
+  if (REMOTE) {
+    for (const sel of ROOM_CONTROLS) $(sel).hidden = true;
+    $(".brand").textContent = `AshiSense · ${document.body.dataset.room || "room"} (from the desk)`;
+  } else if (!me.live) {
     toast("No rig is running on this server: review only.", true);
     for (const b of document.querySelectorAll("footer button:not(#btn-logout)")) b.disabled = true;
     return;

@@ -1,4 +1,7 @@
-// Log in with the studio password, then go back where the browser came from.
+// Log in with the studio password, then go back where the browser came from. The click (or
+// key) that logs in is also the person's consent to alarm sound on the live page.
+
+import { recordSoundConsent } from "./alarms.js";
 
 const form = document.getElementById("login");
 const err = document.getElementById("err");
@@ -12,11 +15,15 @@ function nextPage() {
 form.addEventListener("submit", async (ev) => {
   ev.preventDefault();
   err.textContent = "";
+  recordSoundConsent();
   const res = await fetch("/api/login", {
     method: "POST",
     headers: { "Content-Type": "application/json" },
     credentials: "same-origin",
-    body: JSON.stringify({ password: document.getElementById("password").value }),
+    body: JSON.stringify({
+      password: document.getElementById("password").value,
+      name: document.getElementById("name").value,
+    }),
   });
   if (res.ok) {
     location.replace(nextPage());

@@ -71,7 +71,7 @@ function filterPanel() {
       <label>client <select id="pf-client"><option value="">all</option></select></label>
     </div>
     <div class="press-list" id="pf-list"></div>`;
-  $("main.review .side").append(wrap);
+  $("#main .side").append(wrap); // the review page's side column
   const sel = $("#pf-button");
   sel.replaceChildren(...[...BUTTONS, "any"].map((b) => Object.assign(document.createElement("option"), { value: b, textContent: b })));
   sel.onchange = listMoments;

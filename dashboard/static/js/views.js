@@ -13,10 +13,11 @@ function el(name, attrs = {}, parent = null) {
   return node;
 }
 
-/** The feet force limit where the feet are: the frame's own (the one the alarm uses at that
- * moment), else the setup's for the region, else the overall one. */
+/** The feet force limit where the feet are: a live frame's own (the one the alarm uses at that
+ * moment; null when no rule limits the feet force), else the setup's for the region, else the
+ * overall one (review frames carry no limit). */
 export function limitAt(setup, region, frame = null) {
-  if (frame && frame.limit_n !== null && frame.limit_n !== undefined) return frame.limit_n;
+  if (frame && "limit_n" in frame) return frame.limit_n;
   if (!setup) return null;
   const i = region ? setup.regions.indexOf(region) : -1;
   const own = i >= 0 ? setup.region_limits_n[i] : null;
@@ -70,7 +71,7 @@ export class TableView {
     this.bands = {};
     this._drawBody(setup.body);
     // the heatmap over the body outline (transparent where nothing presses)
-    this.heat = el("image", { x: 0, y: 0, width: 0, height: 0, preserveAspectRatio: "none", opacity: 0.9 }, svg);
+    this.heat = el("image", { x: 0, y: 0, width: 0, height: 0, preserveAspectRatio: "none", opacity: 0.9, visibility: "hidden" }, svg);
     this._drawBars(rig.bars);
     this._drawMat(rig.mat);
     this.cop = el("g", { visibility: "hidden" }, svg);
@@ -176,6 +177,11 @@ export class TableView {
     this.heat.setAttribute("href", canvas.toDataURL());
   }
 
+  /** Show or blank the heatmap (a stale one blanks: it would pass for the pressure now). */
+  showHeat(on) {
+    if (this.heat) this.heat.setAttribute("visibility", on ? "visible" : "hidden");
+  }
+
   update(f, units) {
     if (!this.setup) return;
     const setup = this.setup;
@@ -250,10 +256,14 @@ export class FeetPanel {
     else if (unc.includes("NO_BASELINE")) region = "Waiting for the client baseline";
     else if (unc.includes("FEET_NEAR_ZERO")) region = "Feet off the client";
     this.region.textContent = region;
+    // danger only where an alarm rule guards it (region_state "no_go"); "unguarded" is said
+    // neutrally: the page never shows a danger without its alarm
     this.region.classList.toggle("nogo", !!(f && f.no_go));
+    this.region.dataset.state = (f && f.region_state) || "";
     const parts = [];
     if (limit) parts.push(`limit ${fmtForce(limit, units)} ${units}`);
-    if (peak10sN !== null && peak10sN !== undefined) parts.push(`peak 10 s ${fmtForce(peak10sN, units)}`);
+    else if (f && "limit_n" in f) parts.push("no feet-force limit");
+    if (peak10sN !== null && peak10sN !== undefined) parts.push(`peak 10 s ${fmtForce(peak10sN, units)} ${units}`);
     if (f && f.pressure_kpa !== null) parts.push(`${fmt(f.pressure_kpa, 0)} kPa (${(f.pressure_basis || "").replace("profile:", "").replace("_", " ")})`);
     this.sub.textContent = parts.join(" · ");
   }
@@ -295,19 +305,50 @@ export class BarsPanel {
   }
 }
 
-/** The force strip: the last `spanS` seconds of feet force, with the limit. */
+/** The force strip: the last `spanS` seconds of feet force, with the limit that held at each
+ * moment (red dashed) and 70 % of it (amber). Points further apart than `gapS` are a gap. */
 export class ForceStrip {
-  constructor(canvas, spanS = 30) {
+  constructor(canvas, { spanS = 30, gapS = Infinity } = {}) {
     this.canvas = canvas;
     this.spanS = spanS;
+    this.gapS = gapS;
   }
 
-  /** points: [[t_s, force_n], ...] in time order; nowS: the right edge; limitN: a line. */
-  draw(points, nowS, limitN, units) {
+  /** points: [[t_s, force_n, limit_n?], ...] in time order (a point without its own limit
+   * takes limitN); nowS: the right edge (labelled nowLabel); units: kg, lb or N for the axis. */
+  draw(points, nowS, limitN, units, nowLabel = "now") {
+    const ctx = this._context();
+    if (!ctx) return;
+    const { w, h } = this;
+    const t0 = nowS - this.spanS;
+    const shown = points.filter((p) => p[0] >= t0 - 1);
+    const limitOf = (p) => (p.length > 2 ? p[2] : limitN);
+    let maxV = toUnit(limitN ?? 300, units) * 1.2;
+    for (const p of shown) {
+      if (p[1] !== null) maxV = Math.max(maxV, toUnit(p[1], units) * 1.1);
+      if (limitOf(p)) maxV = Math.max(maxV, toUnit(limitOf(p), units) * 1.1);
+    }
+    const step = niceStep(maxV / 4);
+    maxV = Math.ceil(maxV / step) * step;
+    const left = 52, right = 10, top = 10, bottom = 22;
+    const X = (t) => left + ((t - t0) / this.spanS) * (w - left - right);
+    const Y = (v) => top + (1 - v / maxV) * (h - top - bottom);
+    this._axes(ctx, { maxV, step, t0, X, Y, left, right, top, bottom, nowLabel });
+    const value = (p) => (p[1] === null ? null : Math.max(0, toUnit(p[1], units)));
+    const limit = (k) => (p) => (limitOf(p) ? toUnit(limitOf(p), units) * k : null);
+    ctx.setLineDash([3, 5]);
+    this._line(ctx, shown, limit(0.7), X, Y, "#ffb020", 1, true);
+    ctx.setLineDash([10, 6]);
+    this._line(ctx, shown, limit(1), X, Y, "#ff3b30", 2, true);
+    ctx.setLineDash([]);
+    this._line(ctx, shown, value, X, Y, "#f2f6fa", 2.5, false);
+  }
+
+  _context() {
     const c = this.canvas;
     const dpr = window.devicePixelRatio || 1;
     const w = c.clientWidth, h = c.clientHeight;
-    if (!w || !h) return;
+    if (!w || !h) return null;
     if (c.width !== Math.round(w * dpr) || c.height !== Math.round(h * dpr)) {
       c.width = Math.round(w * dpr);
       c.height = Math.round(h * dpr);
@@ -315,14 +356,12 @@ export class ForceStrip {
     const ctx = c.getContext("2d");
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.clearRect(0, 0, w, h);
-    const left = 52, right = 10, top = 10, bottom = 22;
-    const t0 = nowS - this.spanS;
-    let maxV = toUnit(limitN ?? 300, units) * 1.2;
-    for (const [t, v] of points) if (t >= t0 && v !== null) maxV = Math.max(maxV, toUnit(v, units) * 1.1);
-    const step = niceStep(maxV / 4);
-    maxV = Math.ceil(maxV / step) * step;
-    const X = (t) => left + ((t - t0) / this.spanS) * (w - left - right);
-    const Y = (v) => top + (1 - v / maxV) * (h - top - bottom);
+    Object.assign(this, { w, h });
+    return ctx;
+  }
+
+  _axes(ctx, { maxV, step, t0, X, Y, left, right, top, bottom, nowLabel }) {
+    const { w, h } = this;
     ctx.font = "13px DejaVu Sans, sans-serif";
     ctx.fillStyle = "#97a1ae";
     ctx.strokeStyle = "#2c333e";
@@ -331,27 +370,30 @@ export class ForceStrip {
       ctx.beginPath(); ctx.moveTo(left, Y(v)); ctx.lineTo(w - right, Y(v)); ctx.stroke();
       ctx.fillText(`${v.toFixed(0)}`, 6, Y(v) + 4);
     }
-    for (let s = 0; s <= this.spanS; s += 5) {
+    const every = w < 500 ? 10 : 5; // fewer time labels where they would run together
+    for (let s = 0; s <= this.spanS; s += every) {
       const x = X(t0 + s);
       ctx.beginPath(); ctx.moveTo(x, top); ctx.lineTo(x, h - bottom); ctx.stroke();
-      ctx.fillText(s === this.spanS ? "now" : `-${this.spanS - s} s`, x - 14, h - 5);
+      const text = s === this.spanS ? nowLabel : `-${this.spanS - s} s`;
+      ctx.fillText(text, Math.min(x - 14, w - right - ctx.measureText(text).width), h - 5);
     }
-    if (limitN) {
-      const lv = toUnit(limitN, units);
-      ctx.strokeStyle = "#ff3b30"; ctx.lineWidth = 2; ctx.setLineDash([10, 6]);
-      ctx.beginPath(); ctx.moveTo(left, Y(lv)); ctx.lineTo(w - right, Y(lv)); ctx.stroke();
-      ctx.strokeStyle = "#ffb020"; ctx.lineWidth = 1; ctx.setLineDash([3, 5]);
-      ctx.beginPath(); ctx.moveTo(left, Y(lv * 0.7)); ctx.lineTo(w - right, Y(lv * 0.7)); ctx.stroke();
-      ctx.setLineDash([]);
-    }
-    ctx.strokeStyle = "#f2f6fa"; ctx.lineWidth = 2.5; ctx.lineJoin = "round";
+  }
+
+  /** One polyline through the points' values (valueOf(p), null: none); the pen lifts at an
+   * unknown value and across a gap. stepped: hold each value until the next point (a limit). */
+  _line(ctx, points, valueOf, X, Y, colour, width, stepped) {
+    ctx.strokeStyle = colour; ctx.lineWidth = width; ctx.lineJoin = "round";
     ctx.beginPath();
-    let pen = false;
-    for (const [t, v] of points) {
-      if (t < t0 - 1 || v === null) { pen = false; continue; }
-      const x = X(t), y = Y(Math.max(0, toUnit(v, units)));
-      if (pen) ctx.lineTo(x, y); else ctx.moveTo(x, y);
-      pen = true;
+    let prev = null;
+    for (const p of points) {
+      const v = valueOf(p);
+      const joined = prev && v !== null && p[0] - prev[0] <= this.gapS;
+      if (v === null) { prev = null; continue; }
+      const x = X(p[0]), y = Y(v);
+      if (!joined) ctx.moveTo(x, y);
+      else if (stepped) { ctx.lineTo(x, Y(prev[1])); ctx.lineTo(x, y); }
+      else ctx.lineTo(x, y);
+      prev = [p[0], v];
     }
     ctx.stroke();
   }

@@ -1,0 +1,84 @@
+"""Recorded sessions for the review tests and benchmark: simulated sessions written straight
+into a store, with the alarm log a live recording would have kept (the session's own rules
+run over its raw counts) and, if asked, a trainer's note."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import storekit
+
+from ashisense.store import Batch, SessionStore
+from tests.simsessionkit import simulate_session
+
+EXAMPLES = storekit.EXAMPLES
+
+
+def recorded_session(
+    store: SessionStore,
+    seconds: float,
+    *,
+    rig: str = "sim_rig.toml",
+    scenario: str = "overload",
+    seed: int = 1,
+    therapist_kg: float = 65.0,
+    chunk_s: float = 0.5,
+) -> int:
+    """`seconds` of the simulated rig at 80 Hz with the example client, therapist and studio
+    rules, and the alarm log those rules give; returns the session id."""
+    sid = simulate_session(
+        store,
+        seconds,
+        rig_path=EXAMPLES / rig,
+        client_path=EXAMPLES / "profiles" / "client_example.toml",
+        therapist_path=EXAMPLES / "profiles" / "therapist_example.toml",
+        rules_path=EXAMPLES / "rules" / "studio_default.toml",
+        contraindications_path=EXAMPLES / "rules" / "contraindications.toml",
+        scenario=scenario,
+        seed=seed,
+        therapist_kg=therapist_kg,
+        chunk_s=chunk_s,
+    )
+    alarms = storekit.replayed_alarms(store, store.session(sid))
+    store.write(sid, Batch(alarms=alarms))
+    return sid
+
+
+def studio_file(path: Path, seconds: tuple[float, ...] = (150.0, 100.0)) -> Path:
+    """An SQLite store with one recorded session per entry of `seconds` (the first on the
+    overload script, the next ones stepping, each with its own seed)."""
+    from ashisense.store import SQLiteStore
+
+    with SQLiteStore(path) as store:
+        for k, s in enumerate(seconds):
+            recorded_session(store, s, scenario="overload" if k == 0 else "stepping", seed=k + 1)
+    return path
+
+
+def open_review(http: Any, session_id: int, timeout_s: float = 120.0) -> dict[str, Any]:
+    """The review payload of a session over HTTP (an httpx client with a login), polling
+    while its display series are first derived; the complete one (state "ready")."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        res = http.get(f"/api/sessions/{session_id}/review")
+        assert res.status_code == 200, res.text
+        body: dict[str, Any] = res.json()
+        assert body["state"] != "failed", body
+        if body["state"] == "ready":
+            return body
+        assert time.monotonic() < deadline, f"session {session_id} not derived: {body}"
+        time.sleep(0.05)
+
+
+def compare_rows(http: Any, a: int, b: int, timeout_s: float = 120.0) -> list[dict[str, Any]]:
+    """The table of differences of two sessions over HTTP, once both are derived."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        body = http.get(f"/api/sessions/{a}/compare/{b}").json()
+        if body["state"] == "ready":
+            rows: list[dict[str, Any]] = body["rows"]
+            return rows
+        assert time.monotonic() < deadline, f"sessions {a} and {b} not derived"
+        time.sleep(0.05)

@@ -1,0 +1,99 @@
+"""The live page at every screen size a studio uses (a 10" tablet either way, a small laptop,
+a phone), in real Chromium (Debian's, headless, via Playwright) against a real uvicorn server
+on a scripted pty rig, with a high alarm raised: nothing overflows, the alarm's words with its
+value and limit are whole, the header with link health and REC fits, and the feet force and
+its region show without scrolling. Screenshots go to test-artifacts/live-<w>x<h>.png."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import dashkit
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+SIZES = [(1280, 800), (1024, 768), (768, 1024), (390, 844)]
+
+# Element boxes and overflow, measured in the page.
+BOXES_JS = """(sels) => {
+  const root = document.documentElement;
+  const out = { page: [root.scrollWidth, root.clientWidth], boxes: {}, clipped: [] };
+  for (const sel of sels) {
+    const el = document.querySelector(sel);
+    if (!el) { out.boxes[sel] = null; continue; }
+    const r = el.getBoundingClientRect();
+    // seen, not only placed: the point at its centre is the element (no ancestor clips it)
+    const hit = document.elementFromPoint((r.left + r.right) / 2, (r.top + r.bottom) / 2);
+    out.boxes[sel] = r.width > 0 && r.height > 0 && hit && el.contains(hit)
+      ? [r.left, r.top, r.right, r.bottom] : null;
+  }
+  const texts = document.querySelectorAll(
+    'header.top, header.top *, #alarms .alarm, #alarms .alarm *, #feet *, footer.controls');
+  for (const el of texts) {
+    if (el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).overflowX !== 'visible'
+        || el.scrollWidth > el.clientWidth + 1 && el.matches('#alarms .msg, header.top'))
+      out.clipped.push(`${el.tagName}.${el.className} ${el.scrollWidth}>${el.clientWidth}`);
+  }
+  return out;
+}"""
+IN_VIEW = ["#link", "#rec", "#feet-value", "#feet .region", "#alarms .alarm .msg"]
+
+
+@pytest.fixture(scope="module")
+def dash(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[dashkit.Server, dashkit.ScriptedRig]]:
+    tmp = tmp_path_factory.mktemp("screens")
+    with dashkit.running_dashboard(tmp) as (server, rig):
+        server.app.state.runtime.start_session(label="screens")
+        rig.climb_on(560.0)  # over the client's upper-back limit: the longest banner we have
+        yield server, rig
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    dashkit.require_chromium()
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=dashkit.CHROMIUM, args=dashkit.CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def _open(browser: Browser, server: dashkit.Server, width: int, height: int) -> Page:
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    dashkit.open_logged_in(page, server, "/live")
+    page.wait_for_selector("#alarms .alarm.high[data-state=active]", timeout=15000)
+    page.wait_for_selector("#feet-value:not(:text-is('–'))")
+    page.wait_for_selector("#link .dot.ok", timeout=10000)
+    return page
+
+
+def _inside(box: list[float], width: int, height: int) -> bool:
+    left, top, right, bottom = box
+    return left >= 0 and top >= 0 and right <= width + 0.5 and bottom <= height + 0.5
+
+
+@pytest.mark.parametrize(("width", "height"), SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
+def test_the_live_page_fits_the_screen_with_the_alarm_whole(
+    browser: Browser, dash: tuple[dashkit.Server, dashkit.ScriptedRig], width: int, height: int
+) -> None:
+    server, _ = dash
+    page = _open(browser, server, width, height)
+    try:
+        m: dict[str, Any] = page.evaluate(BOXES_JS, IN_VIEW)
+        dashkit.shot(page, f"live-{width}x{height}")
+        scroll_w, client_w = m["page"]
+        assert scroll_w <= client_w, f"the page overflows sideways: {scroll_w} > {client_w}"
+        assert m["clipped"] == [], f"text cut at {width}x{height}: {m['clipped']}"
+        boxes = m["boxes"].items()
+        outside = [s for s, box in boxes if box is None or not _inside(box, width, height)]
+        assert outside == [], f"not on screen without scrolling at {width}x{height}: {outside}"
+        banner = page.inner_text("#alarms .alarm:first-child .msg")
+        # the value and the limit, in the studio's unit (kg), both in words on the screen
+        assert " kg > limit 45.9 kg" in banner, banner
+        assert "REC session" in page.inner_text("#rec")
+        assert "streaming" in page.inner_text("#link")
+    finally:
+        page.context.close()

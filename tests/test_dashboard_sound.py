@@ -1,0 +1,95 @@
+"""Alarm sound under Chromium's real autoplay policy (Debian's Chromium, headless, via
+Playwright, without --autoplay-policy=no-user-gesture-required) against a real uvicorn server
+on a scripted pty rig: the click that logs in lets the live page sound a high alarm at once
+(Web Audio running, oscillators started); a page opened without that click says SOUND OFF in
+large letters while the alarm is on, and one click turns sound on."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import dashkit
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+SOUND_JS = """() => {
+  const s = window.ashisenseSound;
+  return { state: s.ctx ? s.ctx.state : null, started: s.oscillatorsStarted };
+}"""
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    dashkit.require_chromium()
+    assert not any("autoplay" in arg for arg in dashkit.CHROMIUM_ARGS)  # the real policy
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=dashkit.CHROMIUM, args=dashkit.CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def dash(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[dashkit.Server, dashkit.ScriptedRig]]:
+    tmp = tmp_path_factory.mktemp("sound")
+    with dashkit.running_dashboard(tmp) as (server, rig):
+        yield server, rig
+
+
+def _sound(page: Page) -> dict[str, Any]:
+    result: dict[str, Any] = page.evaluate(SOUND_JS)
+    return result
+
+
+def test_after_the_login_click_a_high_alarm_really_sounds(
+    browser: Browser, dash: tuple[dashkit.Server, dashkit.ScriptedRig]
+) -> None:
+    server, rig = dash
+    context = browser.new_context(viewport=dashkit.VIEWPORT)
+    page = context.new_page()
+    try:
+        dashkit.open_logged_in(page, server, "/live")  # the click on "Log in"
+        page.wait_for_selector("body[data-sound=on]", timeout=5000)
+        assert _sound(page)["started"] == 0  # silent while nothing is wrong
+        rig.climb_on(560.0)  # over the client's upper-back limit: a high alarm
+        page.wait_for_selector("#alarms .alarm.high[data-state=active]", timeout=10000)
+        page.wait_for_selector("body[data-sound-burst=high]", timeout=5000)
+        sound = _sound(page)
+        assert sound["state"] == "running" and sound["started"] > 0, sound
+        assert page.is_hidden("#sound-off")
+        assert page.inner_text("#btn-sound") == "Sound on"
+    finally:
+        context.close()
+
+
+def test_where_the_browser_blocks_sound_the_page_says_sound_off_and_one_click_fixes_it(
+    browser: Browser, dash: tuple[dashkit.Server, dashkit.ScriptedRig]
+) -> None:
+    server, rig = dash
+    rig.climb_on(560.0)
+    context = browser.new_context(viewport=dashkit.VIEWPORT)
+    # logged in by another way (no click on this page): the browser keeps audio suspended
+    context.add_cookies([{"name": "ashisense_login", "value": server.login(), "url": server.url}])
+    page = context.new_page()
+    try:
+        page.goto(f"{server.url}/live")
+        page.wait_for_selector("#alarms .alarm.high", timeout=10000)
+        warning = page.wait_for_selector("#sound-off", state="visible", timeout=5000)
+        assert warning is not None
+        assert page.get_attribute("body", "data-sound") == "off"
+        assert _sound(page)["state"] == "suspended"
+        size_px = page.evaluate(
+            "() => parseFloat(getComputedStyle(document.querySelector('.so-title')).fontSize)"
+        )
+        assert size_px >= 24  # large: read across the room
+        dashkit.shot(page, "live-sound-off")
+        page.click("#btn-sound-on")
+        page.wait_for_selector("body[data-sound=on]", timeout=5000)
+        page.wait_for_selector("#sound-off", state="hidden")
+        page.wait_for_selector("body[data-sound-burst=high]", timeout=5000)
+        sound = _sound(page)
+        assert sound["state"] == "running" and sound["started"] > 0, sound
+    finally:
+        context.close()
