@@ -12,12 +12,18 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import settings
 from infrakit import MosquittoBroker, PostgresCluster, studio_accounts
 
 import ashisense  # noqa: F401  (registers the sim:// URL scheme with pyserial)
 from firmware_bridge.blocks import DeviceEvent, Gap, GridBlock, SampleBlock
 from firmware_bridge.listener import Listener
 from firmware_bridge.protocol import Hello
+
+# Property tests assert behaviour, never speed: no per-example deadline (a busy machine would
+# turn hypothesis' 200 ms default into a flaky failure).
+settings.register_profile("ashisense", deadline=None)
+settings.load_profile("ashisense")
 
 
 @pytest.fixture(autouse=True)
