@@ -34,7 +34,7 @@ from dashboard.wire import text_frame
 FRAME = "frame"
 # The order in which waiting messages go out: what a viewer must know to read a frame first;
 # kinds not named here (a client's press, ...) go after these and before the frame.
-KIND_ORDER: tuple[str, ...] = ("setup", "alarms", "status", "studio", "press", "grid")
+KIND_ORDER: tuple[str, ...] = ("setup", "alarms", "status", "studio", "grid")
 ACK_WINDOW_FRAMES = 16
 ACK_LAG_S = 0.25
 BEHIND_POLL_S = 0.02  # how often a viewer that is behind looks whether it can take more

@@ -112,7 +112,10 @@ def test_stop_raises_high_within_one_sample_period_and_is_recorded(live) -> None
     assert presses[0].feet_n == pytest.approx(250.0, abs=25.0)
     assert presses[1].feet_after_n == pytest.approx(250.0, abs=25.0)
     assert [a.transition for a in alarms] == ["raised", "condition_ended", "acknowledged"]
-    assert alarms[0].t_s == presses[0].t_s and alarms[0].value == presses[0].feet_n
+    # the alarm is raised at once with the force known then; the stored press takes the force
+    # of its own sample once that arrives: the same moment, within a step's change
+    assert alarms[0].t_s == presses[0].t_s
+    assert alarms[0].value == pytest.approx(presses[0].feet_n, abs=25.0)
     assert "upper back" in alarms[0].message
 
 

@@ -131,5 +131,18 @@ def _take_event(room: RoomState, doc: dict[str, Any]) -> bool:
         return False
     room.seen_events.add(key)
     room.events.append(doc)
+    _keep_in_order(room.events, key)
     room.event_count += 1
     return True
+
+
+def _keep_in_order(events: collections.deque[dict[str, Any]], key: tuple[str, int]) -> None:
+    """A QoS 1 event the broker redelivered late moves back before the room's later ones
+    (events of one boot in their number order; the room numbers them as it sends)."""
+    i = len(events) - 1
+    while i > 0:
+        before = events[i - 1]
+        if str(before.get("boot")) != key[0] or int(before.get("n", -1)) < key[1]:
+            break
+        events[i - 1], events[i] = events[i], before
+        i -= 1
