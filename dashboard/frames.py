@@ -307,6 +307,7 @@ def status_message(status: LiveStatus, viewers: int) -> dict[str, Any]:
                 "baseline_status": p.baseline_status,
                 "weight_n": num(p.therapist_weight_n, 1),
                 "weight_source": p.weight_source,
+                "client_shift_observable": p.client_shift_observable,
             }
             if p
             else None

@@ -25,14 +25,16 @@ import contextlib
 import threading
 import time
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
 from dashboard.wire import text_frame
 
 FRAME = "frame"
-# The order in which waiting messages go out: what a viewer must know to read a frame first.
-KIND_ORDER: tuple[str, ...] = ("setup", "alarms", "status", "studio", "press", "grid", FRAME)
+# The order in which waiting messages go out: what a viewer must know to read a frame first;
+# kinds not named here (a client's press, ...) go after these and before the frame.
+KIND_ORDER: tuple[str, ...] = ("setup", "alarms", "status", "studio", "press", "grid")
 ACK_WINDOW_FRAMES = 16
 ACK_LAG_S = 0.25
 BEHIND_POLL_S = 0.02  # how often a viewer that is behind looks whether it can take more
@@ -62,6 +64,12 @@ class ViewerSocket(Protocol):
     def full(self) -> bool: ...
 
     def write(self, frame: bytes) -> None: ...
+
+
+def in_order(kinds: Iterable[str]) -> list[str]:
+    """Message kinds in the order they go out: KIND_ORDER's, the others, frames last."""
+    rank = {kind: i for i, kind in enumerate(KIND_ORDER)}
+    return sorted(kinds, key=lambda k: rank.get(k, len(KIND_ORDER) + (k == FRAME)))
 
 
 class Viewer:
@@ -122,10 +130,8 @@ class Viewer:
                 await asyncio.wait_for(self._changed.wait(), BEHIND_POLL_S)
 
     def _flush(self) -> None:
-        for kind in KIND_ORDER:
-            msg = self._waiting.get(kind)
-            if msg is None:
-                continue
+        for kind in in_order(self._waiting):
+            msg = self._waiting[kind]
             if not self._takes(msg):
                 return
             del self._waiting[kind]
@@ -179,9 +185,8 @@ class Hub:
     def subscribe(self, socket: ViewerSocket) -> Viewer:
         """A new viewer on `socket`, sent the newest setup, status and alarms (loop only)."""
         viewer = Viewer(socket)
-        for kind in KIND_ORDER:
-            if kind in self._latest:
-                viewer.offer(self._latest[kind])
+        for kind in in_order(self._latest):
+            viewer.offer(self._latest[kind])
         self._viewers.add(viewer)
         return viewer
 

@@ -32,6 +32,9 @@ log = logging.getLogger(__name__)
 InputKind = Literal["protocol", "ascii"]
 HELLO_RETRY_S = 0.5
 HELLO_TIMEOUT_S = 10.0
+#: How long wait_for_hello lets the first opening of the port take before its timeout starts
+#: (opening a simulated rig boots it, which takes a busy host seconds).
+OPEN_WAIT_S = 60.0
 READ_TIMEOUT_S = 0.01
 RATE_WINDOW_S = 2.0
 
@@ -141,6 +144,7 @@ class Link:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._identified = threading.Event()
+        self._tried_open = threading.Event()  # the first opening of the port has ended
         self._accept = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"ashisense-link {url}", daemon=True)
         self._port: serial.SerialBase | None = None
@@ -198,7 +202,11 @@ class Link:
 
         Raises HelloTimeout after timeout_s, saying what was tried and what was heard
         (the port never opened, silence, garbage, packets but no HELLO, a refused device).
+        The timeout is the device's: it starts when the first opening of the port ended
+        (which may take up to OPEN_WAIT_S more).
         """
+        if self._thread.is_alive():
+            self._tried_open.wait(OPEN_WAIT_S)
         hello = self.hello if self._identified.wait(timeout_s) else None
         if hello is not None:
             return hello
@@ -228,6 +236,7 @@ class Link:
                     self.url, baudrate=self.baudrate, timeout=READ_TIMEOUT_S, write_timeout=1.0
                 )
             except (serial.SerialException, OSError, ValueError) as err:
+                self._tried_open.set()
                 self._set(state="waiting for device", last_error=f"cannot open: {err}")
                 with self._lock:
                     self._tries.open_failures += 1
@@ -236,6 +245,7 @@ class Link:
                 backoff_s = min(self.reconnect_max_s, backoff_s * 2)
                 continue
             backoff_s = 0.02
+            self._tried_open.set()
             with self._lock:
                 self._tries.opens += 1
             try:

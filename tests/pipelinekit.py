@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from ashisense.pipeline.core import Pipeline
-from ashisense.pipeline.types import EstimateBlock, GridEstimate
+from ashisense.pipeline.types import SERIES, EstimateBlock, GridEstimate
 from ashisense.profiles import ClientProfile, FootAreas, TherapistProfile
 from ashisense.rig import Rig, load_rig
 from calibration.units import STANDARD_GRAVITY_M_S2
@@ -136,3 +136,30 @@ class PipelineListener(Listener):
     def on_error(self, exc: BaseException) -> None:
         for sink in self.error_sinks:
             sink(exc)
+
+
+def estimate_block(
+    t_s: np.ndarray, fill: float, pressure_basis: str, **series: object
+) -> EstimateBlock:
+    """An estimate block at t_s: every series at fill and one channel, a 640 N therapist and
+    a 700 N client, unless given in series (the alarms', presses' and frames' input)."""
+    n = len(t_s)
+    fields: dict[str, object] = {name: np.full(n, fill) for name in SERIES}
+    fields.update(
+        t_s=t_s,
+        region=np.full(n, 3, np.int8),
+        no_go=np.zeros(n, bool),
+        uncertain=np.zeros(n, bool),
+        uncertain_reason=np.zeros(n, np.uint16),
+        channels=("a",),
+        force_n=np.ones((n, 1)),
+        pressure_basis=pressure_basis,
+        baseline_ready=True,
+        client_n=700.0,
+        client_cop_x_m=0.9,
+        client_cop_y_m=0.0,
+        therapist_weight_n=640.0,
+        weight_source="profile",
+    )
+    fields.update(series)
+    return EstimateBlock(**fields)  # type: ignore[arg-type]

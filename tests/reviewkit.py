@@ -4,14 +4,15 @@ run over its raw counts) and, if asked, a trainer's note."""
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import storekit
 
 from ashisense.store import Batch, SessionStore
-from tests.simsessionkit import simulate_session
 
 EXAMPLES = storekit.EXAMPLES
 
@@ -28,14 +29,10 @@ def recorded_session(
 ) -> int:
     """`seconds` of the simulated rig at 80 Hz with the example client, therapist and studio
     rules, and the alarm log those rules give; returns the session id."""
-    sid = simulate_session(
+    sid = storekit.sim_session(
         store,
         seconds,
-        rig_path=EXAMPLES / rig,
-        client_path=EXAMPLES / "profiles" / "client_example.toml",
-        therapist_path=EXAMPLES / "profiles" / "therapist_example.toml",
-        rules_path=EXAMPLES / "rules" / "studio_default.toml",
-        contraindications_path=EXAMPLES / "rules" / "contraindications.toml",
+        rig=rig,
         scenario=scenario,
         seed=seed,
         therapist_kg=therapist_kg,
@@ -55,6 +52,25 @@ def studio_file(path: Path, seconds: tuple[float, ...] = (150.0, 100.0)) -> Path
         for k, s in enumerate(seconds):
             recorded_session(store, s, scenario="overload" if k == 0 else "stepping", seed=k + 1)
     return path
+
+
+@contextlib.contextmanager
+def review_server(folder: Path, seconds: tuple[float, ...], limit_n: int) -> Iterator[Any]:
+    """A dashboard (dashkit.Server) over a studio file of these sessions, with a second rule
+    set "strict": the studio rules with the overload limit at limit_n."""
+    import dashkit
+
+    from dashboard.app import create_app
+
+    studio_file(folder / "sessions.sqlite", seconds)
+    port = dashkit.free_port()
+    settings = dashkit.dashboard_settings(folder, None, port)
+    rules = settings.home / "rules"
+    rules.mkdir(parents=True)
+    strict = (EXAMPLES / "rules" / "studio_default.toml").read_text()
+    (rules / "strict.toml").write_text(strict.replace("limit_n = 490", f"limit_n = {limit_n}"))
+    with dashkit.Server(create_app(settings), port) as srv:
+        yield srv
 
 
 def open_review(http: Any, session_id: int, timeout_s: float = 120.0) -> dict[str, Any]:

@@ -91,12 +91,14 @@ def sim_session(
     store: SessionStore,
     seconds: float,
     *,
+    rig: str = "sim_rig.toml",
     scenario: str = "stepping",
     seed: int = 1,
     therapist_kg: float = 65.0,
+    chunk_s: float = 0.5,
 ) -> int:
-    """`seconds` of the simulated rig at 80 Hz straight into `store`, with the example rig,
-    profiles and studio rules; returns the session id."""
+    """`seconds` of the simulated rig at 80 Hz straight into `store`, with an example rig
+    (`rig` in examples/), the example profiles and studio rules; returns the session id."""
     # Imported here: the simulator and pipeline are heavy, and the kill test's child process
     # imports this module only for the light helpers above.
     from tests.simsessionkit import simulate_session
@@ -104,7 +106,7 @@ def sim_session(
     return simulate_session(
         store,
         seconds,
-        rig_path=EXAMPLES / "sim_rig.toml",
+        rig_path=EXAMPLES / rig,
         client_path=EXAMPLES / "profiles" / "client_example.toml",
         therapist_path=EXAMPLES / "profiles" / "therapist_example.toml",
         rules_path=EXAMPLES / "rules" / "studio_default.toml",
@@ -112,6 +114,7 @@ def sim_session(
         scenario=scenario,
         seed=seed,
         therapist_kg=therapist_kg,
+        chunk_s=chunk_s,
     )
 
 

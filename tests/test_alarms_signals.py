@@ -8,27 +8,11 @@ from alarmkit import engine_for
 
 from ashisense.alarms import SignalError, Transition, signals_from_estimate
 from ashisense.pipeline.types import SERIES, EstimateBlock
+from tests.pipelinekit import estimate_block
 
 
 def estimate(n: int = 8) -> EstimateBlock:
-    fields: dict[str, object] = {name: np.full(n, 1.0) for name in SERIES}
-    fields.update(
-        t_s=100.0 + np.arange(n) / 80.0,
-        region=np.full(n, 3, np.int8),
-        no_go=np.zeros(n, bool),
-        uncertain=np.zeros(n, bool),
-        uncertain_reason=np.zeros(n, np.uint16),
-        channels=("a",),
-        force_n=np.ones((n, 1)),
-        pressure_basis="none",
-        baseline_ready=True,
-        client_n=700.0,
-        client_cop_x_m=0.9,
-        client_cop_y_m=0.0,
-        therapist_weight_n=640.0,
-        weight_source="profile",
-    )
-    return EstimateBlock(**fields)  # type: ignore[arg-type]
+    return estimate_block(100.0 + np.arange(n) / 80.0, 1.0, "none")
 
 
 def test_a_full_rig_gives_every_series_and_the_therapist_weight() -> None:

@@ -14,9 +14,10 @@ from ashisense.alarms.defaults import studio_rules
 from ashisense.alarms.kinds.client import HANDSET_STUCK_SIGNAL
 from ashisense.bodymap import REGION_CODE
 from ashisense.client.tracker import PressTracker
-from ashisense.pipeline.types import SERIES, EstimateBlock
+from ashisense.pipeline.types import EstimateBlock
 from ashisense.store import Batch, PressRecord, SessionMeta, SQLiteStore, open_store
 from ashisense.store.copy import copy_session
+from tests.pipelinekit import estimate_block
 
 RATE_HZ = 80.0
 
@@ -24,27 +25,15 @@ RATE_HZ = 80.0
 def estimates(t0_s: float, n: int, feet_n: float | np.ndarray, region: str) -> EstimateBlock:
     """n estimates from t0_s at RATE_HZ with this feet force in this region."""
     feet = np.broadcast_to(np.asarray(feet_n, dtype=np.float64), (n,)).copy()
-    fields = {name: np.full(n, np.nan) for name in SERIES}
-    fields.update(
-        t_s=t0_s + np.arange(n) / RATE_HZ,
+    return estimate_block(
+        t0_s + np.arange(n) / RATE_HZ,
+        np.nan,
+        "profile:whole_foot",
         feet_n=feet,
         feet_display_n=feet,
         pressure_kpa=feet / 14.0,
         region=np.full(n, REGION_CODE[region], np.int8),
-        no_go=np.zeros(n, bool),
-        uncertain=np.zeros(n, bool),
-        uncertain_reason=np.zeros(n, np.uint16),
-        channels=("a",),
-        force_n=np.ones((n, 1)),
-        pressure_basis="profile:whole_foot",
-        baseline_ready=True,
-        client_n=700.0,
-        client_cop_x_m=0.9,
-        client_cop_y_m=0.0,
-        therapist_weight_n=640.0,
-        weight_source="profile",
     )
-    return EstimateBlock(**fields)  # type: ignore[arg-type]
 
 
 def test_a_press_keeps_its_moment_and_the_force_two_seconds_later() -> None:

@@ -13,9 +13,10 @@ import pytest
 from ashisense.alarms import AlarmEngine
 from ashisense.alarms.defaults import studio_rules
 from ashisense.bodymap import REGION_CODE
-from ashisense.pipeline.types import MAX_BLOBS, SERIES, EstimateBlock, GridEstimate
+from ashisense.pipeline.types import MAX_BLOBS, EstimateBlock, GridEstimate
 from dashboard.display import encode
 from dashboard.frames import alarms_message, frame_message, grid_message, region_view
+from tests.pipelinekit import estimate_block
 
 CHANNELS = ("bar_l", "mat_a", "mat_b")
 G = 9.80665
@@ -24,29 +25,17 @@ G = 9.80665
 def estimate(t_s: np.ndarray, feet_n: np.ndarray, **fields: np.ndarray) -> EstimateBlock:
     """An EstimateBlock with NaN (unknown) everywhere but the given series."""
     n = t_s.shape[0]
-    cols = {name: np.full(n, np.nan) for name in SERIES}
-    cols.update(
-        t_s=t_s,
-        feet_n=feet_n,
-        feet_display_n=feet_n,
-        region=np.full(n, -1, dtype=np.int8),
-        no_go=np.zeros(n, dtype=bool),
-        uncertain=np.zeros(n, dtype=bool),
-        uncertain_reason=np.zeros(n, dtype=np.uint16),
-    )
+    cols: dict[str, object] = {
+        "feet_n": feet_n,
+        "feet_display_n": feet_n,
+        "region": np.full(n, -1, dtype=np.int8),
+        "channels": CHANNELS,
+        "force_n": np.stack([feet_n, feet_n + 1.0, feet_n + 2.0], axis=1),
+        "client_n": 686.0,
+        "therapist_weight_n": 637.0,
+    }
     cols.update(fields)
-    return EstimateBlock(
-        channels=CHANNELS,
-        force_n=np.stack([feet_n, feet_n + 1.0, feet_n + 2.0], axis=1),
-        pressure_basis="profile:whole_foot",
-        baseline_ready=True,
-        client_n=686.0,
-        client_cop_x_m=0.9,
-        client_cop_y_m=0.0,
-        therapist_weight_n=637.0,
-        weight_source="profile",
-        **cols,
-    )
+    return estimate_block(t_s, np.nan, "profile:whole_foot", **cols)
 
 
 def test_a_frame_is_strict_json_with_null_for_unknown_values() -> None:

@@ -89,7 +89,7 @@ def test_a_full_socket_gets_the_newest_of_each_kind_when_it_drains_and_loses_onl
         sock.full = True
         for i in range(50):
             hub.publish("frame", f"f{i}", i)
-        for kind in ("status", "alarms", "setup"):
+        for kind in ("press", "status", "alarms", "setup"):  # press: a kind the hub does not name
             hub.publish(kind, f"{kind}1")
             hub.publish(kind, f"{kind}2")
         await settle()
@@ -103,7 +103,7 @@ def test_a_full_socket_gets_the_newest_of_each_kind_when_it_drains_and_loses_onl
 
     sock, viewer, before = run(go)
     assert before == []
-    assert sock.texts() == ["setup2", "alarms2", "status2", "g1", "f49"]
+    assert sock.texts() == ["setup2", "alarms2", "status2", "g1", "press2", "f49"]
     assert viewer.dropped == 49  # the frames it could not take, and nothing else
 
 

@@ -20,21 +20,13 @@ from ashisense.session.display import display_key
 from ashisense.store import SQLiteStore, open_store
 from ashisense.store import copy as store_copy
 from ashisense.store.postgres import PostgresStore
-from dashboard.app import create_app
 from dashboard.review import Review
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dashkit.Server]:
-    tmp = tmp_path_factory.mktemp("review-api")
-    reviewkit.studio_file(tmp / "sessions.sqlite", (60.0, 40.0))
-    port = dashkit.free_port()
-    settings = dashkit.dashboard_settings(tmp, None, port)
-    rules = settings.home / "rules"
-    rules.mkdir(parents=True)
-    strict = (reviewkit.EXAMPLES / "rules" / "studio_default.toml").read_text()
-    (rules / "strict.toml").write_text(strict.replace("limit_n = 490", "limit_n = 150"))
-    with dashkit.Server(create_app(settings), port) as srv:
+    folder = tmp_path_factory.mktemp("review-api")
+    with reviewkit.review_server(folder, (60.0, 40.0), 150) as srv:
         yield srv
 
 

@@ -5,14 +5,22 @@ counts from the device's HELLO, and its alarm clock ticks know when data last ar
 from __future__ import annotations
 
 import math
+import queue
+import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
+import serial
 
 from ashisense.session.runner import SessionRunner
 from ashisense.starter import starter_path
 from ashisense.store import SQLiteStore
 from ashisense_cli import main
+from firmware_bridge import link as link_module
+from firmware_bridge.link import Link
+from firmware_bridge.protocol import Hello
+from tests.linkkit import HELLO, PtyDevice
 
 SIM_RIG = Path(__file__).resolve().parents[1] / "examples" / "sim_rig.toml"
 
@@ -95,3 +103,42 @@ def test_record_seconds_count_from_the_hello_and_ticks_know_when_data_arrived(
     rate_hz = float(info.hello["rate_hz"])
     assert info.summary.samples >= 0.5 * rate_hz  # a second of data, give or take the ticks
     assert seen and all(math.isfinite(s) for s in seen[1:])  # the port's clock, every tick
+
+
+def test_the_hello_timeout_starts_once_the_port_opened(
+    pty_pair: tuple[int, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Opening a simulated rig boots it, which takes a busy host seconds: that is not the
+    device's silence."""
+    opening, release = threading.Event(), threading.Event()
+    real_open = serial.serial_for_url
+
+    def slow_open(url: str, **options: Any) -> serial.SerialBase:
+        opening.set()
+        release.wait(30)
+        return real_open(url, **options)
+
+    monkeypatch.setattr(link_module.serial, "serial_for_url", slow_open)
+    master, path = pty_pair
+    dev = PtyDevice(master, HELLO)
+    said: queue.Queue[Hello | BaseException] = queue.Queue()
+
+    def wait() -> None:
+        try:
+            said.put(link.wait_for_hello(0.5))
+        except Exception as err:  # handed to the test
+            said.put(err)
+
+    try:
+        with Link(path) as link:
+            assert opening.wait(10)
+            waiter = threading.Thread(target=wait, name="test-wait-for-hello")
+            waiter.start()
+            with pytest.raises(queue.Empty):  # still opening: no timeout yet
+                said.get(timeout=1.5)
+            release.set()
+            hello = said.get(timeout=30)
+            waiter.join(5)
+    finally:
+        dev.stop()
+    assert isinstance(hello, Hello) and hello.serial == HELLO["serial"]

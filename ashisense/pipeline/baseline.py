@@ -45,7 +45,7 @@ class ClientBaseline:
 
 
 How = Literal["automatic", "on request"]
-StateKind = Literal["start", "automatic", "on request", "reset", "refreshed", "zeroed"]
+StateKind = Literal["start", "automatic", "on request", "reset", "refreshed", "zeroed", "shifted"]
 
 
 class StoredClientBaseline(BaseModel):
@@ -85,10 +85,12 @@ class BaselineState(BaseModel):
     "automatic" (a client's first baseline, from a stable window), "on request", "reset"
     (dropped: a new client), "refreshed" (the client baseline at the end of a refresh while
     nobody was on), "zeroed" (the bar zeros the tracking moved, once the bars are loaded
-    again). t_s: the state holds from the first sample after this host time (None: from the
-    first sample). mat_zero_drift_n, mat_zero_t_s: the mat's zero drift tracked since the
-    client baseline (N) and when it was last confirmed (host time; None: never); like the
-    weight estimate they follow from the counts, so only a "start" state carries them over.
+    again), "shifted" (the client moment re-estimated after the client slid under the
+    therapist, clientshift.py). t_s: the state holds from the first sample after this host
+    time (None: from the first sample). mat_zero_drift_n, mat_zero_t_s: the mat's zero drift
+    tracked since the client baseline (N) and when it was last confirmed (host time; None:
+    never); like the weight estimate they follow from the counts, so only a "start" state
+    carries them over.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)

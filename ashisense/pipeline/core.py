@@ -153,6 +153,7 @@ class Pipeline:
             if self._mat is None:
                 raise BaselineRefused(f"{self.rig.source}: baseline refused: no samples yet")
             taken = self._mat.tracker.take_now(self.rig.source)
+            self._mat.restart_shift()
             if self._grid is not None:
                 self._grid.request_baseline()
             self._tell("on request", self._last_t_s)
@@ -163,6 +164,7 @@ class Pipeline:
         with self._lock:
             if self._mat is not None:
                 self._mat.tracker.reset()
+                self._mat.restart_shift()
                 self._tell("reset", self._last_t_s)
 
     def baseline_state(self) -> dict[str, Any]:
@@ -228,6 +230,12 @@ class Pipeline:
             self._start(rate_hz)
 
     @property
+    def _shift_observable(self) -> bool:
+        """Whether this rig can tell a client's slide under the therapist (full rigs with
+        both hands' mounts: the hands anchor the feet)."""
+        return self._mat is not None and self._mat.shift is not None
+
+    @property
     def _baseline(self) -> ClientBaseline | None:
         return self._mat.tracker.baseline if self._mat is not None else None
 
@@ -255,6 +263,7 @@ class Pipeline:
                 samples=self._samples,
                 last_t_s=self._last_t_s,
                 grid_baseline_ready=bool(self._grid and self._grid.baseline_ready),
+                client_shift_observable=self._shift_observable,
             )
 
     def process_grid(self, grid: GridBlock) -> GridEstimate:
@@ -330,6 +339,7 @@ class Pipeline:
             uncertain_reason=reason,
             **_baseline_summary(self._baseline, weight_n, weight_source),
             mat_zero_age_s=self._mat_zero_age_s(t_s),
+            client_shift_observable=self._shift_observable,
         )
 
     def _mat_zero_age_s(self, t_s: np.ndarray) -> float:
@@ -358,6 +368,8 @@ class Pipeline:
         if new_client and mat is not None and mat.baseline_before is None and b is not None:
             first = int(np.argmax(~np.isnan(mat.client_n)))  # where it holds from in this block
             self._tell("automatic", float(t_s[first - 1]) if first else self._last_t_s)
+        elif new_client and mat is not None and b is not None and math.isfinite(mat.shift_t_s):
+            self._tell("shifted", mat.shift_t_s)
         elif new_client and tracker is not None and b is not None and tracker.settled:
             self._tell("refreshed", b.t_s)
         if new_zero and zero is not None and zero.loaded:
@@ -410,7 +422,11 @@ class Pipeline:
                 tracker.reset()
             else:
                 baseline = state.client.baseline()
-                tracker.restore(baseline, state.client.how, restart=kind != "refreshed")
+                tracker.restore(
+                    baseline, state.client.how, restart=kind not in ("refreshed", "shifted")
+                )
+            if self._mat is not None:
+                self._mat.restart_shift()
         if zero is not None:
             correction = np.array([state.bar_zero_n[name] for name in zero.names])
             if not np.array_equal(correction, zero.correction_n):

@@ -4,13 +4,21 @@ therapist-weight estimate, the client baseline, and the feet force and position 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from ashisense.pipeline.bars import BarForces
 from ashisense.pipeline.baseline import WINDOW, BaselineTracker, ClientBaseline
-from ashisense.pipeline.flags import CLIENT_MOVING, FEET_NEAR_ZERO, MAT_ZERO_OLD, NO_BASELINE
+from ashisense.pipeline.clientshift import ClientShiftWatch
+from ashisense.pipeline.flags import (
+    CLIENT_MOVING,
+    CLIENT_SHIFT,
+    FEET_NEAR_ZERO,
+    MAT_ZERO_OLD,
+    NO_BASELINE,
+)
 from ashisense.pipeline.forces import channel_rows
 from ashisense.pipeline.matzero import MatZeroTracker
 from ashisense.pipeline.motion import ClientMotionDetector
@@ -31,6 +39,7 @@ class MatForces:
     window: statistics of the window ending at each sample, rows as baseline.WINDOW.
     baseline_before: the client baseline held before this block (a new object: it changed).
     zero_drift_n: the mat's zero drift since the baseline, taken off the feet (n,).
+    shift_t_s: host time of the block's client-shift re-estimate (NaN: none).
     """
 
     mat_n: np.ndarray
@@ -43,12 +52,13 @@ class MatForces:
     window: WindowStats
     baseline_before: ClientBaseline | None
     zero_drift_n: np.ndarray
+    shift_t_s: float = math.nan
 
 
 class MatStage:
     """The mat of a rig that has one, with the streaming state built for a sample rate: the
     stability window, the client baseline tracker and (watch_motion: full rigs with both
-    hands) the client-motion watch.
+    hands) the client-motion and client-shift watches.
 
     therapist_weight_n: a known (profile) weight: on a full rig, the mat zero is tracked
     against it. carry: the stage this one replaces at a new rate; its client baseline,
@@ -70,6 +80,11 @@ class MatStage:
         self.window = Rolling(samples_in(settings.window_s, rate_hz), len(WINDOW))
         self.tracker = BaselineTracker(settings, client_weight_n)
         self.motion = ClientMotionDetector(settings) if watch_motion else None
+        self.shift = (
+            ClientShiftWatch(settings, rate_hz, (rig.bars.head_mount_x_m, rig.bars.foot_mount_x_m))
+            if watch_motion and rig.bars is not None
+            else None
+        )
         self.zero = (
             MatZeroTracker(settings, therapist_weight_n)
             if rig.kind == "full" and therapist_weight_n is not None
@@ -92,6 +107,14 @@ class MatStage:
         self.window.reset()
         if self.motion is not None:
             self.motion.reset()
+        if self.shift is not None:
+            self.shift.reset()
+
+    def restart_shift(self) -> None:
+        """A client baseline set from outside: the client-shift watch measured its gaps
+        against the one before, so it starts afresh."""
+        if self.shift is not None:
+            self.shift.reset()
 
     def __call__(
         self,
@@ -120,6 +143,12 @@ class MatStage:
             client_n = client_n + drift
             client_mx = client_mx + drift * self._mat_centroid[0]
             client_my = client_my + drift * self._mat_centroid[1]
+        shift_t_s, rebased, anchor_x = math.nan, None, None
+        if self.shift is not None and bars is not None:
+            got = self._watch_shift(
+                t_s, mat_n, moment_x, client, (client_n, client_mx), bars, refreshed, flags
+            )
+            client_mx, client, shift_t_s, rebased, anchor_x = got
         feet_mat = mat_n - client_n
         np.isnan(client_n, out=flags[NO_BASELINE])
         defined = feet_mat > s.feet_min_n
@@ -127,7 +156,7 @@ class MatStage:
         np.less_equal(feet_mat, s.feet_min_n, out=flags[FEET_NEAR_ZERO])
         moving = s.client_cop_wander_m * client_n / denom > s.position_sigma_m
         if self.motion is not None:
-            moving |= self.motion.push(st, client, weight_n, refreshed)
+            moving |= self.motion.push(st, client, weight_n, refreshed, rebased)
         np.logical_and(moving, defined, out=flags[CLIENT_MOVING])
         return MatForces(
             mat_n=mat_n,
@@ -135,12 +164,58 @@ class MatStage:
             cop_y_m=moment_y / loaded,
             client_n=client_n,
             feet_mat_n=feet_mat,
-            feet_x_m=(moment_x - client_mx) / denom,
+            feet_x_m=_feet_x(moment_x - client_mx, denom, anchor_x),
             feet_y_m=(moment_y - client_my) / denom,
             window=st,
             baseline_before=had,
             zero_drift_n=drift,
+            shift_t_s=shift_t_s,
         )
+
+    def _watch_shift(
+        self,
+        t_s: np.ndarray,
+        mat_n: np.ndarray,
+        moment_x: np.ndarray,
+        client: np.ndarray,
+        in_force: tuple[np.ndarray, np.ndarray],
+        bars: BarForces,
+        refreshed: np.ndarray,
+        flags: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray, float, np.ndarray | None, np.ndarray | None]:
+        """Run the client-shift watch: the client moment with its re-estimates (n,), the
+        baseline rows likewise, the host time of the last re-estimate (NaN: none), (n,)
+        where it was re-estimated (None: nowhere) and (n,) the feet x the hands give while a
+        shift is pending (None: none pending); sets the CLIENT_SHIFT
+        row of `flags`, and the held baseline from a re-estimate on."""
+        assert self.shift is not None
+        got = self.shift.push(
+            t_s,
+            mat_n,
+            moment_x,
+            in_force,
+            (bars.hand_left_x_m, bars.hand_right_x_m),
+            (bars.left_n, bars.right_n),
+            refreshed,
+        )
+        flags[CLIENT_SHIFT] = got.flag
+        anchor = got.anchor_x_m if np.count_nonzero(got.flag) else None
+        if math.isnan(got.event_t_s):
+            return in_force[1], client, math.nan, None, anchor
+        b = self.tracker.baseline
+        if b is not None and got.delta_end_nm:
+            self.tracker.baseline = ClientBaseline(
+                b.force_n, b.moment_x_nm + got.delta_end_nm, b.moment_y_nm, got.event_t_s
+            )
+        n = t_s.shape[0]
+        moved = np.vstack(
+            (
+                np.broadcast_to(client[0], (n,)),
+                client[1] + got.delta_mx_nm,
+                np.broadcast_to(client[2], (n,)),
+            )
+        )
+        return in_force[1] + got.delta_mx_nm, moved, got.event_t_s, got.rebased, anchor
 
     def _window_columns(
         self, mat_n: np.ndarray, moment_x: np.ndarray, moment_y: np.ndarray, bars: BarForces | None
@@ -154,3 +229,12 @@ class MatStage:
         loaded_bars = np.abs(bar_n) >= self._s.bars_unloaded_n  # NaN bars: not loaded
         columns = (mat_n, moment_x, moment_y, loaded_bars, hand_l, hand_r, bar_n, bar_n + mat_n)
         return np.array(columns).T
+
+
+def _feet_x(moment_n_m: np.ndarray, denom: np.ndarray, anchor_x_m: np.ndarray | None) -> np.ndarray:
+    """The feet's x from the mat (their moment over their force, NaN where undefined), or
+    where a client shift is pending the hands' anchor (clientshift.py)."""
+    x_m = moment_n_m / denom
+    if anchor_x_m is None:
+        return x_m
+    return np.where(np.isfinite(anchor_x_m) & np.isfinite(denom), anchor_x_m, x_m)

@@ -36,12 +36,15 @@ class ClientMotionDetector:
         client: np.ndarray,
         weight_n: float,
         refreshed: np.ndarray,
+        rebased: np.ndarray | None = None,
     ) -> np.ndarray | bool:
         """(n,) True where positions are suspect (a plain bool when it holds for the block).
 
         st: statistics of the pipeline's WINDOW columns (baseline.py); client: the baseline
         rows [F_c, M_x, M_y] per sample, (3, n) or (3, 1); refreshed: (n,) the baseline was
-        renewed there (nobody on).
+        renewed there (nobody on); rebased: (n,) the client moment was re-estimated there
+        (clientshift.py): a new stretch begins, a raised flag stays (an earlier move is not
+        in the re-estimate).
         """
         s = self.s
         mean = st.mean
@@ -51,6 +54,8 @@ class ClientMotionDetector:
         static &= feet_n > s.feet_min_n
         static &= np.fmax(st.sd[HAND_L], st.sd[HAND_R]) < s.move_hands_sd_m
         static &= np.abs(st.drift[BAR_N]) < s.move_bar_frac * scale
+        if rebased is not None:
+            static &= ~rebased  # positions jump there: a new stretch begins
         fresh = np.count_nonzero(refreshed)
         if not fresh and not np.count_nonzero(static):  # nothing to watch in this block
             self._was_static = False
@@ -82,7 +87,6 @@ class ClientMotionDetector:
                 (last_seen >= 0) | (last_fresh >= 0), last_seen > last_fresh, self.flagged
             )
         else:
-            flag = np.logical_or.accumulate(seen)
-            flag |= self.flagged
+            flag = np.logical_or.accumulate(seen) | self.flagged
         self.flagged = bool(flag[-1])
         return flag | drifting

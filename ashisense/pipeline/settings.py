@@ -39,6 +39,13 @@ class PipelineSettings:
     F_mat + F_bar - F_c - W_t under mat_zero_tol x W_t is the mat's drift since the
     baseline (in steps of mat_zero_step_n); a zero not confirmed for mat_zero_max_age_s
     flags MAT_ZERO_OLD.
+    Client shift (full rigs with both hands, clientshift.py): the gap between the mat's feet
+    position and the hands, low-passed at shift_cutoff_hz, against its feet-force-weighted
+    mean over shift_window_s (at least shift_min_ref_s) ending shift_delay_s before, times
+    F_feet / F_c: beyond shift_client_m the client slid (CLIENT_SHIFT). Only where the feet
+    carry more than shift_min_feet_n and both hands are more than shift_mount_margin_m inside
+    the mounts. shift_settle_s after the detection, the client moment is re-estimated over
+    shift_fit_s.
     """
 
     display_cutoff_hz: float = 4.0
@@ -72,3 +79,12 @@ class PipelineSettings:
     mat_zero_tol: float = 0.015
     mat_zero_step_n: float = 0.5
     mat_zero_max_age_s: float = 600.0
+    shift_cutoff_hz: float = 1.0
+    shift_window_s: float = 4.0
+    shift_fit_s: float = 3.0
+    shift_min_ref_s: float = 0.5
+    shift_delay_s: float = 1.5
+    shift_client_m: float = 0.015
+    shift_min_feet_n: float = 100.0
+    shift_mount_margin_m: float = 0.08
+    shift_settle_s: float = 0.6

@@ -72,6 +72,8 @@ class EstimateBlock:
     mat_zero_age_s: at the block's last sample, how long ago the mat zero was last confirmed
     (a client baseline taken or refreshed, or bars + mat balancing against the known
     weights), s; NaN without a mat or before any.
+    client_shift_observable: whether this rig can tell a client sliding under the therapist
+    (CLIENT_SHIFT): full rigs with both hands' mounts; a mat-only or bars-only rig cannot.
     """
 
     t_s: np.ndarray
@@ -107,6 +109,7 @@ class EstimateBlock:
     therapist_weight_n: float
     weight_source: str
     mat_zero_age_s: float = math.nan
+    client_shift_observable: bool = False
 
     def __post_init__(self) -> None:
         fields = self.__dict__  # (faster than getattr: this runs on every live block)
@@ -219,6 +222,7 @@ class PipelineState:
     therapist_weight_n / weight_source: W_t in use. bar_zero_n: zero-tracking correction
     per bar channel (N, added to the calibrated force). samples: samples processed so far.
     last_t_s: time of the last sample (NaN before any). grid_baseline_ready: grid zeroed.
+    client_shift_observable: the rig can tell a client sliding under the therapist.
     """
 
     rig_kind: str
@@ -233,3 +237,4 @@ class PipelineState:
     samples: int
     last_t_s: float
     grid_baseline_ready: bool
+    client_shift_observable: bool = False

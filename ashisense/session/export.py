@@ -48,6 +48,7 @@ ESTIMATE_COLUMNS: tuple[str, ...] = (
     "feet_bar_n",
     "support_ratio",
     "no_go",
+    "client_shift_observable",
 )
 #: One bool column per reason an estimate is uncertain (Uncertain bit names, lower case), so
 #: that a step (flag_moving) reads apart from a foot off the mat (flag_support_mismatch) or a
@@ -101,6 +102,8 @@ def step_table(step: Step, started_s: float, raw: bool) -> pa.Table:
             columns[name] = pa.array([est.pressure_basis] * n, type=pa.string())
         elif name == "no_go":
             columns[name] = pa.array(np.asarray(est.no_go, dtype=bool))
+        elif name == "client_shift_observable":  # whether flag_client_shift can ever be set
+            columns[name] = pa.array([est.client_shift_observable] * n, type=pa.bool_())
         else:
             columns[name] = _floats(getattr(est, name))
     for name, bit in FLAG_COLUMNS.items():

@@ -113,6 +113,7 @@ class SessionRunner(Listener):
         self._analysis: SessionAnalysis | None = None
         self._writer: SessionWriter | None = None
         self._started: SessionWriter | None = None  # has the start state (dispatcher only)
+        self._since_s = -math.inf  # start of the session recorded: presses before it are not its
         # Both replaced whole, so the dispatcher reads them unlocked.
         self._raw: tuple[Listener, ...] = ()
         self._listeners: tuple[SessionListener, ...] = tuple(listeners)
@@ -169,6 +170,7 @@ class SessionRunner(Listener):
             if self._hello is not None:  # the device said who it is before the session
                 writer.on_hello(self._hello)
             self._writer, analysis = writer, self._analysis
+            self._since_s = meta.started_s
         _set_fault_signal(analysis.engine if analysis else None, writer.health)
         t_s, sid = host_clock(), writer.session_id
         self._tell(lambda c: c.on_session("start", t_s, sid, meta.label))
@@ -309,7 +311,7 @@ class SessionRunner(Listener):
         if writer is not None:
             writer.note_estimate(step.estimate.feet_n)
             writer.add_baselines(step.baselines)
-            writer.add_presses(step.presses)
+            writer.add_presses(p for p in step.presses if p.t_s >= self._since_s)
         self._tell(lambda c: c.on_step(step))
 
     def on_grid(self, grid: GridBlock) -> None:

@@ -82,6 +82,12 @@ NORMAL_FEET_MAX_KGF = 38.0
 # scenario; the others keep the full range everywhere (the accuracy and alarm figures).
 LIGHT_SPOTS_KGF: dict[str, float] = {"lower_back": 16.0, "calves": 20.0}
 LIGHT_SPOT_HALF_WIDTH_U = 0.04
+# The hands on the overhead bars stay roughly above the body: each hand keeps a habitual
+# offset from the feet for a whole session (drawn per session within HAND_HABIT_M) and
+# re-grips within ±HAND_WANDER_M of it at each walk.
+HAND_HABIT_M = (-0.10, 0.05)
+HAND_WANDER_M = 0.01
+_HAND_DRAW_M = (-0.2, 0.1)  # the uniform draw both map from (kept: the scripts' other draws stay)
 
 
 @dataclass(frozen=True)
@@ -127,6 +133,7 @@ class Script:
         self.state[_F["feet_u"]] = SPOTS_U["upper_back"]
         self.rows: list[tuple] = []
         self.light_spots: dict[str, float] = {}  # spot name -> most kgf there (see demo)
+        self.hand_habit_m = (0.0, 0.0)  # left, right hand offset from the feet this session
         hi = min(0.58 * therapist_kg, NORMAL_FEET_MAX_KGF)
         self.feet_range_kgf = (min(0.30 * therapist_kg, 0.8 * hi), hi)
 
@@ -218,18 +225,34 @@ class Script:
     def normal_feet_kgf(self) -> float:
         return self.u(*self.range_at(float(self.state[_F["feet_u"]])))
 
+    def hand_draw(self) -> float:
+        """A uniform draw in [-1, 1] for a hand's offset."""
+        lo, hi = _HAND_DRAW_M
+        return (self.u(lo, hi) - lo) / (hi - lo) * 2.0 - 1.0
+
+    def regrip(self) -> tuple[float, float]:
+        """The left and right hands' offsets from the feet after a walk: each within
+        HAND_WANDER_M of its habit."""
+        left, right = self.hand_habit_m
+        return left + HAND_WANDER_M * self.hand_draw(), right + HAND_WANDER_M * self.hand_draw()
+
     def begin(self, client_shift: bool = False) -> None:
-        """Client alone for a few seconds (baseline), then the therapist climbs on."""
+        """Client alone for a few seconds (baseline), then the therapist climbs on and takes
+        the bars with this session's habitual hand offsets."""
         self.off(self.u(4.0, 6.0))
         if client_shift:
             self.client_move(while_off=True)
             self.off(self.u(1.5, 3.0))
+        feet_u, feet_y, balance = self.pick_spot(), self.side_y(), self.u(0.4, 0.6)
+        lo, hi = HAND_HABIT_M
+        habit = [lo + (hi - lo) * (self.hand_draw() + 1.0) / 2.0 for _ in range(2)]
+        self.hand_habit_m = (habit[0], habit[1])
         self.place(
-            feet_u=self.pick_spot(),
-            feet_y_m=self.side_y(),
-            balance_left=self.u(0.4, 0.6),
-            hand_left_dx_m=self.u(-0.2, 0.1),
-            hand_right_dx_m=self.u(-0.2, 0.1),
+            feet_u=feet_u,
+            feet_y_m=feet_y,
+            balance_left=balance,
+            hand_left_dx_m=habit[0],
+            hand_right_dx_m=habit[1],
         )
         self.segment("climbing", self.u(0.6, 0.9), off_share=0.25)
         self.segment(
@@ -278,14 +301,16 @@ class Script:
         lo, hi = self.range_at(here, to_u)
         here_share = float(self.state[_F["feet_share"]])
         feet_share = self.share(self.u(lo, hi)) if self.feet_kgf > hi else here_share
+        feet_y = self.side_y()
+        hand_left, hand_right = self.regrip()
         self.segment(
             "walking",
             duration,
             feet_share=feet_share,
             feet_u=to_u,
-            feet_y_m=self.side_y(),
-            hand_left_dx_m=self.u(-0.2, 0.1),
-            hand_right_dx_m=self.u(-0.2, 0.1),
+            feet_y_m=feet_y,
+            hand_left_dx_m=hand_left,
+            hand_right_dx_m=hand_right,
             dyn_feet_kgf=self.u(1.0, 2.5),
             dyn_s=duration,
             dyn_cycles=float(steps),

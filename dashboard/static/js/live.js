@@ -185,7 +185,10 @@ function renderStatus(s) {
     rec.textContent = "not recording";
   }
   const p = s.pipeline;
-  $("#baseline").textContent = p ? (p.baseline_ready ? "baseline ✓" : `baseline: ${p.baseline_status}`) : "";
+  const baseline = p ? (p.baseline_ready ? "baseline ✓" : `baseline: ${p.baseline_status}`) : "";
+  // A rig without both bars and the mat cannot tell a client who slides from a feet move.
+  const blind = p && p.rig_kind && !p.client_shift_observable ? " · client shift not observable" : "";
+  $("#baseline").textContent = baseline + blind;
   $("#viewers").textContent = `${s.viewers} viewer${s.viewers === 1 ? "" : "s"}`;
   if (s.problem) toast(s.problem, true);
   $("#btn-stop").disabled = s.session_id === null;

@@ -1,0 +1,224 @@
+"""Did the client slide under the therapist? (full rigs with both hands on the bars)
+
+Four corner cells give one moment for two bodies: the client's and the feet's. The hands
+tell the feet apart: a therapist on overhead bars keeps the hands roughly above the body,
+so the gap between the mat's feet position and the hands (the mean of both hands' lever-rule
+positions) holds still while the client does, whatever the feet force. A client who slides
+moves the mat's feet position by F_c·d / F_feet and leaves the hands where they were.
+
+Per sample: gap g = x_feet(mat) - x_hands; its low-pass (breathing at ~0.25 Hz largely stays
+in, so the threshold sits above it) against a reference, the feet-force-weighted mean gap
+over a window that ended shift_delay_s before (one breath long when the run allows, shorter
+just after the therapist climbed on). Their difference times F_feet / F_c is the client's
+implied slide; beyond shift_client_m it is a shift: CLIENT_SHIFT from there. Once the slide
+has settled, the client moment is re-estimated over one shift_fit_s window from the
+balance of moments with the feet held at the hands plus the reference gap:
+M_c' = M_c + mean(F_feet·(g - g_ref)); the client force is kept (a slide conserves it).
+Meanwhile the feet are where the hands plus the reference gap put them.
+The watch then starts afresh. Everything is evaluated per sample with carried sums and
+filter states, and the re-estimate is an event at a sample, so any cut of the stream gives
+the same answer; the block is walked event by event, never sample by sample.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ashisense.pipeline.filters import StreamingLowPass
+from ashisense.pipeline.rolling import samples_in
+from ashisense.pipeline.settings import PipelineSettings
+
+
+@dataclass(frozen=True)
+class ShiftResult:
+    """A block's verdicts: flag (n,) bool, CLIENT_SHIFT; rebased (n,) bool, a re-estimate at
+    that sample; anchor_x_m (n,) where the feet are while a shift is pending: the hands plus
+    the reference gap (NaN elsewhere); delta_mx_nm (n,) the client moment re-estimated since
+    the block began (add it to the baseline's); event_t_s: host time of the block's last
+    re-estimate (NaN: none); delta_end_nm: delta_mx_nm at the last sample."""
+
+    flag: np.ndarray
+    rebased: np.ndarray
+    anchor_x_m: np.ndarray
+    delta_mx_nm: np.ndarray
+    event_t_s: float
+    delta_end_nm: float
+
+
+class ClientShiftWatch:
+    """Per sample: has the client slid under the therapist, and by what moment? (state
+    carried). mounts_x_m: the bars' head and foot mount x; a hand within shift_mount_margin_m
+    of either cannot follow the body there."""
+
+    def __init__(
+        self, settings: PipelineSettings, rate_hz: float, mounts_x_m: tuple[float, float]
+    ) -> None:
+        s = settings
+        self._s = s
+        self._fast = StreamingLowPass(s.shift_cutoff_hz, rate_hz, 1)
+        self._win = samples_in(s.shift_window_s, rate_hz)
+        self._fit = samples_in(s.shift_fit_s, rate_hz)
+        self._delay = samples_in(s.shift_delay_s, rate_hz)
+        self._min_ref = samples_in(s.shift_min_ref_s, rate_hz)
+        self._settle = samples_in(s.shift_settle_s, rate_hz)
+        self._hand_lo = mounts_x_m[0] + s.shift_mount_margin_m
+        self._hand_hi = mounts_x_m[1] - s.shift_mount_margin_m
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the past (after a gap, or a client baseline set anew): blind until the
+        reference window fills again; a pending shift is dropped."""
+        self._fast.reset()
+        self._cum = np.zeros((2, self._win + self._delay + 1))  # Σ[q, F_feet] at the last samples
+        self._run = 0  # defined samples in a row ending at the last one
+        self._last = np.full(2, np.nan)  # the last valid [q, F_feet], held over invalid samples
+        self._since = -1  # samples since a detection (-1: none pending)
+        self._ref = math.nan  # the reference gap of the pending shift
+
+    def push(
+        self,
+        t_s: np.ndarray,
+        mat_n: np.ndarray,
+        moment_x: np.ndarray,
+        client: tuple[np.ndarray, np.ndarray],
+        hands_x_m: tuple[np.ndarray, np.ndarray],
+        bars_n: tuple[np.ndarray, np.ndarray],
+        refreshed: np.ndarray,
+    ) -> ShiftResult:
+        """The block's verdicts. mat_n, moment_x: the mat's total and Σf·x (n,); client: the
+        baseline [F_c, M_cx] in force per sample ((n,) or (1,) each, drift included);
+        hands_x_m, bars_n: left and right hand x and bar force (n,) each (a hand NaN on a
+        valid bar: the bar is let go); refreshed: (n,) the baseline was set anew there."""
+        n = t_s.shape[0]
+        flag = np.zeros(n, dtype=bool)
+        delta = np.zeros(n)
+        rebased = np.zeros(n, dtype=bool)
+        anchor = np.full(n, np.nan)
+        f_c, m_cx = np.broadcast_to(client[0], (n,)), np.broadcast_to(client[1], (n,))
+        (left, right), (left_n, right_n) = hands_x_m, bars_n
+        hands = 0.5 * (left + right)
+        # Hands that cannot follow the body: at a mount's end, or a bar let go.
+        off = (np.fmin(left, right) < self._hand_lo) | (np.fmax(left, right) > self._hand_hi)
+        off |= (np.isnan(left) & ~np.isnan(left_n)) | (np.isnan(right) & ~np.isnan(right_n))
+        event_t, total = math.nan, 0.0
+        fresh = np.flatnonzero(refreshed)
+        start = 0
+        while start < n:
+            stop = int(fresh[fresh >= start][0]) if np.any(fresh >= start) else n
+            if stop == start:  # a new baseline here: the watch starts afresh after it
+                self.reset()
+                total, event_t = 0.0, math.nan
+                start += 1
+                continue
+            part = slice(start, stop)
+            m_part = m_cx[part] + total
+            at, moved = self._scan(
+                mat_n[part], moment_x[part], f_c[part], m_part, hands[part], off[part]
+            )
+            flag[part] = at
+            anchor[part] = np.where(at, hands[part] + self._ref, np.nan)
+            if moved is None:
+                delta[part] = total
+                start = stop
+                continue
+            k, d_m = moved
+            delta[start : start + k + 1] = total
+            total += d_m
+            rebased[start + k] = True
+            event_t = float(t_s[start + k])
+            self.reset()
+            start += k + 1
+        return ShiftResult(flag, rebased, anchor, delta, event_t, total)
+
+    def _scan(
+        self,
+        mat_n: np.ndarray,
+        moment_x: np.ndarray,
+        f_c: np.ndarray,
+        m_cx: np.ndarray,
+        hands: np.ndarray,
+        off: np.ndarray,
+    ) -> tuple[np.ndarray, tuple[int, float] | None]:
+        """Flags over a stretch with one baseline, and the first re-estimate in it (index,
+        moment change) or None; the state is carried to its end (undone by reset() if an
+        event ends the stretch early)."""
+        s = self._s
+        q, ff, defined = self._series(mat_n, moment_x, f_c, m_cx, hands, off)
+        gap = self._fast(np.where(defined, q / np.where(defined, ff, 1.0), np.nan)[:, None])[:, 0]
+        run = _runs(defined, self._run)
+        self._run = int(run[-1])
+        h = self._cum.shape[1]
+        cum = np.concatenate((self._cum, self._cum[:, -1:] + np.cumsum((q, ff), axis=1)), axis=1)
+        self._cum = cum[:, -h:] - cum[:, -h : -h + 1]  # (rebased: the sums stay small)
+        # The reference: Σq / ΣF_feet over the defined samples of the window ending `delay`
+        # samples before (column h + i holds the sums up to sample i).
+        hi = np.arange(h, h + q.shape[0]) - self._delay
+        ref_len = np.clip(run - self._delay, 0, self._win)
+        lo = hi - ref_len
+        ref = (cum[0, hi] - cum[0, lo]) / np.maximum(cum[1, hi] - cum[1, lo], 1e-9)
+        slide = (gap - ref) * ff / f_c
+        seen = defined & (ref_len >= self._min_ref) & (np.abs(slide) > s.shift_client_m)
+        return self._decide(seen, ref, run, cum[:, h - self._fit :])
+
+    def _series(
+        self,
+        mat_n: np.ndarray,
+        moment_x: np.ndarray,
+        f_c: np.ndarray,
+        m_cx: np.ndarray,
+        hands: np.ndarray,
+        off: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """q = F_feet·g (the feet's moment about the hands, N m), F_feet, each (m,) and 0
+        where not defined, and where they are defined (m,) bool; an invalid sample holds
+        the last valid values."""
+        m = mat_n.shape[0]
+        feet = mat_n - f_c
+        qf = np.array((moment_x - m_cx - feet * hands, feet))
+        bad = np.isnan(qf).any(axis=0)
+        if np.count_nonzero(bad):
+            idx = np.where(bad, -1, np.arange(m))
+            np.maximum.accumulate(idx, out=idx)
+            qf = np.where(idx < 0, self._last[:, None], qf[:, np.maximum(idx, 0)])
+        self._last = qf[:, -1].copy()
+        defined = (qf[1] > self._s.shift_min_feet_n) & np.isfinite(qf[0]) & ~off
+        defined &= np.isfinite(f_c) & np.isfinite(m_cx)  # no baseline: nothing to hold
+        q, ff = np.where(defined, qf, 0.0)
+        return q, ff, defined
+
+    def _decide(
+        self, seen: np.ndarray, ref: np.ndarray, run: np.ndarray, cum: np.ndarray
+    ) -> tuple[np.ndarray, tuple[int, float] | None]:
+        """Flags from the first detection (or one pending) on, and the re-estimate once a
+        fit window after the settling is all defined. cum: (2, fit + m) the sums [q, F_feet]
+        from `fit` samples before the stretch."""
+        m = seen.shape[0]
+        since = np.arange(m) + (self._since if self._since >= 0 else 0)
+        if self._since < 0:
+            hits = np.flatnonzero(seen)
+            if not hits.size:
+                return np.zeros(m, dtype=bool), None
+            first = int(hits[0])
+            self._ref = float(ref[first])
+            since = np.arange(m) - first  # negative before the detection
+        flag = since >= 0
+        done = np.flatnonzero((since >= self._settle + self._fit - 1) & (run >= self._fit))
+        if not done.size:
+            self._since = int(since[-1]) + 1
+            return flag, None
+        e = int(done[0])
+        mean_q, mean_f = (cum[:, e + self._fit] - cum[:, e]) / self._fit
+        flag[e + 1 :] = False
+        return flag, (e, float(mean_q - self._ref * mean_f))
+
+
+def _runs(cond: np.ndarray, carried: int) -> np.ndarray:
+    """(n,) int: how many samples in a row cond has held, ending at each (carried: the run
+    that ended the last block)."""
+    n = cond.shape[0]
+    idx = np.arange(n)
+    last_false = np.maximum.accumulate(np.where(cond, -1, idx))
+    return np.where(last_false >= 0, idx - last_false, idx + 1 + carried)
