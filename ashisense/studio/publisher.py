@@ -5,9 +5,11 @@ message sink for a second live display (the live page's messages, thinned to 20 
 second: see topics.py for what goes where). Whoever calls it only appends to a bounded
 handover queue and returns: a sender thread hands the messages to paho, whose own thread
 talks to the broker and reconnects. While the broker is out of reach, frames and health are
-not sent (counted), and QoS 1 messages wait in paho's queue (at most max_queued; beyond it
-they are dropped, counted, and reported as a "lost" event once the broker is back). The
-broker publishes the retained "offline" presence (the last will) if the room dies.
+not sent (counted), and QoS 1 messages are held, in order (at most max_queued; beyond it the
+oldest are dropped, counted, and reported as a "lost" event once the broker is back). On
+reconnecting, those paho had sent without an acknowledgement are taken back first, so the
+broker gets every QoS 1 message in the order the room made it. The broker publishes the
+retained "offline" presence (the last will) if the room dies.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ log = logging.getLogger(__name__)
 #: Seconds of silence after which the broker drops a hung room (and publishes its will at
 #: 1.5 times that); a killed room's connection closes at once.
 KEEPALIVE_S = 5
-#: QoS 1 messages paho holds while the broker is out of reach (an hour of events at 3 a second).
+#: QoS 1 messages held while the broker is out of reach (an hour of events at 3 a second).
 MAX_QUEUED = 10_000
 #: Messages the handover queue holds before the sender takes them (oldest dropped beyond).
 MAX_HANDOVER = 4096
@@ -87,10 +89,15 @@ class RoomPublisher(SessionListener):
     ) -> None:
         self.url, self.room, self.room_id = url, room, topic_part(room, "--room")
         self.boot = secrets.token_hex(6)  # events are numbered per boot: the desk drops repeats
-        self._keepalive_s = keepalive_s
+        self._keepalive_s, self._max_queued = keepalive_s, max_queued
         self._on_change, self._on_outage = on_change, on_outage
         self._lock = threading.Lock()
         self._handover: collections.deque[_Message] = collections.deque()
+        # QoS 1 messages not yet with the broker, oldest first; and those paho has, by mid.
+        self._held: collections.deque[_Message] = collections.deque()
+        self._inflight: dict[int, _Message] = {}
+        self._ready = threading.Event()  # connected, paho's unacknowledged ones taken back
+        self._send_lock = threading.Lock()  # one of: the sender handing over, a reconnection
         self._wake, self._stopping = threading.Event(), threading.Event()
         self._n = 0
         self._studio_link: dict[str, Any] = {}
@@ -102,9 +109,9 @@ class RoomPublisher(SessionListener):
         self._dropped_in_outage = 0
         will = Will(self.topic("status"), self._presence("offline", "connection lost"))
         self._client = make_client(url, f"ashisense-room-{url.studio}-{self.room_id}", will)
-        self._client.max_queued_messages_set(max_queued)
         self._client.on_connect = self._connected
         self._client.on_disconnect = self._disconnected
+        self._client.on_publish = self._acknowledged
         self._sender = threading.Thread(target=self._send_loop, name="ashisense-mqtt-send")
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -204,7 +211,9 @@ class RoomPublisher(SessionListener):
                 batch, self._handover = self._handover, collections.deque()
             for message in batch:
                 self._send(message)
-            self._report_lost()
+            self._hand_held()  # what waited for the broker, once it is back
+            if self._report_lost():
+                self._hand_held()
             if self._stopping.is_set():
                 with self._lock:
                     if not self._handover:
@@ -212,33 +221,57 @@ class RoomPublisher(SessionListener):
 
     def _send(self, message: _Message) -> None:
         kind = KINDS[message.kind]
-        if kind.qos == 0 and not self._client.is_connected():
-            with self._lock:
-                self._unsent += 1
+        if kind.qos == 0:
+            if self._ready.is_set():
+                self._client.publish(self.topic(message.kind), message.text, 0, kind.retain)
+            else:
+                with self._lock:
+                    self._unsent += 1
             return
-        topic = self.topic(message.kind)
-        info = self._client.publish(topic, message.text, qos=kind.qos, retain=kind.retain)
-        if info.rc == mqtt.MQTT_ERR_QUEUE_SIZE:
-            with self._lock:
-                self._drop(message)
-
-    def _report_lost(self) -> None:
-        """Once connected and paho's queue has room: one "lost" event for the QoS 1 messages
-        dropped locally (what they were, when); until then they are kept and counted on."""
         with self._lock:
-            lost = list(self._lost)
-        if not lost or not self._client.is_connected():
-            return
+            self._hold([message])
+        self._hand_held()
+
+    def _hold(self, messages: list[_Message], first: bool = False) -> None:
+        """Hold QoS 1 messages (at the front: taken back from paho); the oldest beyond
+        max_queued are dropped and counted (lock held)."""
+        if first:
+            self._held.extendleft(reversed(messages))
+        else:
+            self._held.extend(messages)
+        while len(self._held) > self._max_queued:
+            self._drop(self._held.popleft())
+
+    def _hand_held(self) -> None:
+        """Hand the held QoS 1 messages to paho, oldest first, while connected."""
+        with self._send_lock:
+            while self._ready.is_set():
+                with self._lock:
+                    if not self._held:
+                        return
+                    message = self._held.popleft()
+                kind = KINDS[message.kind]
+                topic = self.topic(message.kind)
+                info = self._client.publish(topic, message.text, kind.qos, kind.retain)
+                with self._lock:
+                    self._inflight[info.mid] = message
+
+    def _report_lost(self) -> bool:
+        """Once connected: one "lost" event for the QoS 1 messages dropped locally (what they
+        were, when), after what was held (so that it drops nothing more); True if it was made."""
+        with self._lock:
+            lost = list(self._lost) if not self._held else []
+        if not lost or not self._ready.is_set():
+            return False
         kinds = collections.Counter(m.what or m.kind for m in lost)
         text = self._numbered("lost", {"t_s": time.time(), "count": len(lost),
                                        "kinds": dict(kinds), "t_first_s": lost[0].t_s,
                                        "t_last_s": lost[-1].t_s})  # fmt: skip
-        info = self._client.publish(self.topic("event"), text, qos=1)
-        if info.rc == mqtt.MQTT_ERR_QUEUE_SIZE:
-            return  # still full: the next round tries again
         with self._lock:
             del self._lost[: len(lost)]
+            self._hold([_Message("event", text, time.time(), "lost")])
         log.error("studio link: %d messages dropped while the broker was out of reach", len(lost))
+        return True
 
     def _set_condition(self, state: str, message: str) -> None:
         with self._lock:
@@ -252,7 +285,10 @@ class RoomPublisher(SessionListener):
         if reason.is_failure:
             self._set_condition(DOWN, f"the broker at {self.url} refused the room: {reason}")
             return
-        client.publish(self.topic("status"), self._presence("online"), qos=1, retain=True)
+        with self._send_lock:  # before paho sends again what it has: in order, through us
+            self._take_back(client.drop_out_messages())
+            client.publish(self.topic("status"), self._presence("online"), qos=1, retain=True)
+            self._ready.set()
         with self._lock:
             start, self._outage_start_s = self._outage_start_s, None
             unsent, dropped = self._unsent, self._dropped_in_outage
@@ -265,7 +301,22 @@ class RoomPublisher(SessionListener):
         if report and start is not None and self._on_outage is not None:
             self._on_outage(Outage(start, time.time(), unsent, dropped))
 
+    def _take_back(self, unacknowledged: list[mqtt.MQTTMessage]) -> None:
+        """What paho sent without an acknowledgement goes back to the front of the held
+        messages (the presence is sent afresh on every connection)."""
+        with self._lock:
+            inflight, self._inflight = self._inflight, {}
+            back = [inflight[m.mid] for m in unacknowledged if m.mid in inflight]
+            self._hold([m for m in back if m.kind != "status"], first=True)
+
+    def _acknowledged(self, _c: Any, _u: Any, mid: int, reason: Any, _p: Any) -> None:
+        with self._lock:
+            message = self._inflight.pop(mid, None)
+        if message is not None and reason.is_failure:
+            log.error("the broker refused %s from %s: %s", message.kind, self.room_id, reason)
+
     def _disconnected(self, _c: Any, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
+        self._ready.clear()
         with self._lock:
             if self._outage_start_s is None:
                 self._outage_start_s = time.time()
