@@ -17,7 +17,7 @@ import pytest
 import reviewkit
 
 from ashisense.session.display import display_key
-from ashisense.store import SQLiteStore, open_store
+from ashisense.store import Batch, PressRecord, SQLiteStore, open_store
 from ashisense.store import copy as store_copy
 from ashisense.store.postgres import PostgresStore
 from dashboard.review import Review
@@ -110,6 +110,21 @@ def test_two_sessions_compare_and_a_session_is_evaluated_again(server: dashkit.S
         assert len(strict["episodes"]) == sum(strict["raised"].values())
         missing = http.post("/api/sessions/1/evaluate", json={"rules": "../etc.toml"})
         assert missing.status_code == 404
+
+
+def test_an_export_brings_the_clients_presses_beside_the_samples(server: dashkit.Server) -> None:
+    with client(server, "Aiko") as http:
+        t0 = reviewkit.open_review(http, 2)["session"]["started_s"]
+        plain = http.post("/api/sessions/2/export", json={"format": "csv"}).json()
+        assert "presses_url" not in plain  # nothing pressed: no second file
+        with SQLiteStore(server.app.state.settings.store_path) as store:
+            store.write(2, Batch(presses=[PressRecord(t0 + 4.0, "lighter", "handset", 300.0)]))
+        export = http.post("/api/sessions/2/export", json={"format": "csv"}).json()
+        rows = list(csv.DictReader(io.StringIO(http.get(export["presses_url"]).text)))
+    assert export["presses_url"].endswith("session-2.presses.csv")
+    assert [(r["button"], r["source"], float(r["elapsed_s"])) for r in rows] == [
+        ("lighter", "handset", pytest.approx(4.0))
+    ]
 
 
 def test_the_review_reads_a_postgresql_store(tmp_path: Path, pg_url: str) -> None:

@@ -189,17 +189,27 @@ def _produce(request: Request, name: str, write: Callable[[Path], None]) -> dict
     """Write a download into the exports folder (atomically) and return its URL."""
     folder: Path = request.app.state.settings.exports_dir
     folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / f".{name}.{uuid.uuid4().hex}.part"
     try:
-        write(tmp)
-        os.replace(tmp, folder / name)
+        with _atomic_download(folder, name) as tmp:
+            write(tmp)
     except SessionNotFoundError as err:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(err)) from err
     except (StoreError, ValueError) as err:  # nothing to export, unreadable snapshot
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(err)) from err
+    return {"ok": True, "url": f"/downloads/{name}"}
+
+
+@contextlib.contextmanager
+def _atomic_download(folder: Path, name: str) -> Iterator[Path]:
+    """A temporary path in the exports folder that becomes `name` only if the block succeeds
+    and wrote it, so a viewer never downloads half a file."""
+    tmp = folder / f".{name}.{uuid.uuid4().hex}.part"
+    try:
+        yield tmp
+        if tmp.exists():
+            os.replace(tmp, folder / name)
     finally:
         tmp.unlink(missing_ok=True)
-    return {"ok": True, "url": f"/downloads/{name}"}
 
 
 @router.post("/api/sessions/{session_id}/export", dependencies=[Depends(require_control)])
@@ -214,12 +224,28 @@ def export(session_id: int, body: ExportBody, request: Request) -> dict[str, Any
             f"format: expected one of {', '.join(EXPORT_FORMATS)}, got {body.format!r}",
         )
     target = _review(request).store_target
+    name = f"session-{session_id}.{ext}"
+    presses: dict[str, Any] = {}
 
     def write(path: Path) -> None:
         with open_store(target, readonly=True) as store:
             export_session(store, session_id, path, body.format)
+            presses.update(_export_presses(request, store, session_id, name, body.format))
 
-    return _produce(request, f"session-{session_id}.{ext}", write)
+    return _produce(request, name, write) | presses
+
+
+def _export_presses(
+    request: Request, store: SessionStore, session_id: int, samples_name: str, fmt: str
+) -> dict[str, Any]:
+    """The client's presses beside the samples' download, as the command line writes them:
+    `{"presses_url": ...}`, or nothing when the client pressed no button."""
+    from ashisense.session.export import export_presses, presses_path
+
+    name = presses_path(samples_name).name
+    with _atomic_download(request.app.state.settings.exports_dir, name) as tmp:
+        rows = export_presses(store, session_id, tmp, fmt)
+    return {"presses_url": f"/downloads/{name}"} if rows else {}
 
 
 @router.post("/api/sessions/{session_id}/report", dependencies=[Depends(require_control)])

@@ -216,6 +216,7 @@ async function load(id) {
     return toast(err.message, true);
   }
   $("#sessions").value = String(id);
+  showPresses(null);
   show(d, true);
   history.replaceState(null, "", `/review?session=${id}`);
   if (d.state === "preview") completeLater(id);
@@ -305,10 +306,18 @@ async function download(path, body) {
   try {
     const res = await api(path, { method: "POST", body });
     toast("");
+    showPresses(res.presses_url);
     location.href = res.url;
   } catch (err) {
     toast(err.message, true);
   }
+}
+
+/** An export of a session in which the client pressed a button comes with a second file. */
+function showPresses(url) {
+  const link = $("#presses-link");
+  link.hidden = !url;
+  if (url) link.href = url;
 }
 
 function options(sel, items, first) {
