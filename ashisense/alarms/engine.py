@@ -13,7 +13,7 @@ import logging
 import math
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -42,37 +42,112 @@ log = logging.getLogger(__name__)
 AlarmListener = Callable[[AlarmEvent], None]
 
 
-@dataclass
+class _RuleState:
+    """Per-rule values the block stage reads and writes for all rules at once (index: the
+    rule's place in the engine): last known value, episode peak, the condition, and whether
+    the verdict that can change it held at the previous sample (ConditionTimer.waiting)."""
+
+    def __init__(self, n_rules: int) -> None:
+        self.value = np.full(n_rules, np.nan)
+        self.peak = np.full(n_rules, np.nan)
+        self.active = np.zeros(n_rules, dtype=bool)
+        self.waiting = np.zeros(n_rules, dtype=bool)
+
+
 class _Bound:
-    """A rule at work in one session: its spec, measurer, timer and alarm state."""
+    """A rule at work in one session: its spec, measurer, timer and alarm state; its value
+    and peak live in the engine's _RuleState at `index`."""
 
-    spec: RuleSpec
-    measure: Measurer
-    timer: ConditionTimer
-    alarm: AlarmStateMachine
-    available: bool | None = None
-    value: float = math.nan  # last known measured value
-    peak: float = math.nan  # most extreme value of the current episode
-    missing: tuple[str, ...] = field(default_factory=tuple)
-    limit: float = field(init=False)  # the spec's, read once: every block compares with them
-    hysteresis: float = field(init=False)
-    above: bool = field(init=False)
+    def __init__(
+        self,
+        spec: RuleSpec,
+        measure: Measurer,
+        alarm: AlarmStateMachine,
+        state: _RuleState,
+        index: int,
+    ) -> None:
+        self.spec, self.measure, self.alarm = spec, measure, alarm
+        self.timer = ConditionTimer(spec.delay_s, spec.clear_delay_s)
+        self.state, self.index = state, index
+        self.available: bool | None = None
+        self.missing: tuple[str, ...] = ()
+        # the spec's, read once: every block compares with them
+        self.limit = spec.limit_value
+        self.hysteresis = spec.hysteresis_value
+        self.above = spec.direction == "above"
 
-    def __post_init__(self) -> None:
-        self.limit = self.spec.limit_value
-        self.hysteresis = self.spec.hysteresis_value
-        self.above = self.spec.direction == "above"
+    @property
+    def value(self) -> float:
+        """The last known measured value."""
+        return float(self.state.value[self.index])
+
+    @value.setter
+    def value(self, x: float) -> None:
+        self.state.value[self.index] = x
+
+    @property
+    def peak(self) -> float:
+        """The most extreme value of the current (or last) episode."""
+        return float(self.state.peak[self.index])
+
+    @peak.setter
+    def peak(self, x: float) -> None:
+        self.state.peak[self.index] = x
+
+    def sync(self) -> None:
+        """Copy the timer's condition and waiting verdict into the shared arrays."""
+        self.state.active[self.index] = self.timer.active
+        self.state.waiting[self.index] = self.timer.waiting
 
 
-def _newest_known(values: np.ndarray, applies: np.ndarray | None, carry: float) -> float:
-    """The newest value that is known and applies, else `carry` (the usual case, a known last
-    sample, without a pass over the block)."""
-    last = values[-1]
-    if last == last and (applies is None or applies[-1]):
-        return float(last)
-    known = ~np.isnan(values) if applies is None else ~np.isnan(values) & applies
-    idx = np.flatnonzero(known)
-    return float(values[idx[-1]]) if idx.size else carry
+@dataclass
+class _Compiled:
+    """The rules one set of signal names lets the engine evaluate, as arrays for the block
+    stage: sign (+1 above, -1 below) and, on sign * value, where the condition starts (over)
+    and where it clears (clear: the limit back by the hysteresis)."""
+
+    missing: list[tuple[_Bound, tuple[str, ...]]]
+    rules: list[_Bound]
+    needs: tuple[str, ...]  # the signals they use
+    index: np.ndarray
+    sign: np.ndarray  # (k, 1)
+    over: np.ndarray  # (k, 1)
+    clear: np.ndarray  # (k, 1)
+
+    @classmethod
+    def of(cls, missing: list[tuple[_Bound, tuple[str, ...]]]) -> _Compiled:
+        rules = [rt for rt, lacks in missing if not lacks]
+        sign = np.array([1.0 if rt.above else -1.0 for rt in rules])
+        limit = np.array([rt.spec.limit_value for rt in rules])
+        hyst = np.array([rt.spec.hysteresis_value for rt in rules])
+        needs = dict.fromkeys(s for rt in rules for s in rt.spec.read_signals())
+        return cls(
+            missing,
+            rules,
+            tuple(needs),
+            np.array([rt.index for rt in rules], dtype=np.intp),
+            sign[:, None],
+            (sign * limit)[:, None],
+            (sign * limit - hyst)[:, None],
+        )
+
+
+def _newest_known(values: np.ndarray, known: np.ndarray, carry: np.ndarray) -> np.ndarray:
+    """Per row of (k, n) values, the newest one that is known, else that row's `carry`."""
+    if known[:, -1].all():  # the usual case: a known last sample
+        return values[:, -1]
+    rows = np.arange(values.shape[0])
+    newest = values.shape[1] - 1 - np.argmax(known[:, ::-1], axis=1)
+    return np.where(known[rows, newest], values[rows, newest], carry)
+
+
+def _applies(measures: list[Measure], n: int) -> np.ndarray | None:
+    """(k, n) bool: where each rule's limit applies; None when it applies everywhere."""
+    if all(m.applies is None for m in measures):
+        return None
+    everywhere = np.ones(n, dtype=bool)
+    rows = [everywhere if m.applies is None else m.applies for m in measures]
+    return np.concatenate(rows).reshape(len(rows), n)
 
 
 def _last_known(values: np.ndarray, carry: float) -> np.ndarray:
@@ -97,11 +172,12 @@ class AlarmEngine:
         self.notes = list(notes)
         self.log: list[AlarmEvent] = []
         self.skipped_samples = 0  # samples refused for coming before the previous block's end
+        specs = [spec for spec in self.rule_set if spec.enabled]
+        self._state = _RuleState(len(specs))
         self._rules: dict[str, _Bound] = {
             spec.id: _Bound(
                 spec,
                 spec.measurer(self.ctx),
-                ConditionTimer(spec.delay_s, spec.clear_delay_s),
                 AlarmStateMachine(
                     spec.id,
                     spec.priority,
@@ -110,13 +186,15 @@ class AlarmEngine:
                     unit=spec.value_unit,
                     hazard=spec.hazard_key(),
                 ),
+                self._state,
+                i,
             )
-            for spec in self.rule_set
-            if spec.enabled
+            for i, spec in enumerate(specs)
         }
         self._ticking = [rt for rt in self._rules.values() if rt.spec.ticking]
-        # signals each rule lacks, by the set of signals a block carries (it seldom changes)
-        self._missing: dict[frozenset[str], list[tuple[_Bound, tuple[str, ...]]]] = {}
+        # the rules a block can evaluate, by the set of signals it carries (it seldom changes)
+        self._compiled: dict[frozenset[str], _Compiled] = {}
+        self._current: _Compiled | None = None  # the previous block's: availability settled
         self._listeners: list[AlarmListener] = []
         self._context: dict[str, float] = {}
         self._lock = threading.RLock()
@@ -169,10 +247,11 @@ class AlarmEngine:
 
         Samples not after the previous block's last (a device that restarted, a replay
         overlapping) are skipped with a warning: alarms keep running on the rest. Raises
-        SignalError for malformed signals.
+        SignalError for malformed signals (those the rules use: the others are not read).
         """
         with self._lock:
-            sig = as_signals(signals, self._context)
+            compiled = self._compile(signals.keys() | self._context.keys())
+            sig = as_signals(signals, self._context, compiled.needs)
             t_s = sig["t_s"]
             last_s = self._last_t_s
             stale = 0 if math.isnan(last_s) else int(np.searchsorted(t_s, last_s, side="right"))
@@ -190,26 +269,69 @@ class AlarmEngine:
             if t_s.shape[0] == 0:
                 return []
             events = self._catch_up(float(t_s[0]))
-            for rt, missing in self._missing_signals(sig):
-                if rt.available is not (not missing):
+            if compiled is not self._current:
+                self._current = compiled
+                for rt, missing in compiled.missing:
                     events += self._availability(rt, float(t_s[0]), missing)
-                if not missing:
-                    events += self._advance(rt, t_s, rt.measure(sig))
+            events += self._evaluate(compiled, sig, t_s)
             self._last_t_s = float(t_s[-1])
             events += self._expire(self._last_t_s)
             return self._publish(events)
 
-    def _missing_signals(self, sig: Mapping[str, Any]) -> list[tuple[_Bound, tuple[str, ...]]]:
-        """Each rule with the signals it needs that this block lacks."""
-        keys = frozenset(sig)
-        found = self._missing.get(keys)
+    def _compile(self, names: Iterable[str]) -> _Compiled:
+        """The rules a block with these signals lets the engine evaluate (and what the others
+        lack)."""
+        keys = frozenset(names)
+        found = self._compiled.get(keys)
         if found is None:
-            found = [
-                (rt, tuple(s for s in rt.spec.required_signals() if s not in keys))
-                for rt in self._rules.values()
-            ]
-            self._missing[keys] = found
+            found = _Compiled.of(
+                [
+                    (rt, tuple(s for s in rt.spec.required_signals() if s not in keys))
+                    for rt in self._rules.values()
+                ]
+            )
+            self._compiled[keys] = found
         return found
+
+    def _evaluate(self, c: _Compiled, sig: Mapping[str, Any], t_s: np.ndarray) -> list[AlarmEvent]:
+        """Measure every rule on the block, settle the quiet ones together, and compare the
+        others sample by sample (_advance), in rule order."""
+        if not c.rules:
+            return []
+        measures = [rt.measure(sig) for rt in c.rules]
+        events: list[AlarmEvent] = []
+        for i in np.flatnonzero(self._settle_quiet(c, measures)).tolist():
+            events += self._advance(c.rules[i], t_s, measures[i])
+        return events
+
+    def _settle_quiet(self, c: _Compiled, measures: list[Measure]) -> np.ndarray:
+        """(k,) bool: the rules whose condition this block may change. For the others (the
+        usual block: nothing can start the condition while off or end it while on) keep the
+        last known value and the episode's peak, as the full comparison would."""
+        n = measures[0].value.shape[0]
+        value = np.concatenate([m.value for m in measures]).reshape(len(measures), n)
+        signed = value * c.sign
+        state = self._state
+        active = state.active[c.index]
+        applies = _applies(measures, n)
+        if applies is None:
+            waiting = np.where(active[:, None], signed <= c.clear, signed > c.over)
+        else:
+            waiting = np.where(
+                active[:, None], (signed <= c.clear) | ~applies, (signed > c.over) & applies
+            )
+        busy = waiting.any(axis=1) | state.waiting[c.index]
+        quiet = ~busy
+        known = ~np.isnan(value) if applies is None else ~np.isnan(value) & applies
+        idx = c.index[quiet]
+        state.value[idx] = _newest_known(value[quiet], known[quiet], state.value[idx])
+        peaking = quiet & active
+        if peaking.any():
+            idx, sign = c.index[peaking], c.sign[peaking, 0]
+            shown = signed if applies is None else np.where(applies, signed, np.nan)
+            shown = shown[peaking]
+            state.peak[idx] = sign * np.fmax(sign * state.peak[idx], np.fmax.reduce(shown, axis=1))
+        return busy
 
     def tick(self, t_s: float, data_seen_s: float = math.nan) -> list[AlarmEvent]:
         """Clock tick (live: a few times a second): stale-link rules and audio pauses.
@@ -289,9 +411,13 @@ class AlarmEngine:
         return [rt.alarm.row(t_s, transition, math.nan, spec.limit_value, msg)]
 
     def _advance(self, rt: _Bound, t_s: np.ndarray, m: Measure) -> list[AlarmEvent]:
-        """Compare one block's measured values with the limit and log the transitions."""
-        if self._quiet(rt, m):
-            return []
+        """Compare one block's measured values with the limit sample by sample and log the
+        transitions (the full comparison; quiet blocks are settled by _settle_quiet)."""
+        events = self._compare(rt, t_s, m)
+        rt.sync()
+        return events
+
+    def _compare(self, rt: _Bound, t_s: np.ndarray, m: Measure) -> list[AlarmEvent]:
         spec = rt.spec
         limit, hyst = rt.limit, rt.hysteresis
         value = m.value
@@ -308,7 +434,8 @@ class AlarmEngine:
         if not changes:
             if was_active:
                 rt.peak = float(extreme.reduce(shown, initial=rt.peak))
-            rt.value = _newest_known(value, m.applies, rt.value)
+            carry = np.array([rt.value])
+            rt.value = float(_newest_known(shown[None], ~np.isnan(shown)[None], carry)[0])
             return []
         shown = _last_known(shown, rt.value)
         events = []
@@ -323,43 +450,23 @@ class AlarmEngine:
                 events.append(rt.alarm.raise_(now_s, value_i, limit, msg))
             else:
                 rt.peak = float(extreme.reduce(shown[start : i + 1], initial=rt.peak))
-                latches = rt.alarm.latching and not rt.alarm.off and not rt.alarm.acknowledged
-                where = f" ({rt.alarm.where})" if rt.alarm.where else ""
-                msg = (
-                    f"{spec.title()}{where}: back within limit ({spec.fmt(value_i)}), peak "
-                    f"{spec.fmt(rt.peak)}, limit {spec.fmt(limit)}"
-                    + ("; latched until acknowledged" if latches else "")
-                )
-                events.append(rt.alarm.end(now_s, value_i, limit, msg))
+                events.append(rt.alarm.end(now_s, value_i, limit, self._ended(rt, value_i)))
             start, active = i, on
         if active:
             rt.peak = float(extreme.reduce(shown[start:], initial=rt.peak))
         rt.value = float(shown[-1])
         return events
 
-    def _quiet(self, rt: _Bound, m: Measure) -> bool:
-        """The usual block, handled in a few array operations: nothing in it can start the
-        condition (while off) or end it (while on). Keeps the last known value and the
-        episode's peak, as the full comparison would."""
-        value, applies = m.value, m.applies
-        if rt.timer.active:
-            waiting = (
-                value <= rt.limit - rt.hysteresis if rt.above else value >= rt.limit + rt.hysteresis
-            )
-            if applies is not None:
-                waiting |= ~applies
-        else:
-            waiting = value > rt.limit if rt.above else value < rt.limit
-            if applies is not None:
-                waiting &= applies
-        if not rt.timer.quiet(waiting):
-            return False
-        if rt.timer.active:
-            shown = value if applies is None else np.where(applies, value, np.nan)
-            extreme = np.fmax if rt.above else np.fmin
-            rt.peak = float(extreme.reduce(shown, initial=rt.peak))
-        rt.value = _newest_known(value, applies, rt.value)
-        return True
+    def _ended(self, rt: _Bound, value: float) -> str:
+        """The message of a condition that ended at `value`."""
+        spec, alarm = rt.spec, rt.alarm
+        latches = alarm.latching and not alarm.off and not alarm.acknowledged
+        where = f" ({alarm.where})" if alarm.where else ""
+        return (
+            f"{spec.title()}{where}: back within limit ({spec.fmt(value)}), peak "
+            f"{spec.fmt(rt.peak)}, limit {spec.fmt(rt.limit)}"
+            + ("; latched until acknowledged" if latches else "")
+        )
 
     def _expire(self, t_s: float) -> list[AlarmEvent]:
         events = []

@@ -7,7 +7,7 @@ therapist weight, a calibration age). Names carry units (feet_n, feet_x_m, press
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -44,10 +44,15 @@ def signals_from_estimate(est: EstimateBlock, rig_kind: str = "full") -> dict[st
     return sig
 
 
-def as_signals(signals: Mapping[str, Any], context: Mapping[str, float]) -> dict[str, np.ndarray]:
+def as_signals(
+    signals: Mapping[str, Any],
+    context: Mapping[str, float],
+    names: Iterable[str] | None = None,
+) -> dict[str, np.ndarray]:
     """Check a block of signals and broadcast scalars (and the context values) to (n,).
 
-    Raises SignalError naming the signal when t_s is missing or a shape does not fit.
+    names: the signals to give (those present; None: all). Raises SignalError naming the
+    signal when t_s is missing or a shape does not fit.
     """
     if "t_s" not in signals:
         raise SignalError(f"signals: expected a 't_s' array, found only {sorted(signals)}")
@@ -55,12 +60,14 @@ def as_signals(signals: Mapping[str, Any], context: Mapping[str, float]) -> dict
     if t_s.ndim != 1:
         raise SignalError(f"signals['t_s']: expected shape (n,), found {t_s.shape}")
     n = t_s.shape[0]
-    if n > 1 and not np.all(np.diff(t_s) > 0):
+    if n > 1 and not (t_s[1:] > t_s[:-1]).all():
         raise SignalError("signals['t_s']: expected increasing times, found a step back or repeat")
     out = {"t_s": t_s}
-    for name, value in {**context, **signals}.items():
-        if name == "t_s":
+    merged = {**context, **signals} if context else signals
+    for name in merged if names is None else names:
+        if name == "t_s" or name not in merged:
             continue
+        value = merged[name]
         if type(value) is np.ndarray and value.shape == (n,):  # the usual case: as it is
             out[name] = value
             continue

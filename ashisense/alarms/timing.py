@@ -59,20 +59,12 @@ class ConditionTimer:
     _raise_start_s: float = math.nan
     _clear_start_s: float = math.nan
 
-    def quiet(self, waiting: np.ndarray) -> bool:
-        """Settle a block in which nothing can change the condition, if it is one: True when
-        `waiting` (raise_cond while the condition is off, clear_cond while on) holds nowhere
-        and did not hold at the previous block's end. Then `update` would change nothing but
-        forget that verdict's run, which this does; False leaves the block to `update`."""
-        if self.active:
-            if self._clear_last or waiting.any():
-                return False
-            self._clear_start_s = math.nan
-        else:
-            if self._raise_last or waiting.any():
-                return False
-            self._raise_start_s = math.nan
-        return True
+    @property
+    def waiting(self) -> bool:
+        """The verdict that can change the condition (raise_cond while it is off, clear_cond
+        while on) held at the last sample: a block where it holds nowhere is quiet only if
+        this is False (its run would go on into the block)."""
+        return self._clear_last if self.active else self._raise_last
 
     def update(
         self, t_s: np.ndarray, raise_cond: np.ndarray, clear_cond: np.ndarray, known: np.ndarray

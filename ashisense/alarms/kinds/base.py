@@ -101,6 +101,11 @@ class RuleSpec(BaseModel):
         """Signals this rule cannot be evaluated without (besides t_s)."""
         return self.needs
 
+    def read_signals(self) -> tuple[str, ...]:
+        """Signals this rule reads when a block has them: the required ones, and any it can
+        do without (the engine hands a rule no other signal)."""
+        return self.required_signals()
+
     def tick_value(self, age_s: float, context: Mapping[str, float]) -> float:
         """What a ticking rule measures at a clock tick: age_s, the age of the newest data (s),
         unless the kind says otherwise; context: the session-wide values (set_context)."""
@@ -185,7 +190,7 @@ def column(sig: Signals, name: str) -> np.ndarray:
 
 @dataclass
 class TrailingWindow:
-    """The last few samples of a signal carried across blocks, for look-back over a time window.
+    """The last few samples of signals carried across blocks, for look-back over a time window.
 
     window_s: how far back. The number of samples that spans (`lag`) is fixed from the first
     sample interval of the stream (rigs sample at a fixed rate), so it does not depend on how
@@ -195,15 +200,34 @@ class TrailingWindow:
     window_s: float
     lag: int = 0
     _t_s: np.ndarray = field(default_factory=lambda: np.empty(0))
-    _x: np.ndarray = field(default_factory=lambda: np.empty(0))
+    _x: np.ndarray | None = None
 
     def extend(self, t_s: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """This block preceded by the carried history: (t_s, x), `lag` samples longer at most."""
+        """This block preceded by exactly `lag` carried samples, NaN before the stream began:
+        (t_s, x), x of shape (..., n) (several signals at once). Until `lag` is known: the
+        block, preceded by at most the one sample seen before."""
+        x_all = x if self._x is None else np.concatenate([self._x, x], axis=-1)
         t_all = np.concatenate([self._t_s, t_s])
-        x_all = np.concatenate([self._x, x])
         if self.lag == 0 and t_all.shape[0] > 1:
             dt_s = float(t_all[1] - t_all[0])
             self.lag = max(1, round(self.window_s / dt_s)) if dt_s > 0 else 1
+        if self.lag:
+            pad = self.lag + t_s.shape[0] - t_all.shape[0]
+            if pad > 0:
+                t_all = np.concatenate([np.full(pad, np.nan), t_all])
+                x_all = np.concatenate([np.full((*x.shape[:-1], pad), np.nan), x_all], axis=-1)
         keep = max(self.lag, 1)
-        self._t_s, self._x = t_all[-keep:].copy(), x_all[-keep:].copy()
+        self._t_s, self._x = t_all[-keep:].copy(), x_all[..., -keep:].copy()
         return t_all, x_all
+
+
+def trailing_max(x: np.ndarray, width: int) -> np.ndarray:
+    """The largest value of each run of `width` samples along the last axis, NaN ignored
+    (NaN where all are): (..., m) -> (..., m - width + 1), a few array operations (runs of
+    1, 2, 4, ... samples, then one overlapping pair)."""
+    out, span = x, 1
+    while 2 * span <= width:
+        out = np.fmax(out[..., span:], out[..., :-span])
+        span *= 2
+    rest = width - span
+    return np.fmax(out[..., rest:], out[..., :-rest]) if rest else out

@@ -7,7 +7,6 @@ import math
 
 import numpy as np
 from pydantic import Field, NonNegativeFloat, PositiveFloat, field_validator
-from scipy.ndimage import maximum_filter1d
 
 from ashisense.alarms.kinds.base import (
     BindContext,
@@ -17,6 +16,7 @@ from ashisense.alarms.kinds.base import (
     Signals,
     TrailingWindow,
     column,
+    trailing_max,
 )
 from ashisense.bodymap import REGION_CODE, REGION_TITLES, REGIONS, UNKNOWN, regions_named
 
@@ -134,15 +134,11 @@ class RiseRate(RuleSpec):
         history = TrailingWindow(self.window_s)
 
         def measure(sig: Signals) -> Measure:
-            t_s, feet_n = column(sig, "t_s"), column(sig, "feet_n")
-            n = t_s.shape[0]
-            t_all, f_all = history.extend(t_s, feet_n)
-            now = np.arange(t_all.shape[0] - n, t_all.shape[0])
-            then = now - history.lag
-            ok = (then >= 0) & (history.lag > 0)
-            rate = np.full(n, np.nan)
-            rate[ok] = (f_all[now[ok]] - f_all[then[ok]]) / (t_all[now[ok]] - t_all[then[ok]])
-            return Measure(rate)
+            t_all, f_all = history.extend(column(sig, "t_s"), column(sig, "feet_n"))
+            lag = history.lag
+            if not lag:  # the second sample of the stream is still to come
+                return Measure(np.full(t_all.shape[0], np.nan))
+            return Measure((f_all[lag:] - f_all[:-lag]) / (t_all[lag:] - t_all[:-lag]))
 
         return measure
 
@@ -180,30 +176,26 @@ class BarDrop(_WeightShare):
     min_bar_fraction: float = Field(default=0.75, ge=0.0, le=1.0)
 
     def measurer(self, ctx: BindContext) -> Measurer:
-        bars = {name: TrailingWindow(self.window_s) for name in ("bar_left_n", "bar_right_n")}
+        history = TrailingWindow(self.window_s)
 
-        def let_go_n(sig: Signals, name: str) -> np.ndarray:
-            """How much of this bar's load went within the window, 0 unless most of it."""
-            t_s, bar_n = column(sig, "t_s"), column(sig, name)
+        def let_go_n(sig: Signals) -> np.ndarray:
+            """(2, n): how much of each bar's load (left, right) went within the window, 0
+            unless most of it."""
+            t_s = column(sig, "t_s")
             n = t_s.shape[0]
-            history = bars[name]
-            _, b_all = history.extend(t_s, bar_n)
-            lag = history.lag
-            # the most of each sample and the lag before it (a trailing window: origin)
-            b_all = np.where(np.isnan(b_all), -np.inf, b_all)
-            recent_max = maximum_filter1d(
-                b_all, lag + 1, mode="constant", cval=-np.inf, origin=lag // 2
-            )[-n:]
-            drop_n = np.where(np.isfinite(recent_max), recent_max - bar_n, np.nan)
-            with np.errstate(invalid="ignore"):
-                return np.where(drop_n >= self.min_bar_fraction * recent_max, drop_n, 0.0)
+            bars_n = np.concatenate([column(sig, "bar_left_n"), column(sig, "bar_right_n")])
+            bars_n = bars_n.reshape(2, n)
+            _, b_all = history.extend(t_s, bars_n)
+            # the most of each sample and the lag before it
+            recent_max = trailing_max(b_all, history.lag + 1)[:, -n:]
+            drop_n = np.where(np.isfinite(recent_max), recent_max - bars_n, np.nan)
+            return np.where(drop_n >= self.min_bar_fraction * recent_max, drop_n, 0.0)
 
         def measure(sig: Signals) -> Measure:
-            left, right = let_go_n(sig, "bar_left_n"), let_go_n(sig, "bar_right_n")
+            left, right = let_go_n(sig)
             w = _weight(sig)
-            with np.errstate(invalid="ignore"):
-                on_client = column(sig, "feet_n") >= self.on_client_share * w
-                side = np.where(right > left, 1, 0).astype(np.int64)
+            on_client = column(sig, "feet_n") >= self.on_client_share * w
+            side = (right > left).astype(np.int64)
             return Measure(np.fmax(left, right) / w, applies=on_client, detail=side)
 
         return measure
@@ -304,32 +296,34 @@ class Dwell(RuleSpec):
     min_force_n: NonNegativeFloat = 50.0
 
     def measurer(self, ctx: BindContext) -> Measurer:
-        spot_m = self.spot_m
+        offsets = np.array([[0.0], [0.5]])  # the two grids, in spots
         # Per grid: the cell of the previous sample (-1: unloaded) and when its stay began.
-        carry = {0.0: (-1, math.nan), 0.5: (-1, math.nan)}
+        last_cell = np.full(2, -1, dtype=np.int64)
+        start_s = np.full(2, np.nan)
 
-        def stay_s(t_s: np.ndarray, x: np.ndarray, y: np.ndarray, loaded: np.ndarray, off: float):
-            ix = np.floor(x / spot_m + off)
-            iy = np.floor(y / spot_m + off)
-            cell = np.where(loaded, ix * 100_003 + iy, -1).astype(np.int64)
-            prev_cell, start_s = carry[off]
-            prev = np.concatenate([[prev_cell], cell[:-1]])
+        def since_s(t_s: np.ndarray, cell: np.ndarray) -> np.ndarray:
+            """(2, n): when the stay in each sample's cell began, per grid."""
+            prev = np.concatenate([last_cell[:, None], cell[:, :-1]], axis=1)
             new_stay = cell != prev
+            if not new_stay.any():  # the usual block: still where the last one ended
+                return np.repeat(start_s[:, None], t_s.shape[0], axis=1)
             begin = np.where(new_stay, t_s, np.nan)
-            if not new_stay[0]:
-                begin[0] = start_s
-            idx = np.where(np.isnan(begin), -1, np.arange(t_s.shape[0]))
-            np.maximum.accumulate(idx, out=idx)
-            since = begin[np.maximum(idx, 0)]
-            carry[off] = (int(cell[-1]), float(since[-1]))
-            return np.where(loaded, t_s - since, 0.0)
+            begin[:, 0] = np.where(new_stay[:, 0], begin[:, 0], start_s)
+            n = t_s.shape[0]
+            idx = np.where(np.isnan(begin), -1, np.arange(n))
+            np.maximum.accumulate(idx, axis=1, out=idx)
+            return begin.ravel()[np.maximum(idx, 0) + np.array([[0], [n]])]
 
         def measure(sig: Signals) -> Measure:
             t_s, x, y = column(sig, "t_s"), column(sig, "feet_x_m"), column(sig, "feet_y_m")
             loaded = (column(sig, "feet_n") >= self.min_force_n) & np.isfinite(x) & np.isfinite(y)
             x, y = np.where(loaded, x, 0.0), np.where(loaded, y, 0.0)
-            held = np.maximum(stay_s(t_s, x, y, loaded, 0.0), stay_s(t_s, x, y, loaded, 0.5))
-            return Measure(held)
+            ix = np.floor(x / self.spot_m + offsets)
+            iy = np.floor(y / self.spot_m + offsets)
+            cell = np.where(loaded, ix * 100_003 + iy, -1).astype(np.int64)
+            since = since_s(t_s, cell)
+            last_cell[:], start_s[:] = cell[:, -1], since[:, -1]
+            return Measure(np.where(loaded, (t_s - since).max(axis=0), 0.0))
 
         return measure
 

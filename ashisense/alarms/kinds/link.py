@@ -190,6 +190,9 @@ class Flag(RuleSpec):
     def tick_value(self, age_s: float, context: Mapping[str, float]) -> float:
         return float(context.get(self.signal, 0.0))
 
+    def read_signals(self) -> tuple[str, ...]:
+        return (self.signal,)
+
     def measurer(self, ctx: BindContext) -> Measurer:
         def measure(sig: Signals) -> Measure:
             if self.signal not in sig:  # never flagged in this session
