@@ -20,7 +20,7 @@ from ashisense.pipeline.flags import (
     SUPPORT_MISMATCH,
 )
 from ashisense.pipeline.mat import MatForces
-from ashisense.pipeline.rolling import samples_in
+from ashisense.pipeline.rolling import runs, samples_in
 from ashisense.pipeline.settings import PipelineSettings
 from ashisense.pipeline.types import unknown
 
@@ -137,12 +137,9 @@ class Sustained:
 
     def __call__(self, cond: np.ndarray) -> np.ndarray:
         """(n,) bool: cond (n,) has been True for the last `hold` samples, this one included."""
-        n = cond.shape[0]
-        if not n:
+        if not cond.shape[0]:
             return cond
-        idx = np.arange(n)
-        last_false = np.maximum.accumulate(np.where(cond, -1, idx))
-        run = np.where(last_false >= 0, idx - last_false, idx + 1 + self._run)
+        run = runs(cond, self._run)
         self._run = int(run[-1])
         out: np.ndarray = run >= self.hold
         return out

@@ -199,7 +199,7 @@ class MatStage:
             refreshed,
         )
         flags[CLIENT_SHIFT] = got.flag
-        anchor = got.anchor_x_m if np.count_nonzero(got.flag) else None
+        anchor = got.anchor_x_m
         if math.isnan(got.event_t_s):
             return in_force[1], client, math.nan, None, anchor
         b = self.tracker.baseline

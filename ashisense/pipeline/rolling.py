@@ -33,6 +33,18 @@ def samples_in(seconds: float, rate_hz: float) -> int:
     return max(2, round(seconds * rate_hz))
 
 
+def runs(cond: np.ndarray, carried: int) -> np.ndarray:
+    """(n,) int: how many samples in a row cond (n,) bool has held, ending at each (carried:
+    the run that ended the last block)."""
+    n = cond.shape[0]
+    idx = np.arange(n)
+    if np.count_nonzero(cond) == n:  # (common: no break in the block)
+        return idx + (1 + carried)
+    last_false = np.where(cond, -1, idx)
+    np.maximum.accumulate(last_false, out=last_false)
+    return np.where(last_false >= 0, idx - last_false, idx + 1 + carried)
+
+
 class Rolling:
     """Sliding-window mean, sd and drift of a k-column stream; NaN makes a window incomplete."""
 
