@@ -3,7 +3,7 @@ acts (lever rule between the two mounts) and the left bar's share."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -15,8 +15,7 @@ from ashisense.pipeline.zero import BarZeroTracker
 from ashisense.rig import Rig
 
 
-@dataclass(frozen=True)
-class BarForces:
+class BarForces(NamedTuple):
     """The bars in one block, each (n,) float64, NaN where unknown.
 
     left_n, right_n, total_n: bar tension per bar and in all (N, the therapist's hands).

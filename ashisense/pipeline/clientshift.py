@@ -23,7 +23,7 @@ the same answer; the block is walked event by event, never sample by sample.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -32,8 +32,7 @@ from ashisense.pipeline.rolling import runs, samples_in
 from ashisense.pipeline.settings import PipelineSettings
 
 
-@dataclass(frozen=True)
-class ShiftResult:
+class ShiftResult(NamedTuple):
     """A block's verdicts: flag (n,) bool, CLIENT_SHIFT; rebased (n,) bool, a re-estimate at
     that sample; anchor_x_m (n,) where the feet are while a shift is pending: the hands plus
     the reference gap (NaN elsewhere; None: no shift pending in the block); delta_mx_nm

@@ -310,7 +310,7 @@ class Pipeline:
             self._samples += n
             self._last_t_s = float(t_s[-1])
         reason = reason_codes(flags)
-        return EstimateBlock(
+        return EstimateBlock.of_pipeline(
             t_s=t_s,
             channels=self._channels,
             force_n=force_n.T,

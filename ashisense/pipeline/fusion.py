@@ -5,8 +5,7 @@ feet) against the therapist weight, and the low-passed figures for display."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import numpy as np
 
@@ -25,8 +24,7 @@ from ashisense.pipeline.settings import PipelineSettings
 from ashisense.pipeline.types import unknown
 
 
-@dataclass(frozen=True)
-class FeetAndSupport:
+class FeetAndSupport(NamedTuple):
     """Feet force and support in one block, each (n,) float64, NaN where unknown.
 
     feet_n: the best feet force (N): the mat's where it has a valid sample, else the bars'.

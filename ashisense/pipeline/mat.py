@@ -5,7 +5,7 @@ therapist-weight estimate, the client baseline, and the feet force and position 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -28,8 +28,7 @@ from ashisense.pipeline.types import unknown
 from ashisense.rig import Rig
 
 
-@dataclass(frozen=True)
-class MatForces:
+class MatForces(NamedTuple):
     """The mat in one block: (n,) float64 arrays, NaN where unknown, unless said otherwise.
 
     mat_n: total mat force (N). cop_x_m, cop_y_m: its centre of pressure (client and feet).

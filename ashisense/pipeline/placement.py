@@ -4,7 +4,7 @@ grid's latest contacts or else the therapist profile."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -12,8 +12,7 @@ from ashisense.bodymap import UNKNOWN, BodyMap
 from ashisense.pipeline.types import GridEstimate
 
 
-@dataclass(frozen=True)
-class Placement:
+class Placement(NamedTuple):
     """Where the feet are and how hard they press, in one block.
 
     region: (n,) int8 index into ashisense.bodymap.REGIONS, -1 where unknown. no_go: (n,)

@@ -8,13 +8,12 @@ so each block costs one cumulative sum over its own samples only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
 
-@dataclass(frozen=True)
-class WindowStats:
+class WindowStats(NamedTuple):
     """Per sample of the block, over the `size` samples ending there: (k, n) arrays, one row
     per column of the stream (each a contiguous series).
 
