@@ -87,9 +87,13 @@ class BarStage:
         if not isinstance(self._bar, slice):
             force_n[self._bar] = corrected
         n = force_n.shape[1]
-        left_n = force_n[self._left].sum(axis=0) if self._left is not None else unknown(n)
-        right_n = force_n[self._right].sum(axis=0) if self._right is not None else unknown(n)
-        total_n = force_n[self._bar].sum(axis=0)
+        left_n = (
+            np.add.reduce(force_n[self._left], axis=0) if self._left is not None else unknown(n)
+        )
+        right_n = (
+            np.add.reduce(force_n[self._right], axis=0) if self._right is not None else unknown(n)
+        )
+        total_n = np.add.reduce(force_n[self._bar], axis=0)
         hand_x_m = self._hands_x_m(force_n)
         share = left_n / np.where(total_n > self._min_n, total_n, np.nan)
         return BarForces(left_n, right_n, total_n, hand_x_m[0], hand_x_m[1], share)

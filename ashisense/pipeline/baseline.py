@@ -188,7 +188,7 @@ class BaselineDetector:
         sd = st.sd
         tol = s.baseline_sd_frac * np.abs(mat) + s.baseline_sd_n
         checks = [
-            st.complete[:BARS_LOADED].all(axis=0) & st.complete[BAR_N],
+            np.logical_and.reduce(st.complete[:BARS_LOADED], axis=0) & st.complete[BAR_N],
             mat > s.client_min_n,
             st.mean[BARS_LOADED] == 0,
             sd[MAT] <= tol,
@@ -298,8 +298,8 @@ class BaselineTracker:
         # Running mean of the window means over each stretch of qualifying samples.
         idx = np.arange(n)
         last_break = np.maximum.accumulate(np.where(ok, -1, idx))
-        csum = np.cumsum(np.where(ok, means, 0.0), axis=1)
-        ccount = np.cumsum(ok)
+        csum = np.add.accumulate(np.where(ok, means, 0.0), axis=1)
+        ccount = np.add.accumulate(ok, dtype=np.intp)
         before = last_break >= 0
         prev_sum = np.where(before, csum[:, np.maximum(last_break, 0)], -self._sum[:, None])
         prev_count = np.where(before, ccount[np.maximum(last_break, 0)], -self._count)

@@ -169,7 +169,7 @@ class ClientShiftWatch:
         h = self._cum.shape[1]
         cum = np.empty((2, h + m))
         cum[:, :h] = self._cum
-        np.cumsum(qf, axis=1, out=cum[:, h:])
+        np.add.accumulate(qf, axis=1, out=cum[:, h:])
         cum[:, h:] += self._cum[:, -1:]
         self._cum = cum[:, -h:] - cum[:, -h : -h + 1]  # (rebased: the sums stay small)
         # The reference: Σq / ΣF_feet over the defined samples of the window ending `delay`

@@ -128,7 +128,7 @@ class MatStage:
         FEET_NEAR_ZERO and CLIENT_MOVING rows of `flags` (see flags.py)."""
         s = self._s
         fm = np.ascontiguousarray(force_n[self._mat])  # (a strided matmul rounds otherwise)
-        mat_n = fm.sum(axis=0)
+        mat_n = np.add.reduce(fm, axis=0)
         moment_x, moment_y = self._mat_xy.T @ fm  # sum f_i x_i, sum f_i y_i
         loaded = np.where(np.abs(mat_n) > s.feet_min_n, mat_n, np.nan)
         st = self.window.push(self._window_columns(mat_n, moment_x, moment_y, bars))
