@@ -62,15 +62,7 @@ class StoredClientBaseline(BaseModel):
 
     @classmethod
     def of(cls, b: ClientBaseline, how: How) -> StoredClientBaseline:
-        return cls(
-            force_n=b.force_n,
-            moment_x_nm=b.moment_x_nm,
-            moment_y_nm=b.moment_y_nm,
-            cop_x_m=b.cop_x_m,
-            cop_y_m=b.cop_y_m,
-            t_s=b.t_s,
-            how=how,
-        )
+        return cls(**vars(b), cop_x_m=b.cop_x_m, cop_y_m=b.cop_y_m, how=how)
 
     def baseline(self) -> ClientBaseline:
         return ClientBaseline(self.force_n, self.moment_x_nm, self.moment_y_nm, self.t_s)

@@ -48,6 +48,19 @@ class ShiftResult(NamedTuple):
     delta_end_nm: float
 
 
+class _Stretch(NamedTuple):
+    """The samples between two client baselines set anew: the mat's total and Σf·x (m,),
+    the baseline [F_c, M_cx] in force ((m,) or (1,) each), the hands' mean x (m,) and
+    where the hands cannot follow the body (m,) bool."""
+
+    mat_n: np.ndarray
+    moment_x: np.ndarray
+    f_c: np.ndarray
+    m_cx: np.ndarray
+    hands: np.ndarray
+    off: np.ndarray
+
+
 class ClientShiftWatch:
     """Per sample: has the client slid under the therapist, and by what moment? (state
     carried). mounts_x_m: the bars' head and foot mount x; a hand within shift_mount_margin_m
@@ -119,7 +132,7 @@ class ClientShiftWatch:
                     start, j = start + 1, j + 1
                 continue
             part = slice(start, stop)
-            at, moved = self._scan(
+            stretch = _Stretch(
                 mat_n[part],
                 moment_x[part],
                 _part(f_c, part),
@@ -127,6 +140,7 @@ class ClientShiftWatch:
                 hands[part],
                 off[part],
             )
+            at, moved = self._scan(stretch)
             if at is not None:
                 flag[part] = at
                 if anchor is None:
@@ -145,20 +159,12 @@ class ClientShiftWatch:
             start += k + 1
         return ShiftResult(flag, rebased, anchor, delta, event_t, total)
 
-    def _scan(
-        self,
-        mat_n: np.ndarray,
-        moment_x: np.ndarray,
-        f_c: np.ndarray,
-        m_cx: np.ndarray,
-        hands: np.ndarray,
-        off: np.ndarray,
-    ) -> tuple[np.ndarray | None, tuple[int, float] | None]:
+    def _scan(self, stretch: _Stretch) -> tuple[np.ndarray | None, tuple[int, float] | None]:
         """Flags over a stretch with one baseline (None: none) and the first re-estimate in
         it (index, moment change) or None; the state is carried to its end (undone by reset()
-        if an event ends the stretch early). f_c, m_cx: (m,) or (1,)."""
+        if an event ends the stretch early)."""
         s = self._s
-        qf, defined = self._series(mat_n, moment_x, f_c, m_cx, hands, off)
+        qf, defined = self._series(stretch)
         q, ff = qf
         m = q.shape[0]
         gap = np.full((m, 1), np.nan)
@@ -180,22 +186,15 @@ class ClientShiftWatch:
         np.minimum(ref_len, self._win, out=ref_len)
         sums = cum[:, hi] - cum[:, hi - ref_len]
         ref = sums[0] / np.maximum(sums[1], 1e-9)
-        slide = (gap - ref) * ff / f_c
+        slide = (gap - ref) * ff / stretch.f_c
         seen = defined & (ref_len >= self._min_ref) & (np.abs(slide) > s.shift_client_m)
         return self._decide(seen, ref, run, cum[:, h - self._fit :])
 
-    def _series(
-        self,
-        mat_n: np.ndarray,
-        moment_x: np.ndarray,
-        f_c: np.ndarray,
-        m_cx: np.ndarray,
-        hands: np.ndarray,
-        off: np.ndarray,
-    ) -> tuple[np.ndarray, np.ndarray]:
+    def _series(self, stretch: _Stretch) -> tuple[np.ndarray, np.ndarray]:
         """[q, F_feet] (2, m): q = F_feet·g (the feet's moment about the hands, N m), 0 where
         not defined, and where they are defined (m,) bool; an invalid sample holds the last
         valid values."""
+        mat_n, moment_x, f_c, m_cx, hands, off = stretch
         m = mat_n.shape[0]
         qf = np.empty((2, m))
         feet = np.subtract(mat_n, f_c, out=qf[1])

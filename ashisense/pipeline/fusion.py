@@ -25,7 +25,8 @@ from ashisense.pipeline.types import unknown
 
 
 class FeetAndSupport(NamedTuple):
-    """Feet force and support in one block, each (n,) float64, NaN where unknown.
+    """Feet force and support in one block, each (n,) float64, NaN where unknown (the fields
+    are EstimateBlock's, under the same names: the pipeline passes them on whole).
 
     feet_n: the best feet force (N): the mat's where it has a valid sample, else the bars'.
     feet_bar_n: W_t - F_bar (statics). feet_display_n: feet_n low-passed for display.

@@ -13,7 +13,8 @@ from ashisense.pipeline.types import GridEstimate
 
 
 class Placement(NamedTuple):
-    """Where the feet are and how hard they press, in one block.
+    """Where the feet are and how hard they press, in one block (the fields are
+    EstimateBlock's, under the same names: the pipeline passes them on whole).
 
     region: (n,) int8 index into ashisense.bodymap.REGIONS, -1 where unknown. no_go: (n,)
     bool, feet in a no-go region of the client. pressure_kpa: (n,) float64 feet force over
