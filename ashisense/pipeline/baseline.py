@@ -62,15 +62,7 @@ class StoredClientBaseline(BaseModel):
 
     @classmethod
     def of(cls, b: ClientBaseline, how: How) -> StoredClientBaseline:
-        return cls(
-            force_n=b.force_n,
-            moment_x_nm=b.moment_x_nm,
-            moment_y_nm=b.moment_y_nm,
-            cop_x_m=b.cop_x_m,
-            cop_y_m=b.cop_y_m,
-            t_s=b.t_s,
-            how=how,
-        )
+        return cls(**vars(b), cop_x_m=b.cop_x_m, cop_y_m=b.cop_y_m, how=how)
 
     def baseline(self) -> ClientBaseline:
         return ClientBaseline(self.force_n, self.moment_x_nm, self.moment_y_nm, self.t_s)
@@ -188,7 +180,7 @@ class BaselineDetector:
         sd = st.sd
         tol = s.baseline_sd_frac * np.abs(mat) + s.baseline_sd_n
         checks = [
-            st.complete[:BARS_LOADED].all(axis=0) & st.complete[BAR_N],
+            np.logical_and.reduce(st.complete[:BARS_LOADED], axis=0) & st.complete[BAR_N],
             mat > s.client_min_n,
             st.mean[BARS_LOADED] == 0,
             sd[MAT] <= tol,
@@ -298,8 +290,8 @@ class BaselineTracker:
         # Running mean of the window means over each stretch of qualifying samples.
         idx = np.arange(n)
         last_break = np.maximum.accumulate(np.where(ok, -1, idx))
-        csum = np.cumsum(np.where(ok, means, 0.0), axis=1)
-        ccount = np.cumsum(ok)
+        csum = np.add.accumulate(np.where(ok, means, 0.0), axis=1)
+        ccount = np.add.accumulate(ok, dtype=np.intp)
         before = last_break >= 0
         prev_sum = np.where(before, csum[:, np.maximum(last_break, 0)], -self._sum[:, None])
         prev_count = np.where(before, ccount[np.maximum(last_break, 0)], -self._count)
