@@ -2,11 +2,14 @@
 which the studio's desk serves too: `shared_router`).
 
 Every page shares one head (here); static/NAME.html holds the page's body, PAGES its title
-and the stylesheets and module scripts it loads beyond app.css.
+and the stylesheets and module scripts it loads beyond app.css. A line `<!--#part NAME -->`
+in a body stands for static/parts/NAME.html: a panel's markup that several pages show alike
+(the scripts in views.js fill it by its class names).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,6 +55,7 @@ _HEAD = """<!doctype html>
 <link rel="stylesheet" href="/static/css/app.css">
 {links}</head>
 """
+_PART = re.compile(r"^ *<!--#part (\w+) -->\n", re.MULTILINE)
 
 
 def page_html(name: str) -> str:
@@ -62,8 +66,13 @@ def page_html(name: str) -> str:
     head = _HEAD.format(
         no_zoom="" if page.zoom else ", user-scalable=no", title=page.title, links="".join(links)
     )
-    body = (STATIC_DIR / f"{name}.html").read_text(encoding="utf-8")
+    body = _PART.sub(_part, (STATIC_DIR / f"{name}.html").read_text(encoding="utf-8"))
     return f"{head}{body}</html>\n"
+
+
+def _part(match: re.Match[str]) -> str:
+    """The markup of the part a `<!--#part NAME -->` line names."""
+    return (STATIC_DIR / "parts" / f"{match[1]}.html").read_text(encoding="utf-8")
 
 
 def page_response(name: str) -> HTMLResponse:
