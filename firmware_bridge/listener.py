@@ -8,6 +8,7 @@ import queue
 import threading
 import time
 from collections.abc import Iterable
+from typing import Self
 
 from firmware_bridge.blocks import DeviceEvent, Gap, GridBlock, SampleBlock
 from firmware_bridge.protocol import Hello
@@ -21,7 +22,16 @@ Item = SampleBlock | GridBlock | Gap | DeviceEvent | Hello | BaseException
 
 
 class Listener:
-    """Base listener: override what you need. Called from the dispatcher thread only."""
+    """Base listener: override what you need. Called from the dispatcher thread only.
+
+    A listener is also a context manager: leaving the `with` block stops it.
+    """
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
 
     def on_hello(self, hello: Hello) -> None:
         """The device (re)announced itself."""

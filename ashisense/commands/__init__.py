@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,37 +18,30 @@ from typing import Any
 UNITS = ("kg", "lb", "N")
 
 
+def _checked(text: str, parse: Callable[[str], Any], ok: Callable[[Any], bool], what: str) -> Any:
+    """`parse(text)` if it parses and passes `ok`; else the argparse error "expected WHAT"."""
+    try:
+        value = parse(text)
+    except ValueError:
+        value = None
+    if value is None or not ok(value):
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
+    return value
+
+
 def positive_float(text: str) -> float:
     """A finite number > 0 (seconds, rates, speeds)."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
-    return value
+    return float(_checked(text, float, lambda v: math.isfinite(v) and v > 0, "a number > 0"))
 
 
 def positive_int(text: str) -> int:
     """A whole number > 0 (baud rates, counts)."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number > 0, got {text!r}")
-    return value
+    return int(_checked(text, int, lambda v: v > 0, "a whole number > 0"))
 
 
 def port_number(text: str) -> int:
     """A TCP port, 1-65535."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if not 1 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"expected a TCP port from 1 to 65535, got {text!r}")
-    return value
+    return int(_checked(text, int, lambda v: 1 <= v <= 65535, "a TCP port from 1 to 65535"))
 
 
 def existing_file(text: str) -> Path:
@@ -88,16 +82,43 @@ def add_lsl_options(p: argparse.ArgumentParser, what: str) -> None:
     p.add_argument("--lsl-room", help="room in the LSL stream names (default: this computer's)")
 
 
-def alarm_words(event: Any, engine: Any, unit: str) -> str:
-    """An alarm transition (AlarmEvent) in words and the chosen unit, never a rule id; engine:
-    the AlarmEngine it came from (its rule gives the words; None: the logged message)."""
+def add_rig_options(p: argparse.ArgumentParser) -> None:
+    """--rig (required) and --device: the rig file and, if not its own, the rig's URL."""
+    p.add_argument("--rig", required=True, type=existing_file, help="rig file (TOML)")
+    p.add_argument("--device", help="rig URL (default: the rig file's [device] url)")
+
+
+def add_acquisition_options(p: argparse.ArgumentParser) -> None:
+    """--seconds and --hello-timeout: how long to take a rig's data, how long to wait for it."""
+    p.add_argument(
+        "--seconds",
+        type=positive_float,
+        help="stop after this many seconds, counted from the device's HELLO",
+    )
+    p.add_argument(
+        "--hello-timeout",
+        type=positive_float,
+        default=10.0,
+        help="seconds for the device to say who it is (default 10)",
+    )
+
+
+def add_session_arguments(p: argparse.ArgumentParser, *, newest_by_default: bool) -> None:
+    """FILE and SESSION: a recorded session; SESSION may be left out for the newest if asked."""
+    p.add_argument("file", help="session file or postgresql:// URL")
+    if newest_by_default:
+        p.add_argument("session", nargs="?", type=int, help="session id (default: the newest)")
+    else:
+        p.add_argument("session", type=int, help="session id (see `ashisense sessions FILE`)")
+
+
+def alarm_line(event: Any, engine: Any, unit: str, started_s: float, prefix: str = "") -> str:
+    """One printed alarm transition (AlarmEvent): seconds from the session start (started_s),
+    priority, prefix, then its words in the chosen unit, never a rule id; engine: the
+    AlarmEngine it came from (its rule gives the words; None: the logged message)."""
     from ashisense.alarms import alarm_text
 
     rule = engine.rule(event.rule_id) if engine is not None else None
-    return alarm_text(event, rule, unit)
-
-
-def alarm_line(at_s: float, priority: object, text: str) -> str:
-    """One printed alarm: seconds from the session start, priority, words."""
+    at_s = event.t_s - started_s
     at = f"{at_s:9.2f} s" if math.isfinite(at_s) else "        ?"
-    return f"{at}  {priority!s:<6}  {text}"
+    return f"{at}  {event.priority!s:<6}  {prefix}{alarm_text(event, rule, unit)}"

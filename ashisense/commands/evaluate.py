@@ -7,7 +7,13 @@ import argparse
 import json
 from typing import TYPE_CHECKING, Any
 
-from ashisense.commands import add_unit_option, alarm_line, alarm_words, count_of, existing_file
+from ashisense.commands import (
+    add_session_arguments,
+    add_unit_option,
+    alarm_line,
+    count_of,
+    existing_file,
+)
 
 if TYPE_CHECKING:
     from ashisense.alarms import AlarmEngine, AlarmEvent
@@ -25,8 +31,7 @@ def register(sub: Any) -> None:
             "client profile and contraindication map apply unless others are given."
         ),
     )
-    p.add_argument("file", help="session file or postgresql:// URL")
-    p.add_argument("session", nargs="?", type=int, help="session id (default: the newest)")
+    add_session_arguments(p, newest_by_default=True)
     p.add_argument(
         "--rules", required=True, type=existing_file, help="alarm rule set (.toml) to evaluate"
     )
@@ -93,9 +98,8 @@ def run(args: argparse.Namespace) -> int:
         )
         return 0
     for ev in shown:
-        text = alarm_words(ev, result.engine, args.unit)
-        at_s = ev.t_s - info.meta.started_s
-        print(alarm_line(at_s, ev.priority, f"{ev.transition!s:<15}  {text}"))
+        transition = f"{ev.transition!s:<15}  "
+        print(alarm_line(ev, result.engine, args.unit, info.meta.started_s, transition))
     _print_summary(args, result)
     return 0
 

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ashisense.commands import existing_file, output_file
+from ashisense.commands import add_session_arguments, existing_file, output_file
 
 
 def register(sub: Any) -> None:
@@ -21,8 +21,7 @@ def register(sub: Any) -> None:
             "presses, if any, go to NAME.presses.FORMAT beside it (docs/client.md)."
         ),
     )
-    p.add_argument("file", help="session file or postgresql:// URL")
-    p.add_argument("session", type=int, help="session id (see `ashisense sessions FILE`)")
+    add_session_arguments(p, newest_by_default=False)
     p.add_argument("--format", choices=("csv", "parquet"), default="csv")
     p.add_argument("--raw", action="store_true", help="add the raw counts per channel")
     p.add_argument(

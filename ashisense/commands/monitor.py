@@ -9,7 +9,7 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
-from ashisense.commands import positive_float, positive_int
+from ashisense.commands import add_acquisition_options, positive_float, positive_int
 
 if TYPE_CHECKING:
     from firmware_bridge.link import InputKind, LinkStats
@@ -27,17 +27,7 @@ def register(sub: Any) -> None:
         ),
     )
     p.add_argument("url")
-    p.add_argument(
-        "--seconds",
-        type=positive_float,
-        help="stop after this many seconds, counted from the device's HELLO",
-    )
-    p.add_argument(
-        "--hello-timeout",
-        type=positive_float,
-        default=10.0,
-        help="seconds for the device to say who it is (default 10)",
-    )
+    add_acquisition_options(p)
     p.add_argument("--json", action="store_true", help="print one JSON object at the end")
     p.add_argument(
         "--ascii", metavar="CH1,CH2,..", help="plain ASCII integer lines, these channels"

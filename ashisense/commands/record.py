@@ -12,13 +12,13 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from ashisense.commands import (
+    add_acquisition_options,
     add_lsl_options,
+    add_rig_options,
     add_unit_option,
     alarm_line,
-    alarm_words,
     count_of,
     existing_file,
-    positive_float,
 )
 
 if TYPE_CHECKING:
@@ -45,19 +45,8 @@ def register(sub: Any) -> None:
             "error and no session. Stops after --seconds of the device's data, or on Ctrl-C."
         ),
     )
-    p.add_argument("--rig", required=True, type=existing_file, help="rig file (TOML)")
-    p.add_argument("--device", help="rig URL (default: the rig file's [device] url)")
-    p.add_argument(
-        "--seconds",
-        type=positive_float,
-        help="stop after this many seconds, counted from the device's HELLO",
-    )
-    p.add_argument(
-        "--hello-timeout",
-        type=positive_float,
-        default=10.0,
-        help="seconds for the device to say who it is (default 10)",
-    )
+    add_rig_options(p)
+    add_acquisition_options(p)
     p.add_argument("--out", required=True, help="session file to add the session to")
     p.add_argument("--client", type=existing_file, help="client profile (.toml or .json)")
     p.add_argument("--therapist", type=existing_file, help="therapist profile (.toml or .json)")
@@ -95,8 +84,8 @@ class _AlarmPrinter:
         if recorder is None or str(event.transition) != "raised":
             return
         analysis = recorder.analysis
-        text = alarm_words(event, analysis.engine if analysis else None, self.unit)
-        print(alarm_line(event.t_s - recorder.meta.started_s, event.priority, text), flush=True)
+        engine = analysis.engine if analysis else None
+        print(alarm_line(event, engine, self.unit, recorder.meta.started_s), flush=True)
 
 
 def describe(info: SessionInfo) -> str:

@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 from ashisense.commands import (
     add_lsl_options,
+    add_session_arguments,
     add_unit_option,
     alarm_line,
-    alarm_words,
     count_of,
     existing_file,
     positive_float,
@@ -37,8 +37,7 @@ def register(sub: Any) -> None:
             "or rule set. Prints each alarm raised and a summary."
         ),
     )
-    p.add_argument("file", help="session file or postgresql:// URL")
-    p.add_argument("session", nargs="?", type=int, help="session id (default: the newest)")
+    add_session_arguments(p, newest_by_default=True)
     pace = p.add_mutually_exclusive_group()
     pace.add_argument("--speed", type=positive_float, default=1.0, help="x real time (default 1)")
     pace.add_argument("--fast", action="store_true", help="as fast as possible")
@@ -108,10 +107,8 @@ def run(args: argparse.Namespace) -> int:
                 for event in step.alarms:
                     if str(event.transition) == "raised":
                         raised += 1
-                        text = alarm_words(event, analysis.engine, args.unit)
-                        tqdm.write(
-                            alarm_line(event.t_s - info.meta.started_s, event.priority, text)
-                        )
+                        started_s = info.meta.started_s
+                        tqdm.write(alarm_line(event, analysis.engine, args.unit, started_s))
         elapsed_s = time.perf_counter() - started
         if player is not None:
             player.finish()

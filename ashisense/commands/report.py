@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ashisense.commands import existing_file, output_file
+from ashisense.commands import add_session_arguments, existing_file, output_file
 
 
 def register(sub: Any) -> None:
@@ -21,8 +21,7 @@ def register(sub: Any) -> None:
             "beside it on the same axes."
         ),
     )
-    p.add_argument("file", help="session file or postgresql:// URL")
-    p.add_argument("session", type=int, help="session id (see `ashisense sessions FILE`)")
+    add_session_arguments(p, newest_by_default=False)
     p.add_argument("--out", required=True, type=output_file, help="HTML file to write")
     p.add_argument(
         "--compare",

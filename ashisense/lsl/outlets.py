@@ -18,7 +18,6 @@ from __future__ import annotations
 import collections
 import threading
 from collections.abc import Mapping
-from types import TracebackType
 from typing import Any
 
 import pylsl
@@ -156,17 +155,6 @@ class LslOutlets(Listener, SessionListener):
 
     def stop(self) -> None:
         """The stream ends (Listener.stop): close()."""
-        self.close()
-
-    def __enter__(self) -> LslOutlets:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
         self.close()
 
     def _open(self, source: Source) -> None:

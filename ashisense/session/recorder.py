@@ -6,7 +6,6 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from types import TracebackType
 
 from ashisense.alarms import AlarmEvent, ContraindicationMap, RuleSet
 from ashisense.profiles import ClientProfile, TherapistProfile
@@ -142,11 +141,3 @@ class Recorder(SessionRunner):
         with self._start_lock:
             self._waiting = False
         super().stop()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()

@@ -251,6 +251,19 @@ class Batch:
     def samples(self) -> int:
         return sum(len(b) for b in self.blocks)
 
+    def add(self, record: object) -> None:
+        """Append a gap, event, alarm, note, fault, baseline or press to its list."""
+        lists: dict[type, list[Any]] = {
+            Gap: self.gaps,
+            DeviceEvent: self.events,
+            AlarmRecord: self.alarms,
+            Annotation: self.annotations,
+            RecorderFault: self.faults,
+            BaselineRecord: self.baselines,
+            PressRecord: self.presses,
+        }
+        lists[type(record)].append(record)
+
     def __bool__(self) -> bool:
         return bool(
             self.blocks

@@ -18,7 +18,6 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
-from types import TracebackType
 from typing import Any
 
 import numpy as np
@@ -181,14 +180,6 @@ class SessionWriter(Listener):
     def __enter__(self) -> SessionWriter:
         self.start()
         return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # -- the live side: never blocks -----------------------------------------------------
 
@@ -378,22 +369,10 @@ class SessionWriter(Listener):
             record = self._side.popleft()
             if isinstance(record, Hello):
                 batch.hello = record
-            elif isinstance(record, Gap):
-                batch.gaps.append(record)
-            elif isinstance(record, DeviceEvent):
-                batch.events.append(record)
-            elif isinstance(record, AlarmRecord):
-                batch.alarms.append(record)
-            elif isinstance(record, Annotation):
-                batch.annotations.append(record)
-            elif isinstance(record, RecorderFault):
-                batch.faults.append(record)
-            elif isinstance(record, BaselineRecord):
-                batch.baselines.append(record)
-            elif isinstance(record, PressRecord):
-                batch.presses.append(record)
             elif isinstance(record, _Calibration):
                 batch.calibration = record.values
+            else:
+                batch.add(record)
         with self._lock:
             drops, self._drop_gaps = self._drop_gaps, []
         batch.gaps.extend(drops)

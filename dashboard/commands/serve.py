@@ -8,7 +8,7 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
-from ashisense.commands import add_lsl_options, existing_file
+from ashisense.commands import add_lsl_options, add_rig_options, existing_file
 from dashboard.commands._server_options import add_server_options, server_settings
 from dashboard.studio_options import add_studio_options, room_config, split_store
 
@@ -23,8 +23,7 @@ def register(sub: Any) -> None:
             "says otherwise; prints the URL, and on first run the login password."
         ),
     )
-    p.add_argument("--rig", required=True, type=existing_file, help="rig file (TOML)")
-    p.add_argument("--device", help="rig URL (default: the rig file's [device] url)")
+    add_rig_options(p)
     add_server_options(p)
     p.add_argument(
         "--store",

@@ -7,15 +7,12 @@ import html
 import re
 
 from fastapi import APIRouter, HTTPException, Request, status
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 
-from dashboard.routes.pages import PAGES, STATIC_DIR
+from dashboard.routes.pages import page_html, serve_page, shared_router
 
 router = APIRouter()
-
-
-def _page(name: str) -> FileResponse:
-    return FileResponse(STATIC_DIR / name, media_type="text/html")
+router.include_router(shared_router)
 
 
 @router.get("/", include_in_schema=False)
@@ -24,19 +21,7 @@ def index() -> RedirectResponse:
     return RedirectResponse("/desk")
 
 
-@router.get("/desk", include_in_schema=False)
-def desk_page() -> FileResponse:
-    return _page("desk.html")
-
-
-@router.get("/review", include_in_schema=False)
-def review_page() -> FileResponse:
-    return _page(PAGES["review"])
-
-
-@router.get("/login", include_in_schema=False)
-def login_page() -> FileResponse:
-    return _page(PAGES["login"])
+serve_page(router, "desk")
 
 
 @router.get("/rooms/{room_id}", include_in_schema=False)
@@ -50,9 +35,9 @@ def room_page(room_id: str, request: Request) -> HTMLResponse:
     name = request.app.state.feed.room_name(room_id)
     if name is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no room {room_id!r} heard of")
-    text = (STATIC_DIR / PAGES["live"]).read_text(encoding="utf-8")
+    text = page_html("live")
     told = f' data-socket="ws" data-room="{html.escape(name, quote=True)}"'
     page, found = re.subn(r"<body\b", lambda m: m.group(0) + told, text, count=1)
     if not found:
-        raise RuntimeError(f"{PAGES['live']}: expected a <body> tag to tell the room's socket")
+        raise RuntimeError("live.html: expected a <body> tag to tell the room's socket")
     return HTMLResponse(page)

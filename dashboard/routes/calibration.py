@@ -4,11 +4,9 @@ walk the steps of the procedure `ashisense calibrate` walks; the page polls the 
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
-from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
 from ashisense.live import LiveError
@@ -18,10 +16,10 @@ from calibration.plan import PlanSettings
 from dashboard.auth import require_control, require_login
 from dashboard.calibration_run import CalibrationDesk
 from dashboard.routes.controls import runtime_of
+from dashboard.routes.pages import serve_page
 
 router = APIRouter()
 T = TypeVar("T")
-PAGE = Path(__file__).resolve().parent.parent / "static" / "calibration.html"
 DEFAULTS = PlanSettings()
 
 Kg = Annotated[float, Field(gt=0, le=500)]
@@ -105,9 +103,7 @@ def _settings(body: StartBody, groups: list[str]) -> PlanSettings:
     )
 
 
-@router.get("/calibration", include_in_schema=False)
-def calibration_page() -> FileResponse:
-    return FileResponse(PAGE, media_type="text/html")
+serve_page(router, "calibration")
 
 
 @router.get("/api/calibration", dependencies=[Depends(require_login)])

@@ -4,11 +4,9 @@ limits proposed from it at the start of a session."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request, status
-from fastapi.responses import FileResponse
 from pydantic import BaseModel
 
 from ashisense.client.comfort import client_comfort
@@ -17,26 +15,19 @@ from ashisense.store import StoreError, StoreOpenError, open_store
 from dashboard.auth import require_control, require_login
 from dashboard.frames import body_view, press_message
 from dashboard.routes.controls import operator_action, runtime_of
+from dashboard.routes.pages import serve_page
 
 router = APIRouter()
-
-STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
 
 
 class PressBody(BaseModel):
     button: str
 
 
-@router.get("/client", include_in_schema=False)
-def client_page() -> FileResponse:
-    """The client's buttons, for a phone or tablet within their reach."""
-    return FileResponse(STATIC_DIR / "client.html", media_type="text/html")
-
-
-@router.get("/clients", include_in_schema=False)
-def clients_page() -> FileResponse:
-    """Each client's comfort map on their body outline."""
-    return FileResponse(STATIC_DIR / "clients.html", media_type="text/html")
+# The client's buttons, for a phone or tablet within their reach.
+serve_page(router, "client")
+# Each client's comfort map on their body outline.
+serve_page(router, "clients")
 
 
 @router.post("/api/client/press", dependencies=[Depends(require_control)])

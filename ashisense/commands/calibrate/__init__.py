@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-from ashisense.commands import existing_file
+from ashisense.commands import add_rig_options
 
 
 def register(sub: Any) -> None:
@@ -21,8 +21,7 @@ def register(sub: Any) -> None:
             "rig's history folder. Steps with a moving, misplaced or wrong weight are repeated."
         ),
     )
-    p.add_argument("--rig", type=existing_file, required=True, help="rig file (TOML)")
-    p.add_argument("--device", help="device URL (default: the rig file's [device] url)")
+    add_rig_options(p)
     p.add_argument(
         "--out",
         type=Path,

@@ -4,6 +4,7 @@
 
 import { AlarmSound } from "./alarms.js";
 import { REGION_NAMES, api, fmtForce, toLogin } from "./common.js";
+import { showMonitoring } from "./health.js";
 
 const $ = (sel) => document.querySelector(sel);
 const LOGIN_GONE = 4401;
@@ -96,12 +97,7 @@ function render() {
 
 function setMonitoring(on) {
   state.monitoring = on;
-  document.body.dataset.monitoring = on ? "on" : "off";
-  $("#not-monitoring").classList.toggle("hidden", on);
-  if (!on) {
-    const since = new Date(Date.now() - (performance.now() - state.lastAt));
-    $("#nm-since").textContent = since.toLocaleTimeString([], { hour12: false });
-  }
+  showMonitoring(on, state.lastAt);
   render();
 }
 

@@ -26,3 +26,14 @@ export function linkHealth(link, frameAgeS) {
   const lost = link.recent_lost > 0 ? ` · lost ${link.recent_lost}` : "";
   return { cls: low || lost ? "warn" : "ok", text: `streaming ${Math.round(rate)} Hz${lost}`, title };
 }
+
+/** Show or hide the page's NOT MONITORING banner (body[data-monitoring]); lastAt: the
+ * performance.now() of the last message, shown as the clock time data stopped. */
+export function showMonitoring(on, lastAt) {
+  document.body.dataset.monitoring = on ? "on" : "off";
+  document.querySelector("#not-monitoring").classList.toggle("hidden", on);
+  if (!on) {
+    const since = new Date(Date.now() - (performance.now() - lastAt));
+    document.querySelector("#nm-since").textContent = since.toLocaleTimeString([], { hour12: false });
+  }
+}

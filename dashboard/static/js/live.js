@@ -4,7 +4,7 @@
 import { AlarmSound, AlarmView } from "./alarms.js";
 import { api, fmtForce, G, toLogin, toast } from "./common.js";
 import { PressCue } from "./cue.js";
-import { DATA_STALE_S, linkHealth } from "./health.js";
+import { DATA_STALE_S, linkHealth, showMonitoring } from "./health.js";
 import { acceptedLimits, loadProposals } from "./proposals.js";
 import { BarsPanel, FeetPanel, ForceStrip, TableView, limitAt } from "./views.js";
 
@@ -143,11 +143,8 @@ function showLink() {
 function setMonitoring(on) {
   state.monitoring = on;
   state.dirty = true;
-  document.body.dataset.monitoring = on ? "on" : "off";
-  $("#not-monitoring").classList.toggle("hidden", on);
+  showMonitoring(on, state.lastMessageAt);
   if (!on) {
-    const since = new Date(Date.now() - (performance.now() - state.lastMessageAt));
-    $("#nm-since").textContent = since.toLocaleTimeString([], { hour12: false });
     const rec = $("#rec");
     rec.className = "unknown";
     rec.textContent = "recording state unknown";
