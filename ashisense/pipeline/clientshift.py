@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ashisense.pipeline.filters import StreamingLowPass
-from ashisense.pipeline.rolling import samples_in
+from ashisense.pipeline.rolling import runs, samples_in
 from ashisense.pipeline.settings import PipelineSettings
 
 
@@ -148,7 +148,7 @@ class ClientShiftWatch:
         s = self._s
         q, ff, defined = self._series(mat_n, moment_x, f_c, m_cx, hands, off)
         gap = self._fast(np.where(defined, q / np.where(defined, ff, 1.0), np.nan)[:, None])[:, 0]
-        run = _runs(defined, self._run)
+        run = runs(defined, self._run)
         self._run = int(run[-1])
         h = self._cum.shape[1]
         cum = np.concatenate((self._cum, self._cum[:, -1:] + np.cumsum((q, ff), axis=1)), axis=1)
@@ -213,12 +213,3 @@ class ClientShiftWatch:
         mean_q, mean_f = (cum[:, e + self._fit] - cum[:, e]) / self._fit
         flag[e + 1 :] = False
         return flag, (e, float(mean_q - self._ref * mean_f))
-
-
-def _runs(cond: np.ndarray, carried: int) -> np.ndarray:
-    """(n,) int: how many samples in a row cond has held, ending at each (carried: the run
-    that ended the last block)."""
-    n = cond.shape[0]
-    idx = np.arange(n)
-    last_false = np.maximum.accumulate(np.where(cond, -1, idx))
-    return np.where(last_false >= 0, idx - last_false, idx + 1 + carried)

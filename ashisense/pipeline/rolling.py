@@ -103,3 +103,35 @@ class Rolling:
             sd=np.sqrt(var, out=var),
             drift=drift,
         )
+
+
+def runs(cond: np.ndarray, carried: int) -> np.ndarray:
+    """(n,) int: how many samples in a row cond has held, ending at each (carried: the run
+    that ended the last block)."""
+    n = cond.shape[0]
+    idx = np.arange(n)
+    last_false = np.maximum.accumulate(np.where(cond, -1, idx))
+    return np.where(last_false >= 0, idx - last_false, idx + 1 + carried)
+
+
+class TrailingSums:
+    """Sums of k columns over a trailing stretch of each sample's own length (at most `span`
+    samples), carried from block to block: the running sums of the last `span` samples are
+    kept, rebased so they stay small."""
+
+    def __init__(self, rows: int, span: int) -> None:
+        self.span = span
+        self._cum = np.zeros((rows, span))
+
+    def reset(self) -> None:
+        """Forget the past (after a gap)."""
+        self._cum[:] = 0.0
+
+    def push(self, x: np.ndarray, length: np.ndarray) -> np.ndarray:
+        """(k, n) the sums of x (k, n) over the `length` (n,) samples ending at each sample
+        (at most span; a NaN counts as 0)."""
+        h = self.span
+        cum = np.concatenate((self._cum, self._cum[:, -1:] + np.nancumsum(x, axis=1)), axis=1)
+        self._cum = cum[:, -h:] - cum[:, -h : -h + 1]
+        hi = np.arange(h, h + x.shape[1])  # column h + i holds the sums up to sample i
+        return cum[:, hi] - cum[:, hi - np.minimum(length, h)]
