@@ -3,7 +3,7 @@ acts (lever rule between the two mounts) and the left bar's share."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -15,8 +15,7 @@ from ashisense.pipeline.zero import BarZeroTracker
 from ashisense.rig import Rig
 
 
-@dataclass(frozen=True)
-class BarForces:
+class BarForces(NamedTuple):
     """The bars in one block, each (n,) float64, NaN where unknown.
 
     left_n, right_n, total_n: bar tension per bar and in all (N, the therapist's hands).
@@ -88,9 +87,13 @@ class BarStage:
         if not isinstance(self._bar, slice):
             force_n[self._bar] = corrected
         n = force_n.shape[1]
-        left_n = force_n[self._left].sum(axis=0) if self._left is not None else unknown(n)
-        right_n = force_n[self._right].sum(axis=0) if self._right is not None else unknown(n)
-        total_n = force_n[self._bar].sum(axis=0)
+        left_n = (
+            np.add.reduce(force_n[self._left], axis=0) if self._left is not None else unknown(n)
+        )
+        right_n = (
+            np.add.reduce(force_n[self._right], axis=0) if self._right is not None else unknown(n)
+        )
+        total_n = np.add.reduce(force_n[self._bar], axis=0)
         hand_x_m = self._hands_x_m(force_n)
         share = left_n / np.where(total_n > self._min_n, total_n, np.nan)
         return BarForces(left_n, right_n, total_n, hand_x_m[0], hand_x_m[1], share)

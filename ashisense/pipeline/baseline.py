@@ -62,15 +62,7 @@ class StoredClientBaseline(BaseModel):
 
     @classmethod
     def of(cls, b: ClientBaseline, how: How) -> StoredClientBaseline:
-        return cls(
-            force_n=b.force_n,
-            moment_x_nm=b.moment_x_nm,
-            moment_y_nm=b.moment_y_nm,
-            cop_x_m=b.cop_x_m,
-            cop_y_m=b.cop_y_m,
-            t_s=b.t_s,
-            how=how,
-        )
+        return cls(**vars(b), cop_x_m=b.cop_x_m, cop_y_m=b.cop_y_m, how=how)
 
     def baseline(self) -> ClientBaseline:
         return ClientBaseline(self.force_n, self.moment_x_nm, self.moment_y_nm, self.t_s)
@@ -188,7 +180,7 @@ class BaselineDetector:
         sd = st.sd
         tol = s.baseline_sd_frac * np.abs(mat) + s.baseline_sd_n
         checks = [
-            st.complete[:BARS_LOADED].all(axis=0) & st.complete[BAR_N],
+            np.logical_and.reduce(st.complete[:BARS_LOADED], axis=0) & st.complete[BAR_N],
             mat > s.client_min_n,
             st.mean[BARS_LOADED] == 0,
             sd[MAT] <= tol,

@@ -23,7 +23,7 @@ the same answer; the block is walked event by event, never sample by sample.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -32,20 +32,33 @@ from ashisense.pipeline.rolling import runs, samples_in
 from ashisense.pipeline.settings import PipelineSettings
 
 
-@dataclass(frozen=True)
-class ShiftResult:
+class ShiftResult(NamedTuple):
     """A block's verdicts: flag (n,) bool, CLIENT_SHIFT; rebased (n,) bool, a re-estimate at
     that sample; anchor_x_m (n,) where the feet are while a shift is pending: the hands plus
-    the reference gap (NaN elsewhere); delta_mx_nm (n,) the client moment re-estimated since
-    the block began (add it to the baseline's); event_t_s: host time of the block's last
-    re-estimate (NaN: none); delta_end_nm: delta_mx_nm at the last sample."""
+    the reference gap (NaN elsewhere; None: no shift pending in the block); delta_mx_nm
+    (n,) the client moment re-estimated since the block began (add it to the baseline's);
+    event_t_s: host time of the block's last re-estimate (NaN: none); delta_end_nm:
+    delta_mx_nm at the last sample."""
 
     flag: np.ndarray
     rebased: np.ndarray
-    anchor_x_m: np.ndarray
+    anchor_x_m: np.ndarray | None
     delta_mx_nm: np.ndarray
     event_t_s: float
     delta_end_nm: float
+
+
+class _Stretch(NamedTuple):
+    """The samples between two client baselines set anew: the mat's total and Σf·x (m,),
+    the baseline [F_c, M_cx] in force ((m,) or (1,) each), the hands' mean x (m,) and
+    where the hands cannot follow the body (m,) bool."""
+
+    mat_n: np.ndarray
+    moment_x: np.ndarray
+    f_c: np.ndarray
+    m_cx: np.ndarray
+    hands: np.ndarray
+    off: np.ndarray
 
 
 class ClientShiftWatch:
@@ -96,30 +109,43 @@ class ClientShiftWatch:
         flag = np.zeros(n, dtype=bool)
         delta = np.zeros(n)
         rebased = np.zeros(n, dtype=bool)
-        anchor = np.full(n, np.nan)
-        f_c, m_cx = np.broadcast_to(client[0], (n,)), np.broadcast_to(client[1], (n,))
+        anchor: np.ndarray | None = None  # made at the first flagged sample
+        f_c, m_cx = client
         (left, right), (left_n, right_n) = hands_x_m, bars_n
         hands = 0.5 * (left + right)
-        # Hands that cannot follow the body: at a mount's end, or a bar let go.
+        # Hands that cannot follow the body: at a mount's end, or a bar let go (NaN hand x
+        # on a valid bar: the bool comparison is "NaN and not NaN").
         off = (np.fmin(left, right) < self._hand_lo) | (np.fmax(left, right) > self._hand_hi)
-        off |= (np.isnan(left) & ~np.isnan(left_n)) | (np.isnan(right) & ~np.isnan(right_n))
+        off |= np.isnan(left) > np.isnan(left_n)
+        off |= np.isnan(right) > np.isnan(right_n)
         event_t, total = math.nan, 0.0
-        fresh = np.flatnonzero(refreshed)
-        start = 0
+        fresh = np.flatnonzero(refreshed).tolist() if np.count_nonzero(refreshed) else []
+        start, j = 0, 0  # fresh[j]: the first refresh at or after start
         while start < n:
-            stop = int(fresh[fresh >= start][0]) if np.any(fresh >= start) else n
-            if stop == start:  # a new baseline here: the watch starts afresh after it
+            while j < len(fresh) and fresh[j] < start:
+                j += 1
+            stop = fresh[j] if j < len(fresh) else n
+            if stop == start:  # new baselines from here: the watch starts afresh after them
                 self.reset()
                 total, event_t = 0.0, math.nan
-                start += 1
+                while j < len(fresh) and fresh[j] == start:  # a run of them: one reset
+                    start, j = start + 1, j + 1
                 continue
             part = slice(start, stop)
-            m_part = m_cx[part] + total
-            at, moved = self._scan(
-                mat_n[part], moment_x[part], f_c[part], m_part, hands[part], off[part]
+            stretch = _Stretch(
+                mat_n[part],
+                moment_x[part],
+                _part(f_c, part),
+                _part(m_cx, part) + total,
+                hands[part],
+                off[part],
             )
-            flag[part] = at
-            anchor[part] = np.where(at, hands[part] + self._ref, np.nan)
+            at, moved = self._scan(stretch)
+            if at is not None:
+                flag[part] = at
+                if anchor is None:
+                    anchor = np.full(n, np.nan)
+                anchor[part] = np.where(at, hands[part] + self._ref, np.nan)
             if moved is None:
                 delta[part] = total
                 start = stop
@@ -133,77 +159,75 @@ class ClientShiftWatch:
             start += k + 1
         return ShiftResult(flag, rebased, anchor, delta, event_t, total)
 
-    def _scan(
-        self,
-        mat_n: np.ndarray,
-        moment_x: np.ndarray,
-        f_c: np.ndarray,
-        m_cx: np.ndarray,
-        hands: np.ndarray,
-        off: np.ndarray,
-    ) -> tuple[np.ndarray, tuple[int, float] | None]:
-        """Flags over a stretch with one baseline, and the first re-estimate in it (index,
-        moment change) or None; the state is carried to its end (undone by reset() if an
-        event ends the stretch early)."""
+    def _scan(self, stretch: _Stretch) -> tuple[np.ndarray | None, tuple[int, float] | None]:
+        """Flags over a stretch with one baseline (None: none) and the first re-estimate in
+        it (index, moment change) or None; the state is carried to its end (undone by reset()
+        if an event ends the stretch early)."""
         s = self._s
-        q, ff, defined = self._series(mat_n, moment_x, f_c, m_cx, hands, off)
-        gap = self._fast(np.where(defined, q / np.where(defined, ff, 1.0), np.nan)[:, None])[:, 0]
+        qf, defined = self._series(stretch)
+        q, ff = qf
+        m = q.shape[0]
+        gap = np.full((m, 1), np.nan)
+        np.divide(q[:, None], ff[:, None], out=gap, where=defined[:, None])
+        gap = self._fast(gap)[:, 0]
         run = runs(defined, self._run)
         self._run = int(run[-1])
         h = self._cum.shape[1]
-        cum = np.concatenate((self._cum, self._cum[:, -1:] + np.cumsum((q, ff), axis=1)), axis=1)
+        cum = np.empty((2, h + m))
+        cum[:, :h] = self._cum
+        np.add.accumulate(qf, axis=1, out=cum[:, h:])
+        cum[:, h:] += self._cum[:, -1:]
         self._cum = cum[:, -h:] - cum[:, -h : -h + 1]  # (rebased: the sums stay small)
         # The reference: Σq / ΣF_feet over the defined samples of the window ending `delay`
         # samples before (column h + i holds the sums up to sample i).
-        hi = np.arange(h, h + q.shape[0]) - self._delay
-        ref_len = np.clip(run - self._delay, 0, self._win)
-        lo = hi - ref_len
-        ref = (cum[0, hi] - cum[0, lo]) / np.maximum(cum[1, hi] - cum[1, lo], 1e-9)
-        slide = (gap - ref) * ff / f_c
+        hi = np.arange(h - self._delay, h + m - self._delay)
+        ref_len = run - self._delay
+        np.maximum(ref_len, 0, out=ref_len)
+        np.minimum(ref_len, self._win, out=ref_len)
+        sums = cum[:, hi] - cum[:, hi - ref_len]
+        ref = sums[0] / np.maximum(sums[1], 1e-9)
+        slide = (gap - ref) * ff / stretch.f_c
         seen = defined & (ref_len >= self._min_ref) & (np.abs(slide) > s.shift_client_m)
         return self._decide(seen, ref, run, cum[:, h - self._fit :])
 
-    def _series(
-        self,
-        mat_n: np.ndarray,
-        moment_x: np.ndarray,
-        f_c: np.ndarray,
-        m_cx: np.ndarray,
-        hands: np.ndarray,
-        off: np.ndarray,
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """q = F_feet·g (the feet's moment about the hands, N m), F_feet, each (m,) and 0
-        where not defined, and where they are defined (m,) bool; an invalid sample holds
-        the last valid values."""
+    def _series(self, stretch: _Stretch) -> tuple[np.ndarray, np.ndarray]:
+        """[q, F_feet] (2, m): q = F_feet·g (the feet's moment about the hands, N m), 0 where
+        not defined, and where they are defined (m,) bool; an invalid sample holds the last
+        valid values."""
+        mat_n, moment_x, f_c, m_cx, hands, off = stretch
         m = mat_n.shape[0]
-        feet = mat_n - f_c
-        qf = np.array((moment_x - m_cx - feet * hands, feet))
-        bad = np.isnan(qf).any(axis=0)
+        qf = np.empty((2, m))
+        feet = np.subtract(mat_n, f_c, out=qf[1])
+        q = np.subtract(moment_x, m_cx, out=qf[0])
+        q -= feet * hands
+        bad = np.isnan(q)  # (NaN wherever feet is)
         if np.count_nonzero(bad):
             idx = np.where(bad, -1, np.arange(m))
             np.maximum.accumulate(idx, out=idx)
             qf = np.where(idx < 0, self._last[:, None], qf[:, np.maximum(idx, 0)])
         self._last = qf[:, -1].copy()
-        defined = (qf[1] > self._s.shift_min_feet_n) & np.isfinite(qf[0]) & ~off
-        defined &= np.isfinite(f_c) & np.isfinite(m_cx)  # no baseline: nothing to hold
-        q, ff = np.where(defined, qf, 0.0)
-        return q, ff, defined
+        defined = qf[1] > self._s.shift_min_feet_n
+        defined &= np.isfinite(qf[0])
+        defined &= ~off
+        if f_c.shape[0] > 1 or m_cx.shape[0] > 1 or not math.isfinite(f_c[0] + m_cx[0]):
+            defined &= np.isfinite(f_c) & np.isfinite(m_cx)  # no baseline: nothing to hold
+        return np.where(defined, qf, 0.0), defined
 
     def _decide(
         self, seen: np.ndarray, ref: np.ndarray, run: np.ndarray, cum: np.ndarray
-    ) -> tuple[np.ndarray, tuple[int, float] | None]:
-        """Flags from the first detection (or one pending) on, and the re-estimate once a
-        fit window after the settling is all defined. cum: (2, fit + m) the sums [q, F_feet]
-        from `fit` samples before the stretch."""
+    ) -> tuple[np.ndarray | None, tuple[int, float] | None]:
+        """Flags from the first detection (or one pending) on (None: none), and the
+        re-estimate once a fit window after the settling is all defined. cum: (2, fit + m)
+        the sums [q, F_feet] from `fit` samples before the stretch."""
         m = seen.shape[0]
-        since = np.arange(m) + (self._since if self._since >= 0 else 0)
-        if self._since < 0:
-            hits = np.flatnonzero(seen)
-            if not hits.size:
-                return np.zeros(m, dtype=bool), None
-            first = int(hits[0])
+        if self._since >= 0:
+            since = np.arange(self._since, self._since + m)
+        elif not np.count_nonzero(seen):
+            return None, None
+        else:
+            first = int(np.argmax(seen))
             self._ref = float(ref[first])
-            since = np.arange(m) - first  # negative before the detection
+            since = np.arange(-first, m - first)  # negative before the detection
         flag = since >= 0
         done = np.flatnonzero((since >= self._settle + self._fit - 1) & (run >= self._fit))
         if not done.size:
@@ -213,3 +237,8 @@ class ClientShiftWatch:
         mean_q, mean_f = (cum[:, e + self._fit] - cum[:, e]) / self._fit
         flag[e + 1 :] = False
         return flag, (e, float(mean_q - self._ref * mean_f))
+
+
+def _part(a: np.ndarray, part: slice) -> np.ndarray:
+    """A stretch of an (n,) series, or a (1,) one that holds for the whole block."""
+    return a if a.shape[0] == 1 else a[part]

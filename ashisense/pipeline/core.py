@@ -310,7 +310,7 @@ class Pipeline:
             self._samples += n
             self._last_t_s = float(t_s[-1])
         reason = reason_codes(flags)
-        return EstimateBlock(
+        return EstimateBlock.of_pipeline(
             t_s=t_s,
             channels=self._channels,
             force_n=force_n.T,
@@ -319,22 +319,14 @@ class Pipeline:
             cop_y_m=mat.cop_y_m if mat else nan,
             bar_left_n=bars.left_n if bars else nan,
             bar_right_n=bars.right_n if bars else nan,
-            bar_n=feet.bar_n,
             hand_left_x_m=bars.hand_left_x_m if bars else nan,
             hand_right_x_m=bars.hand_right_x_m if bars else nan,
             bar_left_share=bars.left_share if bars else nan,
-            feet_n=feet.feet_n,
             feet_mat_n=mat.feet_mat_n if mat else nan,
-            feet_bar_n=feet.feet_bar_n,
             feet_x_m=feet_x_m,
             feet_y_m=feet_y_m,
-            feet_display_n=feet.feet_display_n,
-            region=place.region,
-            no_go=place.no_go,
-            support_n=feet.support_n,
-            support_ratio=feet.support_ratio,
-            pressure_kpa=place.pressure_kpa,
-            pressure_basis=place.pressure_basis,
+            **feet._asdict(),  # (its fields are EstimateBlock's: feet, bar_n, support)
+            **place._asdict(),  # (likewise: region, no_go, pressure)
             uncertain=reason.astype(bool),
             uncertain_reason=reason,
             **_baseline_summary(self._baseline, weight_n, weight_source),

@@ -2,14 +2,17 @@
 
 A NaN input yields a NaN output and the filter holds the last valid value meanwhile, so one bad
 sample cannot poison the state; filtering in chunks gives the same output as one pass. Each
-second-order section runs through scipy.signal.lfilter (the same transposed direct form as
-sosfilt, with a fraction of its per-call overhead: this runs on every live block).
+second-order section runs through the C kernel of scipy.signal.lfilter (the same transposed
+direct form as sosfilt): this runs on every live block, and lfilter's own argument checks and
+array-API dispatch cost four times the filtering of a block; the arguments are checked here
+once, in __init__ (tests/test_pipeline_filters.py holds the result to scipy's sosfilt).
 """
 
 from __future__ import annotations
 
 import numpy as np
 from scipy import signal
+from scipy.signal._sigtools import _linear_filter
 
 
 class StreamingLowPass:
@@ -37,10 +40,23 @@ class StreamingLowPass:
         self._all_started = False
 
     def _run(self, x: np.ndarray) -> np.ndarray:
-        """The cascade of sections over a NaN-free (n, k) block, state carried."""
+        """The cascade of sections over a NaN-free (n, k) float64 block, state carried."""
+        zi = self._zi
         for i, (b, a) in enumerate(self._sections):
-            x, self._zi[i] = signal.lfilter(b, a, x, axis=0, zi=self._zi[i])
+            x, zi[i] = _linear_filter(b, a, x, 0, zi[i])
         return x
+
+    def _start(self, filled: np.ndarray) -> np.ndarray:
+        """Start the columns that see their first valid value in this block (held-filled)
+        at steady state there; returns the block with the values before any filled in."""
+        unknown = np.isnan(filled)  # only before a column's first valid value ever
+        seen = ~unknown.all(axis=0)
+        new = seen & ~self._started
+        first = filled[np.argmax(~unknown, axis=0), np.arange(self.columns)]
+        self._zi[:, :, new] = self._zi_unit[:, :, None] * first[new]
+        self._started |= new
+        self._all_started = bool(self._started.all())
+        return np.where(unknown, np.where(seen, first, 0.0), filled)
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         """Filter a (n, k) block; returns (n, k) float64, NaN where x is NaN."""
@@ -48,22 +64,14 @@ class StreamingLowPass:
         if x.shape[0] == 0:
             return x.copy()
         bad = np.isnan(x)
-        if self._all_started and not np.count_nonzero(bad):  # common: nothing to hold or start
-            self._last = x[-1].copy()
-            return self._run(x)
-        filled = _hold_last(x, bad, self._last) if bad.any() else x
+        any_bad = np.count_nonzero(bad)
+        filled = _hold_last(x, bad, self._last) if any_bad else x
         self._last = filled[-1].copy()
-        unknown = np.isnan(filled)  # only before a column's first valid value ever
-        seen = ~unknown.all(axis=0)
-        new = seen & ~self._started
-        if new.any() or unknown.any():
-            first = filled[np.argmax(~unknown, axis=0), np.arange(self.columns)]
-            self._zi[:, :, new] = self._zi_unit[:, :, None] * first[new]
-            self._started |= new
-            self._all_started = bool(self._started.all())
-            filled = np.where(unknown, np.where(seen, first, 0.0), filled)
+        if not self._all_started:
+            filled = self._start(filled)
         y = self._run(filled)
-        y[bad] = np.nan
+        if any_bad:
+            y[bad] = np.nan
         return y
 
 
@@ -71,5 +79,5 @@ def _hold_last(x: np.ndarray, bad: np.ndarray, last: np.ndarray) -> np.ndarray:
     """x with each NaN replaced by the column's previous valid value (from `last` at the start)."""
     idx = np.where(bad, -1, np.arange(x.shape[0])[:, None])
     np.maximum.accumulate(idx, axis=0, out=idx)
-    out = np.take_along_axis(x, np.clip(idx, 0, None), axis=0)
+    out = x[np.maximum(idx, 0), np.arange(x.shape[1])]
     return np.where(idx < 0, last, out)

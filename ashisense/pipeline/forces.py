@@ -36,7 +36,9 @@ class CountsToForces:
         force_n *= self._gains
         lo, hi = ADC_RAIL_COUNTS
         if counts.shape[0] and (
-            np.count_nonzero(invalid) or counts.min() <= lo or counts.max() >= hi
+            np.count_nonzero(invalid)
+            or np.minimum.reduce(counts, axis=None) <= lo
+            or np.maximum.reduce(counts, axis=None) >= hi
         ):
             railed = ((counts <= lo) | (counts >= hi)).T
             bad = invalid.T | railed

@@ -5,8 +5,7 @@ feet) against the therapist weight, and the low-passed figures for display."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import numpy as np
 
@@ -20,14 +19,14 @@ from ashisense.pipeline.flags import (
     SUPPORT_MISMATCH,
 )
 from ashisense.pipeline.mat import MatForces
-from ashisense.pipeline.rolling import samples_in
+from ashisense.pipeline.rolling import runs, samples_in
 from ashisense.pipeline.settings import PipelineSettings
 from ashisense.pipeline.types import unknown
 
 
-@dataclass(frozen=True)
-class FeetAndSupport:
-    """Feet force and support in one block, each (n,) float64, NaN where unknown.
+class FeetAndSupport(NamedTuple):
+    """Feet force and support in one block, each (n,) float64, NaN where unknown (the fields
+    are EstimateBlock's, under the same names: the pipeline passes them on whole).
 
     feet_n: the best feet force (N): the mat's where it has a valid sample, else the bars'.
     feet_bar_n: W_t - F_bar (statics). feet_display_n: feet_n low-passed for display.
@@ -137,12 +136,9 @@ class Sustained:
 
     def __call__(self, cond: np.ndarray) -> np.ndarray:
         """(n,) bool: cond (n,) has been True for the last `hold` samples, this one included."""
-        n = cond.shape[0]
-        if not n:
+        if not cond.shape[0]:
             return cond
-        idx = np.arange(n)
-        last_false = np.maximum.accumulate(np.where(cond, -1, idx))
-        run = np.where(last_false >= 0, idx - last_false, idx + 1 + self._run)
+        run = runs(cond, self._run)
         self._run = int(run[-1])
         out: np.ndarray = run >= self.hold
         return out

@@ -5,7 +5,7 @@ therapist-weight estimate, the client baseline, and the feet force and position 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -29,8 +29,7 @@ from ashisense.pipeline.types import unknown
 from ashisense.rig import Rig
 
 
-@dataclass(frozen=True)
-class MatForces:
+class MatForces(NamedTuple):
     """The mat in one block: (n,) float64 arrays, NaN where unknown, unless said otherwise.
 
     mat_n: total mat force (N). cop_x_m, cop_y_m: its centre of pressure (client and feet).
@@ -143,7 +142,7 @@ class MatStage:
         FEET_NEAR_ZERO and CLIENT_MOVING rows of `flags` (see flags.py)."""
         s = self._s
         fm = np.ascontiguousarray(force_n[self._mat])  # (a strided matmul rounds otherwise)
-        mat_n = fm.sum(axis=0)
+        mat_n = np.add.reduce(fm, axis=0)
         moment_x, moment_y = self._mat_xy.T @ fm  # sum f_i x_i, sum f_i y_i
         loaded = np.where(np.abs(mat_n) > s.feet_min_n, mat_n, np.nan)
         st = self.window.push(self._window_columns(mat_n, moment_x, moment_y, bars))
@@ -213,7 +212,7 @@ class MatStage:
             refreshed,
         )
         flags[CLIENT_SHIFT] = got.flag
-        anchor = got.anchor_x_m if np.count_nonzero(got.flag) else None
+        anchor = got.anchor_x_m
         if math.isnan(got.event_t_s):
             return in_force[1], client, math.nan, None, anchor
         b = self.tracker.baseline

@@ -59,7 +59,7 @@ class MatZeroTracker:
         # In steps of mat_zero_step_n: a window's noise does not move the zero (and a replay
         # that starts from a stored state reads what the live pipeline read).
         step = s.mat_zero_step_n
-        value = np.where(refreshed, 0.0, np.round(residual / step) * step)
+        value = np.where(refreshed, 0.0, (residual / step).round() * step)
         before = held < 0
         out = np.where(before, self.drift_n, value[np.maximum(held, 0)])
         confirmed = np.where(before, self.confirmed_t_s, t_s[np.maximum(held, 0)])

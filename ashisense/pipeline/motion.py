@@ -50,7 +50,9 @@ class ClientMotionDetector:
         mean = st.mean
         feet_n = mean[MAT] - client[0]
         scale = weight_n if math.isfinite(weight_n) else mean[BAR_N] + feet_n
-        static = st.complete[: BAR_N + 1].all(axis=0)  # bars_loaded is complete with bar_n
+        static = np.logical_and.reduce(
+            st.complete[: BAR_N + 1], axis=0
+        )  # bars_loaded is complete with bar_n
         static &= feet_n > s.feet_min_n
         static &= np.fmax(st.sd[HAND_L], st.sd[HAND_R]) < s.move_hands_sd_m
         static &= np.abs(st.drift[BAR_N]) < s.move_bar_frac * scale

@@ -4,7 +4,7 @@ grid's latest contacts or else the therapist profile."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -12,9 +12,9 @@ from ashisense.bodymap import UNKNOWN, BodyMap
 from ashisense.pipeline.types import GridEstimate
 
 
-@dataclass(frozen=True)
-class Placement:
-    """Where the feet are and how hard they press, in one block.
+class Placement(NamedTuple):
+    """Where the feet are and how hard they press, in one block (the fields are
+    EstimateBlock's, under the same names: the pipeline passes them on whole).
 
     region: (n,) int8 index into ashisense.bodymap.REGIONS, -1 where unknown. no_go: (n,)
     bool, feet in a no-go region of the client. pressure_kpa: (n,) float64 feet force over

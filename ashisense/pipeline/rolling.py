@@ -8,13 +8,12 @@ so each block costs one cumulative sum over its own samples only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
 
-@dataclass(frozen=True)
-class WindowStats:
+class WindowStats(NamedTuple):
     """Per sample of the block, over the `size` samples ending there: (k, n) arrays, one row
     per column of the stream (each a contiguous series).
 
@@ -31,6 +30,18 @@ class WindowStats:
 def samples_in(seconds: float, rate_hz: float) -> int:
     """A window of `seconds` at `rate_hz`, in samples (at least the 2 a Rolling needs)."""
     return max(2, round(seconds * rate_hz))
+
+
+def runs(cond: np.ndarray, carried: int) -> np.ndarray:
+    """(n,) int: how many samples in a row cond (n,) bool has held, ending at each (carried:
+    the run that ended the last block)."""
+    n = cond.shape[0]
+    idx = np.arange(n)
+    if np.count_nonzero(cond) == n:  # (common: no break in the block)
+        return idx + (1 + carried)
+    last_false = np.where(cond, -1, idx)
+    np.maximum.accumulate(last_false, out=last_false)
+    return np.where(last_false >= 0, idx - last_false, idx + 1 + carried)
 
 
 class Rolling:
@@ -103,15 +114,6 @@ class Rolling:
             sd=np.sqrt(var, out=var),
             drift=drift,
         )
-
-
-def runs(cond: np.ndarray, carried: int) -> np.ndarray:
-    """(n,) int: how many samples in a row cond has held, ending at each (carried: the run
-    that ended the last block)."""
-    n = cond.shape[0]
-    idx = np.arange(n)
-    last_false = np.maximum.accumulate(np.where(cond, -1, idx))
-    return np.where(last_false >= 0, idx - last_false, idx + 1 + carried)
 
 
 class TrailingSums:

@@ -129,6 +129,15 @@ class EstimateBlock:
         return int(self.t_s.shape[0])
 
     @classmethod
+    def of_pipeline(cls, **fields: Any) -> EstimateBlock:
+        """An EstimateBlock the pipeline made, every field given and the shapes right by
+        construction: without the per-field setattr and the shape checks of __init__ (this
+        runs on every live block; dataclasses.replace() on it checks them)."""
+        est = object.__new__(cls)
+        est.__dict__.update(fields)
+        return est
+
+    @classmethod
     def concat(cls, blocks: list[EstimateBlock]) -> EstimateBlock:
         """Join consecutive blocks; per-block scalars (baseline, weight, basis) are the last's."""
         if not blocks:

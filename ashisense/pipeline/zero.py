@@ -42,7 +42,9 @@ class BarZeroTracker:
         out = bar_n
         out += self.correction_n[:, None]
         # Some channel loaded in every sample (NaN is not loaded): nothing to track.
-        self.loaded = bool(np.fmax.reduce(np.abs(out), axis=0).min(initial=np.inf) >= self.band_n)
+        self.loaded = bool(
+            np.minimum.reduce(np.fmax.reduce(np.abs(out), axis=0), initial=np.inf) >= self.band_n
+        )
         if self.loaded:
             self.reset()
             return out
