@@ -29,9 +29,9 @@ def feed(p: Pipeline, r, forces: np.ndarray, first: int) -> EstimateBlock:
 
 
 def treatment(r, seed: int = 0) -> np.ndarray:
-    """The client alone for 2 s, then the therapist on for 4 s (feet 200 N, the rest on bars)."""
+    """The client alone for 2 s, then the therapist on for 8 s (feet 200 N, the rest on bars)."""
     on = dict(feet_n=200.0, bar_left_n=(W_N - 200) / 2, bar_right_n=(W_N - 200) / 2)
-    return noisy(np.concatenate([scene(r, 160), scene(r, 320, **on)]), seed)
+    return noisy(np.concatenate([scene(r, 160), scene(r, 640, **on)]), seed)
 
 
 def test_a_restored_state_gives_the_estimates_of_the_pipeline_it_came_from() -> None:
@@ -50,7 +50,11 @@ def test_a_restored_state_gives_the_estimates_of_the_pipeline_it_came_from() -> 
     replay.restore_baseline(state)
     got = replay.process(block(r, forces[240:], 240))
     np.testing.assert_allclose(got.feet_n, want.feet_n, atol=1e-9)
-    np.testing.assert_allclose(got.feet_x_m, want.feet_x_m, atol=1e-9)
+    # In a hold the feet's x averages up to one breath back (hold.py): the replay's first
+    # breath averages the samples it has, then the two agree.
+    span = round(replay.settings.hold_span_s * RATE_HZ)
+    np.testing.assert_allclose(got.feet_x_m[span:], want.feet_x_m[span:], atol=1e-9)
+    np.testing.assert_allclose(got.feet_x_m, want.feet_x_m, atol=0.01)  # (the noise: 0.3 N)
     assert got.baseline_ready and replay.state.client_n == pytest.approx(state["client"]["force_n"])
 
     fresh = Pipeline(r, CLIENT, THERAPIST, rate_hz=RATE_HZ)

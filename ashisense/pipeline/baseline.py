@@ -11,7 +11,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ashisense.errors import AshisenseError
-from ashisense.pipeline.rolling import WindowStats
+from ashisense.pipeline.rolling import TrailingSums, WindowStats, runs, samples_in
 from ashisense.pipeline.settings import PipelineSettings
 
 log = logging.getLogger(__name__)
@@ -222,41 +222,41 @@ class BaselineTracker:
     over each such stretch, so the baseline follows a client who moved while alone.
     """
 
-    def __init__(self, settings: PipelineSettings, client_weight_n: float | None) -> None:
+    def __init__(
+        self, settings: PipelineSettings, client_weight_n: float | None, rate_hz: float
+    ) -> None:
         self.detector = BaselineDetector(settings, client_weight_n)
         self.refresh_n = settings.baseline_refresh_n
         self.baseline: ClientBaseline | None = None
         self.how: How = "automatic"  # how the baseline was taken (a refresh keeps it)
         self._base_of: ClientBaseline | None = None  # the baseline that _base holds
         self._base = np.full((3, 1), np.nan)
-        self._sum = np.zeros(3)  # the current stretch of qualifying windows
-        self._count = 0
+        # The window means of the current stretch of qualifying windows (the last breath).
+        self._means = TrailingSums(3, samples_in(settings.baseline_span_s, rate_hz))
+        self._run = 0  # qualifying windows in a row ending at the last sample
         self._logged: ClientBaseline | None = None
 
     def reset(self) -> None:
         """Drop the baseline; the next qualifying window sets a new one, whatever its force."""
         self.baseline = None
-        self._sum[:] = 0.0
-        self._count = 0
+        self._run = 0
 
     def restart(self) -> None:
         """Samples were lost: restart the windows (the baseline stays)."""
         self.detector.reset()
-        self._sum[:] = 0.0
-        self._count = 0
+        self._run = 0
 
     @property
     def settled(self) -> bool:
         """No stretch of qualifying windows is running: the baseline holds still."""
-        return self._count == 0
+        return self._run == 0
 
     def restore(self, baseline: ClientBaseline, how: How, *, restart: bool = True) -> None:
         """Hold this baseline (another pipeline's, restored); restart: a new stretch of
         qualifying windows refreshes it (else a running one goes on)."""
         self.baseline, self.how = baseline, how
         if restart:
-            self._sum[:] = 0.0
-            self._count = 0
+            self._run = 0
 
     def take_now(self, source: str) -> ClientBaseline:
         """Take the last window as the baseline; raises BaselineRefused saying why not."""
@@ -284,24 +284,18 @@ class BaselineTracker:
             ref = b.force_n if b is not None else means[0, np.argmax(ok)]
             ok &= np.abs(means[0] - ref) <= self.refresh_n
         if not np.count_nonzero(ok):
-            self._sum[:] = 0.0
-            self._count = 0
+            self._run = 0
             return base, ok
-        # Running mean of the window means over each stretch of qualifying samples.
+        # Mean of the window means over each stretch of qualifying samples, at most one
+        # breath back (the client's breathing averages out over a whole one).
+        run = runs(ok, self._run)
+        self._run = int(run[-1])
+        count = np.minimum(run, self._means.span)
+        mean = self._means.push(np.where(ok, means, 0.0), count) / np.maximum(count, 1)
         idx = np.arange(n)
-        last_break = np.maximum.accumulate(np.where(ok, -1, idx))
-        csum = np.add.accumulate(np.where(ok, means, 0.0), axis=1)
-        ccount = np.add.accumulate(ok, dtype=np.intp)
-        before = last_break >= 0
-        prev_sum = np.where(before, csum[:, np.maximum(last_break, 0)], -self._sum[:, None])
-        prev_count = np.where(before, ccount[np.maximum(last_break, 0)], -self._count)
-        run = (csum - prev_sum) / np.maximum(ccount - prev_count, 1)
         held = np.where(ok, idx, -1)
         np.maximum.accumulate(held, out=held)
-        out = np.where(held >= 0, run[:, np.maximum(held, 0)], base)
-        self._sum, self._count = (csum[:, -1] - prev_sum[:, -1], int(ccount[-1] - prev_count[-1]))
-        if not ok[-1]:
-            self._sum, self._count = np.zeros(3), 0
+        out = np.where(held >= 0, mean[:, np.maximum(held, 0)], base)
         first = self.baseline is None
         if first:
             self.how = "automatic"

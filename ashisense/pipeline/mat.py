@@ -20,6 +20,7 @@ from ashisense.pipeline.flags import (
     NO_BASELINE,
 )
 from ashisense.pipeline.forces import channel_rows
+from ashisense.pipeline.hold import HoldAverage
 from ashisense.pipeline.matzero import MatZeroTracker
 from ashisense.pipeline.motion import ClientMotionDetector
 from ashisense.pipeline.rolling import Rolling, WindowStats, samples_in
@@ -77,11 +78,20 @@ class MatStage:
     ) -> None:
         self._s = settings
         self.window = Rolling(samples_in(settings.window_s, rate_hz), len(WINDOW))
-        self.tracker = BaselineTracker(settings, client_weight_n)
+        self.tracker = BaselineTracker(settings, client_weight_n, rate_hz)
         self.motion = ClientMotionDetector(settings) if watch_motion else None
         self.shift = (
             ClientShiftWatch(settings, rate_hz, (rig.bars.head_mount_x_m, rig.bars.foot_mount_x_m))
             if watch_motion and rig.bars is not None
+            else None
+        )
+        self.hold = (
+            HoldAverage(
+                samples_in(settings.hold_span_s, rate_hz),
+                samples_in(settings.hold_detect_s, rate_hz),
+                settings.move_hands_sd_m,
+            )
+            if self.shift is not None
             else None
         )
         self.zero = (
@@ -108,12 +118,16 @@ class MatStage:
             self.motion.reset()
         if self.shift is not None:
             self.shift.reset()
+        if self.hold is not None:
+            self.hold.reset()
 
     def restart_shift(self) -> None:
         """A client baseline set from outside: the client-shift watch measured its gaps
-        against the one before, so it starts afresh."""
+        against the one before, and a hold's sums used it, so both start afresh."""
         if self.shift is not None:
             self.shift.reset()
+        if self.hold is not None:
+            self.hold.restart()
 
     def __call__(
         self,
@@ -163,7 +177,7 @@ class MatStage:
             cop_y_m=moment_y / loaded,
             client_n=client_n,
             feet_mat_n=feet_mat,
-            feet_x_m=_feet_x(moment_x - client_mx, denom, anchor_x),
+            feet_x_m=self._feet_x(moment_x - client_mx, denom, anchor_x, bars, rebased),
             feet_y_m=(moment_y - client_my) / denom,
             window=st,
             baseline_before=had,
@@ -216,6 +230,29 @@ class MatStage:
         )
         return in_force[1] + got.delta_mx_nm, moved, got.event_t_s, got.rebased, anchor
 
+    def _feet_x(
+        self,
+        moment_n_m: np.ndarray,
+        denom: np.ndarray,
+        anchor_x_m: np.ndarray | None,
+        bars: BarForces | None,
+        rebased: np.ndarray | None,
+    ) -> np.ndarray:
+        """The feet's x: their moment over their force (NaN where undefined), averaged over
+        holds (hold.py), or where a client shift is pending the hands' anchor."""
+        x_m = moment_n_m / denom
+        if self.hold is None or bars is None:
+            return _anchored(x_m, denom, anchor_x_m)
+        usable = np.isfinite(denom)
+        if anchor_x_m is not None:
+            usable &= np.isnan(anchor_x_m)
+        if rebased is not None:
+            usable &= ~rebased  # the client moment changed there: a new hold begins
+        hands = (bars.hand_left_x_m, bars.hand_right_x_m)
+        held = self.hold.push(moment_n_m, np.where(usable, denom, 0.0), hands, usable)
+        x_m = np.where(np.isnan(held), x_m, held)
+        return _anchored(x_m, denom, anchor_x_m)
+
     def _window_columns(
         self, mat_n: np.ndarray, moment_x: np.ndarray, moment_y: np.ndarray, bars: BarForces | None
     ) -> np.ndarray:
@@ -230,10 +267,8 @@ class MatStage:
         return np.array(columns).T
 
 
-def _feet_x(moment_n_m: np.ndarray, denom: np.ndarray, anchor_x_m: np.ndarray | None) -> np.ndarray:
-    """The feet's x from the mat (their moment over their force, NaN where undefined), or
-    where a client shift is pending the hands' anchor (clientshift.py)."""
-    x_m = moment_n_m / denom
+def _anchored(x_m: np.ndarray, denom: np.ndarray, anchor_x_m: np.ndarray | None) -> np.ndarray:
+    """x_m, or where a client shift is pending the hands' anchor (clientshift.py)."""
     if anchor_x_m is None:
         return x_m
     return np.where(np.isfinite(anchor_x_m) & np.isfinite(denom), anchor_x_m, x_m)

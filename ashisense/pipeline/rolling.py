@@ -114,3 +114,26 @@ class Rolling:
             sd=np.sqrt(var, out=var),
             drift=drift,
         )
+
+
+class TrailingSums:
+    """Sums of k columns over a trailing stretch of each sample's own length (at most `span`
+    samples), carried from block to block: the running sums of the last `span` samples are
+    kept, rebased so they stay small."""
+
+    def __init__(self, rows: int, span: int) -> None:
+        self.span = span
+        self._cum = np.zeros((rows, span))
+
+    def reset(self) -> None:
+        """Forget the past (after a gap)."""
+        self._cum[:] = 0.0
+
+    def push(self, x: np.ndarray, length: np.ndarray) -> np.ndarray:
+        """(k, n) the sums of x (k, n) over the `length` (n,) samples ending at each sample
+        (at most span; a NaN counts as 0)."""
+        h = self.span
+        cum = np.concatenate((self._cum, self._cum[:, -1:] + np.nancumsum(x, axis=1)), axis=1)
+        self._cum = cum[:, -h:] - cum[:, -h : -h + 1]
+        hi = np.arange(h, h + x.shape[1])  # column h + i holds the sums up to sample i
+        return cum[:, hi] - cum[:, hi - np.minimum(length, h)]

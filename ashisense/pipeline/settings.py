@@ -26,7 +26,9 @@ class PipelineSettings:
     below bars_unloaded_n, F_mat sd and half-to-half drift under baseline_sd_frac x F_mat +
     baseline_sd_n and the CoP sd under baseline_cop_sd_m. client_weight_tol: with a client
     profile, F_mat must lie within this fraction of the client's weight. Later qualifying
-    windows within baseline_refresh_n of F_c refresh the baseline (the client moved alone).
+    windows within baseline_refresh_n of F_c refresh the baseline (the client moved alone); the
+    baseline is the mean of a stretch's window means over its last baseline_span_s (one
+    breath: the client's breathing averages out).
     Bar zero tracking: every bar channel within zero_band_n of zero and its sd under
     zero_sd_n for zero_window_s moves that channel's zero, at most zero_limit_n in total.
     Therapist weight: a window with the support sd under still_sd_n gives an estimate.
@@ -46,6 +48,9 @@ class PipelineSettings:
     carry more than shift_min_feet_n and both hands are more than shift_mount_margin_m inside
     the mounts. shift_settle_s after the detection, the client moment is re-estimated over
     shift_fit_s.
+    Holds (full rigs with both hands, hold.py): where both hands' sd over hold_detect_s is
+    under move_hands_sd_m, the feet's x is their moment over their force, each summed over the
+    hold up to hold_span_s back (one breath: the client's breathing averages out).
     """
 
     display_cutoff_hz: float = 4.0
@@ -67,6 +72,7 @@ class PipelineSettings:
     baseline_cop_sd_m: float = 0.003
     client_weight_tol: float = 0.15
     baseline_refresh_n: float = 6.0
+    baseline_span_s: float = 4.0
     zero_band_n: float = 3.0
     zero_sd_n: float = 0.5
     zero_window_s: float = 2.0
@@ -81,10 +87,12 @@ class PipelineSettings:
     mat_zero_max_age_s: float = 600.0
     shift_cutoff_hz: float = 1.0
     shift_window_s: float = 4.0
-    shift_fit_s: float = 3.0
+    shift_fit_s: float = 4.0
     shift_min_ref_s: float = 0.5
     shift_delay_s: float = 1.5
     shift_client_m: float = 0.015
     shift_min_feet_n: float = 100.0
     shift_mount_margin_m: float = 0.08
     shift_settle_s: float = 0.6
+    hold_span_s: float = 4.0
+    hold_detect_s: float = 0.25
