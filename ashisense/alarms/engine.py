@@ -9,6 +9,7 @@ Thread-safe: the acquisition thread and the user interface may call it concurren
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import threading
@@ -28,7 +29,7 @@ from ashisense.alarms.events import (
     Transition,
 )
 from ashisense.alarms.hazards import BindingLimits, binding_limits, fold
-from ashisense.alarms.kinds import BindContext, Measure, Measurer, RuleSpec
+from ashisense.alarms.kinds import BindContext, Measure, Measurer, RuleSpec, Signals
 from ashisense.alarms.kinds.client import ClientButton
 from ashisense.alarms.kinds.force import FEET_FORCE_HAZARD
 from ashisense.alarms.limits import ClientLimits, ContraindicationMap, tighten_for_client
@@ -44,14 +45,18 @@ AlarmListener = Callable[[AlarmEvent], None]
 
 class _RuleState:
     """Per-rule values the block stage reads and writes for all rules at once (index: the
-    rule's place in the engine): last known value, episode peak, the condition, and whether
-    the verdict that can change it held at the previous sample (ConditionTimer.waiting)."""
+    rule's place in the engine): last known value, episode peak, the condition, whether the
+    verdict that can change it held at the previous sample (ConditionTimer.waiting), and the
+    test of that verdict: value * factor >= threshold, (n_rules, 1) to broadcast over samples
+    (factor -1 flips a clearing test `value <= clear` into the same form)."""
 
     def __init__(self, n_rules: int) -> None:
         self.value = np.full(n_rules, np.nan)
         self.peak = np.full(n_rules, np.nan)
         self.active = np.zeros(n_rules, dtype=bool)
         self.waiting = np.zeros(n_rules, dtype=bool)
+        self.factor = np.ones((n_rules, 1))
+        self.threshold = np.zeros((n_rules, 1))
 
 
 class _Bound:
@@ -75,6 +80,7 @@ class _Bound:
         self.limit = spec.limit_value
         self.hysteresis = spec.hysteresis_value
         self.above = spec.direction == "above"
+        self.sync()
 
     @property
     def value(self) -> float:
@@ -95,40 +101,43 @@ class _Bound:
         self.state.peak[self.index] = x
 
     def sync(self) -> None:
-        """Copy the timer's condition and waiting verdict into the shared arrays."""
-        self.state.active[self.index] = self.timer.active
-        self.state.waiting[self.index] = self.timer.waiting
+        """Copy the timer's condition and waiting verdict into the shared arrays, with the
+        test of the verdict that can change the condition: while off, sign * value > start
+        (sign -1 for a lower limit), written value * sign >= the next float above start;
+        while on, sign * value <= clear (the limit back by the hysteresis), written
+        value * -sign >= -clear. NaN fails both, as it does in the full comparison."""
+        state, i, active = self.state, self.index, self.timer.active
+        state.active[i], state.waiting[i] = active, self.timer.waiting
+        sign = 1.0 if self.above else -1.0
+        start = sign * self.limit
+        if active:
+            state.factor[i, 0], state.threshold[i, 0] = -sign, self.hysteresis - start
+        else:
+            state.factor[i, 0], state.threshold[i, 0] = sign, np.nextafter(start, math.inf)
 
 
 @dataclass
 class _Compiled:
-    """The rules one set of signal names lets the engine evaluate, as arrays for the block
-    stage: sign (+1 above, -1 below) and, on sign * value, where the condition starts (over)
-    and where it clears (clear: the limit back by the hysteresis)."""
+    """The rules one set of signal names lets the engine evaluate, and where their values
+    live in the engine's _RuleState (a slice when they are consecutive, as usual: views)."""
 
     missing: list[tuple[_Bound, tuple[str, ...]]]
     rules: list[_Bound]
     needs: tuple[str, ...]  # the signals they use
-    index: np.ndarray
-    sign: np.ndarray  # (k, 1)
-    over: np.ndarray  # (k, 1)
-    clear: np.ndarray  # (k, 1)
+    index: slice | np.ndarray
 
     @classmethod
     def of(cls, missing: list[tuple[_Bound, tuple[str, ...]]]) -> _Compiled:
         rules = [rt for rt, lacks in missing if not lacks]
-        sign = np.array([1.0 if rt.above else -1.0 for rt in rules])
-        limit = np.array([rt.spec.limit_value for rt in rules])
-        hyst = np.array([rt.spec.hysteresis_value for rt in rules])
         needs = dict.fromkeys(s for rt in rules for s in rt.spec.read_signals())
+        places = [rt.index for rt in rules]
+        first = places[0] if places else 0
+        consecutive = places == list(range(first, first + len(places)))
         return cls(
             missing,
             rules,
             tuple(needs),
-            np.array([rt.index for rt in rules], dtype=np.intp),
-            sign[:, None],
-            (sign * limit)[:, None],
-            (sign * limit - hyst)[:, None],
+            slice(first, first + len(places)) if consecutive else np.array(places, dtype=np.intp),
         )
 
 
@@ -145,9 +154,17 @@ def _applies(measures: list[Measure], n: int) -> np.ndarray | None:
     """(k, n) bool: where each rule's limit applies; None when it applies everywhere."""
     if all(m.applies is None for m in measures):
         return None
-    everywhere = np.ones(n, dtype=bool)
+    everywhere = _everywhere(n)
     rows = [everywhere if m.applies is None else m.applies for m in measures]
     return np.concatenate(rows).reshape(len(rows), n)
+
+
+@functools.lru_cache(maxsize=32)
+def _everywhere(n: int) -> np.ndarray:
+    """A read-only (n,) array of True (the rows of rules whose limit always applies)."""
+    out = np.ones(n, dtype=bool)
+    out.flags.writeable = False
+    return out
 
 
 def _last_known(values: np.ndarray, carry: float) -> np.ndarray:
@@ -293,14 +310,17 @@ class AlarmEngine:
             self._compiled[keys] = found
         return found
 
-    def _evaluate(self, c: _Compiled, sig: Mapping[str, Any], t_s: np.ndarray) -> list[AlarmEvent]:
+    def _evaluate(self, c: _Compiled, sig: Signals, t_s: np.ndarray) -> list[AlarmEvent]:
         """Measure every rule on the block, settle the quiet ones together, and compare the
         others sample by sample (_advance), in rule order."""
         if not c.rules:
             return []
         measures = [rt.measure(sig) for rt in c.rules]
+        busy = self._settle_quiet(c, measures)
+        if not busy.any():
+            return []
         events: list[AlarmEvent] = []
-        for i in np.flatnonzero(self._settle_quiet(c, measures)).tolist():
+        for i in np.flatnonzero(busy).tolist():
             events += self._advance(c.rules[i], t_s, measures[i])
         return events
 
@@ -309,29 +329,31 @@ class AlarmEngine:
         usual block: nothing can start the condition while off or end it while on) keep the
         last known value and the episode's peak, as the full comparison would."""
         n = measures[0].value.shape[0]
-        value = np.concatenate([m.value for m in measures]).reshape(len(measures), n)
-        signed = value * c.sign
-        state = self._state
-        active = state.active[c.index]
-        applies = _applies(measures, n)
-        if applies is None:
-            waiting = np.where(active[:, None], signed <= c.clear, signed > c.over)
-        else:
-            waiting = np.where(
-                active[:, None], (signed <= c.clear) | ~applies, (signed > c.over) & applies
-            )
-        busy = waiting.any(axis=1) | state.waiting[c.index]
-        quiet = ~busy
-        known = ~np.isnan(value) if applies is None else ~np.isnan(value) & applies
-        idx = c.index[quiet]
-        state.value[idx] = _newest_known(value[quiet], known[quiet], state.value[idx])
-        peaking = quiet & active
-        if peaking.any():
-            idx, sign = c.index[peaking], c.sign[peaking, 0]
-            shown = signed if applies is None else np.where(applies, signed, np.nan)
-            shown = shown[peaking]
-            state.peak[idx] = sign * np.fmax(sign * state.peak[idx], np.fmax.reduce(shown, axis=1))
+        shown = np.concatenate([m.shown for m in measures]).reshape(len(measures), n)
+        state, at = self._state, c.index
+        # NaN (unknown, or where the limit does not apply) fails the verdict: right while
+        # the condition is off; while it is on, where the limit does not apply clears it
+        verdict = shown * state.factor[at] >= state.threshold[at]
+        active = state.active[at]
+        on = np.flatnonzero(active).tolist() if active.any() else []
+        for i in on:
+            applies = measures[i].applies
+            if applies is not None:
+                verdict[i] |= ~applies
+        busy = verdict.any(axis=1) | state.waiting[at]
+        newest = shown[:, -1]
+        if np.isnan(newest).any():  # some rule knows no value at the last sample
+            newest = _newest_known(shown, ~np.isnan(shown), state.value[at])
+        state.value[at] = np.where(busy, state.value[at], newest)
+        for i in on:
+            if not busy[i]:
+                self._settle_peak(c.rules[i], shown[i])
         return busy
+
+    def _settle_peak(self, rt: _Bound, shown: np.ndarray) -> None:
+        """The episode's peak after a quiet block of a rule whose condition is on."""
+        extreme = np.fmax if rt.above else np.fmin
+        rt.peak = float(extreme.reduce(shown, initial=rt.peak))
 
     def tick(self, t_s: float, data_seen_s: float = math.nan) -> list[AlarmEvent]:
         """Clock tick (live: a few times a second): stale-link rules and audio pauses.
