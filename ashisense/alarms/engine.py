@@ -143,7 +143,7 @@ class _Compiled:
 
 def _newest_known(values: np.ndarray, known: np.ndarray, carry: np.ndarray) -> np.ndarray:
     """Per row of (k, n) values, the newest one that is known, else that row's `carry`."""
-    if known[:, -1].all():  # the usual case: a known last sample
+    if np.count_nonzero(known[:, -1]) == known.shape[0]:  # the usual case: a known last sample
         return values[:, -1]
     rows = np.arange(values.shape[0])
     newest = values.shape[1] - 1 - np.argmax(known[:, ::-1], axis=1)
@@ -165,6 +165,11 @@ def _everywhere(n: int) -> np.ndarray:
     out = np.ones(n, dtype=bool)
     out.flags.writeable = False
     return out
+
+
+def _crossing_s(spec: RuleSpec) -> float:
+    """How long after the newest sample a ticking rule's value crosses its limit."""
+    return spec.limit_value * (1 + 1e-9) + 1e-9
 
 
 def _last_known(values: np.ndarray, carry: float) -> np.ndarray:
@@ -209,6 +214,9 @@ class AlarmEngine:
             for i, spec in enumerate(specs)
         }
         self._ticking = [rt for rt in self._rules.values() if rt.spec.ticking]
+        # a block starting this soon after the last needs no tick replayed (_catch_up)
+        self._no_catch_up_s = min((_crossing_s(rt.spec) for rt in self._ticking), default=math.inf)
+        self._pausing = False  # some alarm's audio is paused (_expire has work)
         # the rules a block can evaluate, by the set of signals it carries (it seldom changes)
         self._compiled: dict[frozenset[str], _Compiled] = {}
         self._current: _Compiled | None = None  # the previous block's: availability settled
@@ -317,7 +325,7 @@ class AlarmEngine:
             return []
         measures = [rt.measure(sig) for rt in c.rules]
         busy = self._settle_quiet(c, measures)
-        if not busy.any():
+        if not np.count_nonzero(busy):
             return []
         events: list[AlarmEvent] = []
         for i in np.flatnonzero(busy).tolist():
@@ -329,20 +337,23 @@ class AlarmEngine:
         usual block: nothing can start the condition while off or end it while on) keep the
         last known value and the episode's peak, as the full comparison would."""
         n = measures[0].value.shape[0]
-        shown = np.concatenate([m.shown for m in measures]).reshape(len(measures), n)
+        shown = np.concatenate([m.value for m in measures]).reshape(len(measures), n)
+        applies = _applies(measures, n)
+        if applies is not None:
+            shown = np.where(applies, shown, np.nan)
         state, at = self._state, c.index
         # NaN (unknown, or where the limit does not apply) fails the verdict: right while
         # the condition is off; while it is on, where the limit does not apply clears it
         verdict = shown * state.factor[at] >= state.threshold[at]
         active = state.active[at]
-        on = np.flatnonzero(active).tolist() if active.any() else []
+        on = np.flatnonzero(active).tolist() if np.count_nonzero(active) else []
         for i in on:
             applies = measures[i].applies
             if applies is not None:
                 verdict[i] |= ~applies
         busy = verdict.any(axis=1) | state.waiting[at]
         newest = shown[:, -1]
-        if np.isnan(newest).any():  # some rule knows no value at the last sample
+        if np.count_nonzero(np.isnan(newest)):  # some rule knows no value at the last sample
             newest = _newest_known(shown, ~np.isnan(shown), state.value[at])
         state.value[at] = np.where(busy, state.value[at], newest)
         for i in on:
@@ -405,11 +416,11 @@ class AlarmEngine:
     def _catch_up(self, first_t_s: float) -> list[AlarmEvent]:
         """Replay the ticks a gap before this block should have had (exact in replays; live
         ticks usually did it already)."""
-        if math.isnan(self._last_t_s):
+        if math.isnan(self._last_t_s) or first_t_s <= self._last_t_s + self._no_catch_up_s:
             return []
         events: list[AlarmEvent] = []
         for rt in self._ticking:
-            crossing_s = self._last_t_s + rt.spec.limit_value * (1 + 1e-9) + 1e-9
+            crossing_s = self._last_t_s + _crossing_s(rt.spec)
             for t_s in dict.fromkeys((crossing_s, crossing_s + rt.spec.delay_s)):
                 if t_s < first_t_s and not t_s <= self._last_tick_s:
                     events += self._tick_rule(rt, t_s)
@@ -451,7 +462,7 @@ class AlarmEngine:
         known = ~np.isnan(value) | ~applies
         was_active = rt.timer.active
         changes = rt.timer.update(t_s, applies & over, ~applies | back, known)
-        shown = np.where(applies, value, np.nan)
+        shown = m.shown()
         extreme = np.fmax if rt.above else np.fmin
         if not changes:
             if was_active:
@@ -491,20 +502,25 @@ class AlarmEngine:
         )
 
     def _expire(self, t_s: float) -> list[AlarmEvent]:
+        if not self._pausing:  # the usual case: no audio pause to end
+            return []
         events = []
         for rt in self._rules.values():
-            if math.isnan(rt.alarm.paused_until_s):  # the usual case: no pause to end
+            if math.isnan(rt.alarm.paused_until_s):
                 continue
             msg = f"{rt.spec.title()}: audio pause over, alarm still on"
             ev = rt.alarm.expire(t_s, rt.value, rt.spec.limit_value, msg)
             if ev is not None:
                 events.append(ev)
+        self._pausing = any(not math.isnan(rt.alarm.paused_until_s) for rt in self._rules.values())
         return events
 
     def _publish(self, events: list[AlarmEvent]) -> list[AlarmEvent]:
         """Log, return and hand out rows in time order. A row decided from samples older than
         the log's newest row (a block delivered after a tick or an operator action) is
         stamped with that row's time: the log's order is the order things were decided."""
+        if not events:
+            return events
         events.sort(key=lambda e: e.t_s)
         for i, ev in enumerate(events):
             if ev.t_s < self._log_t_s:
@@ -567,6 +583,7 @@ class AlarmEngine:
                 ev = rt.alarm.pause_audio(t_s, t_s + duration_s, rt.value, rt.spec.limit_value, msg)
                 if ev is not None:
                     events.append(ev)
+                    self._pausing = True
             return self._publish(events)
 
     def set_alarm_off(self, t_s: float, rule_id: str, off: bool = True) -> list[AlarmEvent]:

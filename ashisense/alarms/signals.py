@@ -60,7 +60,7 @@ def as_signals(
     if t_s.ndim != 1:
         raise SignalError(f"signals['t_s']: expected shape (n,), found {t_s.shape}")
     n = t_s.shape[0]
-    if n > 1 and not (t_s[1:] > t_s[:-1]).all():
+    if n > 1 and np.count_nonzero(t_s[1:] > t_s[:-1]) != n - 1:
         raise SignalError("signals['t_s']: expected increasing times, found a step back or repeat")
     out = {"t_s": t_s}
     merged = {**context, **signals} if context else signals

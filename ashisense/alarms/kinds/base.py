@@ -36,7 +36,6 @@ class Measure:
     applies: np.ndarray | None = None
     detail: np.ndarray | None = None
 
-    @functools.cached_property
     def shown(self) -> np.ndarray:
         """The value where the limit applies, NaN elsewhere (what the alarm shows)."""
         return self.value if self.applies is None else np.where(self.applies, self.value, np.nan)
@@ -243,7 +242,9 @@ class TrailingWindow:
                 t_all = np.concatenate([np.full(pad, np.nan), t_all])
                 x_all = np.concatenate([np.full((*x.shape[:-1], pad), np.nan), x_all], axis=-1)
         keep = max(self.lag, 1)
-        self._t_s, self._x = t_all[-keep:].copy(), x_all[..., -keep:].copy()
+        # t_all is always a new array; x_all is the caller's x when nothing came before
+        self._t_s = t_all[-keep:]
+        self._x = x_all[..., -keep:].copy() if x_all is x else x_all[..., -keep:]
         return t_all, x_all
 
 

@@ -204,14 +204,16 @@ class BarDrop(_WeightShare):
             _, b_all = history.extend(t_s, bars_n)
             # the most of each sample and the lag before it
             recent_max = trailing_max(b_all, history.lag + 1)[:, -n:]
-            drop_n = np.where(np.isfinite(recent_max), recent_max - bars_n, np.nan)
-            return np.where(drop_n >= self.min_bar_fraction * recent_max, drop_n, 0.0)
+            drop_n = recent_max - bars_n
+            most = drop_n >= self.min_bar_fraction * recent_max
+            most &= np.isfinite(recent_max)  # none known in the window (or inf): no drop
+            return np.where(most, drop_n, 0.0)
 
         def measure(sig: Signals) -> Measure:
             left, right = let_go_n(sig)
             w = _weight(sig)
             on_client = column(sig, "feet_n") >= self.on_client_share * w
-            side = (right > left).astype(np.int64)
+            side = right > left  # detail 1: the right hand
             return Measure(np.fmax(left, right) / w, applies=on_client, detail=side)
 
         return measure
@@ -262,7 +264,7 @@ class Balance(RuleSpec):
         def measure(sig: Signals) -> Measure:
             left = column(sig, "bar_left_share")
             heavier = np.maximum(left, 1.0 - left)
-            side = np.where(left >= 0.5, 0, 1).astype(np.int64)
+            side = ~(left >= 0.5)  # detail 1: right heavy (NaN too)
             return Measure(heavier, applies=column(sig, "bar_n") >= self.min_bar_n, detail=side)
 
         return measure
@@ -317,6 +319,7 @@ class Dwell(RuleSpec):
         # Cells are float codes (x cell * 100_003 + y cell): exact integers, -1 unloaded.
         last_cell = np.full((2, 1), -1.0)
         start_s = np.full(2, np.nan)
+        held_from_s = [math.nan]  # the earlier of start_s
 
         def since_s(t_s: np.ndarray, cell: np.ndarray) -> np.ndarray:
             """(2, n): when the stay in each sample's cell began, per grid (a new stay
@@ -332,20 +335,26 @@ class Dwell(RuleSpec):
 
         def measure(sig: Signals) -> Measure:
             t_s, n = sig["t_s"], sig["t_s"].shape[0]
-            xy_m = np.concatenate([column(sig, "feet_x_m"), column(sig, "feet_y_m")])
-            xy_m = xy_m.reshape(2, n)
-            loaded = np.isfinite(xy_m).all(axis=0) & (column(sig, "feet_n") >= self.min_force_n)
-            xy_m = np.where(loaded, xy_m, 0.0)  # no NaN or inf to make cells of
+            x_m, y_m = column(sig, "feet_x_m"), column(sig, "feet_y_m")
+            loaded = np.isfinite(x_m) & np.isfinite(y_m)
+            loaded &= column(sig, "feet_n") >= self.min_force_n
+            everywhere = np.count_nonzero(loaded) == n
+            xy_m = np.concatenate([x_m, y_m]).reshape(2, n)
+            if not everywhere:
+                xy_m = np.where(loaded, xy_m, 0.0)  # no NaN or inf to make cells of
             ixy = np.floor(xy_m / self.spot_m + offsets)  # (grid, x/y, n)
-            cell = np.where(loaded, ixy[:, 0] * 100_003 + ixy[:, 1], -1.0)
-            if (cell == last_cell).all():  # the usual block: still where the last one ended
-                held_s = t_s - np.min(start_s)
+            cell = ixy[:, 0] * 100_003 + ixy[:, 1]
+            if not everywhere:
+                cell = np.where(loaded, cell, -1.0)
+            if not np.count_nonzero(cell != last_cell):  # the usual block: still in the cells
+                held_s = t_s - held_from_s[0]
             else:
                 since = since_s(t_s, cell)
                 start_s[:] = since[:, -1]
+                held_from_s[0] = float(start_s.min())  # NaN if either is
                 held_s = (t_s - since).max(axis=0)
             last_cell[:, 0] = cell[:, -1]
-            return Measure(np.where(loaded, held_s, 0.0))
+            return Measure(held_s if everywhere else np.where(loaded, held_s, 0.0))
 
         return measure
 
