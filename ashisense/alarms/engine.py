@@ -279,7 +279,9 @@ class AlarmEngine:
             sig = as_signals(signals, self._context, compiled.needs)
             t_s = sig["t_s"]
             last_s = self._last_t_s
-            stale = 0 if math.isnan(last_s) else int(np.searchsorted(t_s, last_s, side="right"))
+            stale = 0
+            if t_s[0] <= last_s:  # some samples not after the last block's (NaN: none)
+                stale = int(np.searchsorted(t_s, last_s, side="right"))
             if stale:
                 log.warning(
                     "alarms: skipped %d samples not after the previous block's last time "

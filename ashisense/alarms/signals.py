@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from ashisense.alarms.errors import SignalError
+from ashisense.alarms.kinds.base import constant
 from ashisense.pipeline.types import SERIES, EstimateBlock
 
 # What each rig kind cannot measure: its rules report "unavailable" rather than stay silent.
@@ -70,6 +71,9 @@ def as_signals(
         value = merged[name]
         if type(value) is np.ndarray and value.shape == (n,):  # the usual case: as it is
             out[name] = value
+            continue
+        if type(value) is float:  # a session value (a weight): one read-only array per value
+            out[name] = constant(n, value)
             continue
         arr = np.asarray(value)
         if arr.ndim == 0:
