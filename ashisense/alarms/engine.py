@@ -9,6 +9,7 @@ Thread-safe: the acquisition thread and the user interface may call it concurren
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import threading
@@ -28,7 +29,7 @@ from ashisense.alarms.events import (
     Transition,
 )
 from ashisense.alarms.hazards import BindingLimits, binding_limits, fold
-from ashisense.alarms.kinds import BindContext, Measure, Measurer, RuleSpec
+from ashisense.alarms.kinds import BindContext, Measure, Measurer, RuleSpec, Signals
 from ashisense.alarms.kinds.client import ClientButton
 from ashisense.alarms.kinds.force import FEET_FORCE_HAZARD
 from ashisense.alarms.limits import ClientLimits, ContraindicationMap, tighten_for_client
@@ -44,14 +45,18 @@ AlarmListener = Callable[[AlarmEvent], None]
 
 class _RuleState:
     """Per-rule values the block stage reads and writes for all rules at once (index: the
-    rule's place in the engine): last known value, episode peak, the condition, and whether
-    the verdict that can change it held at the previous sample (ConditionTimer.waiting)."""
+    rule's place in the engine): last known value, episode peak, the condition, whether the
+    verdict that can change it held at the previous sample (ConditionTimer.waiting), and the
+    test of that verdict: value * factor >= threshold, (n_rules, 1) to broadcast over samples
+    (factor -1 flips a clearing test `value <= clear` into the same form)."""
 
     def __init__(self, n_rules: int) -> None:
         self.value = np.full(n_rules, np.nan)
         self.peak = np.full(n_rules, np.nan)
         self.active = np.zeros(n_rules, dtype=bool)
         self.waiting = np.zeros(n_rules, dtype=bool)
+        self.factor = np.ones((n_rules, 1))
+        self.threshold = np.zeros((n_rules, 1))
 
 
 class _Bound:
@@ -75,6 +80,7 @@ class _Bound:
         self.limit = spec.limit_value
         self.hysteresis = spec.hysteresis_value
         self.above = spec.direction == "above"
+        self.sync()
 
     @property
     def value(self) -> float:
@@ -95,46 +101,49 @@ class _Bound:
         self.state.peak[self.index] = x
 
     def sync(self) -> None:
-        """Copy the timer's condition and waiting verdict into the shared arrays."""
-        self.state.active[self.index] = self.timer.active
-        self.state.waiting[self.index] = self.timer.waiting
+        """Copy the timer's condition and waiting verdict into the shared arrays, with the
+        test of the verdict that can change the condition: while off, sign * value > start
+        (sign -1 for a lower limit), written value * sign >= the next float above start;
+        while on, sign * value <= clear (the limit back by the hysteresis), written
+        value * -sign >= -clear. NaN fails both, as it does in the full comparison."""
+        state, i, active = self.state, self.index, self.timer.active
+        state.active[i], state.waiting[i] = active, self.timer.waiting
+        sign = 1.0 if self.above else -1.0
+        start = sign * self.limit
+        if active:
+            state.factor[i, 0], state.threshold[i, 0] = -sign, self.hysteresis - start
+        else:
+            state.factor[i, 0], state.threshold[i, 0] = sign, np.nextafter(start, math.inf)
 
 
 @dataclass
 class _Compiled:
-    """The rules one set of signal names lets the engine evaluate, as arrays for the block
-    stage: sign (+1 above, -1 below) and, on sign * value, where the condition starts (over)
-    and where it clears (clear: the limit back by the hysteresis)."""
+    """The rules one set of signal names lets the engine evaluate, and where their values
+    live in the engine's _RuleState (a slice when they are consecutive, as usual: views)."""
 
     missing: list[tuple[_Bound, tuple[str, ...]]]
     rules: list[_Bound]
     needs: tuple[str, ...]  # the signals they use
-    index: np.ndarray
-    sign: np.ndarray  # (k, 1)
-    over: np.ndarray  # (k, 1)
-    clear: np.ndarray  # (k, 1)
+    index: slice | np.ndarray
 
     @classmethod
     def of(cls, missing: list[tuple[_Bound, tuple[str, ...]]]) -> _Compiled:
         rules = [rt for rt, lacks in missing if not lacks]
-        sign = np.array([1.0 if rt.above else -1.0 for rt in rules])
-        limit = np.array([rt.spec.limit_value for rt in rules])
-        hyst = np.array([rt.spec.hysteresis_value for rt in rules])
         needs = dict.fromkeys(s for rt in rules for s in rt.spec.read_signals())
+        places = [rt.index for rt in rules]
+        first = places[0] if places else 0
+        consecutive = places == list(range(first, first + len(places)))
         return cls(
             missing,
             rules,
             tuple(needs),
-            np.array([rt.index for rt in rules], dtype=np.intp),
-            sign[:, None],
-            (sign * limit)[:, None],
-            (sign * limit - hyst)[:, None],
+            slice(first, first + len(places)) if consecutive else np.array(places, dtype=np.intp),
         )
 
 
 def _newest_known(values: np.ndarray, known: np.ndarray, carry: np.ndarray) -> np.ndarray:
     """Per row of (k, n) values, the newest one that is known, else that row's `carry`."""
-    if known[:, -1].all():  # the usual case: a known last sample
+    if np.count_nonzero(known[:, -1]) == known.shape[0]:  # the usual case: a known last sample
         return values[:, -1]
     rows = np.arange(values.shape[0])
     newest = values.shape[1] - 1 - np.argmax(known[:, ::-1], axis=1)
@@ -145,9 +154,22 @@ def _applies(measures: list[Measure], n: int) -> np.ndarray | None:
     """(k, n) bool: where each rule's limit applies; None when it applies everywhere."""
     if all(m.applies is None for m in measures):
         return None
-    everywhere = np.ones(n, dtype=bool)
+    everywhere = _everywhere(n)
     rows = [everywhere if m.applies is None else m.applies for m in measures]
     return np.concatenate(rows).reshape(len(rows), n)
+
+
+@functools.lru_cache(maxsize=32)
+def _everywhere(n: int) -> np.ndarray:
+    """A read-only (n,) array of True (the rows of rules whose limit always applies)."""
+    out = np.ones(n, dtype=bool)
+    out.flags.writeable = False
+    return out
+
+
+def _crossing_s(spec: RuleSpec) -> float:
+    """How long after the newest sample a ticking rule's value crosses its limit."""
+    return spec.limit_value * (1 + 1e-9) + 1e-9
 
 
 def _last_known(values: np.ndarray, carry: float) -> np.ndarray:
@@ -192,6 +214,9 @@ class AlarmEngine:
             for i, spec in enumerate(specs)
         }
         self._ticking = [rt for rt in self._rules.values() if rt.spec.ticking]
+        # a block starting this soon after the last needs no tick replayed (_catch_up)
+        self._no_catch_up_s = min((_crossing_s(rt.spec) for rt in self._ticking), default=math.inf)
+        self._pausing = False  # some alarm's audio is paused (_expire has work)
         # the rules a block can evaluate, by the set of signals it carries (it seldom changes)
         self._compiled: dict[frozenset[str], _Compiled] = {}
         self._current: _Compiled | None = None  # the previous block's: availability settled
@@ -254,7 +279,9 @@ class AlarmEngine:
             sig = as_signals(signals, self._context, compiled.needs)
             t_s = sig["t_s"]
             last_s = self._last_t_s
-            stale = 0 if math.isnan(last_s) else int(np.searchsorted(t_s, last_s, side="right"))
+            stale = 0
+            if t_s[0] <= last_s:  # some samples not after the last block's (NaN: none)
+                stale = int(np.searchsorted(t_s, last_s, side="right"))
             if stale:
                 log.warning(
                     "alarms: skipped %d samples not after the previous block's last time "
@@ -293,14 +320,17 @@ class AlarmEngine:
             self._compiled[keys] = found
         return found
 
-    def _evaluate(self, c: _Compiled, sig: Mapping[str, Any], t_s: np.ndarray) -> list[AlarmEvent]:
+    def _evaluate(self, c: _Compiled, sig: Signals, t_s: np.ndarray) -> list[AlarmEvent]:
         """Measure every rule on the block, settle the quiet ones together, and compare the
         others sample by sample (_advance), in rule order."""
         if not c.rules:
             return []
         measures = [rt.measure(sig) for rt in c.rules]
+        busy = self._settle_quiet(c, measures)
+        if not np.count_nonzero(busy):
+            return []
         events: list[AlarmEvent] = []
-        for i in np.flatnonzero(self._settle_quiet(c, measures)).tolist():
+        for i in np.flatnonzero(busy).tolist():
             events += self._advance(c.rules[i], t_s, measures[i])
         return events
 
@@ -309,29 +339,34 @@ class AlarmEngine:
         usual block: nothing can start the condition while off or end it while on) keep the
         last known value and the episode's peak, as the full comparison would."""
         n = measures[0].value.shape[0]
-        value = np.concatenate([m.value for m in measures]).reshape(len(measures), n)
-        signed = value * c.sign
-        state = self._state
-        active = state.active[c.index]
+        shown = np.concatenate([m.value for m in measures]).reshape(len(measures), n)
         applies = _applies(measures, n)
-        if applies is None:
-            waiting = np.where(active[:, None], signed <= c.clear, signed > c.over)
-        else:
-            waiting = np.where(
-                active[:, None], (signed <= c.clear) | ~applies, (signed > c.over) & applies
-            )
-        busy = waiting.any(axis=1) | state.waiting[c.index]
-        quiet = ~busy
-        known = ~np.isnan(value) if applies is None else ~np.isnan(value) & applies
-        idx = c.index[quiet]
-        state.value[idx] = _newest_known(value[quiet], known[quiet], state.value[idx])
-        peaking = quiet & active
-        if peaking.any():
-            idx, sign = c.index[peaking], c.sign[peaking, 0]
-            shown = signed if applies is None else np.where(applies, signed, np.nan)
-            shown = shown[peaking]
-            state.peak[idx] = sign * np.fmax(sign * state.peak[idx], np.fmax.reduce(shown, axis=1))
+        if applies is not None:
+            shown = np.where(applies, shown, np.nan)
+        state, at = self._state, c.index
+        # NaN (unknown, or where the limit does not apply) fails the verdict: right while
+        # the condition is off; while it is on, where the limit does not apply clears it
+        verdict = shown * state.factor[at] >= state.threshold[at]
+        active = state.active[at]
+        on = np.flatnonzero(active).tolist() if np.count_nonzero(active) else []
+        for i in on:
+            applies = measures[i].applies
+            if applies is not None:
+                verdict[i] |= ~applies
+        busy = verdict.any(axis=1) | state.waiting[at]
+        newest = shown[:, -1]
+        if np.count_nonzero(np.isnan(newest)):  # some rule knows no value at the last sample
+            newest = _newest_known(shown, ~np.isnan(shown), state.value[at])
+        state.value[at] = np.where(busy, state.value[at], newest)
+        for i in on:
+            if not busy[i]:
+                self._settle_peak(c.rules[i], shown[i])
         return busy
+
+    def _settle_peak(self, rt: _Bound, shown: np.ndarray) -> None:
+        """The episode's peak after a quiet block of a rule whose condition is on."""
+        extreme = np.fmax if rt.above else np.fmin
+        rt.peak = float(extreme.reduce(shown, initial=rt.peak))
 
     def tick(self, t_s: float, data_seen_s: float = math.nan) -> list[AlarmEvent]:
         """Clock tick (live: a few times a second): stale-link rules and audio pauses.
@@ -383,11 +418,11 @@ class AlarmEngine:
     def _catch_up(self, first_t_s: float) -> list[AlarmEvent]:
         """Replay the ticks a gap before this block should have had (exact in replays; live
         ticks usually did it already)."""
-        if math.isnan(self._last_t_s):
+        if math.isnan(self._last_t_s) or first_t_s <= self._last_t_s + self._no_catch_up_s:
             return []
         events: list[AlarmEvent] = []
         for rt in self._ticking:
-            crossing_s = self._last_t_s + rt.spec.limit_value * (1 + 1e-9) + 1e-9
+            crossing_s = self._last_t_s + _crossing_s(rt.spec)
             for t_s in dict.fromkeys((crossing_s, crossing_s + rt.spec.delay_s)):
                 if t_s < first_t_s and not t_s <= self._last_tick_s:
                     events += self._tick_rule(rt, t_s)
@@ -429,7 +464,7 @@ class AlarmEngine:
         known = ~np.isnan(value) | ~applies
         was_active = rt.timer.active
         changes = rt.timer.update(t_s, applies & over, ~applies | back, known)
-        shown = np.where(applies, value, np.nan)
+        shown = m.shown()
         extreme = np.fmax if rt.above else np.fmin
         if not changes:
             if was_active:
@@ -469,20 +504,25 @@ class AlarmEngine:
         )
 
     def _expire(self, t_s: float) -> list[AlarmEvent]:
+        if not self._pausing:  # the usual case: no audio pause to end
+            return []
         events = []
         for rt in self._rules.values():
-            if math.isnan(rt.alarm.paused_until_s):  # the usual case: no pause to end
+            if math.isnan(rt.alarm.paused_until_s):
                 continue
             msg = f"{rt.spec.title()}: audio pause over, alarm still on"
             ev = rt.alarm.expire(t_s, rt.value, rt.spec.limit_value, msg)
             if ev is not None:
                 events.append(ev)
+        self._pausing = any(not math.isnan(rt.alarm.paused_until_s) for rt in self._rules.values())
         return events
 
     def _publish(self, events: list[AlarmEvent]) -> list[AlarmEvent]:
         """Log, return and hand out rows in time order. A row decided from samples older than
         the log's newest row (a block delivered after a tick or an operator action) is
         stamped with that row's time: the log's order is the order things were decided."""
+        if not events:
+            return events
         events.sort(key=lambda e: e.t_s)
         for i, ev in enumerate(events):
             if ev.t_s < self._log_t_s:
@@ -545,6 +585,7 @@ class AlarmEngine:
                 ev = rt.alarm.pause_audio(t_s, t_s + duration_s, rt.value, rt.spec.limit_value, msg)
                 if ev is not None:
                     events.append(ev)
+                    self._pausing = True
             return self._publish(events)
 
     def set_alarm_off(self, t_s: float, rule_id: str, off: bool = True) -> list[AlarmEvent]:

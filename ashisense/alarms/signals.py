@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from ashisense.alarms.errors import SignalError
+from ashisense.alarms.kinds.base import constant
 from ashisense.pipeline.types import SERIES, EstimateBlock
 
 # What each rig kind cannot measure: its rules report "unavailable" rather than stay silent.
@@ -60,7 +61,7 @@ def as_signals(
     if t_s.ndim != 1:
         raise SignalError(f"signals['t_s']: expected shape (n,), found {t_s.shape}")
     n = t_s.shape[0]
-    if n > 1 and not (t_s[1:] > t_s[:-1]).all():
+    if n > 1 and np.count_nonzero(t_s[1:] > t_s[:-1]) != n - 1:
         raise SignalError("signals['t_s']: expected increasing times, found a step back or repeat")
     out = {"t_s": t_s}
     merged = {**context, **signals} if context else signals
@@ -70,6 +71,9 @@ def as_signals(
         value = merged[name]
         if type(value) is np.ndarray and value.shape == (n,):  # the usual case: as it is
             out[name] = value
+            continue
+        if type(value) is float:  # a session value (a weight): one read-only array per value
+            out[name] = constant(n, value)
             continue
         arr = np.asarray(value)
         if arr.ndim == 0:

@@ -78,7 +78,7 @@ class ConditionTimer:
         waiting, carry = (
             (clear_cond, self._clear_last) if self.active else (raise_cond, self._raise_last)
         )
-        if not waiting.any() and (not carry or known.all()):
+        if not np.count_nonzero(waiting) and (not carry or np.count_nonzero(known) == known.size):
             if self.active:
                 self._clear_last, self._clear_start_s = False, math.nan
             else:

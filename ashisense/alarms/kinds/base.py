@@ -7,8 +7,9 @@ value per sample; the engine compares it with the limit, applies delay and hyste
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, Protocol, Self
 
@@ -18,7 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat
 from ashisense.alarms.events import Priority
 from ashisense.alarms.wording import FORCE_UNITS, force_text
 
-Signals = Mapping[str, np.ndarray]
+# A block of checked signals (signals.as_signals); measurers may add derived ones (`derived`).
+Signals = MutableMapping[str, np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,10 @@ class Measure:
     value: np.ndarray
     applies: np.ndarray | None = None
     detail: np.ndarray | None = None
+
+    def shown(self) -> np.ndarray:
+        """The value where the limit applies, NaN elsewhere (what the alarm shows)."""
+        return self.value if self.applies is None else np.where(self.applies, self.value, np.nan)
 
 
 class Measurer(Protocol):
@@ -188,6 +194,25 @@ def column(sig: Signals, name: str) -> np.ndarray:
     return np.asarray(sig[name], dtype=np.float64)
 
 
+def derived(sig: Signals, key: str, make: Callable[[Signals], np.ndarray]) -> np.ndarray:
+    """A value several rules compute from a block (the therapist's weight where known, the
+    region codes as indices), made once per block: kept in the block under `key` (a name no
+    signal has: it starts with '_')."""
+    found = sig.get(key)
+    if found is None:
+        found = sig[key] = make(sig)
+    return found
+
+
+@functools.lru_cache(maxsize=32)
+def constant(n: int, value: float) -> np.ndarray:
+    """A read-only (n,) array of `value` (the measure of rules that measure nothing on samples),
+    made once per block size."""
+    out = np.full(n, value)
+    out.flags.writeable = False
+    return out
+
+
 @dataclass
 class TrailingWindow:
     """The last few samples of signals carried across blocks, for look-back over a time window.
@@ -217,7 +242,9 @@ class TrailingWindow:
                 t_all = np.concatenate([np.full(pad, np.nan), t_all])
                 x_all = np.concatenate([np.full((*x.shape[:-1], pad), np.nan), x_all], axis=-1)
         keep = max(self.lag, 1)
-        self._t_s, self._x = t_all[-keep:].copy(), x_all[..., -keep:].copy()
+        # t_all is always a new array; x_all is the caller's x when nothing came before
+        self._t_s = t_all[-keep:]
+        self._x = x_all[..., -keep:].copy() if x_all is x else x_all[..., -keep:]
         return t_all, x_all
 
 

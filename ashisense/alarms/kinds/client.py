@@ -16,7 +16,14 @@ from typing import Literal, Self
 import numpy as np
 from pydantic import NonNegativeInt, model_validator
 
-from ashisense.alarms.kinds.base import BindContext, Measure, Measurer, RuleSpec, Signals
+from ashisense.alarms.kinds.base import (
+    BindContext,
+    Measure,
+    Measurer,
+    RuleSpec,
+    Signals,
+    constant,
+)
 from ashisense.alarms.wording import force_text
 from ashisense.bodymap import REGION_TITLES, REGIONS
 from firmware_bridge.events import BUTTONS
@@ -62,7 +69,7 @@ class ClientButton(RuleSpec):
 
     def measurer(self, ctx: BindContext) -> Measurer:
         # Never known from samples (NaN keeps the verdict): presses come through press().
-        return lambda sig: Measure(np.full(np.shape(sig["t_s"]), np.nan))
+        return lambda sig: Measure(constant(sig["t_s"].shape[0], math.nan))
 
     def describe(self, value: float, detail: int | None, ctx: BindContext) -> str:
         """The body region under the feet at the press (detail: its code; -1 unknown)."""

@@ -16,6 +16,7 @@ from ashisense.alarms.kinds.base import (
     Signals,
     TrailingWindow,
     column,
+    derived,
     trailing_max,
 )
 from ashisense.bodymap import REGION_CODE, REGION_TITLES, REGIONS, UNKNOWN, regions_named
@@ -89,16 +90,17 @@ class RegionForce(RuleSpec):
 
     def measurer(self, ctx: BindContext) -> Measurer:
         clear_below_n = self.limit_n - self.hysteresis_n
+        table = _region_table(self.regions)
 
         def measure(sig: Signals) -> Measure:
             feet_n = column(sig, "feet_n")
-            region = np.asarray(sig["region"])
-            value = np.where(self._inside(region), feet_n, 0.0)
+            region = derived(sig, "_region_index", _region_index)
+            value = np.where(table[region], feet_n, 0.0)
             # Position unknown: a light load clears, a heavy one keeps the previous verdict.
-            unknown = region == UNKNOWN
-            if unknown.any():
+            unknown = derived(sig, "_region_unknown", _region_unknown)
+            if unknown.shape[0]:
                 value[unknown] = np.where(feet_n[unknown] < clear_below_n, 0.0, np.nan)
-            return Measure(value, detail=region.astype(np.int64))
+            return Measure(value, detail=region)
 
         return measure
 
@@ -106,6 +108,16 @@ class RegionForce(RuleSpec):
         if detail is not None and 0 <= detail < len(REGIONS):
             return REGION_TITLES[REGIONS[detail]]
         return ", ".join(REGION_TITLES[r] for r in self.regions)
+
+
+def _region_index(sig: Signals) -> np.ndarray:
+    """The block's region codes as table indices (shared by every region rule)."""
+    return np.asarray(sig["region"], dtype=np.intp)
+
+
+def _region_unknown(sig: Signals) -> np.ndarray:
+    """The samples of the block whose region is unknown (usually none)."""
+    return np.flatnonzero(derived(sig, "_region_index", _region_index) == UNKNOWN)
 
 
 @functools.lru_cache(maxsize=64)
@@ -144,7 +156,11 @@ class RiseRate(RuleSpec):
 
 
 def _weight(sig: Signals) -> np.ndarray:
-    """Therapist weight per sample (N); NaN where unknown or not positive."""
+    """Therapist weight per sample (N); NaN where unknown or not positive (made once a block)."""
+    return derived(sig, "_weight_n", _positive_weight)
+
+
+def _positive_weight(sig: Signals) -> np.ndarray:
     w = column(sig, "therapist_weight_n")
     return np.where(w > 0, w, np.nan)
 
@@ -188,14 +204,16 @@ class BarDrop(_WeightShare):
             _, b_all = history.extend(t_s, bars_n)
             # the most of each sample and the lag before it
             recent_max = trailing_max(b_all, history.lag + 1)[:, -n:]
-            drop_n = np.where(np.isfinite(recent_max), recent_max - bars_n, np.nan)
-            return np.where(drop_n >= self.min_bar_fraction * recent_max, drop_n, 0.0)
+            drop_n = recent_max - bars_n
+            most = drop_n >= self.min_bar_fraction * recent_max
+            most &= np.isfinite(recent_max)  # none known in the window (or inf): no drop
+            return np.where(most, drop_n, 0.0)
 
         def measure(sig: Signals) -> Measure:
             left, right = let_go_n(sig)
             w = _weight(sig)
             on_client = column(sig, "feet_n") >= self.on_client_share * w
-            side = (right > left).astype(np.int64)
+            side = right > left  # detail 1: the right hand
             return Measure(np.fmax(left, right) / w, applies=on_client, detail=side)
 
         return measure
@@ -246,7 +264,7 @@ class Balance(RuleSpec):
         def measure(sig: Signals) -> Measure:
             left = column(sig, "bar_left_share")
             heavier = np.maximum(left, 1.0 - left)
-            side = np.where(left >= 0.5, 0, 1).astype(np.int64)
+            side = ~(left >= 0.5)  # detail 1: right heavy (NaN too)
             return Measure(heavier, applies=column(sig, "bar_n") >= self.min_bar_n, detail=side)
 
         return measure
@@ -296,17 +314,18 @@ class Dwell(RuleSpec):
     min_force_n: NonNegativeFloat = 50.0
 
     def measurer(self, ctx: BindContext) -> Measurer:
-        offsets = np.array([[0.0], [0.5]])  # the two grids, in spots
+        offsets = np.array([[[0.0]], [[0.5]]])  # the two grids, in spots
         # Per grid: the cell of the previous sample (-1: unloaded) and when its stay began.
-        last_cell = np.full(2, -1, dtype=np.int64)
+        # Cells are float codes (x cell * 100_003 + y cell): exact integers, -1 unloaded.
+        last_cell = np.full((2, 1), -1.0)
         start_s = np.full(2, np.nan)
+        held_from_s = [math.nan]  # the earlier of start_s
 
         def since_s(t_s: np.ndarray, cell: np.ndarray) -> np.ndarray:
-            """(2, n): when the stay in each sample's cell began, per grid."""
-            prev = np.concatenate([last_cell[:, None], cell[:, :-1]], axis=1)
+            """(2, n): when the stay in each sample's cell began, per grid (a new stay
+            somewhere in the block)."""
+            prev = np.concatenate([last_cell, cell[:, :-1]], axis=1)
             new_stay = cell != prev
-            if not new_stay.any():  # the usual block: still where the last one ended
-                return np.repeat(start_s[:, None], t_s.shape[0], axis=1)
             begin = np.where(new_stay, t_s, np.nan)
             begin[:, 0] = np.where(new_stay[:, 0], begin[:, 0], start_s)
             n = t_s.shape[0]
@@ -315,15 +334,27 @@ class Dwell(RuleSpec):
             return begin.ravel()[np.maximum(idx, 0) + np.array([[0], [n]])]
 
         def measure(sig: Signals) -> Measure:
-            t_s, x, y = column(sig, "t_s"), column(sig, "feet_x_m"), column(sig, "feet_y_m")
-            loaded = (column(sig, "feet_n") >= self.min_force_n) & np.isfinite(x) & np.isfinite(y)
-            x, y = np.where(loaded, x, 0.0), np.where(loaded, y, 0.0)
-            ix = np.floor(x / self.spot_m + offsets)
-            iy = np.floor(y / self.spot_m + offsets)
-            cell = np.where(loaded, ix * 100_003 + iy, -1).astype(np.int64)
-            since = since_s(t_s, cell)
-            last_cell[:], start_s[:] = cell[:, -1], since[:, -1]
-            return Measure(np.where(loaded, (t_s - since).max(axis=0), 0.0))
+            t_s, n = sig["t_s"], sig["t_s"].shape[0]
+            x_m, y_m = column(sig, "feet_x_m"), column(sig, "feet_y_m")
+            loaded = np.isfinite(x_m) & np.isfinite(y_m)
+            loaded &= column(sig, "feet_n") >= self.min_force_n
+            everywhere = np.count_nonzero(loaded) == n
+            xy_m = np.concatenate([x_m, y_m]).reshape(2, n)
+            if not everywhere:
+                xy_m = np.where(loaded, xy_m, 0.0)  # no NaN or inf to make cells of
+            ixy = np.floor(xy_m / self.spot_m + offsets)  # (grid, x/y, n)
+            cell = ixy[:, 0] * 100_003 + ixy[:, 1]
+            if not everywhere:
+                cell = np.where(loaded, cell, -1.0)
+            if not np.count_nonzero(cell != last_cell):  # the usual block: still in the cells
+                held_s = t_s - held_from_s[0]
+            else:
+                since = since_s(t_s, cell)
+                start_s[:] = since[:, -1]
+                held_from_s[0] = float(start_s.min())  # NaN if either is
+                held_s = (t_s - since).max(axis=0)
+            last_cell[:, 0] = cell[:, -1]
+            return Measure(held_s if everywhere else np.where(loaded, held_s, 0.0))
 
         return measure
 

@@ -9,7 +9,15 @@ from typing import ClassVar, Literal
 import numpy as np
 from pydantic import Field, NonNegativeFloat, NonNegativeInt, PositiveFloat
 
-from ashisense.alarms.kinds.base import BindContext, Measure, Measurer, RuleSpec, Signals, column
+from ashisense.alarms.kinds.base import (
+    BindContext,
+    Measure,
+    Measurer,
+    RuleSpec,
+    Signals,
+    column,
+    constant,
+)
 from ashisense.alarms.wording import force_text
 
 
@@ -29,7 +37,7 @@ class NoData(RuleSpec):
 
     def measurer(self, ctx: BindContext) -> Measurer:
         # Every sample is fresh data when it arrives; ticks measure the age between samples.
-        return lambda sig: Measure(np.zeros(np.shape(sig["t_s"])))
+        return lambda sig: Measure(constant(sig["t_s"].shape[0], 0.0))
 
 
 class LostRate(RuleSpec):
@@ -196,7 +204,7 @@ class Flag(RuleSpec):
     def measurer(self, ctx: BindContext) -> Measurer:
         def measure(sig: Signals) -> Measure:
             if self.signal not in sig:  # never flagged in this session
-                return Measure(np.zeros(np.shape(sig["t_s"])))
+                return Measure(constant(sig["t_s"].shape[0], 0.0))
             return Measure(column(sig, self.signal))
 
         return measure
