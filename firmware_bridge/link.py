@@ -122,7 +122,8 @@ class Link:
     the port. 0 (the default) reads bytes as soon as they come; a caller that needs no
     promptness (nobody watches the live view) reads less often: the port's buffer holds the
     bytes, blocks come fewer and bigger, and every listener's per-block cost is paid less
-    often. The samples, their host times and the gaps are the same either way.
+    often. The samples and the gaps are the same either way; host times come from the same
+    clock fit, whose per-second minimum delay is then that of the quickest of ~10 reads.
     """
 
     def __init__(
