@@ -411,6 +411,8 @@ class LiveRuntime(SessionListener):
 
     def stop_session(self) -> int | None:
         """Stop recording and flush; returns the id of the session that stopped, if any."""
+        if self.runner.recording is not None:
+            self.link.catch_up()  # the samples up to now, also while reads are spaced
         writer = self.runner.stop_recording()  # flushes: not under the lock on_alarm takes
         with self._lock:
             self._session_started_s = None

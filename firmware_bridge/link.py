@@ -236,9 +236,9 @@ class Link:
     def catch_up(self, timeout_s: float = CATCH_UP_S) -> bool:
         """Read the port now and wait until what it held has reached every listener: what a
         caller needs before acting on "the newest sample" while reads are spaced out
-        (read_every_s). True once it has (at once when reads are not spaced out), False
-        after timeout_s (the link is down or its listeners are behind)."""
-        if self.read_every_s <= 0 or not self._thread.is_alive():
+        (read_every_s). True once it has (at once when reads are not spaced out or nothing
+        streams), False after timeout_s (the listeners are behind, or the link went down)."""
+        if self.read_every_s <= 0 or not self._identified.is_set():
             return True
         reached = threading.Event()
         with self._lock:

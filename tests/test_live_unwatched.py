@@ -15,7 +15,9 @@ from ashisense.live import UNWATCHED_READ_EVERY_S, Display, LiveRuntime, LiveSta
 from ashisense.session.analysis import Step
 from ashisense.session.runner import SessionListener
 from ashisense.sim.ptyserver import PtyRig
+from ashisense.store import open_store
 from firmware_bridge.blocks import SampleBlock
+from firmware_bridge.link import host_clock
 
 
 class Watchable(Display):
@@ -94,3 +96,24 @@ def test_a_page_press_while_nobody_watches_takes_the_newest_sample(
         # the moment is a sample that came just before the press (80 Hz: every 12.5 ms),
         # not the one of the last spaced read
         assert press.t_s - 0.1 < newest.t_s <= press.t_s
+
+
+def test_a_session_stopped_while_nobody_watches_has_its_samples_up_to_the_stop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(live, "UNWATCHED_READ_EVERY_S", 60.0)  # no read for a minute unless asked
+    rig = dashkit.ScriptedRig()
+    display = Watchable()
+    with (
+        PtyRig(rig) as pty,  # type: ignore[arg-type]
+        LiveRuntime(dashkit.live_config(tmp_path, pty.path), display) as runtime,
+    ):
+        sid = runtime.start_session()
+        next_status(display)
+        next_status(display)  # a tick has spaced the reads, and samples have come since
+        assert runtime.link.read_every_s == 60.0
+        stopped_s = host_clock()
+        assert runtime.stop_session() == sid
+    with open_store(tmp_path / "sessions.sqlite", readonly=True) as store:
+        last_s = max(float(b.t_s[-1]) for b in store.blocks(sid))
+    assert stopped_s - 0.1 < last_s  # 80 Hz: a sample every 12.5 ms, up to the stop
