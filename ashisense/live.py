@@ -62,6 +62,11 @@ log = logging.getLogger(__name__)
 
 TICK_S = 0.25
 STATUS_EVERY_S = 0.5
+#: How often the link reads the port while nobody watches (no viewer, consumer or tap): the
+#: analysis then takes blocks of ~8 samples at 80 Hz instead of one, at a fraction of the CPU;
+#: alarms are logged up to this much later (a viewer that comes sees them at once, and reads
+#: go back to every sample within a tick).
+UNWATCHED_READ_EVERY_S = 0.1
 
 BlockTap = Callable[[SampleBlock], None]
 
@@ -138,6 +143,11 @@ class LiveStatus:
 class Display:
     """What the runtime shows: override what you need. Called from the dispatcher or ticker
     thread; implementations must return at once (hand over, never wait)."""
+
+    @property
+    def watched(self) -> bool:
+        """Does someone see this display now (then samples are shown as they come)?"""
+        return True
 
     def setup(self, setup: LiveSetup) -> None:
         """The rig, the people or the session changed."""
@@ -220,6 +230,7 @@ class LiveRuntime(SessionListener):
         self._session_started_s: float | None = None
         self._silence = PortSilence(TICK_S)
         self._taps: dict[BlockTap, _BlockTap] = {}
+        self._consumers = 0  # attached consumers (LSL outlets, a studio publisher)
         self._exclusive: dict[BlockTap, str] = {}  # tap -> activity that forbids recording
         self._stop = threading.Event()
         self._ticker = threading.Thread(target=self._tick_loop, name="ashisense-live-tick")
@@ -386,7 +397,9 @@ class LiveRuntime(SessionListener):
         shown to the therapist and kept like a handset press. LiveError for an unknown one."""
         if button not in BUTTONS:
             raise LiveError(f"press: expected one of {', '.join(BUTTONS)}, got {button!r}")
-        return self.runner.press(host_clock(), button, "page").press
+        t_s = host_clock()
+        self.link.catch_up()  # its moment is the newest sample, also while reads are spaced
+        return self.runner.press(t_s, button, "page").press
 
     def _client(self, client_id: str | None) -> ClientProfile:
         if client_id:
@@ -398,6 +411,8 @@ class LiveRuntime(SessionListener):
 
     def stop_session(self) -> int | None:
         """Stop recording and flush; returns the id of the session that stopped, if any."""
+        if self.runner.recording is not None:
+            self.link.catch_up()  # the samples up to now, also while reads are spaced
         writer = self.runner.stop_recording()  # flushes: not under the lock on_alarm takes
         with self._lock:
             self._session_started_s = None
@@ -452,6 +467,7 @@ class LiveRuntime(SessionListener):
         notes, sessions starting and stopping). It must return at once."""
         if not isinstance(consumer, Listener | SessionListener):
             raise TypeError(f"{consumer!r}: expected a Listener or a SessionListener")
+        self._consumers += 1  # a consumer wants samples as they come: reads are not spaced
         if isinstance(consumer, Listener):
             self.runner.add_raw_listener(consumer)
         if isinstance(consumer, SessionListener):
@@ -527,9 +543,17 @@ class LiveRuntime(SessionListener):
             self.display.alarms(self.hazards())
         return len(events)
 
+    @property
+    def watched(self) -> bool:
+        """Does anyone take the live stream now: a viewer of the display, a consumer, a tap?"""
+        with self._lock:
+            tapped = bool(self._taps)
+        return self.display.watched or tapped or self._consumers > 0
+
     def _tick_loop(self) -> None:
         next_status = 0.0
         while not self._stop.wait(TICK_S):
+            self.link.read_every_s = 0.0 if self.watched else UNWATCHED_READ_EVERY_S
             now_s, link = host_clock(), self.link.stats
             seen_s = self._silence.seen_s(now_s, link.samples)
             engine = self.engine

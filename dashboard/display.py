@@ -83,6 +83,10 @@ class HubDisplay(Display):
         self._next_frame = 0.0
         self._next_grid = 0.0
 
+    @property
+    def watched(self) -> bool:
+        return bool(self.hub.viewers)
+
     def setup(self, setup: LiveSetup) -> None:
         with self._lock:
             self._setup = setup

@@ -41,6 +41,10 @@ class TeeDisplay(Display):
         for d in self.displays:
             d.estimate(est, seq, limits)
 
+    @property
+    def watched(self) -> bool:
+        return any(d.watched for d in self.displays)
+
     def grid(self, est: GridEstimate) -> None:
         for d in self.displays:
             d.grid(est)

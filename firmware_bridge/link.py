@@ -37,6 +37,8 @@ HELLO_TIMEOUT_S = 10.0
 OPEN_WAIT_S = 60.0
 READ_TIMEOUT_S = 0.01
 RATE_WINDOW_S = 2.0
+#: How long catch_up waits for the link to read and the listeners to take what it read.
+CATCH_UP_S = 0.5
 
 
 def host_clock() -> float:
@@ -115,6 +117,13 @@ class Link:
     `ascii_channels` and `ascii_rate_hz` are required); the kinds are in
     firmware_bridge.inputs.INPUT_KINDS. `expected_channels`, when given, must match the
     device's HELLO. Listeners are called from one dispatcher thread.
+
+    read_every_s (settable at any time): while streaming, the least time between two reads of
+    the port. 0 (the default) reads bytes as soon as they come; a caller that needs no
+    promptness (nobody watches the live view) reads less often: the port's buffer holds the
+    bytes, blocks come fewer and bigger, and every listener's per-block cost is paid less
+    often. The samples and the gaps are the same either way; host times come from the same
+    clock fit, whose per-second minimum delay is then that of the quickest of ~10 reads.
     """
 
     def __init__(
@@ -151,6 +160,9 @@ class Link:
         self._rate_marks: deque[tuple[float, int]] = deque()
         self._arrival = ArrivalWindow()
         self._write_lock = threading.Lock()
+        self.read_every_s = 0.0
+        self._wake = threading.Event()  # read now (catch_up), whatever read_every_s says
+        self._marks: list[threading.Event] = []  # catch_up's, set once the listeners have it
 
     # -- public API -------------------------------------------------------------------
     def start(self) -> Link:
@@ -161,6 +173,7 @@ class Link:
     def stop(self) -> None:
         """Stop reading, deliver what is queued, stop listeners."""
         self._stop.set()
+        self._wake.set()
         if self._thread.is_alive():
             self._thread.join(5.0)
         self._dispatcher.stop()
@@ -219,6 +232,19 @@ class Link:
         channel list): from the next connection, within about a second, its HELLO is taken
         and its data flows, after a Gap. The rig's expected_channels still apply."""
         self._accept.set()
+
+    def catch_up(self, timeout_s: float = CATCH_UP_S) -> bool:
+        """Read the port now and wait until what it held has reached every listener: what a
+        caller needs before acting on "the newest sample" while reads are spaced out
+        (read_every_s). True once it has (at once when reads are not spaced out or nothing
+        streams), False after timeout_s (the listeners are behind, or the link went down)."""
+        if self.read_every_s <= 0 or not self._identified.is_set():
+            return True
+        reached = threading.Event()
+        with self._lock:
+            self._marks.append(reached)
+        self._wake.set()
+        return reached.wait(timeout_s)
 
     def send(self, command: str) -> None:
         """Send one command line (e.g. 'RATE 80') to the device if connected."""
@@ -294,6 +320,7 @@ class Link:
         self._deliver(port, opening)
         last_ask_s = -math.inf
         last_data_s = time.monotonic()
+        marks: list[threading.Event] = []  # catch_up's, answered by the next whole read
         while not self._stop.is_set():
             if self._asks_hello() and time.monotonic() - last_ask_s >= HELLO_RETRY_S:
                 # asked until answered, even while bytes flow: one lost answer must not
@@ -302,14 +329,35 @@ class Link:
                 last_ask_s = time.monotonic()
                 with self._lock:
                     self._tries.hello_asks += 1
+            self._wake.clear()  # this read answers every catch_up made so far
+            marks = self._take_marks(marks)
             waiting = port.in_waiting
             data = port.read(waiting if waiting > 0 else 1)
             now_s = time.monotonic()
             if data:
                 last_data_s = now_s
                 self._deliver(port, self._decode(data, _EPOCH_OFFSET + now_s))
+            # all that waited was read (not just a first byte), or the port was quiet
+            drained = waiting > 0 or not data
+            if drained:
+                for reached in marks:
+                    self._dispatcher.mark(reached)
+                marks = []
             if now_s - last_data_s > self._stall_s():
                 raise LinkTimeout(f"no data for {now_s - last_data_s:.1f} s")
+            if data and drained and self.read_every_s > 0 and self._identified.is_set():
+                # the rest of the interval, unless catch_up (or stop) wants a read now
+                self._wake.wait(self.read_every_s - (time.monotonic() - now_s))
+
+    def _take_marks(self, carried: list[threading.Event]) -> list[threading.Event]:
+        """catch_up's marks made so far (and those a read carried over), to pass to the
+        dispatcher behind the read that follows: a mark made during a read waits for the
+        next one, which comes at once (catch_up woke the link)."""
+        if not self._marks:
+            return carried
+        with self._lock:
+            new, self._marks = self._marks, []
+        return carried + new
 
     def _asks_hello(self) -> bool:
         return self._input.handshake and not self._input.identified

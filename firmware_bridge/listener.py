@@ -17,6 +17,8 @@ log = logging.getLogger(__name__)
 FAILURE_LOG_INTERVAL_S = 10.0
 #: Most samples joined into one block when blocks wait in the queue (see Dispatcher).
 JOIN_MAX_SAMPLES = 512
+#: How often a put into a full queue looks again for room (listeners hopelessly behind).
+FULL_POLL_S = 0.01
 
 Item = SampleBlock | GridBlock | Gap | DeviceEvent | Hello | BaseException
 
@@ -83,7 +85,10 @@ class Dispatcher:
 
     def __init__(self, listeners: Iterable[Listener] = (), maxsize: int = 10_000) -> None:
         self._listeners: list[Listener] = list(listeners)
-        self._queue: queue.Queue[Item | None] = queue.Queue(maxsize=maxsize)
+        # SimpleQueue: put and get in C, one cheap wake-up per item (a Queue's conditions
+        # cost the link thread more than its read); the bound is kept by put() below
+        self._queue: queue.SimpleQueue[Item | threading.Event | None] = queue.SimpleQueue()
+        self._maxsize = maxsize
         self._thread = threading.Thread(target=self._run, name="ashisense-dispatch", daemon=True)
         self._lock = threading.Lock()
         self._failures: dict[tuple[int, type], tuple[float, int, float]] = {}
@@ -99,19 +104,30 @@ class Dispatcher:
 
     def put(self, item: Item) -> None:
         """Queue an item; blocks only if the listeners are hopelessly behind (10k items)."""
+        while self._queue.qsize() >= self._maxsize and self._thread.is_alive():
+            time.sleep(FULL_POLL_S)
         self._queue.put(item)
 
+    def mark(self, reached: threading.Event) -> None:
+        """Set `reached` once every item put before it has been handed to the listeners."""
+        self._queue.put(reached)
+
     def _run(self) -> None:
-        ahead: list[Item | None] = []  # an item taken from the queue while joining blocks
+        ahead: list[Item | threading.Event | None] = []  # taken from the queue while joining
         while True:
             item = ahead.pop() if ahead else self._queue.get()
             if item is None:
                 return
+            if isinstance(item, threading.Event):
+                item.set()
+                continue
             if isinstance(item, SampleBlock):
                 item = self._join_queued(item, ahead)
             self._deliver(item)
 
-    def _join_queued(self, block: SampleBlock, ahead: list[Item | None]) -> SampleBlock:
+    def _join_queued(
+        self, block: SampleBlock, ahead: list[Item | threading.Event | None]
+    ) -> SampleBlock:
         """`block` and the blocks of the same channels queued right behind it, as one; the
         first other item taken goes to `ahead`."""
         blocks = [block]

@@ -69,6 +69,14 @@ def encode_samples(
     seq: np.ndarray, t_us: np.ndarray, invalid: np.ndarray, counts: np.ndarray
 ) -> bytes:
     """Wire bytes of many SAMPLEs at once; arrays are (n,), (n,), (n,), (n, C)."""
+    return b"".join(sample_packets(seq, t_us, invalid, counts))
+
+
+def sample_packets(
+    seq: np.ndarray, t_us: np.ndarray, invalid: np.ndarray, counts: np.ndarray
+) -> list[bytes]:
+    """The wire bytes of each SAMPLE (its frame and delimiter), for a device that sends them
+    one by one as they are taken; arrays are (n,), (n,), (n,), (n, C)."""
     n, c = counts.shape
     rec = np.zeros(n, dtype=sample_dtype(c))
     rec["type"] = TYPE_SAMPLE
@@ -78,11 +86,7 @@ def encode_samples(
     rec["counts"] = counts
     raw = rec.tobytes()
     size = rec.dtype.itemsize
-    out = []
-    for i in range(n):
-        p = raw[i * size : (i + 1) * size - 4]
-        out.append(cobs.encode(p + struct.pack("<I", zlib.crc32(p))))
-    return DELIMITER.join(out) + DELIMITER
+    return [frame(raw[i * size : (i + 1) * size - 4]) for i in range(n)]
 
 
 def encode_hello(hello: dict[str, Any]) -> bytes:

@@ -8,20 +8,29 @@ device, an unplugged cable) are injected here, seeded, so tests can ask for them
 
 from __future__ import annotations
 
+import itertools
 import math
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
 
 from ashisense.errors import AshisenseError
 from ashisense.sim.effects import Effects
-from firmware_bridge.protocol import encode_event, encode_grid, encode_hello, encode_samples
+from ashisense.sim.schedule import Kind, PacketSchedule
+from firmware_bridge.protocol import encode_event, encode_grid, encode_hello, sample_packets
+
+if TYPE_CHECKING:  # the model is imported when a device boots (a light `import ashisense`)
+    from ashisense.sim.model import SimBlock
 
 FAST_CHUNK_SAMPLES = 256
+#: In real time the model runs this far ahead of the device clock, in one block: its cost per
+#: block is paid a few times a second, not for every sample; each packet still goes out when
+#: its sample is taken. (A new RATE applies after what was made ahead, at most this later.)
+AHEAD_S = 0.25
 
 
 class SimUrlError(AshisenseError, ValueError):
@@ -112,7 +121,8 @@ class SimDevice:
     """A running simulated rig. `pump(now)` returns the bytes it has sent by then.
 
     Time is the simulator's own: `speed` × real seconds since boot, or in fast mode a
-    fixed chunk per pump. The ground truth of each block goes to the `truth_listeners`.
+    fixed chunk per pump. The ground truth of each block goes to the `truth_listeners` (in
+    real time as the block is made, up to AHEAD_S before its samples go out).
     """
 
     def __init__(self, config: SimConfig) -> None:
@@ -142,6 +152,7 @@ class SimDevice:
         self._grid_seq = 0
         self._pending = bytearray(encode_hello(self.model.hello))
         self._pending += encode_event(0, {"event": "boot"})
+        self._schedule = PacketSchedule()
         self._inbox = b""
 
     # -- time -----------------------------------------------------------------------------
@@ -159,6 +170,8 @@ class SimDevice:
 
     def unplugged_now(self) -> bool:
         """Is the simulated cable out at this moment?"""
+        if not self.config.faults.unplug_every_s:
+            return False  # (asked before every read: no array work when it never is)
         return bool(self.unplugged(self.device_time_s()))
 
     def _silent(self, t_dev_s: np.ndarray) -> np.ndarray:
@@ -171,42 +184,80 @@ class SimDevice:
         """Generate everything due by now and return the bytes that reach the host."""
         with self._lock:
             if self.config.speed == 0:
-                n = FAST_CHUNK_SAMPLES
+                self._generate(FAST_CHUNK_SAMPLES)
+                now_s = math.inf
             else:
-                n = int((self.device_time_s(now_mono) - self.model.t_s) * self.rate_hz)
-            if n > 0:
-                self._generate(n)
+                now_s = self.device_time_s(now_mono)
+                n = int((now_s - self.model.t_s) * self.rate_hz)
+                if n > 0:  # what was made ahead has gone out: the next block
+                    self._generate(n + int(AHEAD_S * self.rate_hz))
+            self._send(*self._schedule.take(now_s))
             out = bytes(self._pending)
             self._pending.clear()
             return out
 
     def _generate(self, n: int) -> None:
+        """The model's next n (> 0) samples into the schedule, each due once it has been taken
+        (its time plus a sample period), with the handset's presses and the grid frames."""
         block = self.model.next_block(n)
         for cb in self.truth_listeners:
             cb(block)
         seq = self._sample_seq + np.arange(n)
         self._sample_seq += n
-        if self.handset is not None:
-            for t_dev_s, button in self.handset.presses(block.truth):
-                if not self._silent(np.array([t_dev_s]))[0]:
-                    event = {"event": "client", "button": button}
-                    self._pending += encode_event(round(t_dev_s * 1e6), event)
+        due_s = block.t_s + 1.0 / self.rate_hz
+        kinds, packets, at_s = self._events_and_frames(block)
+        # an event or a frame goes out with the sample whose period holds it
+        holder = np.searchsorted(block.t_s, np.asarray(at_s, dtype=np.float64), side="right")
         keep = ~self._silent(block.t_s)
-        if not self.streaming or not keep.any():
-            return
         chans = block.invalid.shape[1]
         invalid = (block.invalid.astype(np.uint32) << np.arange(chans, dtype=np.uint32)).sum(
             axis=1, dtype=np.uint32
         )
         t_us = np.rint(block.t_s * 1e6).astype(np.int64)
-        wire = encode_samples(seq[keep], t_us[keep], invalid[keep], block.counts[keep])
-        self._pending += self._inject_byte_faults(wire, n / self.rate_hz)
+        samples = sample_packets(seq[keep], t_us[keep], invalid[keep], block.counts[keep])
+        self._schedule.add(
+            np.concatenate([due_s[np.maximum(holder - 1, 0)], due_s[keep]]),
+            kinds + [Kind.SAMPLE] * len(samples),
+            packets + samples,
+        )
+
+    def _events_and_frames(self, block: SimBlock) -> tuple[list[Kind], list[bytes], list[float]]:
+        """The handset's presses and the grid frames of a block that reach the host: what
+        each is, its packet and its device time."""
+        kinds: list[Kind] = []
+        packets: list[bytes] = []
+        at_s: list[float] = []
+        for t_dev_s, button in self.handset.presses(block.truth) if self.handset else []:
+            if not self._silent(np.array([t_dev_s]))[0]:
+                event = {"event": "client", "button": button}
+                kinds.append(Kind.EVENT)
+                packets.append(encode_event(round(t_dev_s * 1e6), event))
+                at_s.append(t_dev_s)
         if block.grid is not None and block.grid_t_s is not None:
             silent = self._silent(block.grid_t_s)
             for t_g, frame, lost in zip(block.grid_t_s, block.grid, silent, strict=True):
                 if not lost:
-                    self._pending += encode_grid(self._grid_seq, round(t_g * 1e6), frame)
+                    kinds.append(Kind.GRID)
+                    packets.append(encode_grid(self._grid_seq, round(t_g * 1e6), frame))
+                    at_s.append(float(t_g))
                 self._grid_seq += 1
+        return kinds, packets, at_s
+
+    def _send(self, kinds: list[Kind], packets: list[bytes]) -> None:
+        """Packets that are due onto the wire: events always, samples and grid frames while
+        streaming; byte faults hit the samples."""
+        f = self.config.faults
+        if self.streaming and not (f.drop_per_s or f.corrupt_per_s):
+            self._pending += b"".join(packets)
+            return
+        for kind, run in itertools.groupby(zip(kinds, packets, strict=True), key=lambda x: x[0]):
+            if kind != Kind.EVENT and not self.streaming:
+                continue
+            group = [p for _, p in run]
+            wire = b"".join(group)
+            if kind == Kind.SAMPLE:
+                wire = self._inject_byte_faults(wire, len(group) / self.rate_hz)
+            self._pending += wire
 
     def _inject_byte_faults(self, wire: bytes, span_s: float) -> bytes:
         f = self.config.faults
