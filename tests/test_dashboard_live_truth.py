@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import dashkit
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from dashboard.app import create_app
 
@@ -52,25 +52,9 @@ def dash(
 
 @pytest.fixture(scope="module")
 def page(browser: Browser, dash: tuple[dashkit.Server, dashkit.ScriptedRig]) -> Iterator[Page]:
-    server, _ = dash
-    context = browser.new_context(viewport=dashkit.VIEWPORT)
-    pg = context.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda err: errors.append(str(err)))
-    dashkit.open_logged_in(pg, server, "/live")
-    pg.wait_for_selector("#link .dot.ok", timeout=15000)
-    yield pg
-    context.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    dashkit.require_chromium()
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=dashkit.CHROMIUM, args=dashkit.CHROMIUM_ARGS)
-        yield b
-        b.close()
+    with dashkit.watched_page(browser, dash[0], "/live") as pg:
+        pg.wait_for_selector("#link .dot.ok", timeout=15000)
+        yield pg
 
 
 def _wait_data_s(page: Page, seconds: float) -> None:
@@ -202,16 +186,13 @@ def test_a_stale_heatmap_blanks(browser: Browser, tmp_path_factory: pytest.TempP
     live = dashkit.live_config(tmp, device, rig_file=dashkit.EXAMPLES / "grid_rig.toml")
     port = dashkit.free_port()
     settings = dashkit.dashboard_settings(tmp, live, port)
-    with dashkit.Server(create_app(settings), port) as server:
-        context = browser.new_context(viewport=dashkit.VIEWPORT)
-        page = context.new_page()
-        try:
-            dashkit.open_logged_in(page, server, "/live")
-            heat = "#table image[href^='data:'][visibility=visible]"
-            page.wait_for_selector(heat, state="attached", timeout=20000)
-            page.wait_for_selector("#link.bad", timeout=10000)  # the next stall
-            page.wait_for_selector(heat, state="detached", timeout=1000)
-            dashkit.shot(page, "live-grid-stalled")
-            page.wait_for_selector(heat, state="attached", timeout=10000)  # back
-        finally:
-            context.close()
+    with (
+        dashkit.Server(create_app(settings), port) as server,
+        dashkit.watched_page(browser, server, "/live") as page,
+    ):
+        heat = "#table image[href^='data:'][visibility=visible]"
+        page.wait_for_selector(heat, state="attached", timeout=20000)
+        page.wait_for_selector("#link.bad", timeout=10000)  # the next stall
+        page.wait_for_selector(heat, state="detached", timeout=1000)
+        dashkit.shot(page, "live-grid-stalled")
+        page.wait_for_selector(heat, state="attached", timeout=10000)  # back

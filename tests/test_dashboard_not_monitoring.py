@@ -12,20 +12,11 @@ from pathlib import Path
 import dashkit
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from ashisense.alarms import AlarmState
 
 ALARM_ROWS = "#alarms .alarm[data-rule]"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    dashkit.require_chromium()
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=dashkit.CHROMIUM, args=dashkit.CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture
@@ -38,16 +29,9 @@ def dash(tmp_path: Path) -> Iterator[tuple[dashkit.Server, dashkit.ScriptedRig]]
 @pytest.fixture
 def page(browser: Browser, dash: tuple[dashkit.Server, dashkit.ScriptedRig]) -> Iterator[Page]:
     """A logged-in page on the live view, showing numbers."""
-    server, _ = dash
-    context = browser.new_context(viewport=dashkit.VIEWPORT)
-    pg = context.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda err: errors.append(str(err)))
-    dashkit.open_logged_in(pg, server, "/live")
-    pg.wait_for_selector("body[data-frames]")
-    yield pg
-    context.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
+    with dashkit.watched_page(browser, dash[0], "/live") as pg:
+        pg.wait_for_selector("body[data-frames]")
+        yield pg
 
 
 def _showing_live_numbers(page: Page) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 
 import dashkit
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 SOUND_JS = """() => {
   const s = window.ashisenseSound;
@@ -20,19 +20,10 @@ SOUND_JS = """() => {
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    dashkit.require_chromium()
-    assert not any("autoplay" in arg for arg in dashkit.CHROMIUM_ARGS)  # the real policy
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=dashkit.CHROMIUM, args=dashkit.CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture(scope="module")
 def dash(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[dashkit.Server, dashkit.ScriptedRig]]:
+    assert not any("autoplay" in arg for arg in dashkit.CHROMIUM_ARGS)  # the real policy
     tmp = tmp_path_factory.mktemp("sound")
     with dashkit.running_dashboard(tmp) as (server, rig):
         yield server, rig
@@ -47,10 +38,7 @@ def test_after_the_login_click_a_high_alarm_really_sounds(
     browser: Browser, dash: tuple[dashkit.Server, dashkit.ScriptedRig]
 ) -> None:
     server, rig = dash
-    context = browser.new_context(viewport=dashkit.VIEWPORT)
-    page = context.new_page()
-    try:
-        dashkit.open_logged_in(page, server, "/live")  # the click on "Log in"
+    with dashkit.watched_page(browser, server, "/live") as page:  # the click on "Log in"
         page.wait_for_selector("body[data-sound=on]", timeout=5000)
         assert _sound(page)["started"] == 0  # silent while nothing is wrong
         rig.climb_on(560.0)  # over the client's upper-back limit: a high alarm
@@ -60,8 +48,6 @@ def test_after_the_login_click_a_high_alarm_really_sounds(
         assert sound["state"] == "running" and sound["started"] > 0, sound
         assert page.is_hidden("#sound-off")
         assert page.inner_text("#btn-sound") == "Sound on"
-    finally:
-        context.close()
 
 
 def test_where_the_browser_blocks_sound_the_page_says_sound_off_and_one_click_fixes_it(
@@ -69,11 +55,10 @@ def test_where_the_browser_blocks_sound_the_page_says_sound_off_and_one_click_fi
 ) -> None:
     server, rig = dash
     rig.climb_on(560.0)
-    context = browser.new_context(viewport=dashkit.VIEWPORT)
-    # logged in by another way (no click on this page): the browser keeps audio suspended
-    context.add_cookies([{"name": "ashisense_login", "value": server.login(), "url": server.url}])
-    page = context.new_page()
-    try:
+    with dashkit.watched_page(browser) as page:
+        # logged in by another way (no click on this page): the browser keeps audio suspended
+        cookie = {"name": "ashisense_login", "value": server.login(), "url": server.url}
+        page.context.add_cookies([cookie])  # type: ignore[list-item]
         page.goto(f"{server.url}/live")
         page.wait_for_selector("#alarms .alarm.high", timeout=10000)
         warning = page.wait_for_selector("#sound-off", state="visible", timeout=5000)
@@ -91,5 +76,3 @@ def test_where_the_browser_blocks_sound_the_page_says_sound_off_and_one_click_fi
         page.wait_for_selector("body[data-sound-burst=high]", timeout=5000)
         sound = _sound(page)
         assert sound["state"] == "running" and sound["started"] > 0, sound
-    finally:
-        context.close()
