@@ -60,6 +60,8 @@ CHROMIUM_ARGS = [
 ]
 ARTIFACTS = ROOT / "test-artifacts"  # screenshots for a person to look at
 VIEWPORT = {"width": 1280, "height": 800}  # a 10" tablet in landscape
+#: expect()'s deadline in the browser tests: generous, only to catch a hang on a busy machine.
+BROWSER_WAIT_MS = 30_000
 CLIENT_N = 70.0 * STANDARD_GRAVITY_M_S2
 THERAPIST_N = 65.0 * STANDARD_GRAVITY_M_S2
 # Feet on the upper back of the example client (head at 0.05 m, 1.75 m tall), off the spine.
@@ -406,9 +408,10 @@ def require_chromium() -> None:
 @contextlib.contextmanager
 def chromium() -> Iterator[Browser]:
     """Debian's Chromium, headless, under Playwright; fails saying why when it is missing."""
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
     require_chromium()
+    expect.set_options(timeout=BROWSER_WAIT_MS)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:

@@ -232,7 +232,7 @@ def test_a_complete_run_over_http_saves_the_true_gains(tmp_path: Path) -> None:
 
 
 def wait_page(page: Page, step: int, phase: str) -> None:
-    page.wait_for_selector(f"body[data-step='{step}'][data-phase='{phase}']", timeout=5000)
+    page.wait_for_selector(f"body[data-step='{step}'][data-phase='{phase}']", timeout=30_000)
 
 
 def test_a_calibration_walked_in_the_browser_recovers_the_true_gains_and_is_saved(

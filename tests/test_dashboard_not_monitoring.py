@@ -49,11 +49,11 @@ def test_the_page_says_not_monitoring_while_the_server_is_gone_and_recovers(
 ) -> None:
     server, rig = dash
     rig.climb_on(560.0)  # over the client's upper-back limit: a high alarm
-    page.wait_for_selector("#alarms .alarm.high.flash", timeout=10000)
+    page.wait_for_selector("#alarms .alarm.high.flash", timeout=30_000)
     _showing_live_numbers(page)
     shown_before = _alarm_rules(page)
     server.stop()
-    page.wait_for_selector("body[data-monitoring=off]", timeout=5000)
+    page.wait_for_selector("body[data-monitoring=off]", timeout=30_000)
     assert page.is_visible("#not-monitoring")
     assert "NOT MONITORING" in page.inner_text("#not-monitoring")
     # nothing from before passes for live: values blank, alarms stale and steady, REC unknown
@@ -91,7 +91,7 @@ def test_a_logout_elsewhere_or_here_sends_the_open_page_to_the_login(
         headers={"Origin": server.url, "Cookie": server.cookie_header(cookie["value"])},
     )
     assert out.status_code == 200
-    page.wait_for_url("**/login?next=*", timeout=10000)
+    page.wait_for_url("**/login?next=*", timeout=30_000)
     page.fill("#password", dashkit.PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url("**/live")
@@ -99,7 +99,7 @@ def test_a_logout_elsewhere_or_here_sends_the_open_page_to_the_login(
     # the page's own Log out passes the origin rule, and ends the login on the server too
     cookie = next(c for c in page.context.cookies() if c["name"] == "ashisense_login")
     page.click("#btn-logout")
-    page.wait_for_url("**/login?next=*", timeout=10000)
+    page.wait_for_url("**/login?next=*", timeout=30_000)
     me = httpx.get(
         f"{server.url}/api/me", headers={"Cookie": server.cookie_header(cookie["value"])}
     )

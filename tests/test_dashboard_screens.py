@@ -53,9 +53,9 @@ def dash(
 
 def _wait_until_shown(page: Page) -> None:
     """The alarm, the feet force and a healthy link on the page."""
-    page.wait_for_selector("#alarms .alarm.high[data-state=active]", timeout=15000)
+    page.wait_for_selector("#alarms .alarm.high[data-state=active]", timeout=30_000)
     page.wait_for_selector("#feet-value:not(:text-is('–'))")
-    page.wait_for_selector("#link .dot.ok", timeout=10000)
+    page.wait_for_selector("#link .dot.ok", timeout=30_000)
 
 
 def _inside(box: list[float], width: int, height: int) -> bool:

@@ -54,11 +54,11 @@ def test_after_the_login_click_a_high_alarm_really_sounds(
 ) -> None:
     server, rig = dash
     with dashkit.watched_page(browser, server, "/live") as page:  # the click on "Log in"
-        page.wait_for_selector("body[data-sound=on]", timeout=5000)
+        page.wait_for_selector("body[data-sound=on]", timeout=30_000)
         quiet = _silent_while_calm(page)
         rig.climb_on(560.0)  # over the client's upper-back limit: a high alarm
-        page.wait_for_selector("#alarms .alarm.high[data-state=active]", timeout=10000)
-        page.wait_for_selector("body[data-sound-burst=high]", timeout=5000)
+        page.wait_for_selector("#alarms .alarm.high[data-state=active]", timeout=30_000)
+        page.wait_for_selector("body[data-sound-burst=high]", timeout=30_000)
         sound = _sound(page)
         assert sound["state"] == "running" and sound["started"] > quiet, sound
         assert page.is_hidden("#sound-off")
@@ -75,8 +75,8 @@ def test_where_the_browser_blocks_sound_the_page_says_sound_off_and_one_click_fi
         cookie = {"name": "ashisense_login", "value": server.login(), "url": server.url}
         page.context.add_cookies([cookie])  # type: ignore[list-item]
         page.goto(f"{server.url}/live")
-        page.wait_for_selector("#alarms .alarm.high", timeout=10000)
-        warning = page.wait_for_selector("#sound-off", state="visible", timeout=5000)
+        page.wait_for_selector("#alarms .alarm.high", timeout=30_000)
+        warning = page.wait_for_selector("#sound-off", state="visible", timeout=30_000)
         assert warning is not None
         assert page.get_attribute("body", "data-sound") == "off"
         assert _sound(page)["state"] == "suspended"
@@ -86,8 +86,8 @@ def test_where_the_browser_blocks_sound_the_page_says_sound_off_and_one_click_fi
         assert size_px >= 24  # large: read across the room
         dashkit.shot(page, "live-sound-off")
         page.click("#btn-sound-on")
-        page.wait_for_selector("body[data-sound=on]", timeout=5000)
+        page.wait_for_selector("body[data-sound=on]", timeout=30_000)
         page.wait_for_selector("#sound-off", state="hidden")
-        page.wait_for_selector("body[data-sound-burst=high]", timeout=5000)
+        page.wait_for_selector("body[data-sound-burst=high]", timeout=30_000)
         sound = _sound(page)
         assert sound["state"] == "running" and sound["started"] > 0, sound
