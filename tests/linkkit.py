@@ -12,11 +12,15 @@ import select
 import threading
 import tty
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from firmware_bridge.protocol import encode_hello, encode_samples
+
+if TYPE_CHECKING:
+    from firmware_bridge.link import Link
+    from tests.conftest import Collector
 
 CHANNELS = ["a", "b", "c"]
 HELLO: dict[str, Any] = {
@@ -180,3 +184,16 @@ class PtyPort:
 
     def __exit__(self, *exc: object) -> None:
         self.pull()
+
+
+def stream_then_pull(
+    port: PtyPort, link: Link, collector: Collector, hello: dict[str, Any], n: int
+) -> None:
+    """Plug in a device, take n samples from it, pull its cable and see the link notice."""
+    dev = port.plug(hello)
+    link.wait_for_hello(5)
+    assert dev.got_start.wait(5)
+    dev.send(samples(0, n, rate_hz=hello["rate_hz"]))
+    collector.wait_for(lambda: collector.n_samples == n)
+    port.pull()
+    collector.wait_for(lambda: link.stats.state != "streaming", timeout_s=5)

@@ -10,7 +10,7 @@ import pytest
 from firmware_bridge.errors import DeviceChangedError
 from firmware_bridge.link import Link
 from firmware_bridge.protocol import encode_event, encode_samples
-from tests.linkkit import CHANNELS, HELLO, PtyDevice, open_pty, samples, unplug
+from tests.linkkit import CHANNELS, HELLO, PtyDevice, PtyPort, samples, stream_then_pull
 
 
 def test_handshake_and_blocks_over_a_real_pty(pty_pair, collector):
@@ -63,25 +63,16 @@ def test_lost_and_garbled_packets_are_counted_never_invented(pty_pair, collector
 
 
 def test_unplug_and_replug_through_a_closed_and_reopened_pty(tmp_path, collector):
-    port = tmp_path / "ttyRIG"
-    master, slave = open_pty(port)
-    dev = PtyDevice(master, HELLO)
-    with Link(str(port), listeners=[collector], stall_timeout_s=1.0) as link:
-        link.wait_for_hello(5)
-        assert dev.got_start.wait(5)
-        dev.send(samples(0, 50))
-        collector.wait_for(lambda: collector.n_samples == 50)
-        dev.stop()
-        unplug(master, slave)  # the cable is pulled: the link's side gets an I/O error
-        collector.wait_for(lambda: link.stats.state != "streaming", timeout_s=5)
-        master, slave = open_pty(port)  # plugged back in, a new pty behind the same path
-        dev = PtyDevice(master, HELLO)
+    with (
+        PtyPort(tmp_path / "ttyRIG") as port,
+        Link(str(port.path), listeners=[collector], stall_timeout_s=1.0) as link,
+    ):
+        stream_then_pull(port, link, collector, HELLO, 50)  # the link's side gets an I/O error
+        dev = port.plug(HELLO)  # plugged back in, a new pty behind the same path
         assert dev.got_start.wait(5), "link did not reconnect and restart the stream"
         dev.send(samples(80, 20))  # the device kept counting while unplugged
         collector.wait_for(lambda: collector.n_samples == 70)
         stats = link.stats
-    dev.stop()
-    unplug(master, slave)
     assert stats.reconnects == 1
     assert len(collector.gaps) == 1
     gap = collector.gaps[0]
@@ -90,25 +81,17 @@ def test_unplug_and_replug_through_a_closed_and_reopened_pty(tmp_path, collector
 
 
 def test_a_device_that_returns_with_other_channels_is_refused(tmp_path, collector):
-    port = tmp_path / "ttyRIG"
-    master, slave = open_pty(port)
-    dev = PtyDevice(master, HELLO)
-    with Link(str(port), listeners=[collector], stall_timeout_s=1.0) as link:
-        link.wait_for_hello(5)
-        dev.got_start.wait(5)
-        dev.send(samples(0, 10))
-        collector.wait_for(lambda: collector.n_samples == 10)
-        dev.stop()
-        unplug(master, slave)
-        master, slave = open_pty(port)
-        dev = PtyDevice(master, {**HELLO, "channels": ["a", "b"]})
+    with (
+        PtyPort(tmp_path / "ttyRIG") as port,
+        Link(str(port.path), listeners=[collector], stall_timeout_s=1.0) as link,
+    ):
+        stream_then_pull(port, link, collector, HELLO, 10)
+        dev = port.plug({**HELLO, "channels": ["a", "b"]})
         dev.send(
             encode_samples(np.arange(5), np.arange(5) * 1000, np.zeros(5, int), np.ones((5, 2)))
         )
         collector.wait_for(lambda: collector.errors, timeout_s=5)
         state = link.stats.state
-    dev.stop()
-    unplug(master, slave)
     assert isinstance(collector.errors[0], DeviceChangedError)
     assert "expected ['a', 'b', 'c']" in str(collector.errors[0])
     assert state.startswith("refused")
