@@ -29,10 +29,9 @@ from ashisense.studio import RoomConfig
 from ashisense.studio.feed import StudioFeed
 
 OVERLOAD = "feet_overload_upper_back"
-#: How long the broker stays dead, and PostgreSQL stopped (the scenario, not a figure).
-# Outages: the copier retries every second and the publisher reconnects without backoff
-# beyond a few seconds, so 10 s is many failed rounds and a catch-up of many rows.
-BROKER_DOWN_S, DATABASE_DOWN_S = 10.0, 10.0
+#: How long the broker stays dead, and PostgreSQL stopped: the outages issue 15 names (the
+#: scenario, not a figure).
+BROKER_DOWN_S, DATABASE_DOWN_S = 10.0, 30.0
 
 
 def _room(broker: MosquittoBroker, store_url: str | None, n: int = 2) -> RoomConfig:
