@@ -200,11 +200,13 @@ class ClientShiftWatch:
             return None, None  # nothing pending, nothing to see: the state is carried
         # The reference: Σq / ΣF_feet over the defined samples of the window ending `delay`
         # samples before (column h + i holds the sums up to sample i).
-        hi = np.arange(h - self._delay, h + m - self._delay)
+        hi = h - self._delay  # the window ending `delay` samples before the first sample
         ref_len = run - self._delay
         np.maximum(ref_len, 0, out=ref_len)
         np.minimum(ref_len, self._win, out=ref_len)
-        sums = cum[:, hi] - cum[:, hi - ref_len]
+        lo = np.arange(hi, hi + m)
+        lo -= ref_len
+        sums = cum[:, hi : hi + m] - cum[:, lo]
         ref = sums[0] / np.maximum(sums[1], 1e-9)
         slide = (gap - ref) * ff / stretch.f_c
         seen = defined & (ref_len >= self._min_ref) & (np.abs(slide) > s.shift_client_m)
