@@ -64,6 +64,8 @@ class _Stretch(NamedTuple):
 class _Verdicts:
     """A block's verdicts as the walk fills them in (ShiftResult's fields)."""
 
+    __slots__ = ("anchor", "delta", "event_t_s", "flag", "rebased", "total")
+
     def __init__(self, n: int) -> None:
         self.flag = np.zeros(n, dtype=bool)
         self.rebased = np.zeros(n, dtype=bool)
@@ -134,14 +136,15 @@ class ClientShiftWatch:
         block = _Stretch(feet_n, moment_x, f_c, m_cx, 0.5 * (left + right), off)
         out = _Verdicts(n)
         fresh = np.flatnonzero(refreshed) if np.count_nonzero(refreshed) else None
-        if self._since < 0 and not np.count_nonzero(feet_n > self._s.shift_min_feet_n):
+        most_n = np.fmax.reduce(feet_n, initial=-np.inf)  # (NaN where every one is NaN)
+        if self._since < 0 and not most_n > self._s.shift_min_feet_n:
             # Nobody on the feet and no shift pending: no flag, no re-estimate; only the
             # samples after the last new baseline leave state behind (one scan, no walk).
             start = 0 if fresh is None else int(fresh[-1]) + 1
             if fresh is not None:
                 self.reset()
             if start < n:
-                self._scan(_cut(block, slice(start, n), 0.0))
+                self._carry(_cut(block, slice(start, n), 0.0))
             return out.result()
         starts, stops = ([0], [n]) if fresh is None else _stretches(refreshed)
         for start, stop in zip(starts, stops, strict=True):
@@ -182,22 +185,9 @@ class ClientShiftWatch:
         it (index, moment change) or None; the state is carried to its end (undone by reset()
         if an event ends the stretch early)."""
         s = self._s
-        qf, defined = self._series(stretch)
-        q, ff = qf
+        (q, ff), defined, gap, run, cum = self._carry(stretch)
         m = q.shape[0]
-        gap = np.full((m, 1), np.nan)
-        np.divide(q[:, None], ff[:, None], out=gap, where=defined[:, None])
-        gap = self._fast(gap)[:, 0]
-        run = runs(defined, self._run)
-        self._run = int(run[-1])
-        h = self._cum.shape[1]
-        cum = np.empty((2, h + m))
-        cum[:, :h] = self._cum
-        np.add.accumulate(qf, axis=1, out=cum[:, h:])
-        cum[:, h:] += self._cum[:, -1:]
-        self._cum = cum[:, -h:] - cum[:, -h : -h + 1]  # (rebased: the sums stay small)
-        if self._since < 0 and not np.count_nonzero(defined):
-            return None, None  # nothing pending, nothing to see: the state is carried
+        h = cum.shape[1] - m
         # The reference: Σq / ΣF_feet over the defined samples of the window ending `delay`
         # samples before (column h + i holds the sums up to sample i).
         hi = h - self._delay  # the window ending `delay` samples before the first sample
@@ -211,6 +201,29 @@ class ClientShiftWatch:
         slide = (gap - ref) * ff / stretch.f_c
         seen = defined & (ref_len >= self._min_ref) & (np.abs(slide) > s.shift_client_m)
         return self._decide(seen, ref, run, cum[:, h - self._fit :])
+
+    def _carry(
+        self, stretch: _Stretch
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Carry the state over a stretch: [q, F_feet] (2, m) as _series gives them, where
+        they are defined (m,), the low-passed gap (m,), the runs of defined samples (m,) and
+        the running sums (2, h + m), column h + i holding the sums up to sample i."""
+        qf, defined = self._series(stretch)
+        q, ff = qf
+        m = q.shape[0]
+        gap = np.empty((m, 1))
+        gap.fill(np.nan)  # (np.full is a Python function: a layer more on every block)
+        np.divide(q[:, None], ff[:, None], out=gap, where=defined[:, None])
+        gap = self._fast(gap)[:, 0]
+        run = runs(defined, self._run)
+        self._run = int(run[-1])
+        h = self._cum.shape[1]
+        cum = np.empty((2, h + m))
+        cum[:, :h] = self._cum
+        np.add.accumulate(qf, axis=1, out=cum[:, h:])
+        cum[:, h:] += self._cum[:, -1:]
+        self._cum = cum[:, -h:] - cum[:, -h : -h + 1]  # (rebased: the sums stay small)
+        return qf, defined, gap, run, cum
 
     def _series(self, stretch: _Stretch) -> tuple[np.ndarray, np.ndarray]:
         """[q, F_feet] (2, m): q = F_feet·g (the feet's moment about the hands, N m), 0 where
