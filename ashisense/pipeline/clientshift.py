@@ -136,10 +136,10 @@ class ClientShiftWatch:
         block = _Stretch(feet_n, moment_x, f_c, m_cx, 0.5 * (left + right), off)
         out = _Verdicts(n)
         fresh = np.flatnonzero(refreshed) if np.count_nonzero(refreshed) else None
-        most_n = np.fmax.reduce(feet_n, initial=-np.inf)  # (NaN where every one is NaN)
+        most_n = np.fmax.reduce(feet_n, initial=-np.inf)  # (NaNs skipped; -inf: none valid)
         if self._since < 0 and not most_n > self._s.shift_min_feet_n:
             # Nobody on the feet and no shift pending: no flag, no re-estimate; only the
-            # samples after the last new baseline leave state behind (one scan, no walk).
+            # samples after the last new baseline leave state behind (carried, not scanned).
             start = 0 if fresh is None else int(fresh[-1]) + 1
             if fresh is not None:
                 self.reset()
