@@ -203,3 +203,24 @@ def test_readers_see_committed_batches_while_a_writer_is_open(tmp_path: Path) ->
         writer.write(sid, Batch(blocks=storekit.blocks(3, seq0=30)))
         assert reader.sample_count(sid) == 60
         assert isinstance(next(reader.blocks(sid)), SampleBlock)
+
+
+def test_a_reader_of_a_session_being_recorded_never_sees_chunks_without_their_channels(
+    tmp_path: Path,
+) -> None:
+    """The recorder writes a session's channels with its first chunk. A reader that asked
+    for the channels before that commit and for the chunks after it used to get chunks it
+    could not decode (a (n, 0) reshape); now it reads the chunks its channels cover."""
+    path = tmp_path / "s.sqlite"
+    with SQLiteStore(path) as writer, SQLiteStore(path, readonly=True) as reader:
+        sid = writer.create_session(storekit.meta())
+
+        def commit_before_the_chunks_are_read(sql: str) -> None:
+            if "FROM chunks" in sql and "channels_json" not in sql:
+                reader._conn.set_trace_callback(None)
+                writer.write(sid, Batch(blocks=storekit.blocks(3, 10)))
+
+        # (the store's own connection: the only way to put a commit between its statements)
+        reader._conn.set_trace_callback(commit_before_the_chunks_are_read)
+        assert list(reader.blocks(sid)) == []  # nothing was recorded when it looked
+        storekit.assert_same_samples(list(reader.blocks(sid)), storekit.blocks(3, 10))

@@ -485,20 +485,32 @@ class PostgresStore(SessionStore):
 
     def _require(self, session_id: int) -> tuple[str, ...]:
         """The session's channels; raises SessionNotFoundError for an unknown id."""
-        rows = self._query("SELECT channels_json FROM sessions WHERE id = %s", (session_id,))
+        return self._readable(session_id)[0]
+
+    def _readable(self, session_id: int) -> tuple[tuple[str, ...], int]:
+        """The session's channels and its last chunk's number, read in one statement: a
+        session being copied gains its channels with its first chunk, so a reader takes the
+        chunks up to this number and leaves later ones to its next read."""
+        rows = self._query(
+            "SELECT channels_json, (SELECT COALESCE(MAX(chunk_seq), -1) FROM chunks "
+            "WHERE session_id = %s) FROM sessions WHERE id = %s",
+            (session_id, session_id),
+        )
         if not rows:
             self.session(session_id)  # raises, listing the ids there are
-        return () if rows[0][0] is None else tuple(json.loads(rows[0][0]))
+        channels_json, last = rows[0]
+        return (() if channels_json is None else tuple(json.loads(channels_json))), int(last)
 
     def _chunk_pages(
         self, session_id: int, first: int, t_start_s: float, t_end_s: float
     ) -> Iterator[SampleBlock]:
-        channels = self._require(session_id)
+        channels, last = self._readable(session_id)
         while True:
             rows = self._query(
                 f"SELECT chunk_seq, {CHUNK_COLUMNS} FROM chunks WHERE session_id = %s "
-                "AND chunk_seq >= %s AND t1_s >= %s AND t0_s <= %s ORDER BY chunk_seq LIMIT %s",
-                (session_id, first, t_start_s, t_end_s, READ_PAGE_CHUNKS),
+                "AND chunk_seq BETWEEN %s AND %s AND t1_s >= %s AND t0_s <= %s "
+                "ORDER BY chunk_seq LIMIT %s",
+                (session_id, first, last, t_start_s, t_end_s, READ_PAGE_CHUNKS),
             )
             for row in rows:
                 yield chunk_block(row[1:], channels)

@@ -559,22 +559,31 @@ class SQLiteStore(SessionStore):
 
     def _require(self, session_id: int) -> tuple[str, ...]:
         """The session's channels; raises SessionNotFoundError for an unknown id."""
+        return self._readable(session_id)[0]
+
+    def _readable(self, session_id: int) -> tuple[tuple[str, ...], int]:
+        """The session's channels and its last chunk's id, read in one statement: a session
+        being recorded gains its channels with its first chunk, so a reader takes the chunks
+        up to this id and leaves later ones (written meanwhile) to its next read."""
         row = self._conn.execute(
-            "SELECT channels_json FROM sessions WHERE id = ?", (session_id,)
+            "SELECT channels_json, (SELECT COALESCE(MAX(id), 0) FROM chunks WHERE session_id = ?)"
+            " FROM sessions WHERE id = ?",
+            (session_id, session_id),
         ).fetchone()
         if row is None:
             self.session(session_id)  # raises, listing the ids there are
-        return () if row[0] is None else tuple(json.loads(row[0]))
+        return (() if row[0] is None else tuple(json.loads(row[0]))), int(row[1])
 
     def blocks(
         self, session_id: int, t_start_s: float | None = None, t_end_s: float | None = None
     ) -> Iterator[SampleBlock]:
-        channels = self._require(session_id)
+        channels, last = self._readable(session_id)
         rows = self._conn.execute(
             f"SELECT {CHUNK_COLUMNS} FROM chunks "
-            "WHERE session_id = ? AND t1_s >= ? AND t0_s <= ? ORDER BY id",
+            "WHERE session_id = ? AND id <= ? AND t1_s >= ? AND t0_s <= ? ORDER BY id",
             (
                 session_id,
+                last,
                 -math.inf if t_start_s is None else t_start_s,
                 math.inf if t_end_s is None else t_end_s,
             ),
@@ -582,11 +591,11 @@ class SQLiteStore(SessionStore):
         return (chunk_block(row, channels) for row in rows)
 
     def chunks(self, session_id: int, first: int = 0) -> Iterator[SampleBlock]:
-        channels = self._require(session_id)
+        channels, last = self._readable(session_id)
         rows = self._conn.execute(
-            f"SELECT {CHUNK_COLUMNS} FROM chunks WHERE session_id = ? ORDER BY id "
+            f"SELECT {CHUNK_COLUMNS} FROM chunks WHERE session_id = ? AND id <= ? ORDER BY id "
             "LIMIT -1 OFFSET ?",
-            (session_id, first),
+            (session_id, last, first),
         )
         return (chunk_block(row, channels) for row in rows)
 
