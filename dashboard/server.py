@@ -13,6 +13,8 @@ from dashboard.settings import DashboardSettings
 from dashboard.studio import StudioFile
 
 if TYPE_CHECKING:
+    from types import FrameType
+
     import uvicorn
     from fastapi import FastAPI
 
@@ -87,10 +89,16 @@ def serve(
     from dashboard.app import create_app
 
     class Server(uvicorn.Server):
+        stop_signal = 0  # the signal that stopped it (0: none)
+
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:
             await super().startup(sockets)
             if self.started:
                 announce(settings, token, page)
+
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            self.stop_signal = self.stop_signal or sig
+            super().handle_exit(sig, frame)
 
     settings.home.mkdir(parents=True, exist_ok=True)
     token = login_secret(settings, reset_password)
@@ -102,4 +110,7 @@ def serve(
         if token is not None:  # set already: do not lose it
             print(f"login password (set, shown once): {token}", file=sys.stderr)
         return 2
-    return 0
+    # 128 + the signal, as a shell reports it (130 for Ctrl-C), whether or not uvicorn's
+    # raising the signal again outlives asyncio's own handler (it does not when the
+    # cancelled main task finishes quietly: a clean stop by Ctrl-C then looked like exit 0).
+    return 128 + server.stop_signal if server.stop_signal else 0

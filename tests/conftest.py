@@ -95,7 +95,7 @@ class Collector(Listener):
     def n_samples(self) -> int:
         return sum(len(b) for b in self.blocks)
 
-    def wait_for(self, predicate: object, timeout_s: float = 10.0) -> None:
+    def wait_for(self, predicate: object, timeout_s: float = 30.0) -> None:
         """Wait until predicate() is true, woken by each delivered item."""
         deadline = time.monotonic() + timeout_s
         while not predicate():  # type: ignore[operator]

@@ -353,7 +353,7 @@ def live_socket(server: Server, token: str | None, origin: str = "") -> ClientCo
 
 
 def wait_for_message(
-    server: Server, token: str, predicate: Callable[[dict[str, Any]], bool], timeout_s: float = 10
+    server: Server, token: str, predicate: Callable[[dict[str, Any]], bool], timeout_s: float = 30.0
 ) -> dict[str, Any]:
     """The first live message for which predicate(msg) holds (read from a websocket)."""
     deadline = time.monotonic() + timeout_s

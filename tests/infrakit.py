@@ -367,7 +367,7 @@ class MqttProbe:
         self.client.publish(topic, payload, qos)
         return self._reply("pub")
 
-    def next_message(self, timeout_s: float = 10.0) -> Any:
+    def next_message(self, timeout_s: float = 30.0) -> Any:
         return self.messages.get(timeout=timeout_s)
 
     def close(self) -> None:

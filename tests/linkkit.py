@@ -173,9 +173,12 @@ class PtyPort:
         return self._device
 
     def pull(self) -> None:
-        """Stop the device and close its pty: the link's side gets an I/O error."""
+        """Stop the device, close its pty and take the path away, as udev takes a by-id link
+        away with the cable: the link's side gets an I/O error, and a reconnect never opens
+        the closed pty's number, which another process (another test) may have been given."""
         if self._device is not None:
             self._device.stop()
+        self.path.unlink(missing_ok=True)
         unplug(*self._fds)
         self._fds, self._device = (), None
 
@@ -196,4 +199,4 @@ def stream_then_pull(
     dev.send(samples(0, n, rate_hz=hello["rate_hz"]))
     collector.wait_for(lambda: collector.n_samples == n)
     port.pull()
-    collector.wait_for(lambda: link.stats.state != "streaming", timeout_s=5)
+    collector.wait_for(lambda: link.stats.state != "streaming", timeout_s=30)

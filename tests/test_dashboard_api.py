@@ -57,7 +57,7 @@ def review_only(tmp_path: Path) -> Iterator[dashkit.Server]:
         yield server
 
 
-def until(ws: ClientConnection, predicate: Callable[[dict], bool], timeout_s: float = 10.0) -> dict:
+def until(ws: ClientConnection, predicate: Callable[[dict], bool], timeout_s: float = 30.0) -> dict:
     """The first message that satisfies predicate."""
     deadline = time.monotonic() + timeout_s
     while True:
@@ -66,7 +66,7 @@ def until(ws: ClientConnection, predicate: Callable[[dict], bool], timeout_s: fl
             return msg
 
 
-def messages(ws: ClientConnection, kind: str, n: int, timeout_s: float = 10.0) -> list[dict]:
+def messages(ws: ClientConnection, kind: str, n: int, timeout_s: float = 30.0) -> list[dict]:
     """The next n messages of one kind (others are skipped)."""
     out: list[dict] = []
     deadline = time.monotonic() + timeout_s

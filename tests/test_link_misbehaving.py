@@ -71,7 +71,7 @@ def test_a_device_that_returns_as_another_device_is_refused_until_a_person_accep
     ):
         stream_then_pull(port, link, collector, HELLO, 10)
         dev = port.plug({**HELLO, field: value})  # same channel names
-        collector.wait_for(lambda: collector.errors, timeout_s=5)
+        collector.wait_for(lambda: collector.errors, timeout_s=30)
         refused = link.stats
         assert not dev.got_start.is_set()
         link.accept_new_device()

@@ -90,7 +90,7 @@ def test_a_device_that_returns_with_other_channels_is_refused(tmp_path, collecto
         dev.send(
             encode_samples(np.arange(5), np.arange(5) * 1000, np.zeros(5, int), np.ones((5, 2)))
         )
-        collector.wait_for(lambda: collector.errors, timeout_s=5)
+        collector.wait_for(lambda: collector.errors, timeout_s=30)
         state = link.stats.state
     assert isinstance(collector.errors[0], DeviceChangedError)
     assert "expected ['a', 'b', 'c']" in str(collector.errors[0])
@@ -103,7 +103,7 @@ def test_expected_channels_mismatch_is_refused(pty_pair, collector):
     dev = PtyDevice(master, HELLO)
     try:
         with Link(path, listeners=[collector], expected_channels=("x", "y")) as link:
-            collector.wait_for(lambda: collector.errors, timeout_s=5)
+            collector.wait_for(lambda: collector.errors, timeout_s=30)
             assert "differ from the rig's" in str(collector.errors[0])
             assert not dev.got_start.is_set()
             assert link.stats.state.startswith("refused")

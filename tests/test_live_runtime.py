@@ -47,7 +47,7 @@ class QueueDisplay(Display):
     def status(self, status: LiveStatus) -> None:
         self.items.put(("status", status))
 
-    def wait(self, predicate: Callable[[str, Any], bool], timeout_s: float = 10.0) -> Any:
+    def wait(self, predicate: Callable[[str, Any], bool], timeout_s: float = 30.0) -> Any:
         deadline = time.monotonic() + timeout_s
         while True:
             left = deadline - time.monotonic()

@@ -29,7 +29,7 @@ class Estimates(Display):
     def estimate(self, est: EstimateBlock, seq: object, limits: object = None) -> None:
         self.items.put(est)
 
-    def until(self, done: object, timeout_s: float = 10.0) -> EstimateBlock:
+    def until(self, done: object, timeout_s: float = 30.0) -> EstimateBlock:
         deadline = time.monotonic() + timeout_s
         while True:
             left = deadline - time.monotonic()
