@@ -11,12 +11,18 @@ import os
 import select
 import threading
 import tty
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from firmware_bridge.link import Link
+from firmware_bridge.listener import Listener
 from firmware_bridge.protocol import encode_hello, encode_samples
+
+if TYPE_CHECKING:
+    from tests.conftest import Collector
 
 CHANNELS = ["a", "b", "c"]
 HELLO: dict[str, Any] = {
@@ -133,6 +139,23 @@ class PtyDevice:
             thread.join(2)
 
 
+@contextlib.contextmanager
+def streaming_link(
+    pty_pair: tuple[int, str], *listeners: Listener
+) -> Iterator[tuple[PtyDevice, Link]]:
+    """A device answering HELLO on the pty's master and a Link to it on the slave, past the
+    handshake (HELLO heard, START sent); leaving closes the link, then stops the device."""
+    master, path = pty_pair
+    dev = PtyDevice(master, HELLO)
+    try:
+        with Link(path, listeners=list(listeners)) as link:
+            link.wait_for_hello(5)
+            assert dev.got_start.wait(5), f"no START sent; commands seen: {dev.commands}"
+            yield dev, link
+    finally:
+        dev.stop()
+
+
 def open_pty(link_path: Path) -> tuple[int, int]:
     """A new pty whose slave is reachable at link_path (as a by-id symlink would be).
 
@@ -180,3 +203,16 @@ class PtyPort:
 
     def __exit__(self, *exc: object) -> None:
         self.pull()
+
+
+def stream_then_pull(
+    port: PtyPort, link: Link, collector: Collector, hello: dict[str, Any], n: int
+) -> None:
+    """Plug in a device, take n samples from it, pull its cable and see the link notice."""
+    dev = port.plug(hello)
+    link.wait_for_hello(5)
+    assert dev.got_start.wait(5)
+    dev.send(samples(0, n, rate_hz=hello["rate_hz"]))
+    collector.wait_for(lambda: collector.n_samples == n)
+    port.pull()
+    collector.wait_for(lambda: link.stats.state != "streaming", timeout_s=5)

@@ -4,7 +4,6 @@ a different device behind the same port, a port that never opens."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
@@ -12,7 +11,7 @@ import pytest
 from firmware_bridge.errors import DeviceChangedError, HelloTimeout, LinkTimeout
 from firmware_bridge.link import Link
 from tests.conftest import Collector
-from tests.linkkit import HELLO, PtyDevice, PtyPort, samples
+from tests.linkkit import HELLO, PtyDevice, PtyPort, samples, stream_then_pull
 
 
 def test_a_device_streaming_from_boot_whose_hello_answer_was_lost_is_asked_again(
@@ -32,19 +31,6 @@ def test_a_device_streaming_from_boot_whose_hello_answer_was_lost_is_asked_again
     assert hello.serial == "T1"
     assert dev.commands.count("HELLO?") >= 2
     assert stats.identified and stats.state == "streaming"
-
-
-def stream_then_pull(
-    port: PtyPort, link: Link, collector: Collector, hello: dict[str, Any], n: int
-) -> None:
-    """Plug in a device, take n samples from it, pull its cable and see the link notice."""
-    dev = port.plug(hello)
-    link.wait_for_hello(5)
-    assert dev.got_start.wait(5)
-    dev.send(samples(0, n, rate_hz=hello["rate_hz"]))
-    collector.wait_for(lambda: collector.n_samples == n)
-    port.pull()
-    collector.wait_for(lambda: link.stats.state != "streaming", timeout_s=5)
 
 
 def test_after_a_reconnect_at_most_10_s_of_samples_wait_for_the_hello(
