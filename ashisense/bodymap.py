@@ -161,7 +161,7 @@ class BodyMap:
 
     def no_go_mask(self, codes: np.ndarray) -> np.ndarray:
         """True where a region code is one of this client's no-go regions."""
-        return self._no_go_table[np.asarray(codes, dtype=np.intp)]  # -1: the trailing False
+        return self._no_go_table[np.asarray(codes)]  # -1: the trailing False
 
     def border_distance_m(self, x_m: np.ndarray, y_m: np.ndarray) -> np.ndarray:
         """Distance (m) from each point to the nearest region border (NaN where unknown)."""

@@ -27,16 +27,10 @@ from calibration.geometry import Group, RigGeometry  # noqa: E402
 from calibration.plan import Step, build_plan  # noqa: E402
 from calibration.procedure import CalibrationProcedure  # noqa: E402
 from calibration.report import load_figures  # noqa: E402
-from calibration.simulate import (  # noqa: E402
-    Fault,
-    Load,
-    SimTruth,
-    SimulatedOperator,
-    SimulatedTable,
-    run_simulated,
-)
+from calibration.simulate import Fault, Load, SimTruth, SimulatedTable  # noqa: E402
 from calibration.stability import StabilityCriteria, assess_window, white_noise_counts  # noqa: E402
 from calibration.units import STANDARD_GRAVITY_M_S2 as G  # noqa: E402
+from tests.calibrationkit import calibrate, corner_check  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data"
 WII = DATA / "wii-balance-board-raw-calibration" / "raw"
@@ -47,8 +41,6 @@ HX711 = DATA / "hx711-agrotech-scale-calibration" / "derived_columns_A-E.csv"
 def simulated(runs: int) -> None:
     geometry = RigGeometry.from_rig(load_rig(ROOT / "examples" / "sim_rig.toml"))
     plan = build_plan(geometry)
-    mat = geometry.group("mat")
-    mat_cols = geometry.index(mat.channels)
     singles = [s.index for s in plan if s.series == "mat:single"]
     gain_err, corner_tot, corner_pos, verify_tot, verify_pos = [], [], [], [], []
     false_rejects, detected = 0, {"misplaced 20 mm": 0, "1 % heavy": 0, "swinging": 0}
@@ -59,27 +51,19 @@ def simulated(runs: int) -> None:
             c: g * (1 + rng.normal(0, 0.03)) for c, g in geometry.nominal_gain_n_per_count.items()
         }
         truth = SimTruth(gains, geometry.nominal_offset_counts)
-        proc = CalibrationProcedure(geometry, plan)
-        table = SimulatedTable(geometry, truth, seed=run)
         t0 = time.perf_counter()
-        events = run_simulated(proc, SimulatedOperator(table))
+        proc, operator, events = calibrate(geometry, truth, seed=run)
         t_wall += time.perf_counter() - t0
-        n_samples += table.samples_read
+        n_samples += operator.table.samples_read
         false_rejects += sum(u.state in ("rejected", "unstable") for u in events)
         cal = proc.result("SIM")
         gain_err += [abs(cal.channels[c].gain_n_per_count / gains[c] - 1) for c in gains]
         ecc = cal.report["groups"]["mat"]["eccentricity"]
         corner_tot.append(ecc["corner_max_total_err_pct"])
         corner_pos.append(ecc["corner_max_position_err_m"])
-        g = np.array([cal.channels[c].gain_n_per_count for c in mat.channels])
-        off = np.array([cal.channels[c].offset_counts for c in mat.channels])
-        for s in plan:  # verification after calibration: 20 kg on each corner again
-            if s.group == "mat" and "corner" in s.label:
-                table.set_loads([Load("mat", 20.0, s.where_m)])
-                table.read(3.0)
-                f = (table.read(2.0).counts[:, mat_cols].mean(axis=0) - off) * g
-                verify_tot.append(abs(100 * (f.sum() / (20 * G) - 1)))
-                verify_pos.append(np.linalg.norm(f @ mat.positions_m / f.sum() - s.where_m))
+        for total_error, position_error_m in corner_check(proc, cal, operator.table):
+            verify_tot.append(abs(100 * total_error))
+            verify_pos.append(position_error_m)
         faults = {
             "misplaced 20 mm": Fault(offset_m=(0.0, 0.02)),
             "1 % heavy": Fault(mass_factor=1.01),
@@ -87,10 +71,8 @@ def simulated(runs: int) -> None:
         }
         for name, fault in faults.items():
             k = int(rng.choice(singles))
-            proc = CalibrationProcedure(geometry, plan)
-            op = SimulatedOperator(SimulatedTable(geometry, truth, seed=run), {k: fault})
-            events = run_simulated(proc, op)
-            detected[name] += op.attempts[k] >= 2
+            _, operator, _ = calibrate(geometry, truth, {k: fault}, seed=run)
+            detected[name] += operator.attempts[k] >= 2
     print(f"Simulated rig (examples/sim_rig.toml), {runs} calibrations, true gains 3 % sd off")
     print("  nominal, noise 20 counts, zero drift ~1 count/s + walk, creep 0.2 %/600 s:")
     print(f"  recovered gains: max |error| {100 * max(gain_err):.4f} % (limit 0.1 %)")

@@ -18,6 +18,16 @@ def engine_for(rule_toml: str, policy_toml: str = "") -> AlarmEngine:
     return AlarmEngine(rules(rule_toml, policy_toml))
 
 
+def no_data_rule(*, latching: bool | None = None) -> str:
+    """A high-priority no-data rule (0.5 s without samples; clears 0.5 s after they are back),
+    latching as the policy says unless `latching` says otherwise."""
+    latch = "" if latching is None else f"latching = {str(latching).lower()}\n"
+    return (
+        '[[rule]]\nid = "no_data"\nkind = "no_data"\npriority = "high"\n'
+        f"limit_s = 0.5\nclear_delay_s = 0.5\n{latch}"
+    )
+
+
 def rules(rule_toml: str, policy_toml: str = "") -> RuleSet:
     text = (f"[policy]\n{policy_toml}\n" if policy_toml else "") + rule_toml
     return parse_rule_set(text, "test.toml")

@@ -1,5 +1,5 @@
 """Shared fixtures: a leak check for threads, a real pseudo-terminal, a listener that collects,
-throwaway Mosquitto brokers and PostgreSQL clusters."""
+throwaway Mosquitto brokers and PostgreSQL clusters, a headless Chromium."""
 
 from __future__ import annotations
 
@@ -10,15 +10,22 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from typing import TYPE_CHECKING, TypeVar
 
+import dashkit
 import pytest
 from hypothesis import settings
-from infrakit import MosquittoBroker, PostgresCluster, studio_accounts
+from infrakit import MosquittoBroker, PostgresCluster, ThrowawayServer, studio_accounts
 
 import ashisense  # noqa: F401  (registers the sim:// URL scheme with pyserial)
 from firmware_bridge.blocks import DeviceEvent, Gap, GridBlock, SampleBlock
 from firmware_bridge.listener import Listener
 from firmware_bridge.protocol import Hello
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
+
+Server = TypeVar("Server", bound=ThrowawayServer)
 
 # Property tests assert behaviour, never speed: no per-example deadline (a busy machine would
 # turn hypothesis' 200 ms default into a flaky failure).
@@ -124,15 +131,21 @@ STUDIO = "studio"
 ROOMS = ("room-1", "room-2", "room-3")
 
 
+@contextlib.contextmanager
+def _started(server: Server) -> Iterator[Server]:
+    """A test server started, and closed (stopped, its folder removed) afterwards."""
+    try:
+        server.start()
+        yield server
+    finally:
+        server.close()
+
+
 @pytest.fixture(scope="session")
 def postgres_cluster() -> Iterator[PostgresCluster]:
     """One PostgreSQL cluster for the whole run; tests get a database each (pg_url)."""
-    cluster = PostgresCluster()
-    try:
-        cluster.start()
+    with _started(PostgresCluster()) as cluster:
         yield cluster
-    finally:
-        cluster.close()
 
 
 @pytest.fixture
@@ -146,12 +159,8 @@ def pg_url(postgres_cluster: PostgresCluster) -> str:
 @pytest.fixture
 def own_postgres() -> Iterator[PostgresCluster]:
     """A started PostgreSQL cluster for one test alone, which it may stop and start."""
-    cluster = PostgresCluster()
-    try:
-        cluster.start()
+    with _started(PostgresCluster()) as cluster:
         yield cluster
-    finally:
-        cluster.close()
 
 
 def _broker() -> MosquittoBroker:
@@ -161,20 +170,21 @@ def _broker() -> MosquittoBroker:
 @pytest.fixture(scope="session")
 def mqtt_broker() -> Iterator[MosquittoBroker]:
     """One Mosquitto broker for the whole run, with logins "desk" and one per room of ROOMS."""
-    broker = _broker()
-    try:
-        broker.start()
+    with _started(_broker()) as broker:
         yield broker
-    finally:
-        broker.close()
 
 
 @pytest.fixture
 def own_mosquitto() -> Iterator[MosquittoBroker]:
     """A started broker for one test alone (logins as mqtt_broker), which it may stop and start."""
-    broker = _broker()
-    try:
-        broker.start()
+    with _started(_broker()) as broker:
         yield broker
-    finally:
-        broker.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Headless Chromium for one test module; each test opens contexts of its own in it
+    (dashkit.watched_page). Per module, not per run: Playwright's sync API keeps an event
+    loop running in this thread while it lives, which asyncio.run() elsewhere cannot share."""
+    with dashkit.chromium() as b:
+        yield b

@@ -29,6 +29,7 @@ import httpx
 import numpy as np
 import uvicorn
 from fastapi import FastAPI
+from websockets.sync.client import ClientConnection
 from websockets.sync.client import connect as ws_connect
 
 from ashisense.live import LiveConfig, load_live_config
@@ -41,7 +42,7 @@ from dashboard.studio import StudioFile
 from firmware_bridge.protocol import encode_event, encode_hello, encode_samples
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    from playwright.sync_api import Browser, Page
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -59,6 +60,8 @@ CHROMIUM_ARGS = [
 ]
 ARTIFACTS = ROOT / "test-artifacts"  # screenshots for a person to look at
 VIEWPORT = {"width": 1280, "height": 800}  # a 10" tablet in landscape
+#: expect()'s deadline in the browser tests: generous, only to catch a hang on a busy machine.
+BROWSER_WAIT_MS = 30_000
 CLIENT_N = 70.0 * STANDARD_GRAVITY_M_S2
 THERAPIST_N = 65.0 * STANDARD_GRAVITY_M_S2
 # Feet on the upper back of the example client (head at 0.05 m, 1.75 m tall), off the spine.
@@ -337,17 +340,24 @@ def dashboard_settings(
     )
 
 
+def live_socket(server: Server, token: str | None, origin: str = "") -> ClientConnection:
+    """The live websocket, logged in with `token` (none: not logged in), from the server's
+    own origin unless `origin` says another; use it in a with statement."""
+    headers = {"Cookie": server.cookie_header(token)} if token else {}
+    return ws_connect(
+        f"ws://127.0.0.1:{server.port}/ws/live",
+        origin=origin or server.url,  # type: ignore[arg-type]
+        additional_headers=headers,
+        open_timeout=10,
+    )
+
+
 def wait_for_message(
     server: Server, token: str, predicate: Callable[[dict[str, Any]], bool], timeout_s: float = 10
 ) -> dict[str, Any]:
     """The first live message for which predicate(msg) holds (read from a websocket)."""
     deadline = time.monotonic() + timeout_s
-    with ws_connect(
-        f"ws://127.0.0.1:{server.port}/ws/live",
-        origin=server.url,  # type: ignore[arg-type]
-        additional_headers={"Cookie": server.cookie_header(token)},
-        open_timeout=5,
-    ) as ws:
+    with live_socket(server, token) as ws:
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
@@ -393,6 +403,40 @@ def require_chromium() -> None:
             f"{CHROMIUM} is missing: install Debian's chromium package "
             "(apt-get install chromium); the browser tests drive it through Playwright"
         )
+
+
+@contextlib.contextmanager
+def chromium() -> Iterator[Browser]:
+    """Debian's Chromium, headless, under Playwright; fails saying why when it is missing."""
+    from playwright.sync_api import expect, sync_playwright
+
+    require_chromium()
+    expect.set_options(timeout=BROWSER_WAIT_MS)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@contextlib.contextmanager
+def watched_page(
+    browser: Browser, server: Server | None = None, path: str = "", **context: Any
+) -> Iterator[Page]:
+    """A page in a browser context of its own (VIEWPORT unless `context` says otherwise),
+    logged in on `path` of `server` when given; fails if JavaScript threw on it meanwhile."""
+    ctx = browser.new_context(**({"viewport": VIEWPORT} | context))
+    page = ctx.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda err: errors.append(str(err)))
+    try:
+        if server is not None:
+            open_logged_in(page, server, path)
+        yield page
+    finally:
+        ctx.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
 
 
 def open_logged_in(page: Page, server: Server, path: str) -> None:

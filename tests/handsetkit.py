@@ -23,26 +23,22 @@ from tests.simfeedkit import sim_profiles
 ROOT = Path(__file__).resolve().parent.parent
 SIM_RIG = ROOT / "examples" / "sim_rig.toml"
 T0_S = 1.7e9
+Client = ClientProfile | None
 
 
 def record_handset_session(
-    store: SessionStore,
-    seconds: float,
-    *,
-    handset: str = "1",
-    scenario: str = "calm",
-    seed: int = 0,
-    started_s: float = T0_S,
-    client: ClientProfile | None = None,
+    store: SessionStore, seconds: float, nth: int, handset: str = "1", client: Client = None
 ) -> int:
-    """Record `seconds` of the simulated rig with a client on the handset (sim.handset spec,
-    e.g. "upper_back:30,lumbar:20" in kgf); returns the session id. The simulated client
-    (sim_profiles, or `client`: another id for the same body) is on the table, the studio's
-    default rules alarm."""
+    """Record `seconds` of the client's `nth` session (0, 1, ...: seeded by nth, an hour
+    after the one before) on the simulated rig, calm, with the client on the handset
+    (sim.handset spec, e.g. "upper_back:30,lumbar:20" in kgf); returns the session id. The
+    simulated client (sim_profiles, or `client`: another id for the same body) is on
+    the table, the studio's default rules alarm."""
+    seed, started_s = nth, T0_S + 3600.0 * nth
     sim_client, therapist = sim_profiles()
     client = client or sim_client
     rig = load_rig(SIM_RIG)
-    url = f"sim://{scenario}?seed={seed}&speed=fast&handset={handset}"
+    url = f"sim://calm?seed={seed}&speed=fast&handset={handset}"
     device = SimDevice(SimConfig.from_url(url))
     runner = SessionRunner(SessionSetup(rig, client, therapist, studio_rules()))
     meta = session_meta(

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import glob
 import os
@@ -74,6 +75,39 @@ def _chown_tree(folder: Path, account: pwd.struct_passwd) -> None:
         os.chown(path, account.pw_uid, account.pw_gid)
 
 
+class ThrowawayServer(abc.ABC):
+    """A server program of our own with its files in a temporary folder (made with tempfile,
+    not pytest's tmp_path: mode 0700 under root's folder, which the server's unprivileged
+    account cannot enter). Subclasses start and stop it; close() also removes the folder."""
+
+    #: The server's log file in the folder.
+    log_name = "server.log"
+
+    def __init__(self, prefix: str) -> None:
+        self.folder = Path(tempfile.mkdtemp(prefix=prefix))
+
+    @abc.abstractmethod
+    def start(self) -> None:
+        """Start the server (again, with its data) and wait until it accepts connections."""
+
+    @abc.abstractmethod
+    def stop(self) -> None:
+        """Stop the server if it runs."""
+
+    def log(self) -> str:
+        """What the server logged (for a failing test's message)."""
+        with contextlib.suppress(FileNotFoundError):
+            return (self.folder / self.log_name).read_text(errors="replace")
+        return ""
+
+    def close(self) -> None:
+        """Stop the server and remove its folder."""
+        try:
+            self.stop()
+        finally:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+
 # -- Mosquitto -----------------------------------------------------------------------------
 
 
@@ -107,16 +141,14 @@ def _acl_text(accounts: list[MqttAccount]) -> str:
     return "\n".join(lines)
 
 
-class MosquittoBroker:
+class MosquittoBroker(ThrowawayServer):
     """A Mosquitto broker of its own: config, password file (mosquitto_passwd) and ACL in a
-    temporary folder, no anonymous login, persistence on (QoS 1 messages survive a restart).
+    temporary folder, no anonymous login, persistence on (QoS 1 messages survive a restart)."""
 
-    The folder is made with tempfile, not pytest's tmp_path (mode 0700 under root's folder,
-    which the broker's own account cannot enter once it drops root); close() removes it.
-    """
+    log_name = "mosquitto.log"
 
     def __init__(self, accounts: list[MqttAccount]) -> None:
-        self.folder = Path(tempfile.mkdtemp(prefix="ashisense-mqtt-"))
+        super().__init__("ashisense-mqtt-")
         self.accounts = {a.user: a for a in accounts}
         self.port = free_port()
         self._exe = _program("mosquitto", ["/usr/sbin"])
@@ -139,7 +171,7 @@ class MosquittoBroker:
             "persistence true\n"
             f"persistence_location {self.folder / 'data'}/\n"
             "autosave_interval 1\n"
-            f"log_dest file {self.folder / 'mosquitto.log'}\n"
+            f"log_dest file {self.folder / self.log_name}\n"
             "log_type all\n"
         )
         if os.geteuid() == 0:  # mosquitto drops root for its own account, which must read these
@@ -164,7 +196,7 @@ class MosquittoBroker:
     def _accepts_or_died(self) -> bool:
         assert self._proc is not None
         if self._proc.poll() is not None:
-            log = (self.folder / "mosquitto.log").read_text(errors="replace")[-2000:]
+            log = self.log()[-2000:]
             raise InfraError(f"mosquitto exited with {self._proc.returncode}:\n{log}")
         return _accepts(self.port)
 
@@ -175,19 +207,6 @@ class MosquittoBroker:
             return
         proc.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
         proc.wait(START_TIMEOUT_S)
-
-    def log(self) -> str:
-        """What the broker logged (for a failing test's message)."""
-        with contextlib.suppress(FileNotFoundError):
-            return (self.folder / "mosquitto.log").read_text(errors="replace")
-        return ""
-
-    def close(self) -> None:
-        """Stop the broker and remove its folder."""
-        try:
-            self.stop()
-        finally:
-            shutil.rmtree(self.folder, ignore_errors=True)
 
 
 # -- PostgreSQL ----------------------------------------------------------------------------
@@ -214,22 +233,19 @@ def _pg_account() -> pwd.struct_passwd | None:
     return pwd.getpwnam("ashipg")
 
 
-class PostgresCluster:
+class PostgresCluster(ThrowawayServer):
     """A PostgreSQL cluster of its own (initdb in a temporary folder owned by an unprivileged
-    account), listening on 127.0.0.1 at a free port, password login for `user` over TCP.
-
-    The folder is made with tempfile, not pytest's tmp_path (mode 0700 under root's folder,
-    which the unprivileged account cannot enter); close() removes it.
-    """
+    account), listening on 127.0.0.1 at a free port, password login for `user` over TCP."""
 
     user = "ashi"
+    log_name = "postgres.log"
 
     def __init__(self) -> None:
         self.password = secrets.token_hex(12)
         self.port = free_port()
         self.bindir = pg_bindir()
         self._account = _pg_account()
-        self.folder = Path(tempfile.mkdtemp(prefix="ashisense-pg-"))
+        super().__init__("ashisense-pg-")
         self.running = False
         self._initdb()
 
@@ -269,7 +285,7 @@ class PostgresCluster:
             f"-p {self.port} -k {self.folder / 'socket'} -c listen_addresses=127.0.0.1 "
             "-c fsync=off -c full_page_writes=off"  # a throwaway: no OS crash to survive
         )
-        self._run("pg_ctl", "-D", "data", "-l", "postgres.log", "-o", options, "-w", "start")
+        self._run("pg_ctl", "-D", "data", "-l", self.log_name, "-o", options, "-w", "start")
         self.running = True
 
     def stop(self, *, immediate: bool = False) -> None:
@@ -290,18 +306,6 @@ class PostgresCluster:
         with psycopg.connect(self.url(), autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
-
-    def log(self) -> str:
-        with contextlib.suppress(FileNotFoundError):
-            return (self.folder / "postgres.log").read_text(errors="replace")
-        return ""
-
-    def close(self) -> None:
-        """Stop the cluster and remove its folder."""
-        try:
-            self.stop()
-        finally:
-            shutil.rmtree(self.folder, ignore_errors=True)
 
 
 # -- an MQTT client for tests --------------------------------------------------------------

@@ -18,26 +18,11 @@ EXAMPLES = storekit.EXAMPLES
 
 
 def recorded_session(
-    store: SessionStore,
-    seconds: float,
-    *,
-    rig: str = "sim_rig.toml",
-    scenario: str = "overload",
-    seed: int = 1,
-    therapist_kg: float = 65.0,
-    chunk_s: float = 0.5,
+    store: SessionStore, seconds: float, *, scenario: str = "overload", **sim: Any
 ) -> int:
-    """`seconds` of the simulated rig at 80 Hz with the example client, therapist and studio
-    rules, and the alarm log those rules give; returns the session id."""
-    sid = storekit.sim_session(
-        store,
-        seconds,
-        rig=rig,
-        scenario=scenario,
-        seed=seed,
-        therapist_kg=therapist_kg,
-        chunk_s=chunk_s,
-    )
+    """`seconds` of the simulated rig (storekit.sim_session, with `sim` its other options)
+    and the alarm log the session's own rules give; returns the session id."""
+    sid = storekit.sim_session(store, seconds, scenario=scenario, **sim)
     alarms = storekit.replayed_alarms(store, store.session(sid))
     store.write(sid, Batch(alarms=alarms))
     return sid

@@ -8,7 +8,7 @@ from collections import defaultdict
 
 import numpy as np
 import pytest
-from alarmkit import engine_for, times
+from alarmkit import engine_for, no_data_rule, times
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -18,14 +18,7 @@ from ashisense.sim import RigSimulator
 from tests.alarmsimkit import truth_signals
 from tests.simfeedkit import sim_profiles
 
-NO_DATA = """
-[[rule]]
-id = "no_data"
-kind = "no_data"
-priority = "high"
-limit_s = 0.5
-clear_delay_s = 0.5
-"""
+NO_DATA = no_data_rule()
 
 
 def _session() -> dict:

@@ -4,28 +4,25 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from alarmkit import engine_for, raised, rules, run, times
+from alarmkit import engine_for, no_data_rule, raised, rules, run, times
 
 from ashisense.alarms import AlarmEngine, BindContext, Transition
 from ashisense.alarms.technical import LinkHealth, PortSilence
 from firmware_bridge.blocks import Gap, SampleBlock
 
-NO_DATA = """
-[[rule]]
-id = "no_data"
-kind = "no_data"
-priority = "high"
-limit_s = 0.5
-clear_delay_s = 0.5
-latching = false
-"""
+NO_DATA = no_data_rule(latching=False)
 
 
-def test_a_dead_link_alarms_on_clock_ticks_alone() -> None:
+def _after_a_second_of_samples() -> tuple[AlarmEngine, float]:
+    """A no-data engine fed a second of samples, and the last sample's time."""
     eng = engine_for(NO_DATA)
     t = times(1.0)
     run(eng, {"t_s": t})
-    last = t[-1]
+    return eng, float(t[-1])
+
+
+def test_a_dead_link_alarms_on_clock_ticks_alone() -> None:
+    eng, last = _after_a_second_of_samples()
     assert eng.tick(last + 0.4) == []
     (ev,) = eng.tick(last + 0.6)
     assert (ev.transition, ev.value) == (Transition.RAISED, pytest.approx(0.6))
@@ -36,12 +33,10 @@ def test_a_dead_link_alarms_on_clock_ticks_alone() -> None:
 
 
 def test_a_replayed_gap_alarms_when_live_ticks_would_have() -> None:
-    eng = engine_for(NO_DATA)
-    t = times(1.0)
-    run(eng, {"t_s": t})
-    events = run(eng, {"t_s": times(2.0, t0_s=t[-1] + 3.0)})  # no ticks in between
+    eng, last = _after_a_second_of_samples()
+    events = run(eng, {"t_s": times(2.0, t0_s=last + 3.0)})  # no ticks in between
     assert [e.transition for e in events] == [Transition.RAISED, Transition.CLEARED]
-    assert events[0].t_s == pytest.approx(t[-1] + 0.5, abs=1e-6)
+    assert events[0].t_s == pytest.approx(last + 0.5, abs=1e-6)
 
 
 def test_a_session_that_never_starts_streaming_alarms() -> None:
@@ -64,10 +59,7 @@ def _ticks(
 def test_a_dispatcher_running_behind_a_live_port_raises_no_no_data_alarm() -> None:
     # A 0.6 s stall of the consumers with no lost samples: the reader keeps counting
     # samples, the ticks come on time, the blocks come late but contiguous in device time.
-    eng, silence = engine_for(NO_DATA), PortSilence(tick_s=0.25)
-    t = times(1.0)
-    run(eng, {"t_s": t})
-    last = float(t[-1])
+    (eng, last), silence = _after_a_second_of_samples(), PortSilence(tick_s=0.25)
     ticks = [last + 0.25 * k for k in range(1, 5)]
     assert _ticks(eng, silence, ticks, [80 + 20 * k for k in range(1, 5)]) == []
     assert run(eng, {"t_s": times(1.0, t0_s=last + 1 / 80)}) == []
@@ -77,10 +69,7 @@ def test_a_dispatcher_running_behind_a_live_port_raises_no_no_data_alarm() -> No
 def test_a_tick_that_came_late_with_the_whole_host_raises_no_no_data_alarm() -> None:
     # Both cores busy: the ticker and the reader stalled together for 0.6 s; the late tick
     # cannot tell a silent port from a stalled reader, the next one on time does.
-    eng, silence = engine_for(NO_DATA), PortSilence(tick_s=0.25)
-    t = times(1.0)
-    run(eng, {"t_s": t})
-    last = float(t[-1])
+    (eng, last), silence = _after_a_second_of_samples(), PortSilence(tick_s=0.25)
     assert _ticks(eng, silence, [last + 0.1, last + 0.7], [80, 80]) == []
     assert run(eng, {"t_s": times(0.7, t0_s=last + 1 / 80)}) == []
     after = float(times(0.7, t0_s=last + 1 / 80)[-1])
@@ -88,10 +77,7 @@ def test_a_tick_that_came_late_with_the_whole_host_raises_no_no_data_alarm() -> 
 
 
 def test_a_real_silence_on_the_port_raises_no_data_within_a_tick_of_the_limit() -> None:
-    eng, silence = engine_for(NO_DATA), PortSilence(tick_s=0.25)
-    t = times(1.0)
-    run(eng, {"t_s": t})
-    last = float(t[-1])
+    (eng, last), silence = _after_a_second_of_samples(), PortSilence(tick_s=0.25)
     ticks = [last + 0.25 * k for k in range(1, 5)]
     events = _ticks(eng, silence, ticks, [80] * 4)  # the reader counts nothing more
     (up,) = raised(events)

@@ -22,6 +22,7 @@ from calibration.simulate import (
     SimulatedTable,
     run_simulated,
 )
+from tests.calibrationkit import calibrate, corner_check
 
 RIG = Path(__file__).resolve().parent.parent / "examples" / "sim_rig.toml"
 
@@ -35,14 +36,6 @@ def geometry() -> RigGeometry:
 def truth(geometry) -> SimTruth:
     """True gains 3 % (sd) away from the rig file's nominal ones, HX711-like noise, drift, creep."""
     return SimTruth.around_nominal(geometry, 0.03, seed=7, noise_counts=20.0)
-
-
-def calibrate(geometry, truth, faults=None, settings=None, seed=1):
-    plan = build_plan(geometry, settings)
-    proc = CalibrationProcedure(geometry, plan)
-    operator = SimulatedOperator(SimulatedTable(geometry, truth, seed=seed), faults)
-    events = run_simulated(proc, operator)
-    return proc, operator, events
 
 
 def index_of(plan, group, label, series="single"):
@@ -73,19 +66,11 @@ def test_mat_corner_test_totals_within_0_1_percent_and_positions_within_5_mm(geo
     assert ecc["corner_max_total_err_pct"] < 0.1
     assert ecc["corner_max_position_err_m"] < 0.005
     # Verification afterwards, with the saved constants: 20 kg on each corner position again.
-    mat = geometry.group("mat")
-    cols = geometry.index(mat.channels)
-    gains = np.array([cal.channels[c].gain_n_per_count for c in mat.channels])
-    offsets = np.array([cal.channels[c].offset_counts for c in mat.channels])
-    corners = [s for s in proc.plan if s.group == "mat" and "corner" in s.label]
-    assert len(corners) == 4
-    for step in corners:
-        operator.table.set_loads([Load("mat", 20.0, step.where_m)])
-        operator.table.read(3.0)  # let it settle
-        f = (operator.table.read(2.0).counts[:, cols].mean(axis=0) - offsets) * gains
-        total_n, cop = f.sum(), f @ mat.positions_m / f.sum()
-        assert abs(total_n / (20.0 * 9.80665) - 1) < 1e-3
-        assert np.linalg.norm(cop - step.where_m) < 0.005
+    checks = corner_check(proc, cal, operator.table)
+    assert len(checks) == 4
+    for total_error, position_error_m in checks:
+        assert abs(total_error) < 1e-3
+        assert position_error_m < 0.005
 
 
 def test_zero_is_refused_while_the_signal_settles(geometry, truth):

@@ -26,7 +26,7 @@ from ashisense.profiles import ClientProfile
 from ashisense.session.analysis import SessionAnalysis
 from ashisense.store import SQLiteStore
 from calibration.units import STANDARD_GRAVITY_M_S2 as G
-from tests.handsetkit import T0_S, record_handset_session
+from tests.handsetkit import record_handset_session
 
 # The simulated client's comfort levels (kgf), within the calm scenario's 20-38 kgf.
 LEVELS_KGF = {"upper_back": 31.0, "lumbar": 24.0, "pelvis": 33.0, "thigh": 28.0, "calf": 25.0}
@@ -37,10 +37,8 @@ SPEC = ",".join(f"{r}:{kgf:g}" for r, kgf in LEVELS_KGF.items())
 def five_sessions(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("comfort") / "sessions.sqlite"
     with SQLiteStore(path) as store:
-        for seed in range(5):
-            record_handset_session(
-                store, 600.0, handset=SPEC, seed=seed, started_s=T0_S + 3600.0 * seed
-            )
+        for nth in range(5):
+            record_handset_session(store, 600.0, nth, handset=SPEC)
     return path
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import dashkit
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from ashisense.alarms import AlarmEvent
 from ashisense.live import LiveRuntime
@@ -24,7 +24,7 @@ from ashisense.profiles import ClientProfile
 from ashisense.session.analysis import PressStep, Step
 from ashisense.session.runner import SessionListener
 from ashisense.store import SQLiteStore
-from tests.handsetkit import T0_S, record_handset_session
+from tests.handsetkit import record_handset_session
 
 RATE_HZ = 80.0
 WAIT_S = 30.0  # generous: only to catch a hang on a loaded machine
@@ -139,31 +139,11 @@ def dash(
     # Three earlier sessions of this client on the handset: a comfort map to propose from.
     client = ClientProfile(id="client-0001", weight_kg=70.0, height_m=1.85, head_x_m=0.02)
     with SQLiteStore(tmp / "sessions.sqlite") as store:
-        for seed in range(3):
-            record_handset_session(
-                store, 300.0, seed=seed, started_s=T0_S + 3600.0 * seed, client=client
-            )
+        for nth in range(3):
+            record_handset_session(store, 300.0, nth, client=client)
     with dashkit.running_dashboard(tmp) as (server, rig):
         rig.climb_on(250.0)
         yield server, rig
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    dashkit.require_chromium()
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=dashkit.CHROMIUM, args=dashkit.CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
-def _page(browser: Browser, server: dashkit.Server, path: str, **context: Any) -> Page:
-    pg = browser.new_context(**({"viewport": dashkit.VIEWPORT} | context)).new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda err: errors.append(str(err)))
-    pg.errors = errors  # type: ignore[attr-defined]
-    dashkit.open_logged_in(pg, server, path)
-    return pg
 
 
 def test_lighter_reaches_the_live_page_as_a_cue_and_the_client_page_works(
@@ -171,39 +151,42 @@ def test_lighter_reaches_the_live_page_as_a_cue_and_the_client_page_works(
 ) -> None:
     server, rig = dash
     runtime = server.app.state.runtime
-    live_page = _page(browser, server, "/live")
-    start_dialog(live_page)
-    session_id = runtime.setup().session_id
-    rig.press("lighter")
-    cue = live_page.locator(".press-cue.lighter")
-    expect(cue).to_be_visible(timeout=WAIT_S * 1000)
-    expect(cue).to_contain_text("LIGHTER")
-    expect(cue).to_contain_text("upper back")
-    assert live_page.locator("#alarms .alarm").count() == 0  # a cue, not an alarm banner
-    dashkit.shot(live_page, "client_cue_live")
-    phone = _page(browser, server, "/client", viewport={"width": 390, "height": 760})
-    phone.click("button[data-button=deeper]")
-    expect(live_page.locator(".press-cue.deeper")).to_contain_text("client page")
-    expect(phone.locator("#sent")).to_contain_text("your therapist has been told")
-    dashkit.shot(phone, "client_page")
-    phone.click("button[data-button=stop]")
-    high = live_page.locator("#alarms .alarm.high")
-    expect(high).to_contain_text("The client asked to stop", timeout=WAIT_S * 1000)
-    dashkit.shot(live_page, "client_stop_alarm")
-    runtime.acknowledge()
-    runtime.stop_session()
-    review = _page(browser, server, f"/review?session={session_id}")
-    expect(review.locator("body")).to_have_attribute("data-press-marks", "3", timeout=20_000)
-    review.select_option("#pf-button", "lighter")
-    expect(review.locator("#pf-list .pf-row.lighter").first).to_be_attached()
-    review.locator("#pf-list").scroll_into_view_if_needed()
-    dashkit.shot(review, "client_review_presses")
-    clients = _page(browser, server, "/clients?client=client-0001")
-    expect(clients.locator("body")).to_have_attribute("data-loaded", "client-0001")
-    expect(clients.locator("#table tr[data-region=upper_back]")).to_be_visible()
-    dashkit.shot(clients, "client_comfort_map")
-    for pg in (live_page, phone, review, clients):
-        assert not pg.errors, f"JavaScript errors on {pg.url}: {pg.errors}"  # type: ignore[attr-defined]
+    with contextlib.ExitStack() as pages:
+
+        def opened(path: str, **context: Any) -> Page:
+            return pages.enter_context(dashkit.watched_page(browser, server, path, **context))
+
+        live_page = opened("/live")
+        start_dialog(live_page)
+        session_id = runtime.setup().session_id
+        rig.press("lighter")
+        cue = live_page.locator(".press-cue.lighter")
+        expect(cue).to_be_visible(timeout=WAIT_S * 1000)
+        expect(cue).to_contain_text("LIGHTER")
+        expect(cue).to_contain_text("upper back")
+        assert live_page.locator("#alarms .alarm").count() == 0  # a cue, not an alarm banner
+        dashkit.shot(live_page, "client_cue_live")
+        phone = opened("/client", viewport={"width": 390, "height": 760})
+        phone.click("button[data-button=deeper]")
+        expect(live_page.locator(".press-cue.deeper")).to_contain_text("client page")
+        expect(phone.locator("#sent")).to_contain_text("your therapist has been told")
+        dashkit.shot(phone, "client_page")
+        phone.click("button[data-button=stop]")
+        high = live_page.locator("#alarms .alarm.high")
+        expect(high).to_contain_text("The client asked to stop", timeout=WAIT_S * 1000)
+        dashkit.shot(live_page, "client_stop_alarm")
+        runtime.acknowledge()
+        runtime.stop_session()
+        review = opened(f"/review?session={session_id}")
+        expect(review.locator("body")).to_have_attribute("data-press-marks", "3", timeout=20_000)
+        review.select_option("#pf-button", "lighter")
+        expect(review.locator("#pf-list .pf-row.lighter").first).to_be_attached()
+        review.locator("#pf-list").scroll_into_view_if_needed()
+        dashkit.shot(review, "client_review_presses")
+        clients = opened("/clients?client=client-0001")
+        expect(clients.locator("body")).to_have_attribute("data-loaded", "client-0001")
+        expect(clients.locator("#table tr[data-region=upper_back]")).to_be_visible()
+        dashkit.shot(clients, "client_comfort_map")
 
 
 def start_dialog(live_page: Page) -> None:

@@ -18,7 +18,7 @@ import httpx
 import pytest
 import reviewkit
 from websockets.exceptions import ConnectionClosed, InvalidStatus
-from websockets.sync.client import ClientConnection, connect
+from websockets.sync.client import ClientConnection
 
 from dashboard.app import create_app
 from dashboard.auth import LOGIN_GONE
@@ -57,18 +57,6 @@ def review_only(tmp_path: Path) -> Iterator[dashkit.Server]:
         yield server
 
 
-def ws_connect(
-    server: dashkit.Server, token: str | None, origin: str | None = None
-) -> ClientConnection:
-    headers = {"Cookie": server.cookie_header(token)} if token else {}
-    return connect(
-        f"ws://127.0.0.1:{server.port}/ws/live",
-        origin=origin or server.url,  # type: ignore[arg-type]
-        additional_headers=headers,
-        open_timeout=5,
-    )
-
-
 def until(ws: ClientConnection, predicate: Callable[[dict], bool], timeout_s: float = 10.0) -> dict:
     """The first message that satisfies predicate."""
     deadline = time.monotonic() + timeout_s
@@ -105,7 +93,7 @@ def test_data_controls_and_the_live_socket_need_a_login(live: tuple[dashkit.Serv
         bad = http.get("/api/sessions", headers={"Authorization": "Bearer not-a-token"})
         assert bad.status_code == 401
     # the socket opens only to say why it closes: the page goes to the login on that code
-    with ws_connect(server, None) as ws, pytest.raises(ConnectionClosed) as closed:
+    with dashkit.live_socket(server, None) as ws, pytest.raises(ConnectionClosed) as closed:
         ws.recv(timeout=5)
     assert closed.value.rcvd is not None and closed.value.rcvd.code == LOGIN_GONE
 
@@ -126,9 +114,9 @@ def test_the_socket_refuses_another_origin_and_serves_our_own(
 ) -> None:
     server, token = live
     with pytest.raises(InvalidStatus) as refused:
-        ws_connect(server, token, origin="http://evil.example")
+        dashkit.live_socket(server, token, origin="http://evil.example")
     assert refused.value.response.status_code == 403
-    with ws_connect(server, token) as ws:
+    with dashkit.live_socket(server, token) as ws:
         first = json.loads(ws.recv(timeout=5))
         assert first["type"] == "setup"
         assert first["client"]["id"] == "client-0001"
@@ -187,7 +175,7 @@ def test_a_session_started_from_the_dashboard_is_recorded_reviewed_and_exported(
     auth = {"Authorization": f"Bearer {token}", "Origin": server.url}
     with (
         httpx.Client(base_url=server.url, headers=auth, timeout=60) as http,
-        ws_connect(server, token) as ws,
+        dashkit.live_socket(server, token) as ws,
     ):
         profiles = http.get("/api/profiles").json()
         assert "client-0002" in [c["id"] for c in profiles["clients"]]
@@ -247,7 +235,7 @@ def test_a_viewer_that_stops_reading_is_cut_without_slowing_the_others(
 ) -> None:
     server, token = live
     hub = server.app.state.hub
-    with ws_connect(server, token) as ws:
+    with dashkit.live_socket(server, token) as ws:
         messages(ws, "frame", 5)
         stalled = _stalled_viewer(server, token)
         try:
@@ -268,7 +256,7 @@ def test_a_viewer_that_stops_reading_is_cut_without_slowing_the_others(
 
 def test_every_viewer_gets_the_same_frames_byte_for_byte(live: tuple[dashkit.Server, str]) -> None:
     server, token = live
-    with ws_connect(server, token) as a, ws_connect(server, token) as b:
+    with dashkit.live_socket(server, token) as a, dashkit.live_socket(server, token) as b:
         seen_a = {m["seq"]: m for m in messages(a, "frame", 40)}
         raw_b: dict[int, str] = {}
         while len(raw_b) < 20:
@@ -289,7 +277,7 @@ def test_a_page_that_reads_slowly_sees_only_fresh_frames(
     frames it gets keep up with the rig (the server drops the ones it could not show)."""
     server, token = live
     behind: list[int] = []
-    with ws_connect(server, token) as ws:
+    with dashkit.live_socket(server, token) as ws:
         for _ in range(120):  # 4 s at 30 frames/s
             msg = json.loads(ws.recv(timeout=10))
             if msg["type"] != "frame":

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import dashkit
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 
 @pytest.fixture(scope="module")
@@ -27,26 +27,10 @@ def dash(
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    dashkit.require_chromium()
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=dashkit.CHROMIUM, args=dashkit.CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture(scope="module")
 def page(browser: Browser, dash: tuple[dashkit.Server, dashkit.ScriptedRig]) -> Iterator[Page]:
     """A logged-in page on the live view."""
-    server, _ = dash
-    context = browser.new_context(viewport=dashkit.VIEWPORT)
-    pg = context.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda err: errors.append(str(err)))
-    dashkit.open_logged_in(pg, server, "/live")
-    yield pg
-    context.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
+    with dashkit.watched_page(browser, dash[0], "/live") as pg:
+        yield pg
 
 
 def _clear_alarms(page: Page) -> None:
@@ -60,15 +44,13 @@ def test_a_wrong_password_is_refused(
     browser: Browser, dash: tuple[dashkit.Server, dashkit.ScriptedRig]
 ) -> None:
     server, _ = dash
-    context = browser.new_context(viewport=dashkit.VIEWPORT)
-    pg = context.new_page()
-    pg.goto(f"{server.url}/login")
-    pg.fill("#password", "not the password")
-    pg.click("button[type=submit]")
-    pg.wait_for_selector("#err:has-text('Wrong password')")
-    assert "/login" in pg.url
-    assert pg.context.cookies() == []
-    context.close()
+    with dashkit.watched_page(browser) as pg:
+        pg.goto(f"{server.url}/login")
+        pg.fill("#password", "not the password")
+        pg.click("button[type=submit]")
+        pg.wait_for_selector("#err:has-text('Wrong password')")
+        assert "/login" in pg.url
+        assert pg.context.cookies() == []
 
 
 def test_the_live_page_shows_numbers_that_change(page: Page) -> None:

@@ -15,7 +15,7 @@ import dashkit
 import httpx
 import pytest
 from websockets.exceptions import ConnectionClosed
-from websockets.sync.client import ClientConnection, connect
+from websockets.sync.client import ClientConnection
 
 from dashboard.app import create_app
 from dashboard.auth import LOGIN_GONE
@@ -203,16 +203,6 @@ def test_every_route_that_changes_something_refuses_another_origin(
     assert _logged_in(server, cookie)
 
 
-def _socket(server: dashkit.Server, token: str | None) -> ClientConnection:
-    headers = {"Cookie": server.cookie_header(token)} if token else {}
-    return connect(
-        f"ws://127.0.0.1:{server.port}/ws/live",
-        origin=server.url,  # type: ignore[arg-type]
-        additional_headers=headers,
-        open_timeout=5,
-    )
-
-
 def _close_code(ws: ClientConnection) -> int | None:
     """Read until the server closes the socket; its close code."""
     with pytest.raises(ConnectionClosed) as closed:
@@ -223,19 +213,19 @@ def _close_code(ws: ClientConnection) -> int | None:
 
 def test_a_logout_closes_the_live_sockets_of_that_login_only(server: dashkit.Server) -> None:
     gone, kept = server.login(), server.login()
-    with _socket(server, gone) as ws_gone, _socket(server, kept) as ws_kept:
+    with dashkit.live_socket(server, gone) as ws_gone, dashkit.live_socket(server, kept) as ws_kept:
         bearer = {"Authorization": f"Bearer {gone}"}
         assert httpx.post(f"{server.url}/api/logout", headers=bearer).status_code == 200
         assert _close_code(ws_gone) == LOGIN_GONE
         with pytest.raises(TimeoutError):  # the other login's socket stays open
             ws_kept.recv(timeout=0.5)
-    with _socket(server, gone) as again:  # the page learns why, and goes to the login
+    with dashkit.live_socket(server, gone) as again:  # the page learns why, and goes to the login
         assert _close_code(again) == LOGIN_GONE
-    with _socket(server, None) as anonymous:
+    with dashkit.live_socket(server, None) as anonymous:
         assert _close_code(anonymous) == LOGIN_GONE
 
 
 def test_a_viewer_sending_a_huge_message_is_cut(server: dashkit.Server) -> None:
-    with _socket(server, server.login()) as ws:
+    with dashkit.live_socket(server, server.login()) as ws:
         ws.send("x" * 1_000_000)
         assert _close_code(ws) == 1009  # message too big

@@ -12,20 +12,11 @@ from pathlib import Path
 import dashkit
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from ashisense.alarms import AlarmState
 
 ALARM_ROWS = "#alarms .alarm[data-rule]"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    dashkit.require_chromium()
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=dashkit.CHROMIUM, args=dashkit.CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture
@@ -38,16 +29,9 @@ def dash(tmp_path: Path) -> Iterator[tuple[dashkit.Server, dashkit.ScriptedRig]]
 @pytest.fixture
 def page(browser: Browser, dash: tuple[dashkit.Server, dashkit.ScriptedRig]) -> Iterator[Page]:
     """A logged-in page on the live view, showing numbers."""
-    server, _ = dash
-    context = browser.new_context(viewport=dashkit.VIEWPORT)
-    pg = context.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda err: errors.append(str(err)))
-    dashkit.open_logged_in(pg, server, "/live")
-    pg.wait_for_selector("body[data-frames]")
-    yield pg
-    context.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
+    with dashkit.watched_page(browser, dash[0], "/live") as pg:
+        pg.wait_for_selector("body[data-frames]")
+        yield pg
 
 
 def _showing_live_numbers(page: Page) -> None:
@@ -65,11 +49,11 @@ def test_the_page_says_not_monitoring_while_the_server_is_gone_and_recovers(
 ) -> None:
     server, rig = dash
     rig.climb_on(560.0)  # over the client's upper-back limit: a high alarm
-    page.wait_for_selector("#alarms .alarm.high.flash", timeout=10000)
+    page.wait_for_selector("#alarms .alarm.high.flash", timeout=30_000)
     _showing_live_numbers(page)
     shown_before = _alarm_rules(page)
     server.stop()
-    page.wait_for_selector("body[data-monitoring=off]", timeout=5000)
+    page.wait_for_selector("body[data-monitoring=off]", timeout=30_000)
     assert page.is_visible("#not-monitoring")
     assert "NOT MONITORING" in page.inner_text("#not-monitoring")
     # nothing from before passes for live: values blank, alarms stale and steady, REC unknown
@@ -107,7 +91,7 @@ def test_a_logout_elsewhere_or_here_sends_the_open_page_to_the_login(
         headers={"Origin": server.url, "Cookie": server.cookie_header(cookie["value"])},
     )
     assert out.status_code == 200
-    page.wait_for_url("**/login?next=*", timeout=10000)
+    page.wait_for_url("**/login?next=*", timeout=30_000)
     page.fill("#password", dashkit.PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url("**/live")
@@ -115,7 +99,7 @@ def test_a_logout_elsewhere_or_here_sends_the_open_page_to_the_login(
     # the page's own Log out passes the origin rule, and ends the login on the server too
     cookie = next(c for c in page.context.cookies() if c["name"] == "ashisense_login")
     page.click("#btn-logout")
-    page.wait_for_url("**/login?next=*", timeout=10000)
+    page.wait_for_url("**/login?next=*", timeout=30_000)
     me = httpx.get(
         f"{server.url}/api/me", headers={"Cookie": server.cookie_header(cookie["value"])}
     )

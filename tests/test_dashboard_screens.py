@@ -11,7 +11,7 @@ from typing import Any
 
 import dashkit
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 SIZES = [(1280, 800), (1024, 768), (768, 1024), (390, 844)]
 
@@ -51,23 +51,11 @@ def dash(
         yield server, rig
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    dashkit.require_chromium()
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=dashkit.CHROMIUM, args=dashkit.CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
-def _open(browser: Browser, server: dashkit.Server, width: int, height: int) -> Page:
-    context = browser.new_context(viewport={"width": width, "height": height})
-    page = context.new_page()
-    dashkit.open_logged_in(page, server, "/live")
-    page.wait_for_selector("#alarms .alarm.high[data-state=active]", timeout=15000)
+def _wait_until_shown(page: Page) -> None:
+    """The alarm, the feet force and a healthy link on the page."""
+    page.wait_for_selector("#alarms .alarm.high[data-state=active]", timeout=30_000)
     page.wait_for_selector("#feet-value:not(:text-is('–'))")
-    page.wait_for_selector("#link .dot.ok", timeout=10000)
-    return page
+    page.wait_for_selector("#link .dot.ok", timeout=30_000)
 
 
 def _inside(box: list[float], width: int, height: int) -> bool:
@@ -79,9 +67,9 @@ def _inside(box: list[float], width: int, height: int) -> bool:
 def test_the_live_page_fits_the_screen_with_the_alarm_whole(
     browser: Browser, dash: tuple[dashkit.Server, dashkit.ScriptedRig], width: int, height: int
 ) -> None:
-    server, _ = dash
-    page = _open(browser, server, width, height)
-    try:
+    viewport = {"width": width, "height": height}
+    with dashkit.watched_page(browser, dash[0], "/live", viewport=viewport) as page:
+        _wait_until_shown(page)
         m: dict[str, Any] = page.evaluate(BOXES_JS, IN_VIEW)
         dashkit.shot(page, f"live-{width}x{height}")
         scroll_w, client_w = m["page"]
@@ -95,5 +83,3 @@ def test_the_live_page_fits_the_screen_with_the_alarm_whole(
         assert " kg > limit 45.9 kg" in banner, banner
         assert "REC session" in page.inner_text("#rec")
         assert "streaming" in page.inner_text("#link")
-    finally:
-        page.context.close()

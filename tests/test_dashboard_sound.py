@@ -11,7 +11,7 @@ from typing import Any
 
 import dashkit
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 SOUND_JS = """() => {
   const s = window.ashisenseSound;
@@ -20,19 +20,10 @@ SOUND_JS = """() => {
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    dashkit.require_chromium()
-    assert not any("autoplay" in arg for arg in dashkit.CHROMIUM_ARGS)  # the real policy
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=dashkit.CHROMIUM, args=dashkit.CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture(scope="module")
 def dash(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[dashkit.Server, dashkit.ScriptedRig]]:
+    assert not any("autoplay" in arg for arg in dashkit.CHROMIUM_ARGS)  # the real policy
     tmp = tmp_path_factory.mktemp("sound")
     with dashkit.running_dashboard(tmp) as (server, rig):
         yield server, rig
@@ -43,25 +34,35 @@ def _sound(page: Page) -> dict[str, Any]:
     return result
 
 
+def _silent_while_calm(page: Page, frames: int = 10) -> int:
+    """The oscillators started so far, once nothing is to sound (what a busy machine's start
+    may have raised, a technical alarm, acknowledged): none more start while `frames` more
+    live frames come (the sound's clock ticks every 0.1 s meanwhile)."""
+    if page.query_selector_all("#alarms .alarm"):
+        page.click("#btn-ack")
+    page.wait_for_selector("body[data-audible='']", timeout=30_000)
+    started = _sound(page)["started"]
+    for _ in range(frames):
+        seen = page.get_attribute("body", "data-frames")
+        page.wait_for_selector(f"body[data-frames]:not([data-frames='{seen}'])", timeout=30_000)
+    assert _sound(page)["started"] == started  # silent while nothing is wrong
+    return int(started)
+
+
 def test_after_the_login_click_a_high_alarm_really_sounds(
     browser: Browser, dash: tuple[dashkit.Server, dashkit.ScriptedRig]
 ) -> None:
     server, rig = dash
-    context = browser.new_context(viewport=dashkit.VIEWPORT)
-    page = context.new_page()
-    try:
-        dashkit.open_logged_in(page, server, "/live")  # the click on "Log in"
-        page.wait_for_selector("body[data-sound=on]", timeout=5000)
-        assert _sound(page)["started"] == 0  # silent while nothing is wrong
+    with dashkit.watched_page(browser, server, "/live") as page:  # the click on "Log in"
+        page.wait_for_selector("body[data-sound=on]", timeout=30_000)
+        quiet = _silent_while_calm(page)
         rig.climb_on(560.0)  # over the client's upper-back limit: a high alarm
-        page.wait_for_selector("#alarms .alarm.high[data-state=active]", timeout=10000)
-        page.wait_for_selector("body[data-sound-burst=high]", timeout=5000)
+        page.wait_for_selector("#alarms .alarm.high[data-state=active]", timeout=30_000)
+        page.wait_for_selector("body[data-sound-burst=high]", timeout=30_000)
         sound = _sound(page)
-        assert sound["state"] == "running" and sound["started"] > 0, sound
+        assert sound["state"] == "running" and sound["started"] > quiet, sound
         assert page.is_hidden("#sound-off")
         assert page.inner_text("#btn-sound") == "Sound on"
-    finally:
-        context.close()
 
 
 def test_where_the_browser_blocks_sound_the_page_says_sound_off_and_one_click_fixes_it(
@@ -69,14 +70,13 @@ def test_where_the_browser_blocks_sound_the_page_says_sound_off_and_one_click_fi
 ) -> None:
     server, rig = dash
     rig.climb_on(560.0)
-    context = browser.new_context(viewport=dashkit.VIEWPORT)
-    # logged in by another way (no click on this page): the browser keeps audio suspended
-    context.add_cookies([{"name": "ashisense_login", "value": server.login(), "url": server.url}])
-    page = context.new_page()
-    try:
+    with dashkit.watched_page(browser) as page:
+        # logged in by another way (no click on this page): the browser keeps audio suspended
+        cookie = {"name": "ashisense_login", "value": server.login(), "url": server.url}
+        page.context.add_cookies([cookie])  # type: ignore[list-item]
         page.goto(f"{server.url}/live")
-        page.wait_for_selector("#alarms .alarm.high", timeout=10000)
-        warning = page.wait_for_selector("#sound-off", state="visible", timeout=5000)
+        page.wait_for_selector("#alarms .alarm.high", timeout=30_000)
+        warning = page.wait_for_selector("#sound-off", state="visible", timeout=30_000)
         assert warning is not None
         assert page.get_attribute("body", "data-sound") == "off"
         assert _sound(page)["state"] == "suspended"
@@ -86,10 +86,8 @@ def test_where_the_browser_blocks_sound_the_page_says_sound_off_and_one_click_fi
         assert size_px >= 24  # large: read across the room
         dashkit.shot(page, "live-sound-off")
         page.click("#btn-sound-on")
-        page.wait_for_selector("body[data-sound=on]", timeout=5000)
+        page.wait_for_selector("body[data-sound=on]", timeout=30_000)
         page.wait_for_selector("#sound-off", state="hidden")
-        page.wait_for_selector("body[data-sound-burst=high]", timeout=5000)
+        page.wait_for_selector("body[data-sound-burst=high]", timeout=30_000)
         sound = _sound(page)
         assert sound["state"] == "running" and sound["started"] > 0, sound
-    finally:
-        context.close()

@@ -61,7 +61,7 @@ def test_unplug_and_replug_through_a_closed_and_reopened_pty(tmp_path, collector
         PtyPort(tmp_path / "ttyRIG") as port,
         Link(str(port.path), listeners=[collector], stall_timeout_s=1.0) as link,
     ):
-        stream_then_pull(port, link, collector, HELLO, 50)  # the cable is pulled: an I/O error
+        stream_then_pull(port, link, collector, HELLO, 50)  # the link's side gets an I/O error
         dev = port.plug(HELLO)  # plugged back in, a new pty behind the same path
         assert dev.got_start.wait(5), "link did not reconnect and restart the stream"
         dev.send(samples(80, 20))  # the device kept counting while unplugged

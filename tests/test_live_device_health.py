@@ -15,7 +15,7 @@ from typing import Any
 import dashkit
 import httpx
 import numpy as np
-from websockets.sync.client import ClientConnection, connect
+from websockets.sync.client import ClientConnection
 
 from ashisense.live import load_live_config
 from ashisense.rig import load_rig
@@ -81,12 +81,7 @@ class Page:
 def _page(server: dashkit.Server) -> Iterator[tuple[Page, str]]:
     """A logged-in live page and its login token."""
     token = server.login()
-    with connect(
-        f"ws://127.0.0.1:{server.port}/ws/live",
-        origin=server.url,  # type: ignore[arg-type]
-        additional_headers={"Cookie": server.cookie_header(token)},
-        open_timeout=5,
-    ) as ws:
+    with dashkit.live_socket(server, token) as ws:
         yield Page(ws), token
 
 

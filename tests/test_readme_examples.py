@@ -7,6 +7,11 @@ PATH, as after `source .venv/bin/activate`; the set-up lines (venv, pip, source)
 test environment already did. Servers (demo, serve) are started, waited for until they print
 their URL, and stopped with Ctrl-C; they get a free --port so that a busy 8000 cannot fail them.
 Questions (the calibration wizard's) are answered with Enter.
+
+Each line's written form is parsed by the command's own parser (a renamed option or a bad
+value fails there); it then runs with `--seconds` cut to FAST_SECONDS (what the later lines
+read is still recorded, in less time), except in a block that runs a line in the background:
+there the durations are what makes the lines overlap, and they run as written.
 """
 
 from __future__ import annotations
@@ -23,12 +28,16 @@ import clikit
 import dashkit
 import pytest
 
+from ashisense_cli import build_parser
+
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
 BIN = Path(sys.executable).parent
 SERVERS = re.compile(r"^ashisense (demo|serve)\b")
 RUN_FIRST_WORDS = ("ashisense", "wait")
 ENTER_PRESSES = "\n" * 500
+SECONDS = re.compile(r"(\s--seconds\s+)(\d+(?:\.\d+)?)")
+FAST_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -58,6 +67,32 @@ def readme_steps(text: str) -> list[Step]:
                 script.append(line)
         steps += [Step(tuple(script))] if script else []
     return steps
+
+
+def _parses_as_written(line: str) -> None:
+    """The command's own parser takes the line as the README writes it."""
+    argv = shlex.split(line.removesuffix("&"), comments=True)
+    if argv[0] != "ashisense":
+        return
+    try:
+        build_parser().parse_args(argv[1:])
+    except SystemExit as stop:  # --help and --version end here too, with 0
+        if stop.code == 0:
+            return
+        message = f"the README's line does not parse (exit {stop.code}): {line}"
+        raise AssertionError(message) from None
+
+
+def fast(step: Step) -> Step:
+    """The step with every `--seconds` cut to FAST_SECONDS, unless it runs a line in the
+    background (the durations make its lines overlap)."""
+    if any(line.endswith("&") for line in step.lines):
+        return step
+
+    def cut(m: re.Match[str]) -> str:
+        return f"{m.group(1)}{min(float(m.group(2)), FAST_SECONDS):g}"
+
+    return Step(tuple(SECONDS.sub(cut, line) for line in step.lines))
 
 
 def _with_port(line: str, port: int) -> str:
@@ -91,7 +126,9 @@ def _run_server(step: Step, cwd: Path, env: dict[str, str]) -> str:
 
 
 @pytest.mark.timeout(900)
-def test_every_readme_example_runs_as_written(tmp_path: Path) -> None:
+def test_every_readme_example_runs_as_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     if not (BIN / "ashisense").is_file():
         pytest.fail(f"expected the ashisense command in {BIN} (run scripts/setup first)")
     steps = readme_steps(README.read_text(encoding="utf-8"))
@@ -99,8 +136,11 @@ def test_every_readme_example_runs_as_written(tmp_path: Path) -> None:
     clone = tmp_path / "clone"
     shutil.copytree(ROOT / "examples", clone / "examples")  # links followed: plain files
     env = clikit.environment(BIN, tmp_path / "home")
+    monkeypatch.chdir(clone)  # the parser checks the files the lines name, from there
     for step in steps:
-        (_run_server if step.server else _run_script)(step, clone, env)
+        for line in step.lines:
+            _parses_as_written(line)
+        (_run_server if step.server else _run_script)(fast(step), clone, env)
     assert (clone / "s1.csv").stat().st_size > 0 and (clone / "trainee.html").stat().st_size > 0
     assert sorted(p.name for p in (clone / "examples" / "calibrations").glob("cal-*.json"))
 
@@ -121,3 +161,25 @@ def test_readme_steps_keep_blocks_and_servers_apart() -> None:
     ]
     assert [s.server for s in steps] == [False, False, True, False]
     assert _with_port(steps[2].lines[0], 9) == "ashisense serve --port 9 --rig s/rig.toml"
+
+
+def test_durations_are_cut_except_where_lines_run_in_the_background() -> None:
+    alone = Step(("ashisense monitor sim://x --seconds 5 --json", "ashisense sessions s"))
+    assert fast(alone).lines == (
+        "ashisense monitor sim://x --seconds 2 --json",
+        "ashisense sessions s",
+    )
+    assert fast(Step(("ashisense record --seconds 1.5",))).lines == (
+        "ashisense record --seconds 1.5",
+    )
+    together = Step(("ashisense simulate --seconds 8 &", "ashisense monitor t --seconds 3", "wait"))
+    assert fast(together) == together
+
+
+def test_a_line_that_does_not_parse_fails_saying_so() -> None:
+    _parses_as_written("ashisense monitor sim://x --seconds 5 &")
+    _parses_as_written("wait")
+    with pytest.raises(AssertionError, match="does not parse"):
+        _parses_as_written("ashisense monitor sim://x --secs 5")
+    with pytest.raises(AssertionError, match="does not parse"):
+        _parses_as_written("ashisense record --rig r.toml --seconds soon --out s.sqlite")

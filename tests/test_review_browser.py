@@ -14,7 +14,7 @@ from typing import Any
 import dashkit
 import pytest
 import reviewkit
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from ashisense.bodymap import REGIONS
 
@@ -30,16 +30,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dashkit.Server]
 
 
 @pytest.fixture(scope="module")
-def page(server: dashkit.Server) -> Iterator[Page]:
-    dashkit.require_chromium()
-    with sync_playwright() as p:
-        browser: Browser = p.chromium.launch(
-            executable_path=dashkit.CHROMIUM, args=dashkit.CHROMIUM_ARGS
-        )
-        context = browser.new_context(viewport=SIZES[0])
-        pg = context.new_page()
-        errors: list[str] = []
-        pg.on("pageerror", lambda err: errors.append(str(err)))
+def page(browser: Browser, server: dashkit.Server) -> Iterator[Page]:
+    with dashkit.watched_page(browser, viewport=SIZES[0]) as pg:
         pg.goto(f"{server.url}/review?session=1")
         pg.wait_for_url("**/login?next=*")
         pg.fill("#password", dashkit.PASSWORD)
@@ -47,9 +39,6 @@ def page(server: dashkit.Server) -> Iterator[Page]:
         pg.click("button[type=submit]")
         pg.wait_for_url("**/review?session=1")
         yield pg
-        context.close()
-        browser.close()
-        assert not errors, f"JavaScript errors on the page: {errors}"
 
 
 def shots(page: Page, name: str) -> None:

@@ -9,6 +9,7 @@ import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -101,6 +102,17 @@ def record(
     return writer.session_id, EstimateBlock.concat(estimates)
 
 
+def record_to_file(
+    folder: Path, live: SessionAnalysis, blocks: Iterable[SampleBlock], *args: Any, **options: Any
+) -> tuple[Path, int, EstimateBlock]:
+    """record() (with its other arguments) into a new store file in `folder`: the file, the
+    session id and the live estimates."""
+    path = folder / "s.sqlite"
+    with SQLiteStore(path) as store:
+        sid, want = record(store, live, blocks, *args, **options)
+    return path, sid, want
+
+
 def replayed(analysis: SessionAnalysis, items: Iterable[object]) -> EstimateBlock:
     steps = [analysis.feed(item) for item in items]  # type: ignore[arg-type]
     return EstimateBlock.concat([s.estimate for s in steps if isinstance(s, Step)])
@@ -122,12 +134,8 @@ def recorded_mid(
     for b in mid_treatment.blocks[: mid_treatment.start]:
         live.feed(b)
     assert live.pipeline.state.baseline_ready
-    path = tmp_path_factory.mktemp("mid") / "s.sqlite"
-    with SQLiteStore(path) as store:
-        sid, want = record(
-            store, live, mid_treatment.blocks[mid_treatment.start :], mid_treatment.hello
-        )
-    return path, sid, want
+    during = mid_treatment.blocks[mid_treatment.start :]
+    return record_to_file(tmp_path_factory.mktemp("mid"), live, during, mid_treatment.hello)
 
 
 def test_a_session_started_mid_treatment_replays_the_live_feet_force_from_its_first_sample(
@@ -195,10 +203,10 @@ def scripted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int, Estim
     live = SessionAnalysis(SessionSetup(r, CLIENT, THERAPIST), rate_hz=RATE_HZ)
     for b in blocks[: start // LINK_BLOCK]:
         live.feed(b)
-    path = tmp_path_factory.mktemp("scripted") / "s.sqlite"
-    with SQLiteStore(path) as store:
-        sid, want = record(store, live, blocks[start // LINK_BLOCK :], take_baseline_at=take_at)
-    return path, sid, want
+    during = blocks[start // LINK_BLOCK :]
+    return record_to_file(
+        tmp_path_factory.mktemp("scripted"), live, during, take_baseline_at=take_at
+    )
 
 
 def test_baselines_taken_during_the_session_are_re_applied_at_their_moments(

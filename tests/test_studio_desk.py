@@ -13,7 +13,7 @@ import httpx
 import pytest
 from conftest import ROOMS, STUDIO
 from infrakit import MosquittoBroker
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Browser, Page
 from studiokit import DEADLINE_S, RoomProcess, studio_url, wait_for
 
 from ashisense.studio.publisher import KEEPALIVE_S
@@ -48,16 +48,9 @@ def desk(tmp_path: Path, mqtt_broker: MosquittoBroker, pg_url: str) -> Iterator[
 
 
 @pytest.fixture
-def page() -> Iterator[Page]:
-    dashkit.require_chromium()
-    errors: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=dashkit.CHROMIUM, args=dashkit.CHROMIUM_ARGS)
-        pg = browser.new_context(viewport=dashkit.VIEWPORT).new_page()
-        pg.on("pageerror", lambda err: errors.append(str(err)))
+def page(browser: Browser) -> Iterator[Page]:
+    with dashkit.watched_page(browser) as pg:
         yield pg
-        browser.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
 
 
 def _card(room_id: str, state: str = "online") -> str:
@@ -89,7 +82,7 @@ def test_the_desk_shows_every_room_and_a_killed_room_goes_offline(
     page.wait_for_selector(_card(ROOMS[1]), timeout=DEADLINE_S * 1000)
     rooms[1].kill()
     page.wait_for_selector(_card(ROOMS[1], "offline"), timeout=OFFLINE_WITHIN_MS)
-    page.wait_for_selector("body[data-audible=high]", timeout=5_000)
+    page.wait_for_selector("body[data-audible=high]", timeout=30_000)
     assert "alarms unknown" in page.locator(_card(ROOMS[1], "offline")).inner_text()
     dashkit.shot(page, "studio-desk-room-offline")
 

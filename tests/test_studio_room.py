@@ -29,7 +29,8 @@ from ashisense.studio import RoomConfig
 from ashisense.studio.feed import StudioFeed
 
 OVERLOAD = "feet_overload_upper_back"
-#: How long the broker stays dead, and PostgreSQL stopped (the scenario, not a figure).
+#: How long the broker stays dead, and PostgreSQL stopped: the outages issue 15 names (the
+#: scenario, not a figure).
 BROKER_DOWN_S, DATABASE_DOWN_S = 10.0, 30.0
 
 

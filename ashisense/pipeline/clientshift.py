@@ -49,16 +49,35 @@ class ShiftResult(NamedTuple):
 
 
 class _Stretch(NamedTuple):
-    """The samples between two client baselines set anew: the mat's total and Σf·x (m,),
-    the baseline [F_c, M_cx] in force ((m,) or (1,) each), the hands' mean x (m,) and
-    where the hands cannot follow the body (m,) bool."""
+    """Samples under one client baseline: the feet force over the mat mat_n - F_c and the
+    mat's Σf·x (m,), the baseline [F_c, M_cx] in force ((m,) or (1,) each), the hands' mean
+    x (m,) and where the hands cannot follow the body (m,) bool."""
 
-    mat_n: np.ndarray
+    feet_n: np.ndarray
     moment_x: np.ndarray
     f_c: np.ndarray
     m_cx: np.ndarray
     hands: np.ndarray
     off: np.ndarray
+
+
+class _Verdicts:
+    """A block's verdicts as the walk fills them in (ShiftResult's fields)."""
+
+    __slots__ = ("anchor", "delta", "event_t_s", "flag", "rebased", "total")
+
+    def __init__(self, n: int) -> None:
+        self.flag = np.zeros(n, dtype=bool)
+        self.rebased = np.zeros(n, dtype=bool)
+        self.anchor: np.ndarray | None = None  # made at the first flagged sample
+        self.delta = np.zeros(n)
+        self.event_t_s = math.nan
+        self.total = 0.0
+
+    def result(self) -> ShiftResult:
+        return ShiftResult(
+            self.flag, self.rebased, self.anchor, self.delta, self.event_t_s, self.total
+        )
 
 
 class ClientShiftWatch:
@@ -106,68 +125,94 @@ class ClientShiftWatch:
         hands_x_m, bars_n: left and right hand x and bar force (n,) each (a hand NaN on a
         valid bar: the bar is let go); refreshed: (n,) the baseline was set anew there."""
         n = t_s.shape[0]
-        flag = np.zeros(n, dtype=bool)
-        delta = np.zeros(n)
-        rebased = np.zeros(n, dtype=bool)
-        anchor: np.ndarray | None = None  # made at the first flagged sample
         f_c, m_cx = client
         (left, right), (left_n, right_n) = hands_x_m, bars_n
-        hands = 0.5 * (left + right)
+        feet_n = mat_n - f_c
         # Hands that cannot follow the body: at a mount's end, or a bar let go (NaN hand x
         # on a valid bar: the bool comparison is "NaN and not NaN").
         off = (np.fmin(left, right) < self._hand_lo) | (np.fmax(left, right) > self._hand_hi)
         off |= np.isnan(left) > np.isnan(left_n)
         off |= np.isnan(right) > np.isnan(right_n)
-        event_t, total = math.nan, 0.0
-        fresh = np.flatnonzero(refreshed).tolist() if np.count_nonzero(refreshed) else []
-        start, j = 0, 0  # fresh[j]: the first refresh at or after start
-        while start < n:
-            while j < len(fresh) and fresh[j] < start:
-                j += 1
-            stop = fresh[j] if j < len(fresh) else n
-            if stop == start:  # new baselines from here: the watch starts afresh after them
+        block = _Stretch(feet_n, moment_x, f_c, m_cx, 0.5 * (left + right), off)
+        out = _Verdicts(n)
+        fresh = np.flatnonzero(refreshed) if np.count_nonzero(refreshed) else None
+        most_n = np.fmax.reduce(feet_n, initial=-np.inf)  # (NaNs skipped; -inf: none valid)
+        if self._since < 0 and not most_n > self._s.shift_min_feet_n:
+            # Nobody on the feet and no shift pending: no flag, no re-estimate; only the
+            # samples after the last new baseline leave state behind (carried, not scanned).
+            start = 0 if fresh is None else int(fresh[-1]) + 1
+            if fresh is not None:
                 self.reset()
-                total, event_t = 0.0, math.nan
-                while j < len(fresh) and fresh[j] == start:  # a run of them: one reset
-                    start, j = start + 1, j + 1
-                continue
+            if start < n:
+                self._carry(_cut(block, slice(start, n), 0.0))
+            return out.result()
+        starts, stops = ([0], [n]) if fresh is None else _stretches(refreshed)
+        for start, stop in zip(starts, stops, strict=True):
+            if start:  # new baselines before it: the watch starts afresh after them
+                self.reset()
+                out.total, out.event_t_s = 0.0, math.nan
+            self._walk(t_s, block, start, stop, out)
+        if fresh is not None and refreshed[-1]:
+            self.reset()
+            out.total, out.event_t_s = 0.0, math.nan
+        return out.result()
+
+    def _walk(
+        self, t_s: np.ndarray, block: _Stretch, start: int, stop: int, out: _Verdicts
+    ) -> None:
+        """Scan the samples start:stop (one client baseline) event by event, into `out`."""
+        while start < stop:
             part = slice(start, stop)
-            stretch = _Stretch(
-                mat_n[part],
-                moment_x[part],
-                _part(f_c, part),
-                _part(m_cx, part) + total,
-                hands[part],
-                off[part],
-            )
-            at, moved = self._scan(stretch)
+            at, moved = self._scan(_cut(block, part, out.total))
             if at is not None:
-                flag[part] = at
-                if anchor is None:
-                    anchor = np.full(n, np.nan)
-                anchor[part] = np.where(at, hands[part] + self._ref, np.nan)
+                out.flag[part] = at
+                if out.anchor is None:
+                    out.anchor = np.full(t_s.shape[0], np.nan)
+                out.anchor[part] = np.where(at, block.hands[part] + self._ref, np.nan)
             if moved is None:
-                delta[part] = total
-                start = stop
-                continue
+                out.delta[part] = out.total
+                return
             k, d_m = moved
-            delta[start : start + k + 1] = total
-            total += d_m
-            rebased[start + k] = True
-            event_t = float(t_s[start + k])
+            out.delta[start : start + k + 1] = out.total
+            out.total += d_m
+            out.rebased[start + k] = True
+            out.event_t_s = float(t_s[start + k])
             self.reset()
             start += k + 1
-        return ShiftResult(flag, rebased, anchor, delta, event_t, total)
 
     def _scan(self, stretch: _Stretch) -> tuple[np.ndarray | None, tuple[int, float] | None]:
         """Flags over a stretch with one baseline (None: none) and the first re-estimate in
         it (index, moment change) or None; the state is carried to its end (undone by reset()
         if an event ends the stretch early)."""
         s = self._s
+        (q, ff), defined, gap, run, cum = self._carry(stretch)
+        m = q.shape[0]
+        h = cum.shape[1] - m
+        # The reference: Σq / ΣF_feet over the defined samples of the window ending `delay`
+        # samples before (column h + i holds the sums up to sample i).
+        hi = h - self._delay  # the window ending `delay` samples before the first sample
+        ref_len = run - self._delay
+        np.maximum(ref_len, 0, out=ref_len)
+        np.minimum(ref_len, self._win, out=ref_len)
+        lo = np.arange(hi, hi + m)
+        lo -= ref_len
+        sums = cum[:, hi : hi + m] - cum[:, lo]
+        ref = sums[0] / np.maximum(sums[1], 1e-9)
+        slide = (gap - ref) * ff / stretch.f_c
+        seen = defined & (ref_len >= self._min_ref) & (np.abs(slide) > s.shift_client_m)
+        return self._decide(seen, ref, run, cum[:, h - self._fit :])
+
+    def _carry(
+        self, stretch: _Stretch
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Carry the state over a stretch: [q, F_feet] (2, m) as _series gives them, where
+        they are defined (m,), the low-passed gap (m,), the runs of defined samples (m,) and
+        the running sums (2, h + m), column h + i holding the sums up to sample i."""
         qf, defined = self._series(stretch)
         q, ff = qf
         m = q.shape[0]
-        gap = np.full((m, 1), np.nan)
+        gap = np.empty((m, 1))
+        gap.fill(np.nan)  # (np.full is a Python function: a layer more on every block)
         np.divide(q[:, None], ff[:, None], out=gap, where=defined[:, None])
         gap = self._fast(gap)[:, 0]
         run = runs(defined, self._run)
@@ -178,28 +223,18 @@ class ClientShiftWatch:
         np.add.accumulate(qf, axis=1, out=cum[:, h:])
         cum[:, h:] += self._cum[:, -1:]
         self._cum = cum[:, -h:] - cum[:, -h : -h + 1]  # (rebased: the sums stay small)
-        # The reference: Σq / ΣF_feet over the defined samples of the window ending `delay`
-        # samples before (column h + i holds the sums up to sample i).
-        hi = np.arange(h - self._delay, h + m - self._delay)
-        ref_len = run - self._delay
-        np.maximum(ref_len, 0, out=ref_len)
-        np.minimum(ref_len, self._win, out=ref_len)
-        sums = cum[:, hi] - cum[:, hi - ref_len]
-        ref = sums[0] / np.maximum(sums[1], 1e-9)
-        slide = (gap - ref) * ff / stretch.f_c
-        seen = defined & (ref_len >= self._min_ref) & (np.abs(slide) > s.shift_client_m)
-        return self._decide(seen, ref, run, cum[:, h - self._fit :])
+        return qf, defined, gap, run, cum
 
     def _series(self, stretch: _Stretch) -> tuple[np.ndarray, np.ndarray]:
         """[q, F_feet] (2, m): q = F_feet·g (the feet's moment about the hands, N m), 0 where
         not defined, and where they are defined (m,) bool; an invalid sample holds the last
         valid values."""
-        mat_n, moment_x, f_c, m_cx, hands, off = stretch
-        m = mat_n.shape[0]
+        feet_n, moment_x, f_c, m_cx, hands, off = stretch
+        m = feet_n.shape[0]
         qf = np.empty((2, m))
-        feet = np.subtract(mat_n, f_c, out=qf[1])
+        qf[1] = feet_n
         q = np.subtract(moment_x, m_cx, out=qf[0])
-        q -= feet * hands
+        q -= feet_n * hands
         bad = np.isnan(q)  # (NaN wherever feet is)
         if np.count_nonzero(bad):
             idx = np.where(bad, -1, np.arange(m))
@@ -242,3 +277,18 @@ class ClientShiftWatch:
 def _part(a: np.ndarray, part: slice) -> np.ndarray:
     """A stretch of an (n,) series, or a (1,) one that holds for the whole block."""
     return a if a.shape[0] == 1 else a[part]
+
+
+def _cut(block: _Stretch, part: slice, delta_mx_nm: float) -> _Stretch:
+    """The samples `part` of a block, the client moment re-estimated by delta_mx_nm."""
+    feet_n, moment_x, f_c, m_cx, hands, off = block
+    return _Stretch(
+        feet_n[part], moment_x[part], _part(f_c, part), _part(m_cx, part) + delta_mx_nm,
+        hands[part], off[part],
+    )  # fmt: skip
+
+
+def _stretches(refreshed: np.ndarray) -> tuple[list[int], list[int]]:
+    """Starts and stops of the runs of samples where the baseline was not set anew."""
+    edges = np.diff(refreshed.view(np.int8), prepend=1, append=1)
+    return np.flatnonzero(edges == -1).tolist(), np.flatnonzero(edges == 1).tolist()

@@ -57,6 +57,7 @@ class FusionStage:
             settings.display_cutoff_hz, rate_hz, columns, settings.display_order
         )
         self._mismatch = Sustained(samples_in(settings.support_hold_s, rate_hz))
+        self._tols = np.array([[settings.support_tol], [settings.moving_tol]])
 
     def reset(self) -> None:
         """Samples were lost: restart the low-pass and the mismatch run."""
@@ -93,11 +94,13 @@ class FusionStage:
         if full and math.isfinite(weight_n):
             ratio_lp = lp[1] / weight_n
             on = ratio_lp > 0.2  # the therapist is on the rig at all
-            # Sustained only: heel strikes and steps swing the sum for a fraction of a second.
-            off = np.logical_and(on, np.abs(ratio_lp - 1) > s.support_tol)
-            flags[SUPPORT_MISMATCH] = self._mismatch(off)
-            # Someone accelerates (a step, the client shifting): the sum is not statics.
-            np.logical_and(on, np.abs(support_ratio - 1) > s.moving_tol, out=flags[MOVING])
+            # Off: the low-passed ratio (a mismatch, if sustained: heel strikes and steps
+            # swing the sum for a fraction of a second) and the ratio itself (someone
+            # accelerates, a step or the client shifting: the sum is not statics).
+            off = np.abs(np.array((ratio_lp, support_ratio)) - 1) > self._tols
+            off &= on
+            flags[SUPPORT_MISMATCH] = self._mismatch(off[0])
+            flags[MOVING] = off[1]
         elif bars is not None and math.isfinite(weight_n):
             np.greater(np.abs(bar_n - lp[-1]), s.moving_tol * weight_n, out=flags[MOVING])
         return FeetAndSupport(feet, feet_bar, lp[0], bar_n, support, support_ratio)

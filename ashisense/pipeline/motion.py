@@ -59,10 +59,15 @@ class ClientMotionDetector:
         if rebased is not None:
             static &= ~rebased  # positions jump there: a new stretch begins
         fresh = np.count_nonzero(refreshed)
-        if not fresh and not np.count_nonzero(static):  # nothing to watch in this block
+        if not np.count_nonzero(static):  # nothing to watch (nobody on, or moving)
             self._was_static = False
             self._anchor = _NO_ANCHOR
-            return self.flagged
+            if not (fresh and self.flagged):
+                return self.flagged and not fresh
+            flag = np.zeros(static.size, dtype=bool)  # raised until the first refresh
+            flag[: int(np.argmax(refreshed))] = True
+            self.flagged = False
+            return flag
         n = static.size
         # Positions and limits where static (NaN elsewhere: never read there); column 0 of
         # `xy` is the anchor carried from the last block.

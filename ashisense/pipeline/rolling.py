@@ -133,7 +133,15 @@ class TrailingSums:
         """(k, n) the sums of x (k, n) over the `length` (n,) samples ending at each sample
         (at most span; a NaN counts as 0)."""
         h = self.span
-        cum = np.concatenate((self._cum, self._cum[:, -1:] + np.nancumsum(x, axis=1)), axis=1)
+        k, n = x.shape
+        bad = np.isnan(x)
+        if np.count_nonzero(bad):
+            x = np.where(bad, 0.0, x)
+        cum = np.empty((k, h + n))  # column h + i holds the sums up to sample i
+        cum[:, :h] = self._cum
+        np.add.accumulate(x, axis=1, out=cum[:, h:])
+        cum[:, h:] += self._cum[:, -1:]
         self._cum = cum[:, -h:] - cum[:, -h : -h + 1]
-        hi = np.arange(h, h + x.shape[1])  # column h + i holds the sums up to sample i
-        return cum[:, hi] - cum[:, hi - np.minimum(length, h)]
+        lo = np.arange(h, h + n)
+        lo -= np.minimum(length, h)
+        return cum[:, h:] - cum[:, lo]
