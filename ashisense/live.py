@@ -50,6 +50,7 @@ from ashisense.profiles import ClientProfile, Profiles, TherapistProfile
 from ashisense.rig import Rig, load_rig
 from ashisense.session.analysis import PressStep, SessionAnalysis, Step
 from ashisense.session.runner import SessionListener, SessionRunner
+from ashisense.session.setup import SessionSetup
 from ashisense.session.snapshot import session_meta
 from ashisense.store import PressRecord, StoreOpenError, WriterHealth, open_store
 from firmware_bridge.blocks import SampleBlock
@@ -234,9 +235,8 @@ class LiveRuntime(SessionListener):
         self._exclusive: dict[BlockTap, str] = {}  # tap -> activity that forbids recording
         self._stop = threading.Event()
         self._ticker = threading.Thread(target=self._tick_loop, name="ashisense-live-tick")
-        self.runner = SessionRunner(
-            config.rig, client, therapist, config.rules, config.contraindications, listeners=[self]
-        )
+        setup = SessionSetup(config.rig, client, therapist, config.rules, config.contraindications)
+        self.runner = SessionRunner(setup, listeners=[self])
         self.link = config.rig.link(config.url, listeners=[self.runner])
         for consumer in config.consumers:
             self.add_consumer(consumer)

@@ -33,6 +33,10 @@ def num(x: Any, digits: int = 3) -> float | None:
     return round(x, digits) if math.isfinite(x) else None
 
 
+#: The grid's fields a page draws it with: its layout (the rest is for its signal processing).
+GRID_LAYOUT = {"rows", "cols", "pitch_x_m", "pitch_y_m", "origin_x_m", "origin_y_m"}
+
+
 def rig_view(rig: Rig) -> dict[str, Any]:
     """The rig's geometry for drawing: table, bar mounts, mat cells, grid."""
     bars = rig.bars
@@ -44,18 +48,7 @@ def rig_view(rig: Rig) -> dict[str, Any]:
         "mat": [
             {"name": c.name, "x_m": c.x_m, "y_m": c.y_m} for c in rig.channel if c.role == "mat"
         ],
-        "grid": (
-            {
-                "rows": grid.rows,
-                "cols": grid.cols,
-                "pitch_x_m": grid.pitch_x_m,
-                "pitch_y_m": grid.pitch_y_m,
-                "origin_x_m": grid.origin_x_m,
-                "origin_y_m": grid.origin_y_m,
-            }
-            if grid
-            else None
-        ),
+        "grid": grid.model_dump(include=GRID_LAYOUT) if grid else None,
     }
 
 

@@ -11,6 +11,7 @@ from ashisense.alarms.defaults import RULES_FILE, studio_rules
 from ashisense.profiles import ClientProfile
 from ashisense.rig import load_rig
 from ashisense.session.runner import SessionRunner
+from ashisense.session.setup import SessionSetup
 from ashisense.session.snapshot import session_meta
 from ashisense.sim.device import SimConfig, SimDevice
 from ashisense.store.base import SessionStore
@@ -39,7 +40,7 @@ def record_handset_session(
     rig = load_rig(SIM_RIG)
     url = f"sim://calm?seed={seed}&speed=fast&handset={handset}"
     device = SimDevice(SimConfig.from_url(url))
-    runner = SessionRunner(rig, client, therapist, studio_rules())
+    runner = SessionRunner(SessionSetup(rig, client, therapist, studio_rules()))
     meta = session_meta(
         rig, SIM_RIG, started_s=started_s, client=client, therapist=therapist,
         rules_path=RULES_FILE, label=f"handset {handset}, seed {seed}",

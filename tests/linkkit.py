@@ -11,15 +11,17 @@ import os
 import select
 import threading
 import tty
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from firmware_bridge.link import Link
+from firmware_bridge.listener import Listener
 from firmware_bridge.protocol import encode_hello, encode_samples
 
 if TYPE_CHECKING:
-    from firmware_bridge.link import Link
     from tests.conftest import Collector
 
 CHANNELS = ["a", "b", "c"]
@@ -135,6 +137,23 @@ class PtyDevice:
         self._stop.set()
         for thread in self._threads:
             thread.join(2)
+
+
+@contextlib.contextmanager
+def streaming_link(
+    pty_pair: tuple[int, str], *listeners: Listener
+) -> Iterator[tuple[PtyDevice, Link]]:
+    """A device answering HELLO on the pty's master and a Link to it on the slave, past the
+    handshake (HELLO heard, START sent); leaving closes the link, then stops the device."""
+    master, path = pty_pair
+    dev = PtyDevice(master, HELLO)
+    try:
+        with Link(path, listeners=list(listeners)) as link:
+            link.wait_for_hello(5)
+            assert dev.got_start.wait(5), f"no START sent; commands seen: {dev.commands}"
+            yield dev, link
+    finally:
+        dev.stop()
 
 
 def open_pty(link_path: Path) -> tuple[int, int]:

@@ -24,6 +24,7 @@ from ashisense.alarms.defaults import (
 from ashisense.profiles import load_client, load_therapist
 from ashisense.rig import Rig, RigMismatchError, load_rig
 from ashisense.session.recorder import Recorder
+from ashisense.session.setup import SessionSetup
 from ashisense.session.snapshot import rig_of, session_meta
 from ashisense.sim.model import DEFAULT_GAIN_N_PER_COUNT, DEFAULT_OFFSET_COUNTS, RigSimulator
 from ashisense.store import SQLiteStore
@@ -103,7 +104,7 @@ def record(tmp_path: Path, moved_n: dict[str, float] | None = None) -> Session:
     )
     rules, contra = studio_rules(), studio_contraindications()
     with SQLiteStore(tmp_path / "s.sqlite") as store:
-        recorder = Recorder(store, meta, rig, client, therapist, rules, contra)
+        recorder = Recorder(store, meta, SessionSetup(rig, client, therapist, rules, contra))
         with recorder:
             deliver(recorder, Hello.from_dict(sim.hello))
             for first in range(0, round(SECONDS * 80), 40):

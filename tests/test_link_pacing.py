@@ -8,49 +8,33 @@ import threading
 import numpy as np
 
 from firmware_bridge.blocks import SampleBlock
-from firmware_bridge.link import Link
 from firmware_bridge.listener import Listener
-from tests.linkkit import HELLO, PtyDevice, samples
+from tests.linkkit import samples, streaming_link
 
 
 def test_catch_up_reads_now_while_reads_are_spaced_and_nothing_is_lost(pty_pair, collector):
-    master, path = pty_pair
-    dev = PtyDevice(master, HELLO)
-    try:
-        with Link(path, listeners=[collector]) as link:
-            link.wait_for_hello(5)
-            assert dev.got_start.wait(5)
-            link.read_every_s = 60.0  # after a read, none for a minute unless asked
-            for seq in range(6):  # six samples, each written on its own
-                dev.send(samples(seq, 1))
-            # a pty hands written bytes to its reader a moment later: ask until all are read
-            for _ in range(20):
-                assert link.catch_up(5)
-                if collector.n_samples == 6:
-                    break
-            assert collector.n_samples == 6
-            assert link.stats.lost_samples == 0
-        seqs = np.concatenate([b.seq for b in collector.blocks])
-        assert seqs.tolist() == list(range(6))
-        assert collector.stopped.is_set()  # stop() does not wait out the spacing
-    finally:
-        dev.stop()
+    with streaming_link(pty_pair, collector) as (dev, link):
+        link.read_every_s = 60.0  # after a read, none for a minute unless asked
+        for seq in range(6):  # six samples, each written on its own
+            dev.send(samples(seq, 1))
+        # a pty hands written bytes to its reader a moment later: ask until all are read
+        for _ in range(20):
+            assert link.catch_up(5)
+            if collector.n_samples == 6:
+                break
+        assert collector.n_samples == 6
+        assert link.stats.lost_samples == 0
+    seqs = np.concatenate([b.seq for b in collector.blocks])
+    assert seqs.tolist() == list(range(6))
+    assert collector.stopped.is_set()  # stop() does not wait out the spacing
 
 
 def test_catch_up_is_at_once_when_reads_are_not_spaced(pty_pair, collector):
-    master, path = pty_pair
-    dev = PtyDevice(master, HELLO)
-    try:
-        with Link(path, listeners=[collector]) as link:
-            link.wait_for_hello(5)
-            assert link.catch_up(0.0)
-    finally:
-        dev.stop()
+    with streaming_link(pty_pair, collector) as (_, link):
+        assert link.catch_up(0.0)
 
 
-def test_catch_up_says_when_the_listeners_did_not_get_there(pty_pair, collector):
-    master, path = pty_pair
-    dev = PtyDevice(master, HELLO)
+def test_catch_up_says_when_the_listeners_did_not_get_there(pty_pair):
     release = threading.Event()
 
     class Stuck(Listener):
@@ -58,9 +42,7 @@ def test_catch_up_says_when_the_listeners_did_not_get_there(pty_pair, collector)
             release.wait(10)
 
     try:
-        with Link(path, listeners=[Stuck()]) as link:
-            link.wait_for_hello(5)
-            assert dev.got_start.wait(5)
+        with streaming_link(pty_pair, Stuck()) as (dev, link):
             link.read_every_s = 60.0
             dev.send(samples(0, 1))
             assert not link.catch_up(0.3)  # the listener is stuck on the first block
@@ -68,4 +50,3 @@ def test_catch_up_says_when_the_listeners_did_not_get_there(pty_pair, collector)
             assert link.catch_up(5)
     finally:
         release.set()
-        dev.stop()

@@ -10,56 +10,50 @@ import pytest
 from firmware_bridge.errors import DeviceChangedError
 from firmware_bridge.link import Link
 from firmware_bridge.protocol import encode_event, encode_samples
-from tests.linkkit import CHANNELS, HELLO, PtyDevice, PtyPort, samples, stream_then_pull
+from tests.linkkit import (
+    CHANNELS,
+    HELLO,
+    PtyDevice,
+    PtyPort,
+    samples,
+    stream_then_pull,
+    streaming_link,
+)
 
 
 def test_handshake_and_blocks_over_a_real_pty(pty_pair, collector):
-    master, path = pty_pair
-    dev = PtyDevice(master, HELLO)
-    try:
-        with Link(path, listeners=[collector]) as link:
-            hello = link.wait_for_hello(5)
-            assert hello.channels == tuple(CHANNELS)
-            assert dev.got_start.wait(5), f"no START sent; commands seen: {dev.commands}"
-            dev.send(samples(0, 500) + encode_event(500_000, {"event": "overflow", "dropped": 3}))
-            collector.wait_for(lambda: collector.n_samples == 500 and collector.events)
-            stats = link.stats
-        assert dev.commands[:2] == ["HELLO?", "START"]
-        counts = np.concatenate([b.counts for b in collector.blocks])
-        assert np.array_equal(counts[:, 0], np.arange(500))
-        assert np.array_equal(counts[:, 1], -np.arange(500))
-        t_s = np.concatenate([b.t_s for b in collector.blocks])
-        # host times follow the device clock; a burst may only slow them (slew), never reverse
-        step = np.diff(t_s)
-        assert np.all((step > 0.9e-3 - 1e-6) & (step < 1e-3 + 1e-6)), step
-        assert collector.events[0].payload == {"event": "overflow", "dropped": 3}
-        assert stats.samples == 500 and stats.lost_samples == 0 and stats.bad_packets == 0
-        assert stats.device == HELLO
-        assert collector.stopped.is_set()
-    finally:
-        dev.stop()
+    with streaming_link(pty_pair, collector) as (dev, link):
+        assert link.wait_for_hello(5).channels == tuple(CHANNELS)
+        dev.send(samples(0, 500) + encode_event(500_000, {"event": "overflow", "dropped": 3}))
+        collector.wait_for(lambda: collector.n_samples == 500 and collector.events)
+        stats = link.stats
+    assert dev.commands[:2] == ["HELLO?", "START"]
+    counts = np.concatenate([b.counts for b in collector.blocks])
+    assert np.array_equal(counts[:, 0], np.arange(500))
+    assert np.array_equal(counts[:, 1], -np.arange(500))
+    t_s = np.concatenate([b.t_s for b in collector.blocks])
+    # host times follow the device clock; a burst may only slow them (slew), never reverse
+    step = np.diff(t_s)
+    assert np.all((step > 0.9e-3 - 1e-6) & (step < 1e-3 + 1e-6)), step
+    assert collector.events[0].payload == {"event": "overflow", "dropped": 3}
+    assert stats.samples == 500 and stats.lost_samples == 0 and stats.bad_packets == 0
+    assert stats.device == HELLO
+    assert collector.stopped.is_set()
 
 
 def test_lost_and_garbled_packets_are_counted_never_invented(pty_pair, collector):
-    master, path = pty_pair
-    dev = PtyDevice(master, HELLO)
-    try:
-        with Link(path, listeners=[collector]) as link:
-            link.wait_for_hello(5)
-            dev.got_start.wait(5)
-            wire = samples(0, 100)
-            garbled = bytearray(samples(100, 1))
-            garbled[5] ^= 0xFF
-            dev.send(wire + bytes(garbled) + samples(101, 9) + samples(120, 10))
-            collector.wait_for(lambda: collector.n_samples == 119)
-            stats = link.stats
-        seqs = np.concatenate([b.seq for b in collector.blocks])
-        assert 100 not in seqs and not set(range(110, 120)) & set(seqs.tolist())
-        assert stats.bad_packets == 1
-        assert stats.lost_samples == 11
-        assert [g.lost for g in collector.gaps] == [1, 10]
-    finally:
-        dev.stop()
+    with streaming_link(pty_pair, collector) as (dev, link):
+        wire = samples(0, 100)
+        garbled = bytearray(samples(100, 1))
+        garbled[5] ^= 0xFF
+        dev.send(wire + bytes(garbled) + samples(101, 9) + samples(120, 10))
+        collector.wait_for(lambda: collector.n_samples == 119)
+        stats = link.stats
+    seqs = np.concatenate([b.seq for b in collector.blocks])
+    assert 100 not in seqs and not set(range(110, 120)) & set(seqs.tolist())
+    assert stats.bad_packets == 1
+    assert stats.lost_samples == 11
+    assert [g.lost for g in collector.gaps] == [1, 10]
 
 
 def test_unplug_and_replug_through_a_closed_and_reopened_pty(tmp_path, collector):

@@ -3,8 +3,10 @@ often: the same samples in bigger blocks; as soon as someone watches, every read
 
 from __future__ import annotations
 
+import contextlib
 import math
 import queue
+from collections.abc import Iterator
 from pathlib import Path
 
 import dashkit
@@ -42,14 +44,27 @@ def next_status(display: Watchable) -> LiveStatus:
     return display.statuses.get(timeout=10)
 
 
-def test_reads_are_spaced_only_while_nobody_watches(tmp_path: Path) -> None:
-    rig = dashkit.ScriptedRig()
+@contextlib.contextmanager
+def unwatched_runtime(tmp_path: Path) -> Iterator[tuple[LiveRuntime, Watchable]]:
+    """A live runtime on a scripted rig behind a pty, its display not looked at (yet)."""
     display = Watchable()
-    blocks: queue.Queue[SampleBlock] = queue.Queue()
     with (
-        PtyRig(rig) as pty,  # type: ignore[arg-type]
+        PtyRig(dashkit.ScriptedRig()) as pty,  # type: ignore[arg-type]
         LiveRuntime(dashkit.live_config(tmp_path, pty.path), display) as runtime,
     ):
+        yield runtime, display
+
+
+def wait_spaced(runtime: LiveRuntime, display: Watchable) -> None:
+    """Two ticks: the reads are spaced (a minute, as the tests set) and samples came since."""
+    next_status(display)
+    next_status(display)
+    assert runtime.link.read_every_s == 60.0
+
+
+def test_reads_are_spaced_only_while_nobody_watches(tmp_path: Path) -> None:
+    blocks: queue.Queue[SampleBlock] = queue.Queue()
+    with unwatched_runtime(tmp_path) as (runtime, display):
         next_status(display)
         assert not runtime.watched
         assert runtime.link.read_every_s == UNWATCHED_READ_EVERY_S
@@ -81,17 +96,10 @@ def test_a_page_press_while_nobody_watches_takes_the_newest_sample(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(live, "UNWATCHED_READ_EVERY_S", 60.0)  # no read for a minute unless asked
-    rig = dashkit.ScriptedRig()
-    display = Watchable()
     newest = NewestSample()
-    with (
-        PtyRig(rig) as pty,  # type: ignore[arg-type]
-        LiveRuntime(dashkit.live_config(tmp_path, pty.path), display) as runtime,
-    ):
+    with unwatched_runtime(tmp_path) as (runtime, display):
         runtime.runner.add_listener(newest)
-        next_status(display)
-        next_status(display)  # a tick has spaced the reads, and samples have come since
-        assert runtime.link.read_every_s == 60.0
+        wait_spaced(runtime, display)
         press = runtime.client_press("stop")
         # the moment is a sample that came just before the press (80 Hz: every 12.5 ms),
         # not the one of the last spaced read
@@ -102,16 +110,9 @@ def test_a_session_stopped_while_nobody_watches_has_its_samples_up_to_the_stop(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(live, "UNWATCHED_READ_EVERY_S", 60.0)  # no read for a minute unless asked
-    rig = dashkit.ScriptedRig()
-    display = Watchable()
-    with (
-        PtyRig(rig) as pty,  # type: ignore[arg-type]
-        LiveRuntime(dashkit.live_config(tmp_path, pty.path), display) as runtime,
-    ):
+    with unwatched_runtime(tmp_path) as (runtime, display):
         sid = runtime.start_session()
-        next_status(display)
-        next_status(display)  # a tick has spaced the reads, and samples have come since
-        assert runtime.link.read_every_s == 60.0
+        wait_spaced(runtime, display)
         stopped_s = host_clock()
         assert runtime.stop_session() == sid
     with open_store(tmp_path / "sessions.sqlite", readonly=True) as store:

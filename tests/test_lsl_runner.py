@@ -11,6 +11,7 @@ import numpy as np
 
 from ashisense.lsl import LslOutlets, force_stream_name, marker_stream_name
 from ashisense.session.runner import SessionRunner
+from ashisense.session.setup import SessionSetup
 from ashisense.session.snapshot import (
     client_of,
     contraindications_of,
@@ -32,14 +33,10 @@ def test_a_session_runner_streams_steps_alarms_and_device_events(tmp_path: Path)
         items = list(session_items(store, sid))
     rig, room = rig_of(info), lslkit.unique_room()
     lsl = LslOutlets(room, rig)
-    runner = SessionRunner(
-        rig,
-        client_of(info),
-        therapist_of(info),
-        rules_of(info),
-        contraindications_of(info),
-        listeners=[lsl],
+    setup = SessionSetup(
+        rig, client_of(info), therapist_of(info), rules_of(info), contraindications_of(info)
     )
+    runner = SessionRunner(setup, listeners=[lsl])
     runner.add_raw_listener(lsl)
     hello, rest = items[0], items[1:]
     assert isinstance(hello, Hello)

@@ -13,6 +13,7 @@ from ashisense.profiles import load_client, load_therapist
 from ashisense.rig import load_rig
 from ashisense.session import RECORDER_FAULT_SIGNAL, Recorder
 from ashisense.session.analysis import Step
+from ashisense.session.setup import SessionSetup
 from ashisense.session.snapshot import session_meta
 from ashisense.sim.model import RigSimulator
 from ashisense.store import SQLiteStore, WriterHealth
@@ -50,7 +51,7 @@ def test_a_full_disk_during_a_session_raises_the_recorders_technical_alarm(
 
     with SQLiteStore(tmp_path / "s.sqlite", max_bytes=160 * 1024) as store:
         recorder = Recorder(
-            store, meta, rig, client, therapist, studio_rules(),
+            store, meta, SessionSetup(rig, client, therapist, studio_rules()),
             on_step=steps.put, on_fault=faults.put,
         )  # fmt: skip
         with recorder:
@@ -75,7 +76,8 @@ def test_a_full_disk_during_a_session_raises_the_recorders_technical_alarm(
 def test_a_device_without_the_rigs_channels_leaves_the_recorder_raw_only(tmp_path: Path) -> None:
     rig = load_rig(EXAMPLES / "sim_rig.toml")
     meta = session_meta(rig, EXAMPLES / "sim_rig.toml", started_s=1.7e9)
-    with SQLiteStore(tmp_path / "s.sqlite") as store, Recorder(store, meta, rig) as recorder:
+    setup = SessionSetup(rig)
+    with SQLiteStore(tmp_path / "s.sqlite") as store, Recorder(store, meta, setup) as recorder:
         hello = Hello.from_dict({**RigSimulator().hello, "channels": ["a", "b"]})
         deliver(recorder, hello)
         assert recorder.failed.is_set() and recorder.analysis is None

@@ -21,6 +21,7 @@ from ashisense.pipeline.types import EstimateBlock
 from ashisense.rig import Rig, load_rig
 from ashisense.session.analysis import SessionAnalysis, Step
 from ashisense.session.recorder import Recorder
+from ashisense.session.setup import SessionSetup
 from ashisense.session.snapshot import session_meta
 from ashisense.sim.model import RigSimulator
 from ashisense.store import SessionWriter, SQLiteStore
@@ -129,7 +130,7 @@ def recorded_mid(
 ) -> tuple[Path, int, EstimateBlock]:
     """The mid-treatment session recorded live: (store file, session id, live estimates)."""
     client, therapist = sim_profiles()
-    live = SessionAnalysis(rig, client, therapist, rate_hz=RATE_HZ)
+    live = SessionAnalysis(SessionSetup(rig, client, therapist), rate_hz=RATE_HZ)
     for b in mid_treatment.blocks[: mid_treatment.start]:
         live.feed(b)
     assert live.pipeline.state.baseline_ready
@@ -156,7 +157,7 @@ def test_a_session_without_stored_baselines_replays_as_before(
     tmp_path: Path, rig: Rig, mid_treatment: Stream
 ) -> None:
     client, therapist = sim_profiles()
-    live = SessionAnalysis(rig, client, therapist, rate_hz=RATE_HZ)
+    live = SessionAnalysis(SessionSetup(rig, client, therapist), rate_hz=RATE_HZ)
     for b in mid_treatment.blocks[: mid_treatment.start]:
         live.feed(b)
     session = mid_treatment.blocks[mid_treatment.start :]
@@ -164,7 +165,7 @@ def test_a_session_without_stored_baselines_replays_as_before(
         sid, _ = record(store, live, session, mid_treatment.hello, keep_baselines=False)
         assert store.session(sid).baselines == ()
         got = replay(store, sid)
-    fresh = SessionAnalysis(rig, client, therapist, rate_hz=RATE_HZ)
+    fresh = SessionAnalysis(SessionSetup(rig, client, therapist), rate_hz=RATE_HZ)
     want = fresh.feed(SampleBlock.concat(session))
     assert want is not None
     np.testing.assert_array_equal(got.feet_n, want.estimate.feet_n)
@@ -199,7 +200,7 @@ def scripted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int, Estim
     r = load_rig(RIG_FILE)
     forces, start, take_at = phases()
     blocks = [block(r, forces[i : i + LINK_BLOCK], i) for i in range(0, len(forces), LINK_BLOCK)]
-    live = SessionAnalysis(r, CLIENT, THERAPIST, rate_hz=RATE_HZ)
+    live = SessionAnalysis(SessionSetup(r, CLIENT, THERAPIST), rate_hz=RATE_HZ)
     for b in blocks[: start // LINK_BLOCK]:
         live.feed(b)
     during = blocks[start // LINK_BLOCK :]
@@ -230,7 +231,9 @@ def test_baselines_taken_during_the_session_are_re_applied_at_their_moments(
     np.testing.assert_allclose(got.feet_n[after], want.feet_n[after], rtol=0, atol=0.01)
 
     start_only = SessionAnalysis(
-        load_rig(RIG_FILE), CLIENT, THERAPIST, rate_hz=RATE_HZ, baselines=info.baselines[:1]
+        SessionSetup(load_rig(RIG_FILE), CLIENT, THERAPIST),
+        rate_hz=RATE_HZ,
+        baselines=info.baselines[:1],
     )
     without = replayed(start_only, items)
     late = t >= 760 / RATE_HZ  # the baseline on request is what tells the blanket's 40 N
@@ -264,7 +267,7 @@ def test_an_old_file_without_baseline_states_opens_read_only_and_replays(
     client, therapist = sim_profiles()
     session = mid_treatment.blocks[mid_treatment.start :]
     with SQLiteStore(path) as store:
-        live = SessionAnalysis(rig, client, therapist, rate_hz=RATE_HZ)
+        live = SessionAnalysis(SessionSetup(rig, client, therapist), rate_hz=RATE_HZ)
         sid, _ = record(store, live, session, mid_treatment.hello, keep_baselines=False)
     with sqlite3.connect(path) as conn:  # as written before the states were kept
         conn.execute("DROP TABLE baselines")
@@ -301,7 +304,10 @@ def test_a_headless_recording_keeps_its_start_state_and_each_baseline(
     steps: list[Step] = []
     with SQLiteStore(tmp_path / "s.sqlite") as store:
         recorder = Recorder(
-            store, meta, rig, client, therapist, load_rule_set(rules_path), on_step=steps.append
+            store,
+            meta,
+            SessionSetup(rig, client, therapist, load_rule_set(rules_path)),
+            on_step=steps.append,
         )
         with recorder:
             for item in [mid_treatment.hello, *mid_treatment.blocks]:

@@ -11,7 +11,7 @@ import numpy as np
 from ashisense.alarms.defaults import studio_rules
 from ashisense.profiles import load_client
 from ashisense.rig import load_rig
-from ashisense.session import SessionAnalysis, SessionListener, SessionRunner, Step
+from ashisense.session import SessionAnalysis, SessionListener, SessionRunner, SessionSetup, Step
 from ashisense.session.snapshot import session_meta
 from ashisense.sim.model import RigSimulator
 from ashisense.store import SQLiteStore
@@ -58,7 +58,8 @@ def test_sessions_come_and_go_while_one_analysis_runs_on(tmp_path: Path, collect
     rig = load_rig(RIG_FILE)
     client = load_client(EXAMPLES / "profiles" / "client_example.toml")
     steps, raw = Steps(), collector
-    runner = SessionRunner(rig, client, None, studio_rules(), listeners=[Broken(), steps])
+    setup = SessionSetup(rig, client, None, studio_rules())
+    runner = SessionRunner(setup, listeners=[Broken(), steps])
     runner.add_raw_listener(raw)
     feed = Feed()
     deliver(runner, Hello.from_dict(feed.sim.hello))
@@ -89,7 +90,7 @@ def test_sessions_come_and_go_while_one_analysis_runs_on(tmp_path: Path, collect
 def test_other_people_mean_a_new_analysis_and_a_device_that_does_not_fit_none() -> None:
     rig = load_rig(RIG_FILE)
     steps = Steps()
-    runner = SessionRunner(rig, listeners=[steps])
+    runner = SessionRunner(SessionSetup(rig), listeners=[steps])
     first = runner.analysis
     client = load_client(EXAMPLES / "profiles" / "client_example.toml")
     runner.set_people(client, None)

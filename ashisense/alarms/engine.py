@@ -26,6 +26,7 @@ from ashisense.alarms.events import (
     AlarmStatus,
     HazardStatus,
     Priority,
+    RuleLabel,
     Transition,
 )
 from ashisense.alarms.hazards import BindingLimits, binding_limits, fold
@@ -201,12 +202,10 @@ class AlarmEngine:
                 spec,
                 spec.measurer(self.ctx),
                 AlarmStateMachine(
-                    spec.id,
-                    spec.priority,
+                    RuleLabel(
+                        spec.id, spec.priority, spec.title(), spec.value_unit, spec.hazard_key()
+                    ),
                     self.rule_set.latches(spec),
-                    title=spec.title(),
-                    unit=spec.value_unit,
-                    hazard=spec.hazard_key(),
                 ),
                 self._state,
                 i,
@@ -496,9 +495,8 @@ class AlarmEngine:
         """The message of a condition that ended at `value`."""
         spec, alarm = rt.spec, rt.alarm
         latches = alarm.latching and not alarm.off and not alarm.acknowledged
-        where = f" ({alarm.where})" if alarm.where else ""
         return (
-            f"{spec.title()}{where}: back within limit ({spec.fmt(value)}), peak "
+            f"{spec.headed(alarm.where)}: back within limit ({spec.fmt(value)}), peak "
             f"{spec.fmt(rt.peak)}, limit {spec.fmt(rt.limit)}"
             + ("; latched until acknowledged" if latches else "")
         )
@@ -550,8 +548,8 @@ class AlarmEngine:
             )
         if not whole_hazard:
             return [self._rules[rule_id]]
-        hazard = self._rules[rule_id].alarm.hazard
-        return [rt for rt in self._rules.values() if rt.alarm.hazard == hazard]
+        hazard = self._rules[rule_id].alarm.rule.hazard
+        return [rt for rt in self._rules.values() if rt.alarm.rule.hazard == hazard]
 
     def acknowledge(self, t_s: float, rule_id: str | None = None) -> list[AlarmEvent]:
         """Acknowledge one alarm (rule_id: any rule of its hazard; every folded cause is
@@ -623,10 +621,10 @@ class AlarmEngine:
                     value=rt.value,
                     limit=rt.spec.limit_value,
                     message=self._status_message(rt),
-                    title=rt.alarm.title,
+                    title=rt.alarm.rule.title,
                     where=rt.alarm.where,
-                    unit=rt.alarm.unit,
-                    hazard=rt.alarm.hazard,
+                    unit=rt.alarm.rule.unit,
+                    hazard=rt.alarm.rule.hazard,
                     peak=rt.peak,
                     direction=rt.spec.direction,
                 )
@@ -654,7 +652,7 @@ class AlarmEngine:
             specs = [
                 rt.spec
                 for rt in self._rules.values()
-                if rt.alarm.hazard == FEET_FORCE_HAZARD
+                if rt.alarm.rule.hazard == FEET_FORCE_HAZARD
                 and rt.available is not False
                 and not rt.alarm.off
             ]

@@ -54,22 +54,30 @@ class Transition(enum.StrEnum):
 
 
 @dataclass(frozen=True)
-class AlarmEvent:
-    """One row of the alarm log: a transition of one rule's alarm.
+class RuleLabel:
+    """How an alarm's rows name its rule: id, priority, title (words), unit ("N" for forces)
+    and hazard (its key)."""
 
-    t_s: when (host time, s since the Unix epoch, as the samples); the log's times never go
-    back. value: the measured value at that moment in the rule's unit (NaN when none
-    applies), limit: the limit in force. from_state / state: the alarm state before and
-    after. message: the words in newtons (RuleSpec.wording gives them in another unit).
-    title: the rule in words; where: the region or channels in words ('' if none); unit:
-    the rule's unit ("N" for forces); hazard: the hazard the rule watches (its key).
-    """
-
-    t_s: float
     rule_id: str
     priority: Priority
-    transition: Transition
-    from_state: AlarmState
+    title: str = ""
+    unit: str = ""
+    hazard: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class AlarmReading:
+    """What one rule's alarm says: the fields an AlarmEvent and an AlarmStatus share.
+
+    state: the alarm state. value: the measured value in the rule's unit (NaN when none
+    applies), limit: the limit in force. message: the words in newtons (RuleSpec.wording gives
+    them in another unit). title: the rule in words; where: the region or channels in words
+    ('' if none); unit: the rule's unit ("N" for forces); hazard: the hazard the rule watches
+    (its key).
+    """
+
+    rule_id: str
+    priority: Priority
     state: AlarmState
     value: float
     limit: float
@@ -78,6 +86,20 @@ class AlarmEvent:
     where: str = ""
     unit: str = ""
     hazard: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class AlarmEvent(AlarmReading):
+    """One row of the alarm log: a transition of one rule's alarm.
+
+    t_s: when (host time, s since the Unix epoch, as the samples); the log's times never go
+    back. from_state / state: the alarm state before and after; value and limit at that
+    moment.
+    """
+
+    t_s: float
+    transition: Transition
+    from_state: AlarmState
 
     @property
     def value_n(self) -> float:
@@ -100,33 +122,23 @@ class AlarmEvent:
         return row
 
 
-@dataclass(frozen=True)
-class AlarmStatus:
+@dataclass(frozen=True, kw_only=True)
+class AlarmStatus(AlarmReading):
     """What the display shows for one rule right now.
 
     condition: the alarm condition holds (after delay and hysteresis). latched: it ended but
     the alarm waits for acknowledgement. available: the rule's signals are present.
     audio_paused_until_s: end of an audio pause (NaN when none). since_s: start of the
     current state. value / limit: the last measured value and the limit in force; peak: the
-    most extreme value of the current or last episode. title, where, unit, hazard: as in
-    AlarmEvent (where: as the alarm was raised). direction: "above" or "below" the limit.
+    most extreme value of the current or last episode. where: as the alarm was raised.
+    direction: "above" or "below" the limit.
     """
 
-    rule_id: str
-    priority: Priority
-    state: AlarmState
     condition: bool
     latched: bool
     available: bool
     since_s: float
     audio_paused_until_s: float
-    value: float
-    limit: float
-    message: str
-    title: str = ""
-    where: str = ""
-    unit: str = ""
-    hazard: str = ""
     peak: float = math.nan
     direction: str = "above"
 

@@ -9,23 +9,19 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ashisense.alarms.events import AlarmEvent, AlarmState, Priority, Transition
+from ashisense.alarms.events import AlarmEvent, AlarmState, RuleLabel, Transition
 
 
 @dataclass
 class AlarmStateMachine:
-    """States of one rule's alarm. latching: the alarm stays on after its condition ends,
-    until acknowledged (a studio policy per priority). title, unit, hazard: the rule's, for
-    its rows; where: what the rule said at the last raise (a region), carried by the
-    episode's rows. Row times never go back: a transition decided from samples older than
-    this alarm's last row is stamped with that row's time (the order stays causal)."""
+    """States of one rule's alarm. rule: names the rule on its rows. latching: the alarm stays
+    on after its condition ends, until acknowledged (a studio policy per priority). where:
+    what the rule said at the last raise (a region), carried by the episode's rows. Row times
+    never go back: a transition decided from samples older than this alarm's last row is
+    stamped with that row's time (the order stays causal)."""
 
-    rule_id: str
-    priority: Priority
+    rule: RuleLabel
     latching: bool
-    title: str = ""
-    unit: str = ""
-    hazard: str = ""
     where: str = ""
     condition: bool = False
     latched: bool = False
@@ -58,19 +54,19 @@ class AlarmStateMachine:
         if self.state is not before:
             self.since_s = t_s
         return AlarmEvent(
-            t_s,
-            self.rule_id,
-            self.priority,
-            transition,
-            before,
-            self.state,
-            value,
-            limit,
-            message,
-            self.title,
-            self.where,
-            self.unit,
-            self.hazard,
+            t_s=t_s,
+            rule_id=self.rule.rule_id,
+            priority=self.rule.priority,
+            transition=transition,
+            from_state=before,
+            state=self.state,
+            value=value,
+            limit=limit,
+            message=message,
+            title=self.rule.title,
+            where=self.where,
+            unit=self.rule.unit,
+            hazard=self.rule.hazard,
         )
 
     def _quiet(self) -> None:

@@ -112,7 +112,7 @@ def _recorder(args: argparse.Namespace, store: SessionStore, rig: Rig) -> Record
         studio_rules,
     )
     from ashisense.profiles import load_client, load_therapist
-    from ashisense.session import Recorder
+    from ashisense.session import Recorder, SessionSetup
     from ashisense.session.snapshot import session_meta
 
     client = load_client(args.client) if args.client else None
@@ -137,11 +137,7 @@ def _recorder(args: argparse.Namespace, store: SessionStore, rig: Rig) -> Record
     recorder = Recorder(
         store,
         meta,
-        rig,
-        client,
-        therapist,
-        rules,
-        contra,
+        SessionSetup(rig, client, therapist, rules, contra),
         on_fault=_loud,
         on_alarm=printer,
         when_heard=True,

@@ -6,6 +6,7 @@ and ashisense.pipeline / ashisense.alarms."""
 from ashisense.session.analysis import SessionAnalysis, Step
 from ashisense.session.recorder import Recorder
 from ashisense.session.runner import RECORDER_FAULT_SIGNAL, SessionListener, SessionRunner
+from ashisense.session.setup import SessionSetup
 
 __all__ = [
     "RECORDER_FAULT_SIGNAL",
@@ -13,5 +14,6 @@ __all__ = [
     "SessionAnalysis",
     "SessionListener",
     "SessionRunner",
+    "SessionSetup",
     "Step",
 ]

@@ -27,8 +27,9 @@ from ashisense.bodymap import REGION_CODE
 from ashisense.client.tracker import PressTracker
 from ashisense.pipeline.core import Pipeline
 from ashisense.pipeline.types import EstimateBlock, GridEstimate
-from ashisense.profiles import ClientProfile, TherapistProfile
+from ashisense.profiles import ClientProfile
 from ashisense.rig import Rig
+from ashisense.session.setup import SessionSetup
 from ashisense.session.snapshot import (
     client_of,
     contraindications_of,
@@ -82,8 +83,8 @@ class SessionAnalysis:
     give Steps, a press of the client's handset a PressStep (feed_event), as does a press of
     the dashboard's client page (press).
 
-    rig: resolved for the device. rules None: no alarm engine (estimates only). The engine
-    gets the estimates' signals, the link's (lost samples, channel flags) and the
+    setup: its rig resolved for the device; rules None: no alarm engine (estimates only).
+    The engine gets the estimates' signals, the link's (lost samples, channel flags) and the
     calibration's (age, zero drift), with the rig's limits for the latter: the same technical
     rules run live and in replay. baselines: the baseline states recorded with the session;
     the pipeline holds each from the first sample after its time (the start state before
@@ -93,25 +94,21 @@ class SessionAnalysis:
 
     def __init__(
         self,
-        rig: Rig,
-        client: ClientProfile | None = None,
-        therapist: TherapistProfile | None = None,
-        rules: RuleSet | None = None,
-        contraindications: ContraindicationMap | None = None,
+        setup: SessionSetup,
         *,
         rate_hz: float | None = None,
         baselines: Iterable[BaselineRecord] = (),
     ) -> None:
-        self.rig, self.client, self.therapist = rig, client, therapist
-        self.pipeline = Pipeline(rig, client, therapist, rate_hz=rate_hz)
+        self.rig, self.client, self.therapist = setup.rig, setup.client, setup.therapist
+        self.pipeline = Pipeline(self.rig, self.client, self.therapist, rate_hz=rate_hz)
         self._due = collections.deque(sorted(baselines, key=lambda b: b.t_s))
-        self._calibration = CalibrationHealth(rig)
-        self._contra = contraindications
+        self._calibration = CalibrationHealth(self.rig)
+        self._contra = setup.contraindications
         self._health: LinkHealth | None = None  # technical signals, in the device's order
         self.presses = PressTracker()
         self._stuck_mask = 0  # handset buttons held down (bit i: BUTTONS[i])
         self.engine: AlarmEngine | None = None
-        self.use_rules(rules)
+        self.use_rules(setup.rules)
 
     def use_rules(self, rules: RuleSet | None) -> AlarmEngine | None:
         """Evaluate these rules from now on (a new alarm engine; None: no alarms); the
@@ -163,12 +160,15 @@ class SessionAnalysis:
                 info.id,
             )
             baselines = ()
-        return cls(
+        setup = SessionSetup(
             rig,
             client_of(info) if client is None else client,
             therapist_of(info),
             rules,
             contraindications_of(info) if contraindications is None else contraindications,
+        )
+        return cls(
+            setup,
             rate_hz=hello.get("rate_hz"),
             baselines=baselines,
         )

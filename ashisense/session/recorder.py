@@ -7,11 +7,10 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 
-from ashisense.alarms import AlarmEvent, ContraindicationMap, RuleSet
-from ashisense.profiles import ClientProfile, TherapistProfile
-from ashisense.rig import Rig
+from ashisense.alarms import AlarmEvent
 from ashisense.session.analysis import SessionAnalysis, Step
 from ashisense.session.runner import SessionListener, SessionRunner
+from ashisense.session.setup import SessionSetup
 from ashisense.store import SessionMeta, SessionStore, SessionWriter, StoreError, WriterHealth
 from firmware_bridge.protocol import Hello
 
@@ -64,11 +63,7 @@ class Recorder(SessionRunner):
         self,
         store: SessionStore,
         meta: SessionMeta,
-        rig: Rig,
-        client: ClientProfile | None = None,
-        therapist: TherapistProfile | None = None,
-        rules: RuleSet | None = None,
-        contraindications: ContraindicationMap | None = None,
+        setup: SessionSetup,
         *,
         on_step: Callable[[Step], None] | None = None,
         on_fault: Callable[[WriterHealth], None] | None = None,
@@ -77,7 +72,7 @@ class Recorder(SessionRunner):
     ) -> None:
         self.failed = threading.Event()
         callbacks = _Callbacks(self.failed, on_step, on_fault, on_alarm)
-        super().__init__(rig, client, therapist, rules, contraindications, listeners=[callbacks])
+        super().__init__(setup, listeners=[callbacks])
         self._store, self._meta = store, meta
         self._session: SessionWriter | None = None
         self._start_lock = threading.Lock()

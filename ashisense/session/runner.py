@@ -18,13 +18,15 @@ import logging
 import math
 import threading
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import Any, Literal
 
-from ashisense.alarms import AlarmEngine, AlarmEvent, ContraindicationMap, RuleSet
+from ashisense.alarms import AlarmEngine, AlarmEvent, RuleSet
 from ashisense.pipeline.types import GridEstimate
 from ashisense.profiles import ClientProfile, TherapistProfile
 from ashisense.rig import Rig
 from ashisense.session.analysis import PressStep, SessionAnalysis, Step
+from ashisense.session.setup import SessionSetup
 from ashisense.session.snapshot import calibration_of
 from ashisense.store import (
     AlarmRecord,
@@ -87,28 +89,18 @@ class SessionListener:
 class SessionRunner(Listener):
     """Runs one rig's stream: its analysis, the recording of a session, the consumers.
 
-    rig: as loaded (resolved for the device at each HELLO, its calibration files read then;
-    a rig resolved as is runs from the start, also for a device without HELLO). A rig that
-    differs after a HELLO (another device, a new calibration) gets a new analysis, as do
-    other people (set_people); a device that does not fit leaves none and `failure` says
-    why. rules None: no alarm engine. record() and stop_recording() may be called from any
-    thread; the Listener methods come from the link's dispatcher thread.
+    setup: its rig as loaded (resolved for the device at each HELLO, its calibration files
+    read then; a rig resolved as is runs from the start, also for a device without HELLO).
+    A rig that differs after a HELLO (another device, a new calibration) gets a new
+    analysis, as do other people (set_people); a device that does not fit leaves none and
+    `failure` says why. setup.rules None: no alarm engine. record() and stop_recording() may
+    be called from any thread; the Listener methods come from the link's dispatcher thread.
     """
 
-    def __init__(
-        self,
-        rig: Rig,
-        client: ClientProfile | None = None,
-        therapist: TherapistProfile | None = None,
-        rules: RuleSet | None = None,
-        contraindications: ContraindicationMap | None = None,
-        *,
-        listeners: Iterable[SessionListener] = (),
-    ) -> None:
-        self._rig_file, self._rules, self._contra = rig, rules, contraindications
+    def __init__(self, setup: SessionSetup, *, listeners: Iterable[SessionListener] = ()) -> None:
+        self._setup = setup  # its rig as loaded; replaced whole, so read unlocked
         self._lock = threading.RLock()
-        self._client, self._therapist = client, therapist
-        self._rig: Rig | None = rig if rig.resolved else None  # resolved for the device
+        self._rig: Rig | None = setup.rig if setup.rig.resolved else None  # for the device
         self._hello: Hello | None = None
         self._analysis: SessionAnalysis | None = None
         self._writer: SessionWriter | None = None
@@ -151,7 +143,7 @@ class SessionRunner(Listener):
     def people(self) -> tuple[ClientProfile | None, TherapistProfile | None]:
         """The client and the therapist on the rig."""
         with self._lock:
-            return self._client, self._therapist
+            return self._setup.client, self._setup.therapist
 
     @property
     def problem(self) -> str:
@@ -205,9 +197,9 @@ class SessionRunner(Listener):
         """Other alarm rules from now on (a session's accepted comfort limits): a new alarm
         engine; the pipeline and its client baseline go on."""
         with self._lock:
-            if rules == self._rules:
+            if rules == self._setup.rules:
                 return
-            self._rules = rules
+            self._setup = replace(self._setup, rules=rules)
             analysis = self._analysis
             if analysis is not None:
                 self._wire(analysis.use_rules(rules))
@@ -217,9 +209,9 @@ class SessionRunner(Listener):
     def set_people(self, client: ClientProfile | None, therapist: TherapistProfile | None) -> None:
         """Other people on the rig: a new analysis (a new client baseline, the client's limits)."""
         with self._lock:
-            if (client, therapist) == (self._client, self._therapist):
+            if (client, therapist) == (self._setup.client, self._setup.therapist):
                 return
-            self._client, self._therapist = client, therapist
+            self._setup = replace(self._setup, client=client, therapist=therapist)
             analysis = self._build()
         self._tell(lambda c: c.on_analysis(analysis, None))
 
@@ -227,7 +219,7 @@ class SessionRunner(Listener):
         """Resolve the rig for this device (calibration files read now) and feed the HELLO to
         its analysis: a new one if the rig differs, none if the device does not fit."""
         try:
-            rig = self._rig_file.for_device(hello.serial, hello.channels)
+            rig = self._setup.rig.for_device(hello.serial, hello.channels)
         except (ValueError, OSError) as err:  # RigMismatchError, calibration files
             self._unfit(err)
             return
@@ -382,11 +374,7 @@ class SessionRunner(Listener):
             self._analysis = None
             return None
         analysis = SessionAnalysis(
-            self._rig,
-            self._client,
-            self._therapist,
-            self._rules,
-            self._contra,
+            replace(self._setup, rig=self._rig),
             rate_hz=self._hello.rate_hz if self._hello else None,
         )
         self._wire(analysis.engine)

@@ -9,19 +9,9 @@ from typing import Self
 
 import numpy as np
 
+from ashisense.store import records
 from ashisense.store.derived import Parts
 from ashisense.store.errors import SessionNotFoundError
-from ashisense.store.records import (
-    AlarmRecord,
-    Annotation,
-    BaselineRecord,
-    Batch,
-    PressRecord,
-    RecorderFault,
-    SessionInfo,
-    SessionMeta,
-    SessionSummary,
-)
 from firmware_bridge.blocks import DeviceEvent, Gap, GridBlock, SampleBlock
 
 
@@ -34,23 +24,25 @@ class SessionStore(ABC):
     """
 
     @abstractmethod
-    def create_session(self, meta: SessionMeta) -> int:
+    def create_session(self, meta: records.SessionMeta) -> int:
         """Start a session; returns its id."""
 
     @abstractmethod
-    def write(self, session_id: int, batch: Batch) -> None:
+    def write(self, session_id: int, batch: records.Batch) -> None:
         """Append a batch atomically: after a crash it is either all there or not at all."""
 
     @abstractmethod
-    def finish_session(self, session_id: int, stopped_s: float, summary: SessionSummary) -> None:
+    def finish_session(
+        self, session_id: int, stopped_s: float, summary: records.SessionSummary
+    ) -> None:
         """Mark a session stopped with its summary."""
 
     @abstractmethod
-    def sessions(self) -> list[SessionInfo]:
+    def sessions(self) -> list[records.SessionInfo]:
         """Every session, oldest first."""
 
     @abstractmethod
-    def session(self, session_id: int) -> SessionInfo:
+    def session(self, session_id: int) -> records.SessionInfo:
         """One session's description."""
 
     @abstractmethod
@@ -85,24 +77,24 @@ class SessionStore(ABC):
         """Device EVENTs in time order."""
 
     @abstractmethod
-    def alarms(self, session_id: int) -> list[AlarmRecord]:
+    def alarms(self, session_id: int) -> list[records.AlarmRecord]:
         """The alarm log in time order."""
 
     @abstractmethod
-    def annotations(self, session_id: int) -> list[Annotation]:
+    def annotations(self, session_id: int) -> list[records.Annotation]:
         """Notes in time order."""
 
     @abstractmethod
-    def faults(self, session_id: int) -> list[RecorderFault]:
+    def faults(self, session_id: int) -> list[records.RecorderFault]:
         """The recorder's own problems during the session, in time order."""
 
     @abstractmethod
-    def baselines(self, session_id: int) -> list[BaselineRecord]:
+    def baselines(self, session_id: int) -> list[records.BaselineRecord]:
         """The pipeline's baseline states kept with the session, in time order (none for
         sessions recorded before they were kept)."""
 
     @abstractmethod
-    def presses(self, session_id: int) -> list[PressRecord]:
+    def presses(self, session_id: int) -> list[records.PressRecord]:
         """The client's presses kept with the session, in time order (none for sessions
         recorded before they were kept)."""
 
@@ -114,7 +106,7 @@ class SessionStore(ABC):
     def close(self) -> None:
         """Release the connection; the instance is unusable afterwards."""
 
-    def session_or_latest(self, session_id: int | None) -> SessionInfo:
+    def session_or_latest(self, session_id: int | None) -> records.SessionInfo:
         """That session, or the newest one when None; SessionNotFoundError if there is none."""
         if session_id is not None:
             return self.session(session_id)
@@ -124,11 +116,11 @@ class SessionStore(ABC):
         return infos[-1]
 
     @abstractmethod
-    def add_annotation(self, session_id: int, note: Annotation) -> int:
+    def add_annotation(self, session_id: int, note: records.Annotation) -> int:
         """Add a note to a session (also after it stopped: a trainer's review); its id."""
 
     @abstractmethod
-    def update_annotation(self, session_id: int, note: Annotation) -> None:
+    def update_annotation(self, session_id: int, note: records.Annotation) -> None:
         """Replace the note `note.id` of the session with `note` (time, range, text, author);
         AnnotationNotFoundError if the session has no such note."""
 

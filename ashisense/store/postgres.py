@@ -24,7 +24,7 @@ import numpy as np
 import psycopg
 from psycopg import conninfo, errors
 
-from ashisense.store import pgschema
+from ashisense.store import pgschema, records
 from ashisense.store.base import SessionStore
 from ashisense.store.blocks import append_to_chunks
 from ashisense.store.codec import pack
@@ -37,18 +37,6 @@ from ashisense.store.errors import (
     StoreOpenError,
     StoreUnavailableError,
     StoreWriteError,
-)
-from ashisense.store.records import (
-    AlarmRecord,
-    Annotation,
-    BaselineRecord,
-    Batch,
-    PressRecord,
-    RecorderFault,
-    SessionInfo,
-    SessionMeta,
-    SessionSummary,
-    batch_channels,
 )
 from ashisense.store.rows import (
     CHUNK_COLUMNS,
@@ -101,15 +89,15 @@ SIDE_TABLES = (
               "limit_value, message", "t_s",
               lambda a: (a.t_s, a.rule_id, a.priority, a.transition, a.from_state, a.state,
                          a.value, a.limit, a.message),
-              lambda r: AlarmRecord(*r)),
+              lambda r: records.AlarmRecord(*r)),
     SideTable("annotations", "t_s, text, author, t_end_s", "t_s",
-              lambda a: (a.t_s, a.text, a.author, a.t_end_s), lambda r: Annotation(*r)),
+              lambda a: (a.t_s, a.text, a.author, a.t_end_s), lambda r: records.Annotation(*r)),
     SideTable("faults", "t_s, kind, message, dropped_samples", "t_s",
               lambda f: (f.t_s, f.kind, f.message, f.dropped_samples),
-              lambda r: RecorderFault(*r)),
+              lambda r: records.RecorderFault(*r)),
     SideTable("baselines", "t_s, state_json", "t_s",
               lambda b: (b.t_s, to_json(b.state)),
-              lambda r: BaselineRecord(r[0], json.loads(r[1]))),
+              lambda r: records.BaselineRecord(r[0], json.loads(r[1]))),
     SideTable("presses", PRESS_COLUMNS, "t_s", press_values, press_record),
 )  # fmt: skip
 SIDE = {t.name: t for t in SIDE_TABLES}
@@ -244,7 +232,7 @@ class PostgresStore(SessionStore):
 
     # -- writing -------------------------------------------------------------------------
 
-    def create_session(self, meta: SessionMeta) -> int:
+    def create_session(self, meta: records.SessionMeta) -> int:
         with self.transaction("create session") as conn:
             row = conn.execute(
                 "INSERT INTO sessions (uuid, started_s, label, rig_path, rig_text, "
@@ -256,7 +244,7 @@ class PostgresStore(SessionStore):
         assert row is not None
         return int(row[0])
 
-    def put_session(self, info: SessionInfo) -> int:
+    def put_session(self, info: records.SessionInfo) -> int:
         """The session copied from another store, found or added by its UUID (everything but
         its stop time and summary, which set_stopped writes once its rows are in); its id."""
         with self.transaction("copy session") as conn:
@@ -279,7 +267,7 @@ class PostgresStore(SessionStore):
         return int(row[0])
 
     def set_stopped(
-        self, session_id: int, stopped_s: float | None, summary: SessionSummary
+        self, session_id: int, stopped_s: float | None, summary: records.SessionSummary
     ) -> None:
         """Write a session's stop time (None: it has not stopped) and summary."""
         with self.transaction("finish session") as conn:
@@ -290,17 +278,19 @@ class PostgresStore(SessionStore):
             if cur.rowcount != 1:
                 raise SessionNotFoundError(f"{self}: no session {session_id}")
 
-    def finish_session(self, session_id: int, stopped_s: float, summary: SessionSummary) -> None:
+    def finish_session(
+        self, session_id: int, stopped_s: float, summary: records.SessionSummary
+    ) -> None:
         self.set_stopped(session_id, stopped_s, summary)
 
-    def write(self, session_id: int, batch: Batch) -> None:
+    def write(self, session_id: int, batch: records.Batch) -> None:
         with self.transaction("write") as conn:
             open_chunk = self._write(conn, session_id, batch)
         if open_chunk is not None:  # only once committed: a rolled back batch changes nothing
             self._open_chunks[session_id] = open_chunk
 
     def _write(
-        self, conn: psycopg.Connection[Any], sid: int, batch: Batch
+        self, conn: psycopg.Connection[Any], sid: int, batch: records.Batch
     ) -> tuple[int, SampleBlock] | None:
         row = conn.execute(
             "SELECT channels_json FROM sessions WHERE id = %s FOR UPDATE", (sid,)
@@ -308,7 +298,7 @@ class PostgresStore(SessionStore):
         if row is None:
             raise SessionNotFoundError(f"{self}: no session {sid}")
         known = None if row[0] is None else tuple(json.loads(row[0]))
-        channels = batch_channels(known, batch, f"{self}: session {sid}")
+        channels = records.batch_channels(known, batch, f"{self}: session {sid}")
         updates: dict[str, Any] = {"channels_json": to_json(channels) if channels else row[0]}
         if batch.hello is not None:
             updates["hello_json"] = to_json(batch.hello.to_dict())
@@ -326,9 +316,9 @@ class PostgresStore(SessionStore):
             first = self._count(conn, "grids", sid)
             self._copy_grids(conn, sid, list(enumerate(batch.grids, first)))
         for table in SIDE_TABLES:
-            records = getattr(batch, table.name)
-            if records:
-                self._insert_rows(conn, sid, table, [table.values(r) for r in records], None)
+            side_rows = getattr(batch, table.name)
+            if side_rows:
+                self._insert_rows(conn, sid, table, [table.values(r) for r in side_rows], None)
         return numbered[-1] if numbered else self._open_chunks.get(sid)
 
     def _number_chunks(
@@ -360,10 +350,10 @@ class PostgresStore(SessionStore):
         with self.transaction("copy grids") as conn:
             self._copy_grids(conn, session_id, numbered)
 
-    def put_rows(self, session_id: int, table: SideTable, records: Sequence[Any]) -> int:
+    def put_rows(self, session_id: int, table: SideTable, side_rows: Sequence[Any]) -> int:
         """Add copied records to a side table (one transaction), keyed by row_keys so that
         those already there are left out; returns how many were new."""
-        values = [table.values(r) for r in records]
+        values = [table.values(r) for r in side_rows]
         with self.transaction(f"copy {table.name}") as conn:
             return self._insert_rows(conn, session_id, table, values, row_keys(values))
 
@@ -452,13 +442,13 @@ class PostgresStore(SessionStore):
 
     # -- reading -------------------------------------------------------------------------
 
-    def sessions(self) -> list[SessionInfo]:
+    def sessions(self) -> list[records.SessionInfo]:
         rows = self._query(
             f"SELECT {SESSION_COLUMNS}, uuid::text FROM sessions ORDER BY started_s, id"
         )
         return [self._info(row) for row in rows]
 
-    def session(self, session_id: int) -> SessionInfo:
+    def session(self, session_id: int) -> records.SessionInfo:
         rows = self._query(
             f"SELECT {SESSION_COLUMNS}, uuid::text FROM sessions WHERE id = %s", (session_id,)
         )
@@ -472,7 +462,7 @@ class PostgresStore(SessionStore):
         rows = self._query("SELECT id FROM sessions WHERE uuid = %s", (uuid,))
         return int(rows[0][0]) if rows else None
 
-    def _info(self, row: tuple[Any, ...]) -> SessionInfo:
+    def _info(self, row: tuple[Any, ...]) -> records.SessionInfo:
         def one(query: str) -> tuple[Any, ...]:
             return self._query(query.replace("?", "%s"), (row[0],))[0]
 
@@ -565,19 +555,19 @@ class PostgresStore(SessionStore):
     def events(self, session_id: int) -> list[DeviceEvent]:
         return self._side(session_id, SIDE["events"])
 
-    def alarms(self, session_id: int) -> list[AlarmRecord]:
+    def alarms(self, session_id: int) -> list[records.AlarmRecord]:
         return self._side(session_id, SIDE["alarms"])
 
-    def annotations(self, session_id: int) -> list[Annotation]:
+    def annotations(self, session_id: int) -> list[records.Annotation]:
         self._require(session_id)
         rows = self._query(
             f"SELECT {SIDE['annotations'].columns}, id FROM annotations WHERE session_id = %s "
             "ORDER BY t_s, id",
             (session_id,),
         )
-        return [Annotation(*row) for row in rows]
+        return [records.Annotation(*row) for row in rows]
 
-    def add_annotation(self, session_id: int, note: Annotation) -> int:
+    def add_annotation(self, session_id: int, note: records.Annotation) -> int:
         with self.transaction("add note") as conn:
             self._lock_session(conn, session_id)
             row = conn.execute(
@@ -588,7 +578,7 @@ class PostgresStore(SessionStore):
         assert row is not None
         return int(row[0])
 
-    def update_annotation(self, session_id: int, note: Annotation) -> None:
+    def update_annotation(self, session_id: int, note: records.Annotation) -> None:
         with self.transaction("edit note") as conn:
             cur = conn.execute(
                 "UPDATE annotations SET t_s = %s, text = %s, author = %s, t_end_s = %s "
@@ -636,13 +626,13 @@ class PostgresStore(SessionStore):
         )
         return parts_from_rows(rows)
 
-    def faults(self, session_id: int) -> list[RecorderFault]:
+    def faults(self, session_id: int) -> list[records.RecorderFault]:
         return self._side(session_id, SIDE["faults"])
 
-    def baselines(self, session_id: int) -> list[BaselineRecord]:
+    def baselines(self, session_id: int) -> list[records.BaselineRecord]:
         return self._side(session_id, SIDE["baselines"])
 
-    def presses(self, session_id: int) -> list[PressRecord]:
+    def presses(self, session_id: int) -> list[records.PressRecord]:
         return self._side(session_id, SIDE["presses"])
 
     def __str__(self) -> str:
@@ -653,7 +643,7 @@ class PostgresStore(SessionStore):
             self._conn.close()
 
 
-def _meta_values(meta: SessionMeta) -> tuple[Any, ...]:
+def _meta_values(meta: records.SessionMeta) -> tuple[Any, ...]:
     """The session columns known at start, in the order create_session and put_session use."""
     return (
         meta.started_s,

@@ -21,6 +21,7 @@ from urllib.parse import quote
 
 import numpy as np
 
+from ashisense.store import records
 from ashisense.store.base import SessionStore
 from ashisense.store.blocks import append_to_chunks
 from ashisense.store.codec import pack
@@ -32,18 +33,6 @@ from ashisense.store.errors import (
     StoreFullError,
     StoreOpenError,
     StoreWriteError,
-)
-from ashisense.store.records import (
-    AlarmRecord,
-    Annotation,
-    BaselineRecord,
-    Batch,
-    PressRecord,
-    RecorderFault,
-    SessionInfo,
-    SessionMeta,
-    SessionSummary,
-    batch_channels,
 )
 from ashisense.store.rows import (
     CHUNK_COLUMNS,
@@ -375,7 +364,7 @@ class SQLiteStore(SessionStore):
                 conn.execute("ROLLBACK")
             raise
 
-    def create_session(self, meta: SessionMeta) -> int:
+    def create_session(self, meta: records.SessionMeta) -> int:
         def work(conn: sqlite3.Connection) -> int:
             cur = conn.execute(
                 "INSERT INTO sessions (uuid, started_s, label, rig_path, rig_text, "
@@ -398,19 +387,19 @@ class SQLiteStore(SessionStore):
 
         return int(self._transaction(work))
 
-    def write(self, session_id: int, batch: Batch) -> None:
+    def write(self, session_id: int, batch: records.Batch) -> None:
         open_chunk = self._transaction(self._write, session_id, batch)
         if open_chunk is not None:  # only once committed: a rolled back batch changes nothing
             self._open_chunks[session_id] = open_chunk
 
     def _write(
-        self, conn: sqlite3.Connection, sid: int, batch: Batch
+        self, conn: sqlite3.Connection, sid: int, batch: records.Batch
     ) -> tuple[int, SampleBlock] | None:
         row = conn.execute("SELECT channels_json FROM sessions WHERE id = ?", (sid,)).fetchone()
         if row is None:
             raise SessionNotFoundError(f"{self.path}: no session {sid}")
         known = None if row[0] is None else tuple(json.loads(row[0]))
-        channels = batch_channels(known, batch, f"{self.path}: session {sid}")
+        channels = records.batch_channels(known, batch, f"{self.path}: session {sid}")
         if channels != known:
             conn.execute(
                 "UPDATE sessions SET channels_json = ? WHERE id = ?", (to_json(channels), sid)
@@ -517,7 +506,9 @@ class SQLiteStore(SessionStore):
             open_chunk = (int(cur.lastrowid or 0), block)
         return open_chunk
 
-    def finish_session(self, session_id: int, stopped_s: float, summary: SessionSummary) -> None:
+    def finish_session(
+        self, session_id: int, stopped_s: float, summary: records.SessionSummary
+    ) -> None:
         def work(conn: sqlite3.Connection) -> None:
             cur = conn.execute(
                 "UPDATE sessions SET stopped_s = ?, summary_json = ? WHERE id = ?",
@@ -530,13 +521,13 @@ class SQLiteStore(SessionStore):
 
     # -- reading -------------------------------------------------------------------------
 
-    def sessions(self) -> list[SessionInfo]:
+    def sessions(self) -> list[records.SessionInfo]:
         rows = self._conn.execute(
             f"SELECT {SESSION_COLUMNS}, {self._uuid_column} FROM sessions ORDER BY id"
         )
         return [self._info(row) for row in rows.fetchall()]
 
-    def session(self, session_id: int) -> SessionInfo:
+    def session(self, session_id: int) -> records.SessionInfo:
         row = self._conn.execute(
             f"SELECT {SESSION_COLUMNS}, {self._uuid_column} FROM sessions WHERE id = ?",
             (session_id,),
@@ -546,7 +537,7 @@ class SQLiteStore(SessionStore):
             raise SessionNotFoundError(f"{self.path}: no session {session_id}; sessions: {ids}")
         return self._info(row)
 
-    def _info(self, row: tuple[Any, ...]) -> SessionInfo:
+    def _info(self, row: tuple[Any, ...]) -> records.SessionInfo:
         sid, started, rig_path, uuid_text = row[0], row[1], row[4], row[-1]
         return session_info(
             row[:-1],
@@ -642,26 +633,28 @@ class SQLiteStore(SessionStore):
         )
         return [DeviceEvent(t, td, json.loads(p)) for t, td, p in rows]
 
-    def alarms(self, session_id: int) -> list[AlarmRecord]:
+    def alarms(self, session_id: int) -> list[records.AlarmRecord]:
         rows = self._rows(
             "SELECT t_s, rule_id, priority, transition, from_state, state, value, limit_value, "
             "message FROM alarms WHERE session_id = ? ORDER BY t_s, rowid",
             session_id,
         )
         return [
-            AlarmRecord(t, rule, prio, why, a, b, nan_if_null(value), nan_if_null(limit), msg)
+            records.AlarmRecord(
+                t, rule, prio, why, a, b, nan_if_null(value), nan_if_null(limit), msg
+            )
             for t, rule, prio, why, a, b, value, limit, msg in rows
         ]
 
-    def annotations(self, session_id: int) -> list[Annotation]:
+    def annotations(self, session_id: int) -> list[records.Annotation]:
         rows = self._rows(
             f"SELECT t_s, text, author, {self._note_columns} FROM annotations "
             "WHERE session_id = ? ORDER BY t_s, rowid",
             session_id,
         )
-        return [Annotation(*row) for row in rows]
+        return [records.Annotation(*row) for row in rows]
 
-    def add_annotation(self, session_id: int, note: Annotation) -> int:
+    def add_annotation(self, session_id: int, note: records.Annotation) -> int:
         def work(conn: sqlite3.Connection) -> int:
             self._require(session_id)
             cur = conn.execute(
@@ -673,7 +666,7 @@ class SQLiteStore(SessionStore):
 
         return int(self._transaction(work))
 
-    def update_annotation(self, session_id: int, note: Annotation) -> None:
+    def update_annotation(self, session_id: int, note: records.Annotation) -> None:
         def work(conn: sqlite3.Connection) -> None:
             cur = conn.execute(
                 "UPDATE annotations SET t_s = ?, text = ?, author = ?, t_end_s = ? "
@@ -725,13 +718,13 @@ class SQLiteStore(SessionStore):
         )
         return parts_from_rows(rows)
 
-    def faults(self, session_id: int) -> list[RecorderFault]:
+    def faults(self, session_id: int) -> list[records.RecorderFault]:
         rows = self._rows(
             "SELECT t_s, kind, message, dropped_samples FROM faults WHERE session_id = ? "
             "ORDER BY t_s, rowid",
             session_id,
         )
-        return [RecorderFault(*row) for row in rows]
+        return [records.RecorderFault(*row) for row in rows]
 
     def _kept_rows(self, table: str, columns: str, session_id: int) -> list[tuple[Any, ...]]:
         """A session's rows of a table that older files lack (none there), in time order."""
@@ -742,11 +735,11 @@ class SQLiteStore(SessionStore):
             f"SELECT {columns} FROM {table} WHERE session_id = ? ORDER BY t_s, rowid", session_id
         )
 
-    def baselines(self, session_id: int) -> list[BaselineRecord]:
+    def baselines(self, session_id: int) -> list[records.BaselineRecord]:
         rows = self._kept_rows("baselines", "t_s, state_json", session_id)
-        return [BaselineRecord(t_s, json.loads(state)) for t_s, state in rows]
+        return [records.BaselineRecord(t_s, json.loads(state)) for t_s, state in rows]
 
-    def presses(self, session_id: int) -> list[PressRecord]:
+    def presses(self, session_id: int) -> list[records.PressRecord]:
         rows = self._kept_rows("presses", PRESS_COLUMNS, session_id)
         return [press_record(row) for row in rows]
 

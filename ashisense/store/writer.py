@@ -22,19 +22,9 @@ from typing import Any
 
 import numpy as np
 
+from ashisense.store import records
 from ashisense.store.base import SessionStore
 from ashisense.store.errors import StoreError
-from ashisense.store.records import (
-    AlarmRecord,
-    Annotation,
-    BaselineRecord,
-    Batch,
-    PressRecord,
-    RecorderFault,
-    SessionMeta,
-    SessionSummary,
-    count_raised,
-)
 from firmware_bridge.blocks import DeviceEvent, Gap, GridBlock, SampleBlock
 from firmware_bridge.listener import Listener
 from firmware_bridge.protocol import Hello
@@ -99,7 +89,7 @@ class SessionWriter(Listener):
     def __init__(
         self,
         store: SessionStore,
-        meta: SessionMeta,
+        meta: records.SessionMeta,
         *,
         commit_interval_s: float = 0.5,
         max_queue: int = 4096,
@@ -141,7 +131,7 @@ class SessionWriter(Listener):
         return self._store
 
     @property
-    def meta(self) -> SessionMeta:
+    def meta(self) -> records.SessionMeta:
         """What the session was started with (label, people, rig snapshot)."""
         return self._meta
 
@@ -205,9 +195,11 @@ class SessionWriter(Listener):
         self._side_put(event)
 
     def on_error(self, exc: BaseException) -> None:
-        self._side_put(RecorderFault(time.time(), "link_error", f"{type(exc).__name__}: {exc}"))
+        self._side_put(
+            records.RecorderFault(time.time(), "link_error", f"{type(exc).__name__}: {exc}")
+        )
 
-    def add_alarms(self, alarms: Iterable[AlarmRecord]) -> None:
+    def add_alarms(self, alarms: Iterable[records.AlarmRecord]) -> None:
         """Append alarm log rows (state transitions) to the session."""
         for alarm in alarms:
             self._side_put(alarm)
@@ -216,9 +208,9 @@ class SessionWriter(Listener):
         """Keep the pipeline's baseline states with the session: its state as the session
         starts (Pipeline.baseline_state) and each change (Pipeline.baseline_changes)."""
         for state in states:
-            self._side_put(BaselineRecord.of(dict(state)))
+            self._side_put(records.BaselineRecord.of(dict(state)))
 
-    def add_presses(self, presses: Iterable[PressRecord]) -> None:
+    def add_presses(self, presses: Iterable[records.PressRecord]) -> None:
         """Keep the client's presses with the session (each once its follow-up is known)."""
         for press in presses:
             self._side_put(press)
@@ -229,9 +221,9 @@ class SessionWriter(Listener):
 
     def annotate(self, t_s: float, text: str, author: str = "") -> None:
         """Pin a note to time t_s of the session."""
-        self._side_put(Annotation(t_s, text, author))
+        self._side_put(records.Annotation(t_s, text, author))
 
-    def add_fault(self, fault: RecorderFault) -> None:
+    def add_fault(self, fault: records.RecorderFault) -> None:
         """A problem around the recording that replay and the report should show (a studio
         link that was out of reach), into the session's faults."""
         self._side_put(fault)
@@ -334,7 +326,7 @@ class SessionWriter(Listener):
             self._set_state("failed", f"recorder thread failed: {type(exc).__name__}: {exc}")
 
     def _loop(self) -> None:
-        pending = Batch()
+        pending = records.Batch()
         pending_samples = 0  # kept here: Batch.samples sums every block each time
         due = time.monotonic() + self._interval_s
         stopping = False
@@ -363,7 +355,7 @@ class SessionWriter(Listener):
                 due = time.monotonic() + self._interval_s
         self._finish(pending)
 
-    def _take_side(self, batch: Batch) -> None:
+    def _take_side(self, batch: records.Batch) -> None:
         """Move the rare records and the drop ledger into the batch about to be committed."""
         while self._side:
             record = self._side.popleft()
@@ -376,30 +368,32 @@ class SessionWriter(Listener):
         with self._lock:
             drops, self._drop_gaps = self._drop_gaps, []
         batch.gaps.extend(drops)
-        batch.faults.extend(RecorderFault(g.t_start_s, "dropped", g.reason, g.lost) for g in drops)
+        batch.faults.extend(
+            records.RecorderFault(g.t_start_s, "dropped", g.reason, g.lost) for g in drops
+        )
 
-    def _span(self, batch: Batch) -> tuple[float, float]:
+    def _span(self, batch: records.Batch) -> tuple[float, float]:
         """Times of the first and last sample written once `batch` is committed (NaN: none)."""
         if not batch.blocks:
             return self._t_first_s, self._t_last_s
         t_first = float(batch.blocks[0].t_s[0]) if math.isnan(self._t_first_s) else self._t_first_s
         return t_first, float(batch.blocks[-1].t_s[-1])
 
-    def _summary(self, batch: Batch) -> SessionSummary:
+    def _summary(self, batch: records.Batch) -> records.SessionSummary:
         """The running summary as it will be once `batch` is committed."""
         t_first, t_last = self._span(batch)
         with self._lock:
             dropped = self._dropped_samples
-        return SessionSummary(
+        return records.SessionSummary(
             duration_s=0.0 if math.isnan(t_first) else t_last - t_first,
             samples=self._written + batch.samples,
             lost_samples=self._lost + sum(g.lost for g in batch.gaps if g.lost > 0),
             dropped_samples=dropped,
-            alarm_count=self._alarm_count + count_raised(batch.alarms),
+            alarm_count=self._alarm_count + records.count_raised(batch.alarms),
             peak_feet_n=None if math.isinf(self._peak_feet_n) else self._peak_feet_n,
         )
 
-    def _commit(self, batch: Batch) -> Batch:
+    def _commit(self, batch: records.Batch) -> records.Batch:
         """Write a batch; returns an empty one, or the same one to retry if the write failed."""
         self._take_side(batch)
         if not batch:
@@ -425,9 +419,9 @@ class SessionWriter(Listener):
                 f"writing again; {summary.dropped_samples} samples dropped in all "
                 "(recorded as gaps)",
             )
-        return Batch()
+        return records.Batch()
 
-    def _finish(self, pending: Batch) -> None:
+    def _finish(self, pending: records.Batch) -> None:
         """Last commit after stop(): everything still queued, then the stop time and summary."""
         while True:
             try:
@@ -448,6 +442,6 @@ class SessionWriter(Listener):
             self._set_state("failed", message)
             return
         try:
-            self._store.finish_session(self.session_id, time.time(), self._summary(Batch()))
+            self._store.finish_session(self.session_id, time.time(), self._summary(records.Batch()))
         except StoreError as err:
             self._set_state("failed", f"could not mark the session stopped: {err}")

@@ -132,6 +132,10 @@ class RuleSpec(BaseModel):
     def title(self) -> str:
         return self.label or self.id.replace("_", " ").capitalize()
 
+    def headed(self, where: str) -> str:
+        """'Title (where)', or the title alone when where is ''."""
+        return f"{self.title()} ({where})" if where else self.title()
+
     def fmt(self, x: float, unit: str = "N") -> str:
         """A value of this rule with its unit ("612 N", "62.4 kg", "n/a" for NaN); forces
         (and force rates) in the display unit `unit` (kg, lb or N)."""
@@ -167,11 +171,8 @@ class RuleSpec(BaseModel):
 
     def wording(self, where: str, value: float, limit: float, unit: str = "N") -> str:
         """'Title (where): value > limit limit' in the display unit."""
-        where = f" ({where})" if where else ""
         sign = ">" if self.direction == "above" else "<"
-        return (
-            f"{self.title()}{where}: {self.fmt(value, unit)} {sign} limit {self.fmt(limit, unit)}"
-        )
+        return f"{self.headed(where)}: {self.fmt(value, unit)} {sign} limit {self.fmt(limit, unit)}"
 
     def row_text(
         self, transition: str, where: str, value: float, limit: float, unit: str = "N"
@@ -181,9 +182,8 @@ class RuleSpec(BaseModel):
         if transition == "raised":
             return self.wording(where, value, limit, unit)
         if transition in ("condition_ended", "cleared") and not math.isnan(value):
-            where = f" ({where})" if where else ""
             return (
-                f"{self.title()}{where}: back within limit ({self.fmt(value, unit)}), "
+                f"{self.headed(where)}: back within limit ({self.fmt(value, unit)}), "
                 f"limit {self.fmt(limit, unit)}"
             )
         return None

@@ -34,7 +34,24 @@ HANDSET_STUCK_SIGNAL = "handset_stuck_mask"
 Button = Literal["lighter", "deeper", "stop", "ok"]
 
 
-class ClientButton(RuleSpec):
+class _Moment(RuleSpec):
+    """A rule whose log has words only where its alarm is raised: a moment (a press, a stuck
+    button), with no measured number that comes back within a limit."""
+
+    def saying(self, value: float, unit: str) -> str:
+        """The words after 'Title (where): ' for a raise at `value`, in the display unit."""
+        raise NotImplementedError
+
+    def wording(self, where: str, value: float, limit: float, unit: str = "N") -> str:
+        return f"{self.headed(where)}: {self.saying(value, unit)}"
+
+    def row_text(
+        self, transition: str, where: str, value: float, limit: float, unit: str = "N"
+    ) -> str | None:
+        return self.wording(where, value, limit, unit) if transition == "raised" else None
+
+
+class ClientButton(_Moment):
     """The client pressed `button` (default "stop"): an alarm at once, with the feet force and
     the body region at that moment in its message. Its value is that feet force (N); it has
     no limit. Condition delays do not apply: a press is a moment (0 is the only value)."""
@@ -75,18 +92,12 @@ class ClientButton(RuleSpec):
         """The body region under the feet at the press (detail: its code; -1 unknown)."""
         return REGION_TITLES[REGIONS[detail]] if detail is not None and detail >= 0 else ""
 
-    def wording(self, where: str, value: float, limit: float, unit: str = "N") -> str:
-        """'Title (where): feet force 32.0 kg at the press' in the display unit."""
-        where = f" ({where})" if where else ""
-        return f"{self.title()}{where}: feet force {force_text(value, unit)} at the press"
-
-    def row_text(
-        self, transition: str, where: str, value: float, limit: float, unit: str = "N"
-    ) -> str | None:
-        return self.wording(where, value, limit, unit) if transition == "raised" else None
+    def saying(self, value: float, unit: str) -> str:
+        """'feet force 32.0 kg at the press' (after 'Title (where): ')."""
+        return f"feet force {force_text(value, unit)} at the press"
 
 
-class HandsetStuck(RuleSpec):
+class HandsetStuck(_Moment):
     """More than limit_buttons buttons of the client's handset held down past the device's
     stuck time (the buttons named in the message): the client may not be heard."""
 
@@ -113,15 +124,9 @@ class HandsetStuck(RuleSpec):
             return ""
         return ", ".join(f'"{b}"' for i, b in enumerate(BUTTONS) if detail >> i & 1)
 
-    def wording(self, where: str, value: float, limit: float, unit: str = "N") -> str:
-        """'Title ("stop"): held down, the client may not be heard'."""
-        where = f" ({where})" if where else ""
-        return f"{self.title()}{where}: held down, the client may not be heard"
-
-    def row_text(
-        self, transition: str, where: str, value: float, limit: float, unit: str = "N"
-    ) -> str | None:
-        return self.wording(where, value, limit, unit) if transition == "raised" else None
+    def saying(self, value: float, unit: str) -> str:
+        """'held down, the client may not be heard' (after 'Title ("stop"): ')."""
+        return "held down, the client may not be heard"
 
 
 CLIENT_KINDS: tuple[type[RuleSpec], ...] = (ClientButton, HandsetStuck)

@@ -210,7 +210,7 @@ class Flag(RuleSpec):
         return measure
 
     def wording(self, where: str, value: float, limit: float, unit: str = "N") -> str:
-        return f"{self.title()} ({where})" if where else self.title()
+        return self.headed(where)
 
     def row_text(
         self, transition: str, where: str, value: float, limit: float, unit: str = "N"
