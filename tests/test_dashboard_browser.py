@@ -62,7 +62,9 @@ def test_the_live_page_shows_numbers_that_change(page: Page) -> None:
     assert 20 < kg < 30  # 250 N +- 25 N is 23-28 kgf
     assert page.inner_text("#feet .region") == "Upper back"
     assert page.inner_text("#bars .bar-left") not in ("", "–")
-    assert "streaming" in page.inner_text("#link")
+    # streaming again after any moment a busy machine kept frames from the page (the
+    # header then honestly says "stalled")
+    page.wait_for_selector("#link:has-text('streaming')", timeout=30_000)
     assert "REC session" in page.inner_text("#rec")
     dashkit.shot(page, "live")
 
