@@ -247,10 +247,11 @@ def test_a_viewer_that_stops_reading_is_cut_without_slowing_the_others(
             stalled.close()
     assert viewers == 1  # the stalled viewer was cut; the reader stays
     # the reader missed nothing: its strip has a point every 1/50 s of data (the first sample
-    # of each 20 ms bin at 80 Hz: 12.5 or 25 ms apart), whatever the frames carried together
+    # of each 20 ms bin at 80 Hz: 12.5 or 25 ms apart, and each time is sent in whole ms, so
+    # 25 ms may read 26), whatever the frames carried together; one point lost leaves 37.5 ms
     points = sorted({p[0] for f in frames for p in f["strip"]})
     gaps = [b - a for a, b in itertools.pairwise(points)]
-    assert frames[-1]["seq"] - frames[0]["seq"] >= 239 and max(gaps) < 0.026
+    assert frames[-1]["seq"] - frames[0]["seq"] >= 239 and max(gaps) < 0.030
     assert status["link"]["rate_hz"] == pytest.approx(80, abs=2)
 
 
