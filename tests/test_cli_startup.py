@@ -9,7 +9,17 @@ import sys
 import pytest
 
 #: Imported only by the commands that use them, when they run.
-HEAVY = ("scipy", "matplotlib", "pyarrow", "fastapi", "starlette", "uvicorn", "pandas")
+HEAVY = (
+    "scipy",
+    "numba",
+    "llvmlite",
+    "matplotlib",
+    "pyarrow",
+    "fastapi",
+    "starlette",
+    "uvicorn",
+    "pandas",
+)
 
 
 @pytest.mark.parametrize("flag", ["--help", "--version"])

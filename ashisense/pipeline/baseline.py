@@ -11,7 +11,8 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ashisense.errors import AshisenseError
-from ashisense.pipeline.rolling import TrailingSums, WindowStats, runs, samples_in
+from ashisense.pipeline.kernels import runs
+from ashisense.pipeline.rolling import TrailingSums, WindowStats, samples_in
 from ashisense.pipeline.settings import PipelineSettings
 
 log = logging.getLogger(__name__)

@@ -28,7 +28,8 @@ from typing import NamedTuple
 import numpy as np
 
 from ashisense.pipeline.filters import StreamingLowPass
-from ashisense.pipeline.rolling import runs, samples_in
+from ashisense.pipeline.kernels import runs
+from ashisense.pipeline.rolling import samples_in
 from ashisense.pipeline.settings import PipelineSettings
 
 

@@ -18,8 +18,9 @@ from ashisense.pipeline.flags import (
     NO_WEIGHT,
     SUPPORT_MISMATCH,
 )
+from ashisense.pipeline.kernels import runs
 from ashisense.pipeline.mat import MatForces
-from ashisense.pipeline.rolling import runs, samples_in
+from ashisense.pipeline.rolling import samples_in
 from ashisense.pipeline.settings import PipelineSettings
 from ashisense.pipeline.types import unknown
 

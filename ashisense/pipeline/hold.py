@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ashisense.pipeline.rolling import Rolling, TrailingSums, runs
+from ashisense.pipeline.kernels import runs
+from ashisense.pipeline.rolling import Rolling, TrailingSums
 
 
 class HoldAverage:

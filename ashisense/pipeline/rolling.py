@@ -12,6 +12,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ashisense.pipeline import kernels
+
 
 class WindowStats(NamedTuple):
     """Per sample of the block, over the `size` samples ending there: (k, n) arrays, one row
@@ -30,18 +32,6 @@ class WindowStats(NamedTuple):
 def samples_in(seconds: float, rate_hz: float) -> int:
     """A window of `seconds` at `rate_hz`, in samples (at least the 2 a Rolling needs)."""
     return max(2, round(seconds * rate_hz))
-
-
-def runs(cond: np.ndarray, carried: int) -> np.ndarray:
-    """(n,) int: how many samples in a row cond (n,) bool has held, ending at each (carried:
-    the run that ended the last block)."""
-    n = cond.shape[0]
-    idx = np.arange(n)
-    if np.count_nonzero(cond) == n:  # (common: no break in the block)
-        return idx + (1 + carried)
-    last_false = np.where(cond, -1, idx)
-    np.maximum.accumulate(last_false, out=last_false)
-    return np.where(last_false >= 0, idx - last_false, idx + 1 + carried)
 
 
 class Rolling:
@@ -69,51 +59,10 @@ class Rolling:
     def push(self, x: np.ndarray) -> WindowStats:
         """Add a (n, k) block; returns the statistics of the window ending at each new sample."""
         x = np.asarray(x, dtype=np.float64).T  # (k, n)
-        k, n = x.shape
-        w = self.size
-        bad = np.isnan(x)
-        any_bad = np.count_nonzero(bad)
-        if not self._all_ref and n:
-            good = ~bad
-            seen = good.any(axis=1) & ~self._has_ref
-            self._ref[seen, 0] = x[np.arange(k), np.argmax(good, axis=1)][seen]
-            self._has_ref |= seen
-            self._all_ref = bool(self._has_ref.all())
-        # full: the carried cumulative sums, then this block's ([z, z^2, bad] summed on).
-        full = np.empty((3 * k, w + n))
-        np.subtract(self._tail, self._tail[:, :1], out=full[:, :w])
-        new = full[:, w:]
-        z = new[:k]
-        np.subtract(x, self._ref, out=z)
-        if any_bad:
-            z[bad] = 0.0
-            new[2 * k :] = bad
-            rows = 3 * k
-        else:  # nothing invalid: the invalid count stays where it was
-            new[2 * k :] = full[2 * k :, w - 1 : w]
-            rows = 2 * k
-        np.multiply(z, z, out=new[k : 2 * k])
-        run = full[:rows, w - 1 :]  # summed on from the last carried sums
-        np.add.accumulate(run, axis=1, out=run)
-        self._tail = full[:, -w:]
-        sums = full[:, w:] - full[:, :n]
-        moments = sums[: 2 * k] / w
-        mean = moments[:k]
-        var = moments[k:] - mean * mean
-        np.maximum(var, 0.0, out=var)
-        h = w // 2
-        if w % 2:  # halves of h and h + 1 samples
-            mid = full[:k, h : h + n]
-            drift = (full[:k, w:] - mid) / (w - h) - (mid - full[:k, :n]) / h
-        else:  # sums over every h samples, then the later half's minus the earlier's
-            halves = full[:k, h : w + n] - full[:k, : w + n - h]
-            drift = (halves[:, h:] - halves[:, :n]) / h
-        return WindowStats(
-            complete=sums[2 * k :] == 0,
-            mean=mean + self._ref,
-            sd=np.sqrt(var, out=var),
-            drift=drift,
-        )
+        if not self._all_ref and x.shape[1]:
+            self._all_ref = kernels.first_refs(x, self._ref, self._has_ref)
+        complete, mean, sd, drift, self._tail = kernels.rolling_push(self._tail, self._ref, x)
+        return WindowStats(complete, mean, sd, drift)
 
 
 class TrailingSums:
@@ -132,16 +81,5 @@ class TrailingSums:
     def push(self, x: np.ndarray, length: np.ndarray) -> np.ndarray:
         """(k, n) the sums of x (k, n) over the `length` (n,) samples ending at each sample
         (at most span; a NaN counts as 0)."""
-        h = self.span
-        k, n = x.shape
-        bad = np.isnan(x)
-        if np.count_nonzero(bad):
-            x = np.where(bad, 0.0, x)
-        cum = np.empty((k, h + n))  # column h + i holds the sums up to sample i
-        cum[:, :h] = self._cum
-        np.add.accumulate(x, axis=1, out=cum[:, h:])
-        cum[:, h:] += self._cum[:, -1:]
-        self._cum = cum[:, -h:] - cum[:, -h : -h + 1]
-        lo = np.arange(h, h + n)
-        lo -= np.minimum(length, h)
-        return cum[:, h:] - cum[:, lo]
+        out, self._cum = kernels.trailing_sums(self._cum, x, length)
+        return out
