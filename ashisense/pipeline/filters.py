@@ -1,18 +1,18 @@
 """Streaming low-pass for display: Butterworth SOS with its state carried between blocks.
 
 A NaN input yields a NaN output and the filter holds the last valid value meanwhile, so one bad
-sample cannot poison the state; filtering in chunks gives the same output as one pass. Each
-second-order section runs through the C kernel of scipy.signal.lfilter (the same transposed
-direct form as sosfilt): this runs on every live block, and lfilter's own argument checks and
-array-API dispatch cost four times the filtering of a block; the arguments are checked here
-once, in __init__ (tests/test_pipeline_filters.py holds the result to scipy's sosfilt).
+sample cannot poison the state; filtering in chunks gives the same output as one pass. The
+sections run in a compiled kernel (kernels.py) doing lfilter's transposed direct form: this
+runs on every live block, where scipy's per-call checks and dispatch cost more than the
+filtering (tests/test_pipeline_filters.py holds the result to scipy's sosfilt).
 """
 
 from __future__ import annotations
 
 import numpy as np
 from scipy import signal
-from scipy.signal._sigtools import _linear_filter
+
+from ashisense.pipeline import kernels
 
 
 class StreamingLowPass:
@@ -26,9 +26,6 @@ class StreamingLowPass:
             )
         self.sos = signal.butter(order, cutoff_hz, fs=rate_hz, output="sos")
         self._zi_unit = signal.sosfilt_zi(self.sos)  # (sections, 2): steady state for input 1
-        self._sections = [
-            (np.ascontiguousarray(s[:3]), np.ascontiguousarray(s[3:])) for s in self.sos
-        ]
         self.columns = columns
         self.reset()
 
@@ -38,13 +35,6 @@ class StreamingLowPass:
         self._last = np.full(self.columns, np.nan)
         self._started = np.zeros(self.columns, dtype=bool)
         self._all_started = False
-
-    def _run(self, x: np.ndarray) -> np.ndarray:
-        """The cascade of sections over a NaN-free (n, k) float64 block, state carried."""
-        zi = self._zi
-        for i, (b, a) in enumerate(self._sections):
-            x, zi[i] = _linear_filter(b, a, x, 0, zi[i])
-        return x
 
     def _start(self, filled: np.ndarray) -> np.ndarray:
         """Start the columns that see their first valid value in this block (held-filled)
@@ -63,13 +53,15 @@ class StreamingLowPass:
         x = np.asarray(x, dtype=np.float64)
         if x.shape[0] == 0:
             return x.copy()
+        if self._all_started:  # (the rest of a stream: one call)
+            y: np.ndarray = kernels.low_pass(self.sos, self._zi, x, self._last)
+            return y
         bad = np.isnan(x)
         any_bad = np.count_nonzero(bad)
         filled = _hold_last(x, bad, self._last) if any_bad else x
         self._last = filled[-1].copy()
-        if not self._all_started:
-            filled = self._start(filled)
-        y = self._run(filled)
+        filled = self._start(filled)
+        y = kernels.sos_cascade(self.sos, self._zi, filled)
         if any_bad:
             y[bad] = np.nan
         return y

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ashisense.pipeline.kernels import runs
+from ashisense.pipeline import kernels
 from ashisense.pipeline.rolling import Rolling, TrailingSums
 
 
@@ -55,18 +55,17 @@ class HoldAverage:
         (the feet defined under the client moment in force; a hold never reaches back past
         a sample that is not). An invalid sample (NaN) counts for nothing."""
         st = self._hands.push(np.array(hands_x_m).T)
-        still = np.logical_and.reduce(st.complete, axis=0)
-        still &= np.maximum.reduce(st.sd, axis=0) < self._hands_sd_m
-        still &= usable
-        run, ok_run = runs(still, self._run), runs(usable, self._usable)
-        if run.shape[0]:
-            self._run, self._usable = int(run[-1]), int(ok_run[-1])
-        mf = np.array((moment_nm, feet_n))
-        bad = np.isnan(mf)
-        if np.count_nonzero(bad):
-            mf[:, np.logical_or.reduce(bad, axis=0)] = 0.0
         # The hold began `lead` samples before its first still window ended (that window
         # was still all along), but not before the last sample that was not usable.
-        sums = self._sums.push(mf, np.minimum(run + self._lead, ok_run))
+        still, length, mf, self._run, self._usable = kernels.hold_lengths(
+            st.complete,
+            st.sd,
+            self._hands_sd_m,
+            usable,
+            (self._run, self._usable),
+            self._lead,
+            (moment_nm, feet_n),
+        )
+        sums = self._sums.push(mf, length)
         ok = still & (sums[1] > 0)
         return np.where(ok, sums[0] / np.where(ok, sums[1], 1.0), np.nan)

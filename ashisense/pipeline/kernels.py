@@ -133,3 +133,173 @@ def trailing_sums(
         for c in range(h):
             new[j, c] = full[j, n + c] - base
     return out, new
+
+
+@njit(cache=True)
+def hold_lengths(
+    complete: np.ndarray,
+    sd: np.ndarray,
+    hands_sd_m: float,
+    usable: np.ndarray,
+    carried: tuple[int, int],
+    lead: int,
+    moment_feet: tuple[np.ndarray, np.ndarray],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int]:
+    """The holds of a block (hold.HoldAverage): still (n,), the samples each hold averages
+    (n,), [moment, feet] (2, n) with 0 where either is NaN, and the runs of still and usable
+    samples that end it. complete, sd: the hands' window (2, n); carried: those runs before."""
+    n = usable.shape[0]
+    moment, feet = moment_feet
+    still = np.empty(n, dtype=np.bool_)
+    length = np.empty(n, dtype=np.int64)
+    mf = np.empty((2, n))
+    run, ok_run = carried
+    for i in range(n):
+        s = complete[0, i] and complete[1, i] and max(sd[0, i], sd[1, i]) < hands_sd_m
+        s = s and usable[i]
+        still[i] = s
+        run = run + 1 if s else 0
+        ok_run = ok_run + 1 if usable[i] else 0
+        length[i] = min(run + lead, ok_run)
+        m, f = moment[i], feet[i]
+        if math.isnan(m) or math.isnan(f):
+            m, f = 0.0, 0.0
+        mf[0, i], mf[1, i] = m, f
+    return still, length, mf, run, ok_run
+
+
+@njit(cache=True)
+def mat_zero(
+    mean_sd: tuple[np.ndarray, np.ndarray],
+    complete: np.ndarray,
+    client_n: np.ndarray,
+    refreshed: np.ndarray,
+    limits: tuple[float, float, float, float, float, float],
+    held: tuple[float, float],
+    t_s: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The mat's drift (n,) and when the zero in force was confirmed (n,) (matzero.py).
+    mean_sd: the window's mean and sd (WINDOW rows); complete: its TOTAL row; limits:
+    weight_n, still_sd_n, bar_min_n, feet_min_n, mat_zero_tol, mat_zero_step_n; held: the
+    drift and confirmation time before the block."""
+    mean, sd = mean_sd
+    weight_n, still_sd_n, bar_min_n, feet_min_n, tol, step = limits
+    drift_n, confirmed_t_s = held
+    n = t_s.shape[0]
+    drift = np.empty(n)
+    confirmed = np.empty(n)
+    one = client_n.shape[0] == 1
+    for i in range(n):
+        c = client_n[0] if one else client_n[i]
+        residual = mean[7, i] - weight_n - c  # (7, 6, 0: WINDOW's TOTAL, BAR_N, MAT)
+        ok = complete[i] and sd[7, i] < still_sd_n and mean[6, i] > bar_min_n
+        ok = ok and mean[0, i] - c > feet_min_n and abs(residual) < tol * weight_n
+        if refreshed[i]:
+            drift_n, confirmed_t_s = 0.0, t_s[i]
+        elif ok:  # in steps: a window's noise does not move the zero (and a replay from a
+            # stored state reads what the live pipeline read)
+            drift_n, confirmed_t_s = np.rint(residual / step) * step, t_s[i]
+        drift[i], confirmed[i] = drift_n, confirmed_t_s
+    return drift, confirmed
+
+
+@njit(cache=True)
+def motion_static(
+    stats: tuple[np.ndarray, np.ndarray, np.ndarray],
+    complete: np.ndarray,
+    client: np.ndarray,
+    scale_n: float,
+    limits: tuple[float, float, float],
+    rebased: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Where the client-motion watch may look (motion.py): static (n,) and the feet force
+    (n,). stats: the window's mean, sd, drift (WINDOW rows); complete: its rows up to BAR_N;
+    client: the baseline rows (3, n) or (3, 1); scale_n: W_t (NaN: the window's support);
+    limits: feet_min_n, move_hands_sd_m, move_bar_frac; rebased: (n,) or (0,)."""
+    mean, sd, drift = stats
+    feet_min_n, hands_sd_m, bar_frac = limits
+    n = mean.shape[1]
+    one = client.shape[1] == 1
+    static = np.empty(n, dtype=np.bool_)
+    feet_n = np.empty(n)
+    for i in range(n):
+        f = mean[0, i] - client[0, 0 if one else i]
+        scale = scale_n if math.isfinite(scale_n) else mean[6, i] + f  # (6: BAR_N)
+        s = True
+        for r in range(complete.shape[0]):
+            s = s and complete[r, i]
+        s = s and f > feet_min_n and max(sd[4, i], sd[5, i]) < hands_sd_m  # (HAND_L, HAND_R)
+        s = s and abs(drift[6, i]) < bar_frac * scale
+        if rebased.shape[0]:
+            s = s and not rebased[i]
+        static[i], feet_n[i] = s, f
+    return static, feet_n
+
+
+@njit(cache=True)
+def motion_moved(
+    xy: np.ndarray, static: np.ndarray, was_static: bool, limit: np.ndarray, suspect: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """How far the feet moved from where each static stretch began (motion.py): seen (n,)
+    beyond `limit`, drifting (n,) beyond suspect x limit, and the anchor (2,) at the end
+    (NaN: not static there). xy: (2, n + 1), column 0 the carried anchor."""
+    n = static.shape[0]
+    seen = np.empty(n, dtype=np.bool_)
+    drifting = np.empty(n, dtype=np.bool_)
+    start = -1
+    was = was_static
+    for i in range(n):
+        if not (static[i] and was):
+            start = i
+        was = static[i]
+        moved = np.hypot(xy[0, i + 1] - xy[0, start + 1], xy[1, i + 1] - xy[1, start + 1])
+        seen[i] = static[i] and moved > limit[i]
+        drifting[i] = static[i] and moved > suspect * limit[i]
+    anchor = np.full(2, np.nan)
+    if n and static[n - 1]:
+        anchor[0], anchor[1] = xy[0, start + 1], xy[1, start + 1]
+    return seen, drifting, anchor
+
+
+@njit(cache=True)
+def sos_cascade(sos: np.ndarray, zi: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """(n, k) x through second-order sections sos (s, 6) column by column, in the
+    transposed direct form of scipy's lfilter (the same operations in the same order); the
+    state zi (s, 2, k) is carried in place."""
+    n, k = x.shape
+    y = x.copy()
+    for s in range(sos.shape[0]):
+        b0, b1, b2, a1, a2 = sos[s, 0], sos[s, 1], sos[s, 2], sos[s, 4], sos[s, 5]
+        for j in range(k):
+            z0, z1 = zi[s, 0, j], zi[s, 1, j]
+            for i in range(n):
+                xv = y[i, j]
+                yv = z0 + b0 * xv
+                z0 = z1 + xv * b1 - yv * a1
+                z1 = xv * b2 - yv * a2
+                y[i, j] = yv
+            zi[s, 0, j], zi[s, 1, j] = z0, z1
+    return y
+
+
+@njit(cache=True)
+def low_pass(sos: np.ndarray, zi: np.ndarray, x: np.ndarray, last: np.ndarray) -> np.ndarray:
+    """filters.StreamingLowPass once every column has started: a NaN of x (n, k) holds the
+    column's last valid value (last (k,), carried in place) through the filter and is NaN
+    in the output."""
+    n, k = x.shape
+    filled = np.empty((n, k))
+    for j in range(k):
+        hold = last[j]
+        for i in range(n):
+            v = x[i, j]
+            if not math.isnan(v):
+                hold = v
+            filled[i, j] = hold
+        last[j] = hold
+    y = sos_cascade(sos, zi, filled)
+    for i in range(n):
+        for j in range(k):
+            if math.isnan(x[i, j]):
+                y[i, j] = np.nan
+    return y

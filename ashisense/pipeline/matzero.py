@@ -14,7 +14,8 @@ import math
 
 import numpy as np
 
-from ashisense.pipeline.baseline import BAR_N, MAT, TOTAL
+from ashisense.pipeline import kernels
+from ashisense.pipeline.baseline import TOTAL
 from ashisense.pipeline.rolling import WindowStats
 from ashisense.pipeline.settings import PipelineSettings
 
@@ -40,32 +41,20 @@ class MatZeroTracker:
         """(n,) the drift in force at each sample (N) and (n,) when the zero in force there
         was confirmed (host time, s). st: the WINDOW statistics; client_n: the baseline
         force (n,) or (1,); refreshed: (n,) the baseline was set there."""
-        n = t_s.shape[0]
         s = self._s
-        weight_n = self._weight_n
-        ok = np.zeros(n, dtype=bool)
-        residual = np.zeros(n)
-        if n:
-            residual = st.mean[TOTAL] - weight_n - client_n
-            ok = st.complete[TOTAL] & (st.sd[TOTAL] < s.still_sd_n)
-            ok &= st.mean[BAR_N] > s.bar_min_n
-            ok &= st.mean[MAT] - client_n > s.feet_min_n
-            ok &= np.abs(residual) < s.mat_zero_tol * weight_n
-        fresh = ok | refreshed
-        if not np.count_nonzero(fresh):
-            return np.full(n, self.drift_n), np.full(n, self.confirmed_t_s)
-        idx = np.arange(n)
-        held = np.maximum.accumulate(np.where(fresh, idx, -1))
-        # In steps of mat_zero_step_n: a window's noise does not move the zero (and a replay
-        # that starts from a stored state reads what the live pipeline read).
-        step = s.mat_zero_step_n
-        value = np.where(refreshed, 0.0, (residual / step).round() * step)
-        before = held < 0
-        out = np.where(before, self.drift_n, value[np.maximum(held, 0)])
-        confirmed = np.where(before, self.confirmed_t_s, t_s[np.maximum(held, 0)])
-        self.drift_n = float(out[-1])
-        self.confirmed_t_s = float(confirmed[-1])
-        return out, confirmed
+        drift, confirmed = kernels.mat_zero(
+            (st.mean, st.sd),
+            st.complete[TOTAL],
+            client_n,
+            refreshed,
+            (self._weight_n, s.still_sd_n, s.bar_min_n, s.feet_min_n, s.mat_zero_tol,
+             s.mat_zero_step_n),
+            (self.drift_n, self.confirmed_t_s),
+            t_s,
+        )  # fmt: skip
+        if t_s.shape[0]:
+            self.drift_n, self.confirmed_t_s = float(drift[-1]), float(confirmed[-1])
+        return drift, confirmed
 
     def age_s(self, t_s: float) -> float:
         """Seconds since the zero was last confirmed at host time t_s (NaN: never)."""

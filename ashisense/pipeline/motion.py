@@ -5,16 +5,16 @@ hold still; once seen, positions stay flagged until the client baseline is refre
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from ashisense.pipeline.baseline import BAR_N, HAND_L, HAND_R, MAT, MOMENT_X, MOMENT_Y
+from ashisense.pipeline import kernels
+from ashisense.pipeline.baseline import BAR_N, MOMENT_X, MOMENT_Y
 from ashisense.pipeline.rolling import WindowStats
 from ashisense.pipeline.settings import PipelineSettings
 
 _NO_ANCHOR = np.full(2, np.nan)  # (read only: shared by every detector)
 _NO_ANCHOR.flags.writeable = False
+_NOWHERE = np.zeros(0, dtype=bool)  # no re-estimate in the block
 
 
 class ClientMotionDetector:
@@ -47,17 +47,14 @@ class ClientMotionDetector:
         in the re-estimate).
         """
         s = self.s
-        mean = st.mean
-        feet_n = mean[MAT] - client[0]
-        scale = weight_n if math.isfinite(weight_n) else mean[BAR_N] + feet_n
-        static = np.logical_and.reduce(
-            st.complete[: BAR_N + 1], axis=0
-        )  # bars_loaded is complete with bar_n
-        static &= feet_n > s.feet_min_n
-        static &= np.fmax(st.sd[HAND_L], st.sd[HAND_R]) < s.move_hands_sd_m
-        static &= np.abs(st.drift[BAR_N]) < s.move_bar_frac * scale
-        if rebased is not None:
-            static &= ~rebased  # positions jump there: a new stretch begins
+        static, feet_n = kernels.motion_static(
+            (st.mean, st.sd, st.drift),
+            st.complete[: BAR_N + 1],  # (bars_loaded is complete with bar_n)
+            client,
+            weight_n,
+            (s.feet_min_n, s.move_hands_sd_m, s.move_bar_frac),
+            _NOWHERE if rebased is None else rebased,  # positions jump there: a new stretch
+        )
         fresh = np.count_nonzero(refreshed)
         if not np.count_nonzero(static):  # nothing to watch (nobody on, or moving)
             self._was_static = False
@@ -74,20 +71,17 @@ class ClientMotionDetector:
         denom = np.where(static, feet_n, np.nan)
         xy = np.empty((2, n + 1))
         xy[:, 0] = self._anchor
-        np.divide(mean[MOMENT_X : MOMENT_Y + 1] - client[1:], denom, out=xy[:, 1:])
+        np.divide(st.mean[MOMENT_X : MOMENT_Y + 1] - client[1:], denom, out=xy[:, 1:])
         limit = s.move_min_m + s.move_wander_k * s.client_cop_wander_m * client[0] / denom
-        idx = np.arange(n)
-        # Each static stretch is anchored where it began (-1: it began in an earlier block).
-        was = np.concatenate(([self._was_static], static[:-1]))
-        start = np.maximum.accumulate(np.where(static & was, -1, idx))
-        anchor = xy[:, start + 1]
-        moved = np.hypot(*(xy[:, 1:] - anchor))
-        seen = static & (moved > limit)
-        drifting = static & (moved > s.move_suspect_frac * limit)  # suspect, not yet proof
+        # Each static stretch is anchored where it began (it may have begun in an earlier
+        # block).
+        seen, drifting, self._anchor = kernels.motion_moved(
+            xy, static, self._was_static, limit, s.move_suspect_frac
+        )
         self._was_static = bool(static[-1])
-        self._anchor = anchor[:, -1] if static[-1] else _NO_ANCHOR
         # The flag rises at a detection and falls where the baseline is refreshed.
         if fresh:
+            idx = np.arange(n)
             last_seen = np.maximum.accumulate(np.where(seen, idx, -1))
             last_fresh = np.maximum.accumulate(np.where(refreshed, idx, -1))
             flag = np.where(
