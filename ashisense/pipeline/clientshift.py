@@ -27,6 +27,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ashisense.pipeline import kernels
 from ashisense.pipeline.filters import StreamingLowPass
 from ashisense.pipeline.kernels import runs
 from ashisense.pipeline.rolling import samples_in
@@ -127,17 +128,13 @@ class ClientShiftWatch:
         valid bar: the bar is let go); refreshed: (n,) the baseline was set anew there."""
         n = t_s.shape[0]
         f_c, m_cx = client
-        (left, right), (left_n, right_n) = hands_x_m, bars_n
-        feet_n = mat_n - f_c
-        # Hands that cannot follow the body: at a mount's end, or a bar let go (NaN hand x
-        # on a valid bar: the bool comparison is "NaN and not NaN").
-        off = (np.fmin(left, right) < self._hand_lo) | (np.fmax(left, right) > self._hand_hi)
-        off |= np.isnan(left) > np.isnan(left_n)
-        off |= np.isnan(right) > np.isnan(right_n)
-        block = _Stretch(feet_n, moment_x, f_c, m_cx, 0.5 * (left + right), off)
+        # Hands that cannot follow the body: at a mount's end, or a bar let go.
+        feet_n, hands, off, most_n = kernels.shift_inputs(
+            mat_n, f_c, (*hands_x_m, *bars_n), (self._hand_lo, self._hand_hi)
+        )
+        block = _Stretch(feet_n, moment_x, f_c, m_cx, hands, off)
         out = _Verdicts(n)
         fresh = np.flatnonzero(refreshed) if np.count_nonzero(refreshed) else None
-        most_n = np.fmax.reduce(feet_n, initial=-np.inf)  # (NaNs skipped; -inf: none valid)
         if self._since < 0 and not most_n > self._s.shift_min_feet_n:
             # Nobody on the feet and no shift pending: no flag, no re-estimate; only the
             # samples after the last new baseline leave state behind (carried, not scanned).
@@ -185,69 +182,29 @@ class ClientShiftWatch:
         """Flags over a stretch with one baseline (None: none) and the first re-estimate in
         it (index, moment change) or None; the state is carried to its end (undone by reset()
         if an event ends the stretch early)."""
-        s = self._s
-        (q, ff), defined, gap, run, cum = self._carry(stretch)
-        m = q.shape[0]
-        h = cum.shape[1] - m
-        # The reference: Σq / ΣF_feet over the defined samples of the window ending `delay`
-        # samples before (column h + i holds the sums up to sample i).
-        hi = h - self._delay  # the window ending `delay` samples before the first sample
-        ref_len = run - self._delay
-        np.maximum(ref_len, 0, out=ref_len)
-        np.minimum(ref_len, self._win, out=ref_len)
-        lo = np.arange(hi, hi + m)
-        lo -= ref_len
-        sums = cum[:, hi : hi + m] - cum[:, lo]
-        ref = sums[0] / np.maximum(sums[1], 1e-9)
-        slide = (gap - ref) * ff / stretch.f_c
-        seen = defined & (ref_len >= self._min_ref) & (np.abs(slide) > s.shift_client_m)
-        return self._decide(seen, ref, run, cum[:, h - self._fit :])
+        (_, ff), defined, gap, run, cum = self._carry(stretch)
+        seen, ref = kernels.shift_seen(
+            cum,
+            run,
+            (gap, ff, stretch.f_c),
+            defined,
+            (self._delay, self._win, self._min_ref),
+            self._s.shift_client_m,
+        )
+        return self._decide(seen, ref, run, cum[:, cum.shape[1] - run.shape[0] - self._fit :])
 
     def _carry(
         self, stretch: _Stretch
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Carry the state over a stretch: [q, F_feet] (2, m) as _series gives them, where
+        """Carry the state over a stretch: [q, F_feet] (2, m) (0 where not defined), where
         they are defined (m,), the low-passed gap (m,), the runs of defined samples (m,) and
         the running sums (2, h + m), column h + i holding the sums up to sample i."""
-        qf, defined = self._series(stretch)
-        q, ff = qf
-        m = q.shape[0]
-        gap = np.empty((m, 1))
-        gap.fill(np.nan)  # (np.full is a Python function: a layer more on every block)
-        np.divide(q[:, None], ff[:, None], out=gap, where=defined[:, None])
+        qf, defined, gap = kernels.shift_series(stretch, self._last, self._s.shift_min_feet_n)
         gap = self._fast(gap)[:, 0]
         run = runs(defined, self._run)
         self._run = int(run[-1])
-        h = self._cum.shape[1]
-        cum = np.empty((2, h + m))
-        cum[:, :h] = self._cum
-        np.add.accumulate(qf, axis=1, out=cum[:, h:])
-        cum[:, h:] += self._cum[:, -1:]
-        self._cum = cum[:, -h:] - cum[:, -h : -h + 1]  # (rebased: the sums stay small)
+        cum, self._cum = kernels.cumulate(self._cum, qf)
         return qf, defined, gap, run, cum
-
-    def _series(self, stretch: _Stretch) -> tuple[np.ndarray, np.ndarray]:
-        """[q, F_feet] (2, m): q = F_feet·g (the feet's moment about the hands, N m), 0 where
-        not defined, and where they are defined (m,) bool; an invalid sample holds the last
-        valid values."""
-        feet_n, moment_x, f_c, m_cx, hands, off = stretch
-        m = feet_n.shape[0]
-        qf = np.empty((2, m))
-        qf[1] = feet_n
-        q = np.subtract(moment_x, m_cx, out=qf[0])
-        q -= feet_n * hands
-        bad = np.isnan(q)  # (NaN wherever feet is)
-        if np.count_nonzero(bad):
-            idx = np.where(bad, -1, np.arange(m))
-            np.maximum.accumulate(idx, out=idx)
-            qf = np.where(idx < 0, self._last[:, None], qf[:, np.maximum(idx, 0)])
-        self._last = qf[:, -1].copy()
-        defined = qf[1] > self._s.shift_min_feet_n
-        defined &= np.isfinite(qf[0])
-        defined &= ~off
-        if f_c.shape[0] > 1 or m_cx.shape[0] > 1 or not math.isfinite(f_c[0] + m_cx[0]):
-            defined &= np.isfinite(f_c) & np.isfinite(m_cx)  # no baseline: nothing to hold
-        return np.where(defined, qf, 0.0), defined
 
     def _decide(
         self, seen: np.ndarray, ref: np.ndarray, run: np.ndarray, cum: np.ndarray

@@ -106,15 +106,13 @@ def rolling_push(
 
 
 @njit(cache=True)
-def trailing_sums(
-    cum: np.ndarray, x: np.ndarray, length: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """(k, n) sums of x (k, n) over the `length` (n,) samples ending at each (at most h, a
-    NaN counting as 0) and the new carried sums (k, h); cum: the carried sums (k, h)."""
+def cumulate(cum: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Running sums carried over a block: (k, h + n), the carried sums cum (k, h) then those
+    summed on over x (k, n) (a NaN counting as 0), and the new carried sums (k, h), rebased
+    to their first column so that they stay small."""
     k, n = x.shape
     h = cum.shape[1]
     full = np.empty((k, h + n))
-    out = np.empty((k, n))
     for j in range(k):
         for c in range(h):
             full[j, c] = cum[j, c]
@@ -124,14 +122,27 @@ def trailing_sums(
             v = x[j, i]
             s = s + (0.0 if math.isnan(v) else v)
             full[j, h + i] = s + carried
-        for i in range(n):
-            lo = h + i - min(length[i], h)
-            out[j, i] = full[j, h + i] - full[j, lo]
     new = np.empty((k, h))
     for j in range(k):
         base = full[j, n]
         for c in range(h):
             new[j, c] = full[j, n + c] - base
+    return full, new
+
+
+@njit(cache=True)
+def trailing_sums(
+    cum: np.ndarray, x: np.ndarray, length: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(k, n) sums of x (k, n) over the `length` (n,) samples ending at each (at most h, a
+    NaN counting as 0) and the new carried sums (k, h); cum: the carried sums (k, h)."""
+    k, n = x.shape
+    h = cum.shape[1]
+    full, new = cumulate(cum, x)
+    out = np.empty((k, n))
+    for j in range(k):
+        for i in range(n):
+            out[j, i] = full[j, h + i] - full[j, h + i - min(length[i], h)]
     return out, new
 
 
@@ -303,3 +314,102 @@ def low_pass(sos: np.ndarray, zi: np.ndarray, x: np.ndarray, last: np.ndarray) -
             if math.isnan(x[i, j]):
                 y[i, j] = np.nan
     return y
+
+
+@njit(cache=True)
+def shift_inputs(
+    mat_n: np.ndarray,
+    f_c: np.ndarray,
+    hands: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    mounts_x_m: tuple[float, float],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """The client-shift watch's inputs (clientshift.py): the feet force mat_n - F_c (n,),
+    the hands' mean x (n,), where the hands cannot follow the body (n,): beyond a mount
+    limit, or a bar let go (NaN hand x on a valid bar), and the most feet force (-inf: none
+    valid). hands: left x, right x, left bar force, right bar force (n,) each; f_c (n,) or
+    (1,)."""
+    left, right, left_n, right_n = hands
+    lo, hi = mounts_x_m
+    n = mat_n.shape[0]
+    one = f_c.shape[0] == 1
+    feet_n = np.empty(n)
+    mean_x = np.empty(n)
+    off = np.empty(n, dtype=np.bool_)
+    most = -np.inf
+    for i in range(n):
+        f = mat_n[i] - (f_c[0] if one else f_c[i])
+        feet_n[i] = f
+        if f > most:
+            most = f
+        a, b = left[i], right[i]
+        least = b if math.isnan(a) else (a if math.isnan(b) else min(a, b))
+        most_x = b if math.isnan(a) else (a if math.isnan(b) else max(a, b))
+        o = least < lo or most_x > hi
+        o = o or (math.isnan(a) and not math.isnan(left_n[i]))
+        off[i] = o or (math.isnan(b) and not math.isnan(right_n[i]))
+        mean_x[i] = 0.5 * (a + b)
+    return feet_n, mean_x, off, most
+
+
+@njit(cache=True)
+def shift_series(
+    stretch: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    last: np.ndarray,
+    min_feet_n: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """[q, F_feet] (2, m) of a stretch (clientshift._Stretch): q = F_feet·g, the feet's
+    moment about the hands, 0 where not defined; where they are defined (m,); the gap g
+    (m, 1), NaN where not defined. An invalid sample holds the last valid values (last (2,),
+    carried in place)."""
+    feet_n, moment_x, f_c, m_cx, hands, off = stretch
+    m = feet_n.shape[0]
+    one_f, one_m = f_c.shape[0] == 1, m_cx.shape[0] == 1
+    check = not (one_f and one_m and math.isfinite(f_c[0] + m_cx[0]))
+    qf = np.empty((2, m))
+    defined = np.empty(m, dtype=np.bool_)
+    gap = np.empty((m, 1))
+    hq, hf = last[0], last[1]
+    for i in range(m):
+        fc, mc = f_c[0 if one_f else i], m_cx[0 if one_m else i]
+        q = (moment_x[i] - mc) - feet_n[i] * hands[i]
+        if not math.isnan(q):
+            hq, hf = q, feet_n[i]
+        d = hf > min_feet_n and math.isfinite(hq) and not off[i]
+        if check:
+            d = d and math.isfinite(fc) and math.isfinite(mc)  # no baseline: nothing to hold
+        defined[i] = d
+        qf[0, i], qf[1, i] = (hq, hf) if d else (0.0, 0.0)
+        gap[i, 0] = hq / hf if d else np.nan
+    last[0], last[1] = hq, hf
+    return qf, defined, gap
+
+
+@njit(cache=True)
+def shift_seen(
+    cum: np.ndarray,
+    run: np.ndarray,
+    gap_ff_fc: tuple[np.ndarray, np.ndarray, np.ndarray],
+    defined: np.ndarray,
+    spans: tuple[int, int, int],
+    shift_client_m: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Where a stretch shows a client slide (clientshift.py) (m,), and the reference gap
+    (m,): Σq / ΣF_feet over the defined samples of the window ending `delay` samples before.
+    cum: the running sums (2, h + m), column h + i holding those up to sample i; run: the
+    runs of defined samples (m,); gap_ff_fc: the low-passed gap, F_feet (m,) and F_c (m,) or
+    (1,); spans: delay, window and least reference, in samples."""
+    gap, ff, f_c = gap_ff_fc
+    delay, win, min_ref = spans
+    m = run.shape[0]
+    hi = cum.shape[1] - m - delay
+    seen = np.empty(m, dtype=np.bool_)
+    ref = np.empty(m)
+    one = f_c.shape[0] == 1
+    for i in range(m):
+        ref_len = min(max(run[i] - delay, 0), win)
+        lo = hi + i - ref_len
+        r = (cum[0, hi + i] - cum[0, lo]) / max(cum[1, hi + i] - cum[1, lo], 1e-9)
+        slide = (gap[i] - r) * ff[i] / f_c[0 if one else i]
+        seen[i] = defined[i] and ref_len >= min_ref and abs(slide) > shift_client_m
+        ref[i] = r
+    return seen, ref
