@@ -70,7 +70,9 @@ def test_counts_become_forces_in_rig_order_with_invalid_and_railed_samples_nan_a
     assert flags[INVALID_INPUT].tolist() == [False, True, False, True, True, False]
     assert flags[SATURATED].tolist() == [False, False, False, True, True, False]
     want = [0, 1, 0, 1 | 128, 1 | 128, 0]
-    assert reason_codes(flags).tolist() == want
+    codes, uncertain = reason_codes(flags)
+    assert codes.tolist() == want
+    assert uncertain.tolist() == [c != 0 for c in want]
     assert [Uncertain(int(c)) for c in want][3] == Uncertain.INVALID_INPUT | Uncertain.SATURATED
 
 

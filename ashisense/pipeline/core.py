@@ -309,7 +309,7 @@ class Pipeline:
             self._watch_baseline(t_s, mat)
             self._samples += n
             self._last_t_s = float(t_s[-1])
-        reason = reason_codes(flags)
+        reason, uncertain = reason_codes(flags)
         return EstimateBlock.of_pipeline(
             t_s=t_s,
             channels=self._channels,
@@ -327,7 +327,7 @@ class Pipeline:
             feet_y_m=feet_y_m,
             **feet._asdict(),  # (its fields are EstimateBlock's: feet, bar_n, support)
             **place._asdict(),  # (likewise: region, no_go, pressure)
-            uncertain=reason.astype(bool),
+            uncertain=uncertain,
             uncertain_reason=reason,
             **_baseline_summary(self._baseline, weight_n, weight_source),
             mat_zero_age_s=self._mat_zero_age_s(t_s),

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ashisense.pipeline import kernels
 from ashisense.pipeline.types import Uncertain
 
-_BIT_VALUES = np.array([1 << i for i in range(len(Uncertain))], dtype=np.uint16)
 (
     INVALID_INPUT,
     NO_BASELINE,
@@ -44,7 +44,8 @@ def new_flags(n: int) -> np.ndarray:
     return np.zeros((len(Uncertain), n), dtype=bool)
 
 
-def reason_codes(flags: np.ndarray) -> np.ndarray:
-    """(n,) uint16 Uncertain bits of each sample from the flag matrix."""
-    result: np.ndarray = _BIT_VALUES @ flags
-    return result
+def reason_codes(flags: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(n,) uint16 Uncertain bits of each sample from the flag matrix, and (n,) bool
+    whether any is set."""
+    codes, uncertain = kernels.reason_codes(flags)
+    return codes, uncertain

@@ -9,6 +9,7 @@ from typing import Literal, NamedTuple
 
 import numpy as np
 
+from ashisense.pipeline import kernels
 from ashisense.pipeline.bars import BarForces
 from ashisense.pipeline.filters import StreamingLowPass
 from ashisense.pipeline.flags import (
@@ -58,7 +59,7 @@ class FusionStage:
             settings.display_cutoff_hz, rate_hz, columns, settings.display_order
         )
         self._mismatch = Sustained(samples_in(settings.support_hold_s, rate_hz))
-        self._tols = np.array([[settings.support_tol], [settings.moving_tol]])
+        self._tols = (settings.support_tol, settings.moving_tol)
 
     def reset(self) -> None:
         """Samples were lost: restart the low-pass and the mismatch run."""
@@ -93,13 +94,10 @@ class FusionStage:
         lp = self._low_pass(feet, support, bar_n)
         support_ratio = support / weight_n
         if full and math.isfinite(weight_n):
-            ratio_lp = lp[1] / weight_n
-            on = ratio_lp > 0.2  # the therapist is on the rig at all
             # Off: the low-passed ratio (a mismatch, if sustained: heel strikes and steps
             # swing the sum for a fraction of a second) and the ratio itself (someone
             # accelerates, a step or the client shifting: the sum is not statics).
-            off = np.abs(np.array((ratio_lp, support_ratio)) - 1) > self._tols
-            off &= on
+            off = kernels.support_off(lp[1], support_ratio, weight_n, self._tols)
             flags[SUPPORT_MISMATCH] = self._mismatch(off[0])
             flags[MOVING] = off[1]
         elif bars is not None and math.isfinite(weight_n):

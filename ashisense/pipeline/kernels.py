@@ -413,3 +413,89 @@ def shift_seen(
         seen[i] = defined[i] and ref_len >= min_ref and abs(slide) > shift_client_m
         ref[i] = r
     return seen, ref
+
+
+@njit(cache=True)
+def reason_codes(flags: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(n,) uint16 Uncertain bits of each sample from the flag matrix (k, n) bool, row i
+    for bit 2**i, and (n,) whether any is set."""
+    k, n = flags.shape
+    codes = np.zeros(n, dtype=np.uint16)
+    for r in range(k):
+        bit = np.uint16(1 << r)
+        for i in range(n):
+            if flags[r, i]:
+                codes[i] |= bit
+    return codes, codes != 0
+
+
+@njit(cache=True)
+def mat_window(
+    mat_n: np.ndarray,
+    moments: np.ndarray,
+    bars: tuple[np.ndarray, np.ndarray, np.ndarray],
+    limits: tuple[float, float],
+) -> tuple[np.ndarray, np.ndarray]:
+    """The mat's centre of pressure (2, n) (NaN at feet_min_n or less) and the stability
+    window's columns (len(WINDOW), n) (mat.py). moments: Σf·x, Σf·y (2, n); bars: bar_n,
+    hand_l, hand_r (n,) each; limits: feet_min_n, bars_unloaded_n."""
+    bar_n, hand_l, hand_r = bars
+    feet_min_n, unloaded_n = limits
+    n = mat_n.shape[0]
+    cop = np.empty((2, n))
+    cols = np.empty((8, n))
+    for i in range(n):
+        m = mat_n[i]
+        loaded = m if abs(m) > feet_min_n else np.nan
+        cop[0, i], cop[1, i] = moments[0, i] / loaded, moments[1, i] / loaded
+        b = bar_n[i]
+        cols[0, i], cols[1, i], cols[2, i] = m, moments[0, i], moments[1, i]
+        cols[3, i] = 1.0 if abs(b) >= unloaded_n else 0.0  # NaN bars: not loaded
+        cols[4, i], cols[5, i], cols[6, i], cols[7, i] = hand_l[i], hand_r[i], b, b + m
+    return cop, cols
+
+
+@njit(cache=True)
+def feet_on_mat(
+    mat_n: np.ndarray,
+    client_n: np.ndarray,
+    flag_rows: tuple[np.ndarray, np.ndarray],
+    limits: tuple[float, float, float],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The feet force on the mat mat_n - F_c (n,), it where above feet_min_n else NaN (n,),
+    and where the client's own wander moves the feet position beyond position_sigma_m (n,)
+    (mat.py); sets the NO_BASELINE and FEET_NEAR_ZERO flag rows (n,) each. client_n: (n,)
+    or (1,); limits: feet_min_n, client_cop_wander_m, position_sigma_m."""
+    no_baseline, near_zero = flag_rows
+    feet_min_n, wander_m, sigma_m = limits
+    n = mat_n.shape[0]
+    one = client_n.shape[0] == 1
+    feet = np.empty(n)
+    denom = np.empty(n)
+    moving = np.empty(n, dtype=np.bool_)
+    for i in range(n):
+        c = client_n[0] if one else client_n[i]
+        f = mat_n[i] - c
+        d = f if f > feet_min_n else np.nan
+        feet[i], denom[i] = f, d
+        no_baseline[i] = math.isnan(c)
+        near_zero[i] = f <= feet_min_n
+        moving[i] = wander_m * c / d > sigma_m
+    return feet, denom, moving
+
+
+@njit(cache=True)
+def support_off(
+    support_lp_n: np.ndarray, ratio: np.ndarray, weight_n: float, tols: tuple[float, float]
+) -> np.ndarray:
+    """(2, n) where the support is off the therapist's weight (fusion.py), with the
+    therapist on the rig (low-passed ratio above 0.2): the low-passed ratio beyond
+    support_tol, the ratio itself beyond moving_tol."""
+    n = ratio.shape[0]
+    off = np.empty((2, n), dtype=np.bool_)
+    for i in range(n):
+        ratio_lp = support_lp_n[i] / weight_n
+        on = ratio_lp > 0.2
+        off[0, i] = abs(ratio_lp - 1) > tols[0] and on
+        off[1, i] = abs(ratio[i] - 1) > tols[1] and on
+    return off

@@ -9,6 +9,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ashisense.pipeline import kernels
 from ashisense.pipeline.bars import BarForces
 from ashisense.pipeline.baseline import WINDOW, BaselineTracker, ClientBaseline
 from ashisense.pipeline.clientshift import ClientShiftWatch
@@ -143,9 +144,12 @@ class MatStage:
         s = self._s
         fm = np.ascontiguousarray(force_n[self._mat])  # (a strided matmul rounds otherwise)
         mat_n = np.add.reduce(fm, axis=0)
-        moment_x, moment_y = self._mat_xy.T @ fm  # sum f_i x_i, sum f_i y_i
-        loaded = np.where(np.abs(mat_n) > s.feet_min_n, mat_n, np.nan)
-        st = self.window.push(self._window_columns(mat_n, moment_x, moment_y, bars))
+        moments = self._mat_xy.T @ fm  # sum f_i x_i, sum f_i y_i
+        moment_x, moment_y = moments
+        cop, columns = kernels.mat_window(
+            mat_n, moments, self._bar_columns(bars, mat_n), (s.feet_min_n, s.bars_unloaded_n)
+        )
+        st = self.window.push(columns.T)
         had = self.tracker.baseline
         client, refreshed = self.tracker.push(t_s, st)
         client_n, client_mx, client_my = client
@@ -162,19 +166,19 @@ class MatStage:
                 t_s, mat_n, moment_x, client, (client_n, client_mx), bars, refreshed, flags
             )
             client_mx, client, shift_t_s, rebased, anchor_x = got
-        feet_mat = mat_n - client_n
-        np.isnan(client_n, out=flags[NO_BASELINE])
-        defined = feet_mat > s.feet_min_n
-        denom = np.where(defined, feet_mat, np.nan)
-        np.less_equal(feet_mat, s.feet_min_n, out=flags[FEET_NEAR_ZERO])
-        moving = s.client_cop_wander_m * client_n / denom > s.position_sigma_m
+        feet_mat, denom, moving = kernels.feet_on_mat(
+            mat_n,
+            client_n,
+            (flags[NO_BASELINE], flags[FEET_NEAR_ZERO]),
+            (s.feet_min_n, s.client_cop_wander_m, s.position_sigma_m),
+        )
         if self.motion is not None:
             moving |= self.motion.push(st, client, weight_n, refreshed, rebased)
-        np.logical_and(moving, defined, out=flags[CLIENT_MOVING])
+        np.logical_and(moving, denom == denom, out=flags[CLIENT_MOVING])  # (defined: not NaN)
         return MatForces(
             mat_n=mat_n,
-            cop_x_m=moment_x / loaded,
-            cop_y_m=moment_y / loaded,
+            cop_x_m=cop[0],
+            cop_y_m=cop[1],
             client_n=client_n,
             feet_mat_n=feet_mat,
             feet_x_m=self._feet_x(moment_x - client_mx, denom, anchor_x, bars, rebased),
@@ -253,18 +257,15 @@ class MatStage:
         x_m = np.where(np.isnan(held), x_m, held)
         return _anchored(x_m, denom, anchor_x_m)
 
-    def _window_columns(
-        self, mat_n: np.ndarray, moment_x: np.ndarray, moment_y: np.ndarray, bars: BarForces | None
-    ) -> np.ndarray:
-        """(n, len(WINDOW)) the block's samples of the stability window's columns."""
+    @staticmethod
+    def _bar_columns(
+        bars: BarForces | None, mat_n: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The bars' columns of the stability window: bar_n, hand_l, hand_r (n,) each."""
         if bars is None:
             n = mat_n.shape[0]
-            bar_n, hand_l, hand_r = np.zeros(n), unknown(n), unknown(n)
-        else:
-            bar_n, hand_l, hand_r = bars.total_n, bars.hand_left_x_m, bars.hand_right_x_m
-        loaded_bars = np.abs(bar_n) >= self._s.bars_unloaded_n  # NaN bars: not loaded
-        columns = (mat_n, moment_x, moment_y, loaded_bars, hand_l, hand_r, bar_n, bar_n + mat_n)
-        return np.array(columns).T
+            return np.zeros(n), unknown(n), unknown(n)
+        return bars.total_n, bars.hand_left_x_m, bars.hand_right_x_m
 
 
 def _anchored(x_m: np.ndarray, denom: np.ndarray, anchor_x_m: np.ndarray | None) -> np.ndarray:
