@@ -7,10 +7,10 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ashisense.pipeline import kernels
 from ashisense.pipeline.forces import channel_rows
 from ashisense.pipeline.rolling import samples_in
 from ashisense.pipeline.settings import PipelineSettings
-from ashisense.pipeline.types import unknown
 from ashisense.pipeline.zero import BarZeroTracker
 from ashisense.rig import Rig
 
@@ -62,19 +62,22 @@ class BarStage:
             self.zero.correction_n = carry.zero.correction_n
         self._min_n = s.bar_min_n
         self._bar = channel_rows(rig.index("bar"))
-        left, right = rig.index("bar", side="left"), rig.index("bar", side="right")
-        self._left = channel_rows(left) if left else None
-        self._right = channel_rows(right) if right else None
-        # Bars with both mounts: which side (0 left, 1 right), their head and foot channels.
-        pairs = [(k, pair) for k, pair in enumerate(hand_mounts(rig)) if pair is not None]
-        self._hand_sides = [k for k, _ in pairs]
-        self._hand_rows = (
-            (channel_rows([p[0] for _, p in pairs]), channel_rows([p[1] for _, p in pairs]))
-            if pairs
-            else None
+        self._rows = tuple(
+            np.array(idx, dtype=np.intp)
+            for idx in (
+                rig.index("bar"),
+                rig.index("bar", side="left"),
+                rig.index("bar", side="right"),
+            )
         )
-        self._head_x_m = rig.bars.head_mount_x_m if rig.bars else np.nan
-        self._foot_x_m = rig.bars.foot_mount_x_m if rig.bars else np.nan
+        # The head and foot channel of each side's bar (-1: a mount missing).
+        mounts = [pair or (-1, -1) for pair in hand_mounts(rig)]
+        self._mounts = (
+            np.array([m[0] for m in mounts], dtype=np.intp),
+            np.array([m[1] for m in mounts], dtype=np.intp),
+            rig.bars.head_mount_x_m if rig.bars else np.nan,
+            rig.bars.foot_mount_x_m if rig.bars else np.nan,
+        )
 
     def reset(self) -> None:
         """Samples were lost: restart the zero tracking's window (its corrections stay)."""
@@ -86,31 +89,7 @@ class BarStage:
         corrected = self.zero.apply(force_n[self._bar])  # in place: a view if a slice
         if not isinstance(self._bar, slice):
             force_n[self._bar] = corrected
-        n = force_n.shape[1]
-        left_n = (
-            np.add.reduce(force_n[self._left], axis=0) if self._left is not None else unknown(n)
+        left_n, right_n, total_n, hands, share = kernels.bar_forces(
+            force_n, self._rows, self._mounts, self._min_n
         )
-        right_n = (
-            np.add.reduce(force_n[self._right], axis=0) if self._right is not None else unknown(n)
-        )
-        total_n = np.add.reduce(force_n[self._bar], axis=0)
-        hand_x_m = self._hands_x_m(force_n)
-        share = left_n / np.where(total_n > self._min_n, total_n, np.nan)
-        return BarForces(left_n, right_n, total_n, hand_x_m[0], hand_x_m[1], share)
-
-    def _hands_x_m(self, force_n: np.ndarray) -> np.ndarray:
-        """(2, n) where the left and right hands act along their bars (lever rule)."""
-        n = force_n.shape[1]
-        if self._hand_rows is None:
-            return np.full((2, n), np.nan)
-        heads, feet = self._hand_rows
-        f_head, f_foot = force_n[heads], force_n[feet]
-        tot = f_head + f_foot
-        x = (f_head * self._head_x_m + f_foot * self._foot_x_m) / np.where(
-            tot > self._min_n, tot, np.nan
-        )
-        if len(self._hand_sides) == 2:  # the rows are left, right
-            return x
-        x_m = np.full((2, n), np.nan)
-        x_m[self._hand_sides] = x
-        return x_m
+        return BarForces(left_n, right_n, total_n, hands[0], hands[1], share)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ashisense.pipeline import kernels
 from ashisense.pipeline.flags import INVALID_INPUT, SATURATED
 from ashisense.rig import Rig
 from firmware_bridge.blocks import SampleBlock
@@ -21,34 +22,30 @@ class CountsToForces:
 
     def __init__(self, rig: Rig) -> None:
         self._rig = rig
-        self._offsets = rig.offsets_counts[:, None]  # columns: applied row by row
-        self._gains = rig.gains_n_per_count[:, None]
-        self._columns_cache: dict[tuple[str, ...], np.ndarray | None] = {rig.channels: None}
+        lo, hi = ADC_RAIL_COUNTS
+        self._calibration = (
+            np.ascontiguousarray(rig.offsets_counts, dtype=np.float64),
+            np.ascontiguousarray(rig.gains_n_per_count, dtype=np.float64),
+            lo,
+            hi,
+        )
+        self._columns_cache = {rig.channels: np.arange(len(rig.channels))}
 
     def __call__(self, block: SampleBlock, flags: np.ndarray) -> np.ndarray:
         """(C, n) forces (N) of a block in rig order; sets the INVALID_INPUT and SATURATED
         rows of `flags` (the block's flag matrix, see flags.py). Raises RigMismatchError for
         a block whose channels are not the rig's."""
-        cols = self._columns(block.channels)
-        counts = block.counts if cols is None else block.counts[:, cols]
-        invalid = block.invalid if cols is None else block.invalid[:, cols]
-        force_n = np.subtract(counts.T, self._offsets, order="C")
-        force_n *= self._gains
-        lo, hi = ADC_RAIL_COUNTS
-        if counts.shape[0] and (
-            np.count_nonzero(invalid)
-            or np.minimum.reduce(counts, axis=None) <= lo
-            or np.maximum.reduce(counts, axis=None) >= hi
-        ):
-            railed = ((counts <= lo) | (counts >= hi)).T
-            bad = invalid.T | railed
-            force_n[bad] = np.nan
-            bad.any(axis=0, out=flags[INVALID_INPUT])
-            railed.any(axis=0, out=flags[SATURATED])
+        force_n: np.ndarray = kernels.counts_to_forces(
+            block.counts,
+            block.invalid,
+            self._columns(block.channels),
+            self._calibration,
+            (flags[INVALID_INPUT], flags[SATURATED]),
+        )
         return force_n
 
-    def _columns(self, channels: tuple[str, ...]) -> np.ndarray | None:
-        """Index that puts a block's columns in rig order (None: already in rig order)."""
+    def _columns(self, channels: tuple[str, ...]) -> np.ndarray:
+        """Index that puts a block's columns in rig order."""
         if channels not in self._columns_cache:
             self._rig.check_channels(channels)
             pos = {name: i for i, name in enumerate(channels)}

@@ -499,3 +499,78 @@ def support_off(
         off[0, i] = abs(ratio_lp - 1) > tols[0] and on
         off[1, i] = abs(ratio[i] - 1) > tols[1] and on
     return off
+
+
+@njit(cache=True)
+def counts_to_forces(
+    counts: np.ndarray,
+    invalid: np.ndarray,
+    columns: np.ndarray,
+    calibration: tuple[np.ndarray, np.ndarray, int, int],
+    flag_rows: tuple[np.ndarray, np.ndarray],
+) -> np.ndarray:
+    """(C, n) forces (counts - offset) * gain of a block's (n, C') counts, taking column
+    columns[c] for rig channel c, NaN where invalid or at a rail (forces.py); sets the
+    INVALID_INPUT and SATURATED flag rows (n,) each. calibration: offsets (C,), gains (C,),
+    the low and high rail."""
+    offsets, gains, lo, hi = calibration
+    bad_row, railed_row = flag_rows
+    n = counts.shape[0]
+    c_n = columns.shape[0]
+    force_n = np.empty((c_n, n))
+    for c in range(c_n):
+        src, off, gain = columns[c], offsets[c], gains[c]
+        for i in range(n):
+            v = counts[i, src]
+            railed = v <= lo or v >= hi
+            if railed or invalid[i, src]:
+                force_n[c, i] = np.nan
+                bad_row[i] = True
+                railed_row[i] = railed_row[i] or railed
+            else:
+                force_n[c, i] = (v - off) * gain
+    return force_n
+
+
+@njit(cache=True)
+def _row_sum(force_n: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """The rows of force_n (C, n) summed in order (NaN: no rows)."""
+    n = force_n.shape[1]
+    out = np.full(n, np.nan)
+    if rows.shape[0]:
+        out[:] = force_n[rows[0]]
+        for r in rows[1:]:
+            for i in range(n):
+                out[i] = out[i] + force_n[r, i]
+    return out
+
+
+@njit(cache=True)
+def bar_forces(
+    force_n: np.ndarray,
+    rows: tuple[np.ndarray, np.ndarray, np.ndarray],
+    mounts: tuple[np.ndarray, np.ndarray, float, float],
+    min_n: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The bars of a (C, n) force block (bars.py): left, right and total tension (n,) each,
+    where the left and right hands act (2, n) (the lever rule between a bar's mounts; NaN
+    without both mounts or at min_n or less) and the left share (n,). rows: the bar, left and
+    right channels (a side without any: NaN); mounts: the head and foot channel of each
+    side (2,) each (-1: none), the head and foot mount x."""
+    bar, left, right = rows
+    heads, feet, head_x, foot_x = mounts
+    n = force_n.shape[1]
+    left_n, right_n = _row_sum(force_n, left), _row_sum(force_n, right)
+    total_n = _row_sum(force_n, bar)
+    hands = np.full((2, n), np.nan)
+    for k in range(2):
+        if heads[k] >= 0 and feet[k] >= 0:
+            for i in range(n):
+                f_head, f_foot = force_n[heads[k], i], force_n[feet[k], i]
+                tot = f_head + f_foot
+                den = tot if tot > min_n else np.nan
+                hands[k, i] = (f_head * head_x + f_foot * foot_x) / den
+    share = np.empty(n)
+    for i in range(n):
+        share[i] = left_n[i] / (total_n[i] if total_n[i] > min_n else np.nan)
+    return left_n, right_n, total_n, hands, share
