@@ -62,13 +62,11 @@ class BarStage:
             self.zero.correction_n = carry.zero.correction_n
         self._min_n = s.bar_min_n
         self._bar = channel_rows(rig.index("bar"))
-        self._rows = tuple(
-            np.array(idx, dtype=np.intp)
-            for idx in (
-                rig.index("bar"),
-                rig.index("bar", side="left"),
-                rig.index("bar", side="right"),
-            )
+        left, right = rig.index("bar", side="left"), rig.index("bar", side="right")
+        self._rows = (
+            np.array(rig.index("bar"), dtype=np.intp),
+            np.array(left, dtype=np.intp),
+            np.array(right, dtype=np.intp),
         )
         # The head and foot channel of each side's bar (-1: a mount missing).
         mounts = [pair or (-1, -1) for pair in hand_mounts(rig)]
