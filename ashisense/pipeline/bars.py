@@ -69,12 +69,9 @@ class BarStage:
             np.array(right, dtype=np.intp),
         )
         # The head and foot channel of each side's bar (-1: a mount missing).
-        mounts = [pair or (-1, -1) for pair in hand_mounts(rig)]
-        self._mounts = (
-            np.array([m[0] for m in mounts], dtype=np.intp),
-            np.array([m[1] for m in mounts], dtype=np.intp),
-            rig.bars.head_mount_x_m if rig.bars else np.nan,
-            rig.bars.foot_mount_x_m if rig.bars else np.nan,
+        self._mounts = np.array([pair or (-1, -1) for pair in hand_mounts(rig)], dtype=np.intp)
+        self._mounts_x_m = np.array(
+            [rig.bars.head_mount_x_m, rig.bars.foot_mount_x_m] if rig.bars else [np.nan, np.nan]
         )
 
     def reset(self) -> None:
@@ -88,6 +85,6 @@ class BarStage:
         if not isinstance(self._bar, slice):
             force_n[self._bar] = corrected
         left_n, right_n, total_n, hands, share = kernels.bar_forces(
-            force_n, self._rows, self._mounts, self._min_n
+            force_n, *self._rows, self._mounts, self._mounts_x_m, self._min_n
         )
         return BarForces(left_n, right_n, total_n, hands[0], hands[1], share)

@@ -98,6 +98,7 @@ class ClientShiftWatch:
         self._delay = samples_in(s.shift_delay_s, rate_hz)
         self._min_ref = samples_in(s.shift_min_ref_s, rate_hz)
         self._settle = samples_in(s.shift_settle_s, rate_hz)
+        self._spans = np.array([self._delay, self._win, self._min_ref])
         self._hand_lo = mounts_x_m[0] + s.shift_mount_margin_m
         self._hand_hi = mounts_x_m[1] - s.shift_mount_margin_m
         self.reset()
@@ -130,7 +131,7 @@ class ClientShiftWatch:
         f_c, m_cx = client
         # Hands that cannot follow the body: at a mount's end, or a bar let go.
         feet_n, hands, off, most_n = kernels.shift_inputs(
-            mat_n, f_c, (*hands_x_m, *bars_n), (self._hand_lo, self._hand_hi)
+            mat_n, f_c, *hands_x_m, *bars_n, self._hand_lo, self._hand_hi
         )
         block = _Stretch(feet_n, moment_x, f_c, m_cx, hands, off)
         out = _Verdicts(n)
@@ -184,12 +185,7 @@ class ClientShiftWatch:
         if an event ends the stretch early)."""
         (_, ff), defined, gap, run, cum = self._carry(stretch)
         seen, ref = kernels.shift_seen(
-            cum,
-            run,
-            (gap, ff, stretch.f_c),
-            defined,
-            (self._delay, self._win, self._min_ref),
-            self._s.shift_client_m,
+            cum, run, gap, ff, stretch.f_c, defined, self._spans, self._s.shift_client_m
         )
         return self._decide(seen, ref, run, cum[:, cum.shape[1] - run.shape[0] - self._fit :])
 
@@ -199,7 +195,7 @@ class ClientShiftWatch:
         """Carry the state over a stretch: [q, F_feet] (2, m) (0 where not defined), where
         they are defined (m,), the low-passed gap (m,), the runs of defined samples (m,) and
         the running sums (2, h + m), column h + i holding the sums up to sample i."""
-        qf, defined, gap = kernels.shift_series(stretch, self._last, self._s.shift_min_feet_n)
+        qf, defined, gap = kernels.shift_series(*stretch, self._last, self._s.shift_min_feet_n)
         gap = self._fast(gap)[:, 0]
         run = runs(defined, self._run)
         self._run = int(run[-1])

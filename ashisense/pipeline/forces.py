@@ -22,13 +22,8 @@ class CountsToForces:
 
     def __init__(self, rig: Rig) -> None:
         self._rig = rig
-        lo, hi = ADC_RAIL_COUNTS
-        self._calibration = (
-            np.ascontiguousarray(rig.offsets_counts, dtype=np.float64),
-            np.ascontiguousarray(rig.gains_n_per_count, dtype=np.float64),
-            lo,
-            hi,
-        )
+        self._offsets = np.ascontiguousarray(rig.offsets_counts, dtype=np.float64)
+        self._gains = np.ascontiguousarray(rig.gains_n_per_count, dtype=np.float64)
         self._columns_cache = {rig.channels: np.arange(len(rig.channels))}
 
     def __call__(self, block: SampleBlock, flags: np.ndarray) -> np.ndarray:
@@ -39,8 +34,11 @@ class CountsToForces:
             block.counts,
             block.invalid,
             self._columns(block.channels),
-            self._calibration,
-            (flags[INVALID_INPUT], flags[SATURATED]),
+            self._offsets,
+            self._gains,
+            *ADC_RAIL_COUNTS,
+            flags[INVALID_INPUT],
+            flags[SATURATED],
         )
         return force_n
 

@@ -59,7 +59,7 @@ class FusionStage:
             settings.display_cutoff_hz, rate_hz, columns, settings.display_order
         )
         self._mismatch = Sustained(samples_in(settings.support_hold_s, rate_hz))
-        self._tols = (settings.support_tol, settings.moving_tol)
+        self._tols = np.array([settings.support_tol, settings.moving_tol])
 
     def reset(self) -> None:
         """Samples were lost: restart the low-pass and the mismatch run."""

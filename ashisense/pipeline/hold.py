@@ -62,9 +62,11 @@ class HoldAverage:
             st.sd,
             self._hands_sd_m,
             usable,
-            (self._run, self._usable),
+            moment_nm,
+            feet_n,
+            self._run,
+            self._usable,
             self._lead,
-            (moment_nm, feet_n),
         )
         sums = self._sums.push(mf, length)
         ok = still & (sums[1] > 0)

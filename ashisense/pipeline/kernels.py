@@ -152,19 +152,21 @@ def hold_lengths(
     sd: np.ndarray,
     hands_sd_m: float,
     usable: np.ndarray,
-    carried: tuple[int, int],
+    moment: np.ndarray,
+    feet: np.ndarray,
+    carried_run: int,
+    carried_usable: int,
     lead: int,
-    moment_feet: tuple[np.ndarray, np.ndarray],
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, int]:
     """The holds of a block (hold.HoldAverage): still (n,), the samples each hold averages
     (n,), [moment, feet] (2, n) with 0 where either is NaN, and the runs of still and usable
-    samples that end it. complete, sd: the hands' window (2, n); carried: those runs before."""
+    samples that end it. complete, sd: the hands' window (2, n); moment, feet: (n,) each;
+    carried_*: those runs before the block."""
     n = usable.shape[0]
-    moment, feet = moment_feet
     still = np.empty(n, dtype=np.bool_)
     length = np.empty(n, dtype=np.int64)
     mf = np.empty((2, n))
-    run, ok_run = carried
+    run, ok_run = carried_run, carried_usable
     for i in range(n):
         s = complete[0, i] and complete[1, i] and max(sd[0, i], sd[1, i]) < hands_sd_m
         s = s and usable[i]
@@ -181,21 +183,21 @@ def hold_lengths(
 
 @njit(cache=True)
 def mat_zero(
-    mean_sd: tuple[np.ndarray, np.ndarray],
+    mean: np.ndarray,
+    sd: np.ndarray,
     complete: np.ndarray,
     client_n: np.ndarray,
     refreshed: np.ndarray,
-    limits: tuple[float, float, float, float, float, float],
-    held: tuple[float, float],
     t_s: np.ndarray,
+    limits: np.ndarray,
+    drift_n: float,
+    confirmed_t_s: float,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The mat's drift (n,) and when the zero in force was confirmed (n,) (matzero.py).
-    mean_sd: the window's mean and sd (WINDOW rows); complete: its TOTAL row; limits:
-    weight_n, still_sd_n, bar_min_n, feet_min_n, mat_zero_tol, mat_zero_step_n; held: the
-    drift and confirmation time before the block."""
-    mean, sd = mean_sd
+    mean, sd: the window's (WINDOW rows); complete: its TOTAL row; limits (6,): weight_n,
+    still_sd_n, bar_min_n, feet_min_n, mat_zero_tol, mat_zero_step_n; drift_n,
+    confirmed_t_s: those before the block."""
     weight_n, still_sd_n, bar_min_n, feet_min_n, tol, step = limits
-    drift_n, confirmed_t_s = held
     n = t_s.shape[0]
     drift = np.empty(n)
     confirmed = np.empty(n)
@@ -216,18 +218,19 @@ def mat_zero(
 
 @njit(cache=True)
 def motion_static(
-    stats: tuple[np.ndarray, np.ndarray, np.ndarray],
+    mean: np.ndarray,
+    sd: np.ndarray,
+    drift: np.ndarray,
     complete: np.ndarray,
     client: np.ndarray,
     scale_n: float,
-    limits: tuple[float, float, float],
+    limits: np.ndarray,
     rebased: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Where the client-motion watch may look (motion.py): static (n,) and the feet force
-    (n,). stats: the window's mean, sd, drift (WINDOW rows); complete: its rows up to BAR_N;
+    (n,). mean, sd, drift: the window's (WINDOW rows); complete: its rows up to BAR_N;
     client: the baseline rows (3, n) or (3, 1); scale_n: W_t (NaN: the window's support);
-    limits: feet_min_n, move_hands_sd_m, move_bar_frac; rebased: (n,) or (0,)."""
-    mean, sd, drift = stats
+    limits (3,): feet_min_n, move_hands_sd_m, move_bar_frac; rebased: (n,) or (0,)."""
     feet_min_n, hands_sd_m, bar_frac = limits
     n = mean.shape[1]
     one = client.shape[1] == 1
@@ -320,16 +323,18 @@ def low_pass(sos: np.ndarray, zi: np.ndarray, x: np.ndarray, last: np.ndarray) -
 def shift_inputs(
     mat_n: np.ndarray,
     f_c: np.ndarray,
-    hands: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
-    mounts_x_m: tuple[float, float],
+    left: np.ndarray,
+    right: np.ndarray,
+    left_n: np.ndarray,
+    right_n: np.ndarray,
+    lo: float,
+    hi: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """The client-shift watch's inputs (clientshift.py): the feet force mat_n - F_c (n,),
     the hands' mean x (n,), where the hands cannot follow the body (n,): beyond a mount
     limit, or a bar let go (NaN hand x on a valid bar), and the most feet force (-inf: none
-    valid). hands: left x, right x, left bar force, right bar force (n,) each; f_c (n,) or
-    (1,)."""
-    left, right, left_n, right_n = hands
-    lo, hi = mounts_x_m
+    valid). left, right: the hands' x, left_n, right_n: the bar forces (n,) each; f_c (n,)
+    or (1,); lo, hi: the hands' limits along the bars."""
     n = mat_n.shape[0]
     one = f_c.shape[0] == 1
     feet_n = np.empty(n)
@@ -353,15 +358,19 @@ def shift_inputs(
 
 @njit(cache=True)
 def shift_series(
-    stretch: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    feet_n: np.ndarray,
+    moment_x: np.ndarray,
+    f_c: np.ndarray,
+    m_cx: np.ndarray,
+    hands: np.ndarray,
+    off: np.ndarray,
     last: np.ndarray,
     min_feet_n: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """[q, F_feet] (2, m) of a stretch (clientshift._Stretch): q = F_feet·g, the feet's
+    """[q, F_feet] (2, m) of a stretch (clientshift._Stretch's fields): q = F_feet·g, the feet's
     moment about the hands, 0 where not defined; where they are defined (m,); the gap g
     (m, 1), NaN where not defined. An invalid sample holds the last valid values (last (2,),
     carried in place)."""
-    feet_n, moment_x, f_c, m_cx, hands, off = stretch
     m = feet_n.shape[0]
     one_f, one_m = f_c.shape[0] == 1, m_cx.shape[0] == 1
     check = not (one_f and one_m and math.isfinite(f_c[0] + m_cx[0]))
@@ -388,17 +397,18 @@ def shift_series(
 def shift_seen(
     cum: np.ndarray,
     run: np.ndarray,
-    gap_ff_fc: tuple[np.ndarray, np.ndarray, np.ndarray],
+    gap: np.ndarray,
+    ff: np.ndarray,
+    f_c: np.ndarray,
     defined: np.ndarray,
-    spans: tuple[int, int, int],
+    spans: np.ndarray,
     shift_client_m: float,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Where a stretch shows a client slide (clientshift.py) (m,), and the reference gap
     (m,): Σq / ΣF_feet over the defined samples of the window ending `delay` samples before.
     cum: the running sums (2, h + m), column h + i holding those up to sample i; run: the
-    runs of defined samples (m,); gap_ff_fc: the low-passed gap, F_feet (m,) and F_c (m,) or
-    (1,); spans: delay, window and least reference, in samples."""
-    gap, ff, f_c = gap_ff_fc
+    runs of defined samples (m,); gap: the low-passed gap, ff: F_feet (m,) each; f_c: (m,)
+    or (1,); spans (3,): delay, window and least reference, in samples."""
     delay, win, min_ref = spans
     m = run.shape[0]
     hi = cum.shape[1] - m - delay
@@ -433,14 +443,15 @@ def reason_codes(flags: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def mat_window(
     mat_n: np.ndarray,
     moments: np.ndarray,
-    bars: tuple[np.ndarray, np.ndarray, np.ndarray],
-    limits: tuple[float, float],
+    bar_n: np.ndarray,
+    hand_l: np.ndarray,
+    hand_r: np.ndarray,
+    feet_min_n: float,
+    unloaded_n: float,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The mat's centre of pressure (2, n) (NaN at feet_min_n or less) and the stability
-    window's columns (len(WINDOW), n) (mat.py). moments: Σf·x, Σf·y (2, n); bars: bar_n,
-    hand_l, hand_r (n,) each; limits: feet_min_n, bars_unloaded_n."""
-    bar_n, hand_l, hand_r = bars
-    feet_min_n, unloaded_n = limits
+    window's columns (len(WINDOW), n) (mat.py). moments: Σf·x, Σf·y (2, n); bar_n,
+    hand_l, hand_r (n,) each; unloaded_n: bars_unloaded_n."""
     n = mat_n.shape[0]
     cop = np.empty((2, n))
     cols = np.empty((8, n))
@@ -459,14 +470,14 @@ def mat_window(
 def feet_on_mat(
     mat_n: np.ndarray,
     client_n: np.ndarray,
-    flag_rows: tuple[np.ndarray, np.ndarray],
-    limits: tuple[float, float, float],
+    no_baseline: np.ndarray,
+    near_zero: np.ndarray,
+    limits: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The feet force on the mat mat_n - F_c (n,), it where above feet_min_n else NaN (n,),
     and where the client's own wander moves the feet position beyond position_sigma_m (n,)
     (mat.py); sets the NO_BASELINE and FEET_NEAR_ZERO flag rows (n,) each. client_n: (n,)
-    or (1,); limits: feet_min_n, client_cop_wander_m, position_sigma_m."""
-    no_baseline, near_zero = flag_rows
+    or (1,); limits (3,): feet_min_n, client_cop_wander_m, position_sigma_m."""
     feet_min_n, wander_m, sigma_m = limits
     n = mat_n.shape[0]
     one = client_n.shape[0] == 1
@@ -486,11 +497,11 @@ def feet_on_mat(
 
 @njit(cache=True)
 def support_off(
-    support_lp_n: np.ndarray, ratio: np.ndarray, weight_n: float, tols: tuple[float, float]
+    support_lp_n: np.ndarray, ratio: np.ndarray, weight_n: float, tols: np.ndarray
 ) -> np.ndarray:
     """(2, n) where the support is off the therapist's weight (fusion.py), with the
     therapist on the rig (low-passed ratio above 0.2): the low-passed ratio beyond
-    support_tol, the ratio itself beyond moving_tol."""
+    support_tol, the ratio itself beyond moving_tol (tols (2,))."""
     n = ratio.shape[0]
     off = np.empty((2, n), dtype=np.bool_)
     for i in range(n):
@@ -506,15 +517,17 @@ def counts_to_forces(
     counts: np.ndarray,
     invalid: np.ndarray,
     columns: np.ndarray,
-    calibration: tuple[np.ndarray, np.ndarray, int, int],
-    flag_rows: tuple[np.ndarray, np.ndarray],
+    offsets: np.ndarray,
+    gains: np.ndarray,
+    lo: int,
+    hi: int,
+    bad_row: np.ndarray,
+    railed_row: np.ndarray,
 ) -> np.ndarray:
     """(C, n) forces (counts - offset) * gain of a block's (n, C') counts, taking column
     columns[c] for rig channel c, NaN where invalid or at a rail (forces.py); sets the
-    INVALID_INPUT and SATURATED flag rows (n,) each. calibration: offsets (C,), gains (C,),
-    the low and high rail."""
-    offsets, gains, lo, hi = calibration
-    bad_row, railed_row = flag_rows
+    INVALID_INPUT and SATURATED flag rows (n,) each (bad_row, railed_row). offsets, gains:
+    (C,) each; lo, hi: the converter's rails."""
     n = counts.shape[0]
     c_n = columns.shape[0]
     force_n = np.empty((c_n, n))
@@ -548,17 +561,20 @@ def _row_sum(force_n: np.ndarray, rows: np.ndarray) -> np.ndarray:
 @njit(cache=True)
 def bar_forces(
     force_n: np.ndarray,
-    rows: tuple[np.ndarray, np.ndarray, np.ndarray],
-    mounts: tuple[np.ndarray, np.ndarray, float, float],
+    bar: np.ndarray,
+    left: np.ndarray,
+    right: np.ndarray,
+    mounts: np.ndarray,
+    mounts_x_m: np.ndarray,
     min_n: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The bars of a (C, n) force block (bars.py): left, right and total tension (n,) each,
     where the left and right hands act (2, n) (the lever rule between a bar's mounts; NaN
-    without both mounts or at min_n or less) and the left share (n,). rows: the bar, left and
-    right channels (a side without any: NaN); mounts: the head and foot channel of each
-    side (2,) each (-1: none), the head and foot mount x."""
-    bar, left, right = rows
-    heads, feet, head_x, foot_x = mounts
+    without both mounts or at min_n or less) and the left share (n,). bar, left, right: the
+    channels of each (a side without any: NaN); mounts (2, 2): the head and foot channel
+    of the left and right bar (-1: none); mounts_x_m (2,): the head and foot mount x."""
+    heads, feet = mounts[:, 0], mounts[:, 1]
+    head_x, foot_x = mounts_x_m[0], mounts_x_m[1]
     n = force_n.shape[1]
     left_n, right_n = _row_sum(force_n, left), _row_sum(force_n, right)
     total_n = _row_sum(force_n, bar)

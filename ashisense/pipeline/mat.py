@@ -78,6 +78,8 @@ class MatStage:
         carry: MatStage | None = None,
     ) -> None:
         self._s = settings
+        s = settings
+        self._feet_limits = np.array([s.feet_min_n, s.client_cop_wander_m, s.position_sigma_m])
         self.window = Rolling(samples_in(settings.window_s, rate_hz), len(WINDOW))
         self.tracker = BaselineTracker(settings, client_weight_n, rate_hz)
         self.motion = ClientMotionDetector(settings) if watch_motion else None
@@ -147,7 +149,7 @@ class MatStage:
         moments = self._mat_xy.T @ fm  # sum f_i x_i, sum f_i y_i
         moment_x, moment_y = moments
         cop, columns = kernels.mat_window(
-            mat_n, moments, self._bar_columns(bars, mat_n), (s.feet_min_n, s.bars_unloaded_n)
+            mat_n, moments, *self._bar_columns(bars, mat_n), s.feet_min_n, s.bars_unloaded_n
         )
         st = self.window.push(columns.T)
         had = self.tracker.baseline
@@ -167,10 +169,7 @@ class MatStage:
             )
             client_mx, client, shift_t_s, rebased, anchor_x = got
         feet_mat, denom, moving = kernels.feet_on_mat(
-            mat_n,
-            client_n,
-            (flags[NO_BASELINE], flags[FEET_NEAR_ZERO]),
-            (s.feet_min_n, s.client_cop_wander_m, s.position_sigma_m),
+            mat_n, client_n, flags[NO_BASELINE], flags[FEET_NEAR_ZERO], self._feet_limits
         )
         if self.motion is not None:
             moving |= self.motion.push(st, client, weight_n, refreshed, rebased)

@@ -28,6 +28,10 @@ class MatZeroTracker:
     def __init__(self, settings: PipelineSettings, weight_n: float) -> None:
         self._s = settings
         self._weight_n = weight_n
+        s = settings
+        self._limits = np.array(
+            [weight_n, s.still_sd_n, s.bar_min_n, s.feet_min_n, s.mat_zero_tol, s.mat_zero_step_n]
+        )
         self.drift_n = 0.0
         self.confirmed_t_s = math.nan
 
@@ -41,17 +45,17 @@ class MatZeroTracker:
         """(n,) the drift in force at each sample (N) and (n,) when the zero in force there
         was confirmed (host time, s). st: the WINDOW statistics; client_n: the baseline
         force (n,) or (1,); refreshed: (n,) the baseline was set there."""
-        s = self._s
         drift, confirmed = kernels.mat_zero(
-            (st.mean, st.sd),
+            st.mean,
+            st.sd,
             st.complete[TOTAL],
             client_n,
             refreshed,
-            (self._weight_n, s.still_sd_n, s.bar_min_n, s.feet_min_n, s.mat_zero_tol,
-             s.mat_zero_step_n),
-            (self.drift_n, self.confirmed_t_s),
             t_s,
-        )  # fmt: skip
+            self._limits,
+            self.drift_n,
+            self.confirmed_t_s,
+        )
         if t_s.shape[0]:
             self.drift_n, self.confirmed_t_s = float(drift[-1]), float(confirmed[-1])
         return drift, confirmed

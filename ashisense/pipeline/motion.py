@@ -23,6 +23,9 @@ class ClientMotionDetector:
     def __init__(self, settings: PipelineSettings) -> None:
         self.s = settings
         self.flagged = False
+        self._limits = np.array(
+            [settings.feet_min_n, settings.move_hands_sd_m, settings.move_bar_frac]
+        )
         self.reset()
 
     def reset(self) -> None:
@@ -48,11 +51,13 @@ class ClientMotionDetector:
         """
         s = self.s
         static, feet_n = kernels.motion_static(
-            (st.mean, st.sd, st.drift),
+            st.mean,
+            st.sd,
+            st.drift,
             st.complete[: BAR_N + 1],  # (bars_loaded is complete with bar_n)
             client,
             weight_n,
-            (s.feet_min_n, s.move_hands_sd_m, s.move_bar_frac),
+            self._limits,
             _NOWHERE if rebased is None else rebased,  # positions jump there: a new stretch
         )
         fresh = np.count_nonzero(refreshed)
