@@ -1,12 +1,12 @@
 """PostgreSQL session store: the SessionStore interface over psycopg 3, for a studio's sessions.
 
-The layout mirrors the SQLite store (store/rows.py); the schema comes from versioned SQL
-migrations applied at start (store/pgschema.py). Sample chunks and grid frames go in through
-COPY (binary) into a staging table, then an upsert keyed on (session, chunk number), so a
-chunk written again replaces itself. Rows copied from another store carry a key (content and
-occurrence), so a copy run again adds nothing (store/copy.py). Credentials come from the URL
-or the PG* environment variables and never appear in a message: str(store) and every error
-name the user, host, port and database only.
+The layout mirrors the SQLite store (store/rows.py); the tables are described once for both
+(store/tables.py) and built by versioned migrations applied at start (store/pgschema.py).
+Sample chunks and grid frames go in through COPY (binary) into a staging table, then an upsert
+keyed on (session, chunk number), so a chunk written again replaces itself. Rows copied from
+another store carry a key (content and occurrence), so a copy run again adds nothing
+(store/copy.py). Credentials come from the URL or the PG* environment variables and never
+appear in a message: str(store) and every error name the user, host, port and database only.
 """
 
 from __future__ import annotations
