@@ -37,11 +37,13 @@ from ashisense.store.errors import (
 from ashisense.store.rows import (
     CHUNK_COLUMNS,
     GRID_COLUMNS,
+    META_COLUMNS,
     PRESS_COLUMNS,
     SESSION_COLUMNS,
     chunk_block,
     chunk_values,
     grid_block,
+    meta_values,
     nan_if_null,
     press_record,
     press_values,
@@ -279,21 +281,9 @@ class SQLiteStore(SessionStore):
     def create_session(self, meta: records.SessionMeta) -> int:
         def work(conn: sqlite3.Connection) -> int:
             cur = conn.execute(
-                "INSERT INTO sessions (uuid, started_s, label, rig_path, rig_text, "
-                "calibration_json, client_json, therapist_json, rules_text, "
-                "contraindications_text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    str(uuid.uuid4()),
-                    meta.started_s,
-                    meta.label,
-                    meta.rig_path,
-                    meta.rig_text,
-                    to_json(meta.calibration),
-                    to_json(meta.client),
-                    to_json(meta.therapist),
-                    meta.rules_text,
-                    meta.contraindications_text,
-                ),
+                f"INSERT INTO sessions (uuid, {META_COLUMNS}) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (str(uuid.uuid4()), *meta_values(meta)),
             )
             return int(cur.lastrowid or 0)
 
