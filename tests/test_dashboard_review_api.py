@@ -147,8 +147,12 @@ def test_the_review_reads_a_postgresql_store(tmp_path: Path, pg_url: str) -> Non
             assert opened["state"] in ("deriving", "preview"), opened
             review.jobs.current(sid)[2].done.wait(60)  # type: ignore[union-attr]
             opened = review.open(sid, "kg", "Aiko")
-        with open_store(pg_url, readonly=True) as store:
-            assert store.derived(sid, opened["key"], ["overview", "figures"])
+
+        def kept() -> bool:  # "ready" comes as soon as they are derived; kept just after
+            with open_store(pg_url, readonly=True) as store:
+                return len(store.derived(sid, opened["key"], ["overview", "figures"])) == 2
+
+        infrakit.wait_until(kept, "the display series kept in PostgreSQL")
         t0 = opened["session"]["started_s"]
         window = review.window(sid, opened["key"], t0 + 5, t0 + 10)
         assert window is not None and len(window["t_s"]) == 5 * 80 + 1
