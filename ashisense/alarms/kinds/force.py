@@ -8,6 +8,7 @@ import math
 import numpy as np
 from pydantic import Field, NonNegativeFloat, PositiveFloat, field_validator
 
+from ashisense.alarms.kinds import loops
 from ashisense.alarms.kinds.base import (
     BindContext,
     Measure,
@@ -17,9 +18,8 @@ from ashisense.alarms.kinds.base import (
     TrailingWindow,
     column,
     derived,
-    trailing_max,
 )
-from ashisense.bodymap import REGION_CODE, REGION_TITLES, REGIONS, UNKNOWN, regions_named
+from ashisense.bodymap import REGION_CODE, REGION_TITLES, REGIONS, regions_named
 
 # Every limit on the feet force is one hazard: the force on the client where the feet are.
 FEET_FORCE_HAZARD = "feet_force"
@@ -93,14 +93,12 @@ class RegionForce(RuleSpec):
         table = _region_table(self.regions)
 
         def measure(sig: Signals) -> Measure:
-            feet_n = column(sig, "feet_n")
             region = derived(sig, "_region_index", _region_index)
-            value = np.where(table[region], feet_n, 0.0)
             # Position unknown: a light load clears, a heavy one keeps the previous verdict.
-            unknown = derived(sig, "_region_unknown", _region_unknown)
-            if unknown.shape[0]:
-                value[unknown] = np.where(feet_n[unknown] < clear_below_n, 0.0, np.nan)
-            return Measure(value, detail=region)
+            return Measure(
+                loops.region_force(column(sig, "feet_n"), region, table, clear_below_n),
+                detail=region,
+            )
 
         return measure
 
@@ -113,11 +111,6 @@ class RegionForce(RuleSpec):
 def _region_index(sig: Signals) -> np.ndarray:
     """The block's region codes as table indices (shared by every region rule)."""
     return np.asarray(sig["region"], dtype=np.intp)
-
-
-def _region_unknown(sig: Signals) -> np.ndarray:
-    """The samples of the block whose region is unknown (usually none)."""
-    return np.flatnonzero(derived(sig, "_region_index", _region_index) == UNKNOWN)
 
 
 @functools.lru_cache(maxsize=64)
@@ -200,14 +193,8 @@ class BarDrop(_WeightShare):
             t_s = column(sig, "t_s")
             n = t_s.shape[0]
             bars_n = np.concatenate([column(sig, "bar_left_n"), column(sig, "bar_right_n")])
-            bars_n = bars_n.reshape(2, n)
-            _, b_all = history.extend(t_s, bars_n)
-            # the most of each sample and the lag before it
-            recent_max = trailing_max(b_all, history.lag + 1)[:, -n:]
-            drop_n = recent_max - bars_n
-            most = drop_n >= self.min_bar_fraction * recent_max
-            most &= np.isfinite(recent_max)  # none known in the window (or inf): no drop
-            return np.where(most, drop_n, 0.0)
+            _, b_all = history.extend(t_s, bars_n.reshape(2, n))
+            return loops.let_go_n(b_all, n, history.lag + 1, self.min_bar_fraction)
 
         def measure(sig: Signals) -> Measure:
             left, right = let_go_n(sig)
@@ -314,47 +301,23 @@ class Dwell(RuleSpec):
     min_force_n: NonNegativeFloat = 50.0
 
     def measurer(self, ctx: BindContext) -> Measurer:
-        offsets = np.array([[[0.0]], [[0.5]]])  # the two grids, in spots
         # Per grid: the cell of the previous sample (-1: unloaded) and when its stay began.
         # Cells are float codes (x cell * 100_003 + y cell): exact integers, -1 unloaded.
-        last_cell = np.full((2, 1), -1.0)
+        last_cell = np.full(2, -1.0)
         start_s = np.full(2, np.nan)
-        held_from_s = [math.nan]  # the earlier of start_s
-
-        def since_s(t_s: np.ndarray, cell: np.ndarray) -> np.ndarray:
-            """(2, n): when the stay in each sample's cell began, per grid (a new stay
-            somewhere in the block)."""
-            prev = np.concatenate([last_cell, cell[:, :-1]], axis=1)
-            new_stay = cell != prev
-            begin = np.where(new_stay, t_s, np.nan)
-            begin[:, 0] = np.where(new_stay[:, 0], begin[:, 0], start_s)
-            n = t_s.shape[0]
-            idx = np.where(np.isnan(begin), -1, np.arange(n))
-            np.maximum.accumulate(idx, axis=1, out=idx)
-            return begin.ravel()[np.maximum(idx, 0) + np.array([[0], [n]])]
 
         def measure(sig: Signals) -> Measure:
-            t_s, n = sig["t_s"], sig["t_s"].shape[0]
-            x_m, y_m = column(sig, "feet_x_m"), column(sig, "feet_y_m")
-            loaded = np.isfinite(x_m) & np.isfinite(y_m)
-            loaded &= column(sig, "feet_n") >= self.min_force_n
-            everywhere = np.count_nonzero(loaded) == n
-            xy_m = np.concatenate([x_m, y_m]).reshape(2, n)
-            if not everywhere:
-                xy_m = np.where(loaded, xy_m, 0.0)  # no NaN or inf to make cells of
-            ixy = np.floor(xy_m / self.spot_m + offsets)  # (grid, x/y, n)
-            cell = ixy[:, 0] * 100_003 + ixy[:, 1]
-            if not everywhere:
-                cell = np.where(loaded, cell, -1.0)
-            if not np.count_nonzero(cell != last_cell):  # the usual block: still in the cells
-                held_s = t_s - held_from_s[0]
-            else:
-                since = since_s(t_s, cell)
-                start_s[:] = since[:, -1]
-                held_from_s[0] = float(start_s.min())  # NaN if either is
-                held_s = (t_s - since).max(axis=0)
-            last_cell[:, 0] = cell[:, -1]
-            return Measure(held_s if everywhere else np.where(loaded, held_s, 0.0))
+            held_s = loops.dwell_held_s(
+                column(sig, "t_s"),
+                column(sig, "feet_x_m"),
+                column(sig, "feet_y_m"),
+                column(sig, "feet_n"),
+                self.min_force_n,
+                self.spot_m,
+                last_cell,
+                start_s,
+            )
+            return Measure(held_s)
 
         return measure
 
