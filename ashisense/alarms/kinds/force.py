@@ -25,16 +25,25 @@ from ashisense.bodymap import REGION_CODE, REGION_TITLES, REGIONS, regions_named
 FEET_FORCE_HAZARD = "feet_force"
 
 
-class FeetForce(RuleSpec):
-    """Feet force above the client's limit: limit_n, or a share of the client's weight if lower."""
+class _FeetLimit(RuleSpec):
+    """A limit (limit_n, N) on the feet force, somewhere or everywhere: one hazard."""
 
-    kind_name = "feet_force"
     unit = "N"
     limit_field = "limit_n"
     hysteresis_field = "hysteresis_n"
-    needs = ("feet_n",)
 
     limit_n: PositiveFloat
+
+    def hazard_key(self) -> str:
+        return FEET_FORCE_HAZARD
+
+
+class FeetForce(_FeetLimit):
+    """Feet force above the client's limit: limit_n, or a share of the client's weight if lower."""
+
+    kind_name = "feet_force"
+    needs = ("feet_n",)
+
     limit_client_weight_share: float | None = Field(default=None, gt=0.0, le=1.0)
     hysteresis_n: NonNegativeFloat = 20.0
 
@@ -48,9 +57,6 @@ class FeetForce(RuleSpec):
             limit_n = min(limit_n, self.limit_client_weight_share * ctx.client_weight_n)
         return self.with_changes(limit_n=limit_n, limit_client_weight_share=None)
 
-    def hazard_key(self) -> str:
-        return FEET_FORCE_HAZARD
-
     def limit_applies(self, sig: Signals) -> np.ndarray:
         return np.ones(np.shape(sig["t_s"]), dtype=bool)
 
@@ -58,17 +64,13 @@ class FeetForce(RuleSpec):
         return lambda sig: Measure(column(sig, "feet_n"))
 
 
-class RegionForce(RuleSpec):
+class RegionForce(_FeetLimit):
     """Feet force while the feet act in one of `regions` (no-go: a low limit; lumbar band)."""
 
     kind_name = "region_force"
-    unit = "N"
-    limit_field = "limit_n"
-    hysteresis_field = "hysteresis_n"
     needs = ("feet_n", "region")
 
     regions: tuple[str, ...] = Field(min_length=1)
-    limit_n: PositiveFloat
     hysteresis_n: NonNegativeFloat = 10.0
 
     @field_validator("regions")
@@ -76,9 +78,6 @@ class RegionForce(RuleSpec):
     def _known_regions(cls, v: tuple[str, ...]) -> tuple[str, ...]:
         regions_named(v)
         return tuple(dict.fromkeys(v))
-
-    def hazard_key(self) -> str:
-        return FEET_FORCE_HAZARD
 
     def _inside(self, region: np.ndarray) -> np.ndarray:
         """(n,) bool: the region codes that are one of this rule's regions (a table lookup;
@@ -187,21 +186,20 @@ class BarDrop(_WeightShare):
     def measurer(self, ctx: BindContext) -> Measurer:
         history = TrailingWindow(self.window_s)
 
-        def let_go_n(sig: Signals) -> np.ndarray:
-            """(2, n): how much of each bar's load (left, right) went within the window, 0
-            unless most of it."""
+        def measure(sig: Signals) -> Measure:
             t_s = column(sig, "t_s")
             n = t_s.shape[0]
             bars_n = np.concatenate([column(sig, "bar_left_n"), column(sig, "bar_right_n")])
             _, b_all = history.extend(t_s, bars_n.reshape(2, n))
-            return loops.let_go_n(b_all, n, history.lag + 1, self.min_bar_fraction)
-
-        def measure(sig: Signals) -> Measure:
-            left, right = let_go_n(sig)
-            w = _weight(sig)
-            on_client = column(sig, "feet_n") >= self.on_client_share * w
-            side = right > left  # detail 1: the right hand
-            return Measure(np.fmax(left, right) / w, applies=on_client, detail=side)
+            value, on_client, side = loops.bar_drop(
+                b_all,
+                history.lag + 1,
+                self.min_bar_fraction,
+                column(sig, "feet_n"),
+                _weight(sig),
+                self.on_client_share,
+            )
+            return Measure(value, applies=on_client, detail=side)  # detail 1: the right hand
 
         return measure
 

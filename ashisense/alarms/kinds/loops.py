@@ -55,6 +55,28 @@ def let_go_n(history_n: np.ndarray, n: int, width: int, min_fraction: float) -> 
 
 
 @njit(cache=True, nogil=True)
+def bar_drop(
+    history_n: np.ndarray,
+    width: int,
+    min_fraction: float,
+    feet_n: np.ndarray,
+    weight_n: np.ndarray,
+    on_client_share: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Grip loss over a block of n samples: the larger let-go of both bars (let_go_n) as a
+    share of the therapist's weight, where the feet carry at least on_client_share of it, and
+    which hand (True: the right one let go more)."""
+    n = feet_n.shape[0]
+    left, right = let_go_n(history_n, n, width, min_fraction)
+    value = np.empty(n)
+    applies = np.empty(n, dtype=np.bool_)
+    for j in range(n):
+        value[j] = np.fmax(left[j], right[j]) / weight_n[j]
+        applies[j] = feet_n[j] >= on_client_share * weight_n[j]
+    return value, applies, right > left
+
+
+@njit(cache=True, nogil=True)
 def dwell_held_s(
     t_s: np.ndarray,
     x_m: np.ndarray,
