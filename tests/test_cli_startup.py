@@ -9,7 +9,16 @@ import sys
 import pytest
 
 #: Imported only by the commands that use them, when they run.
-HEAVY = ("scipy", "matplotlib", "pyarrow", "fastapi", "starlette", "uvicorn", "pandas")
+HEAVY = (
+    "scipy",
+    "matplotlib",
+    "pyarrow",
+    "fastapi",
+    "starlette",
+    "uvicorn",
+    "pandas",
+    "numba",
+)
 
 
 @pytest.mark.parametrize("flag", ["--help", "--version"])
