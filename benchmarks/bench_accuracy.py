@@ -24,11 +24,9 @@ from __future__ import annotations
 import argparse
 import sys
 from dataclasses import asdict
-from pathlib import Path
 
+import benchkit
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from ashisense.pipeline import Pipeline, Uncertain
 from ashisense.pipeline.types import EstimateBlock
@@ -37,7 +35,6 @@ from ashisense.sim.effects import Effects
 from ashisense.sim.model import RigSimulator, SimTruth
 from tests.simfeedkit import Accuracy, accuracy, run_sim, sim_profiles
 
-ROOT = Path(__file__).resolve().parent.parent
 CLIENT, THERAPIST = sim_profiles()
 GOALS = {"still": (0.5, 0.01), "stepping": (2.0, 0.03), "walking": (2.0, 0.03)}
 
@@ -76,7 +73,7 @@ REALISTIC = {name: Effects(**{name: True}) for name in Effects.names()} | {"all"
 
 def realistic(minutes: float, seeds: int) -> int:
     """The issue-14 figures per effect and all together; returns the number of FAILs."""
-    rig = load_rig(ROOT / "examples" / "sim_rig.toml")
+    rig = load_rig(benchkit.ROOT / "examples" / "sim_rig.toml")
     failed = 0
     print(f"realistic rig (sim_rig, calm): {minutes:g} min x {seeds} seeds per effect")
     for name, effects in REALISTIC.items():
@@ -215,7 +212,7 @@ def main() -> int:
     print(f"accuracy vs simulator truth: {args.minutes:g} min x {args.seeds} seeds per case")
     missed = failed
     for rig_name, scenario, phases, certain in CASES:
-        rig = load_rig(ROOT / "examples" / f"{rig_name}.toml")
+        rig = load_rig(benchkit.ROOT / "examples" / f"{rig_name}.toml")
         runs = []
         for seed in range(args.seeds):
             sim = RigSimulator(scenario, seed=100 + seed, channels=rig.channels)

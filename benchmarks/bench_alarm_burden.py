@@ -21,17 +21,14 @@ Prints each goal with PASS or FAIL; exits 1 on any FAIL. Needs nothing outside t
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from collections import Counter
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import benchkit
 
-from ashisense.alarms import AlarmEngine, Priority, Transition, load_rule_set  # noqa: E402
-from ashisense.alarms.hazards import Banner, banners  # noqa: E402
-from tests.alarmsimkit import (  # noqa: E402
+from ashisense.alarms import AlarmEngine, Priority, Transition, load_rule_set
+from ashisense.alarms.hazards import Banner, banners
+from tests.alarmsimkit import (
     CLIENT_KG,
     DANGEROUS,
     THERAPIST_KG,
@@ -39,10 +36,10 @@ from tests.alarmsimkit import (  # noqa: E402
     episodes,
     run_labelled,
 )
-from tests.simfeedkit import sim_profiles  # noqa: E402
+from tests.simfeedkit import sim_profiles
 
-RULES = load_rule_set(ROOT / "examples" / "rules" / "studio_default.toml")
-RIG = ROOT / "examples" / "sim_rig.toml"
+RULES = load_rule_set(benchkit.STUDIO_RULES)
+RIG = benchkit.SIM_RIG
 CLIENT = sim_profiles(CLIENT_KG, THERAPIST_KG)[0].model_copy(
     update={"limits_n": {"upper_back": 450.0, "lumbar": 250.0, "thigh": 400.0}}
 )

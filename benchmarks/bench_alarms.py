@@ -20,30 +20,26 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from pathlib import Path
 
+import benchkit
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from ashisense.alarms import AlarmEngine, Priority, load_rule_set, parse_rule_set  # noqa: E402
-from ashisense.alarms.signals import signals_from_estimate  # noqa: E402
-from ashisense.pipeline.core import Pipeline  # noqa: E402
-from ashisense.rig import load_rig  # noqa: E402
-from ashisense.sim import RigSimulator  # noqa: E402
-from tests.alarmsimkit import (  # noqa: E402
+from ashisense.alarms import AlarmEngine, Priority, load_rule_set, parse_rule_set
+from ashisense.alarms.signals import signals_from_estimate
+from ashisense.pipeline.core import Pipeline
+from ashisense.rig import load_rig
+from ashisense.sim import RigSimulator
+from tests.alarmsimkit import (
     DANGEROUS,
     LabelledRun,
     episodes,
     run_labelled,
     score,
 )
-from tests.simfeedkit import sample_block, sim_profiles  # noqa: E402
+from tests.simfeedkit import sample_block, sim_profiles
 
-RULES_PATH = ROOT / "examples" / "rules" / "studio_default.toml"
-RIG = ROOT / "examples" / "sim_rig.toml"
-RULES = load_rule_set(RULES_PATH)
+RIG = benchkit.SIM_RIG
+RULES = load_rule_set(benchkit.STUDIO_RULES)
 RATE_HZ = 80.0
 CONFIRM_S = 2.0  # a live alarm is confirmed by a truth alarm of the same rule this close
 SPEED_GOAL_8 = 2000  # times real time for 8-sample blocks, in CPU time (issue 13)

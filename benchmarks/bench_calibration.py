@@ -15,31 +15,28 @@ import argparse
 import csv
 import sys
 import time
-from pathlib import Path
 
+import benchkit
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from ashisense.rig import load_rig
+from calibration.geometry import Group, RigGeometry
+from calibration.plan import Step, build_plan
+from calibration.procedure import CalibrationProcedure
+from calibration.report import load_figures
+from calibration.simulate import Fault, Load, SimTruth, SimulatedTable
+from calibration.stability import StabilityCriteria, assess_window, white_noise_counts
+from calibration.units import STANDARD_GRAVITY_M_S2 as G
+from tests.calibrationkit import calibrate, corner_check
 
-from ashisense.rig import load_rig  # noqa: E402
-from calibration.geometry import Group, RigGeometry  # noqa: E402
-from calibration.plan import Step, build_plan  # noqa: E402
-from calibration.procedure import CalibrationProcedure  # noqa: E402
-from calibration.report import load_figures  # noqa: E402
-from calibration.simulate import Fault, Load, SimTruth, SimulatedTable  # noqa: E402
-from calibration.stability import StabilityCriteria, assess_window, white_noise_counts  # noqa: E402
-from calibration.units import STANDARD_GRAVITY_M_S2 as G  # noqa: E402
-from tests.calibrationkit import calibrate, corner_check  # noqa: E402
-
-DATA = ROOT.parent / "shared" / "data"
+DATA = benchkit.ROOT.parent / "shared" / "data"
 WII = DATA / "wii-balance-board-raw-calibration" / "raw"
 HX711 = DATA / "hx711-agrotech-scale-calibration" / "derived_columns_A-E.csv"
 
 
 # -- simulated ------------------------------------------------------------------------
 def simulated(runs: int) -> None:
-    geometry = RigGeometry.from_rig(load_rig(ROOT / "examples" / "sim_rig.toml"))
+    geometry = RigGeometry.from_rig(load_rig(benchkit.ROOT / "examples" / "sim_rig.toml"))
     plan = build_plan(geometry)
     singles = [s.index for s in plan if s.series == "mat:single"]
     gain_err, corner_tot, corner_pos, verify_tot, verify_pos = [], [], [], [], []

@@ -40,18 +40,14 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import benchkit  # noqa: F401 (the repository on sys.path)
+import dashkit
 import numpy as np
 from websockets.asyncio.client import connect
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))  # the scripted rig lives with the test kit
-
-import dashkit  # noqa: E402
-
-from ashisense.sim.device import SimConfig, SimDevice  # noqa: E402
-from ashisense.sim.ptyserver import TICK_S, PtyRig  # noqa: E402
-from tests.servekit import (  # noqa: E402
+from ashisense.sim.device import SimConfig, SimDevice
+from ashisense.sim.ptyserver import TICK_S, PtyRig
+from tests.servekit import (
     Served,
     busy_neighbour,
     cpu_quota,

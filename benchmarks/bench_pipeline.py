@@ -17,12 +17,10 @@ import itertools
 import os
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
+import benchkit
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from ashisense.pipeline import Pipeline
 from ashisense.rig import Rig, load_rig, rig_from_dict
@@ -30,7 +28,6 @@ from ashisense.sim.model import RigSimulator
 from firmware_bridge.blocks import SampleBlock
 from tests.simfeedkit import grid_block, sample_block, sim_profiles
 
-ROOT = Path(__file__).resolve().parent.parent
 CLIENT, THERAPIST = sim_profiles()
 
 
@@ -96,7 +93,7 @@ def rig_32() -> Rig:
 def load_rig_doc() -> dict[str, Any]:
     import tomllib
 
-    return tomllib.loads((ROOT / "examples" / "sim_rig.toml").read_text())
+    return tomllib.loads((benchkit.ROOT / "examples" / "sim_rig.toml").read_text())
 
 
 def scene_32(rig: Rig, seconds: float, rate_hz: float, seed: int = 0) -> np.ndarray:
@@ -150,7 +147,7 @@ def main() -> int:
     results = []
 
     # 8 channels at 80 Hz: the simulated rig, stepping scenario, 30 minutes.
-    rig8 = load_rig(ROOT / "examples" / "sim_rig.toml")
+    rig8 = load_rig(benchkit.ROOT / "examples" / "sim_rig.toml")
     sim = RigSimulator("stepping", seed=1)
     seconds = 1800.0
     b = sim.next_block(round(seconds * sim.rate_hz))

@@ -14,24 +14,22 @@ Needs nothing outside the repository. Writes to a temporary directory.
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import benchkit
 
-from ashisense.commands.replay import FAST_BLOCK_SAMPLES  # noqa: E402
-from ashisense.report import make_report  # noqa: E402
-from ashisense.session.analysis import SessionAnalysis  # noqa: E402
-from ashisense.session.export import export_session  # noqa: E402
-from ashisense.store import SQLiteStore  # noqa: E402
-from ashisense.store.replay import session_items  # noqa: E402
-from tests.simsessionkit import simulate_session  # noqa: E402
+from ashisense.commands.replay import FAST_BLOCK_SAMPLES
+from ashisense.report import make_report
+from ashisense.session.analysis import SessionAnalysis
+from ashisense.session.export import export_session
+from ashisense.store import SQLiteStore
+from ashisense.store.replay import session_items
+from tests.simsessionkit import simulate_session
 
-EXAMPLES = ROOT / "examples"
+EXAMPLES = benchkit.ROOT / "examples"
 GOAL_S = 2.0
 
 

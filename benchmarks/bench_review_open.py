@@ -20,25 +20,20 @@ later open. Needs nothing outside the repository; writes to a temporary director
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+import benchkit
+import dashkit
 import httpx
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
+from ashisense.store import SQLiteStore
+from dashboard.app import create_app
+from tests.simsessionkit import simulate_session
 
-import dashkit  # noqa: E402
-
-from ashisense.store import SQLiteStore  # noqa: E402
-from dashboard.app import create_app  # noqa: E402
-from tests.simsessionkit import simulate_session  # noqa: E402
-
-EXAMPLES = ROOT / "examples"
+EXAMPLES = benchkit.ROOT / "examples"
 GOAL_S = 2.0
 RIGS = {"sim": "sim_rig.toml", "grid": "grid_rig.toml"}
 

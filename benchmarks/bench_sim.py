@@ -8,13 +8,11 @@ without the 10 Hz pressure grid.
 
 from __future__ import annotations
 
-import sys
 import time
-from pathlib import Path
+
+import benchkit  # noqa: F401 (the repository on sys.path)
 
 # `python3 benchmarks/bench_sim.py` from a clone: import the package from the checkout.
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 from ashisense.sim import RigSimulator
 
 

@@ -21,20 +21,17 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import benchkit  # noqa: F401 (the repository on sys.path)
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from ashisense.sim.model import SIM_CHANNELS, RigSimulator  # noqa: E402
-from ashisense.store import Batch, SessionMeta, SessionWriter, SQLiteStore  # noqa: E402
-from firmware_bridge.blocks import SampleBlock  # noqa: E402
+from ashisense.sim.model import SIM_CHANNELS, RigSimulator
+from ashisense.store import Batch, SessionMeta, SessionWriter, SQLiteStore
+from firmware_bridge.blocks import SampleBlock
 
 T0_S = 1.7e9
 

@@ -36,14 +36,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))  # the throwaway servers live with the test kit
-
-import httpx  # noqa: E402
-import numpy as np  # noqa: E402
-from infrakit import MosquittoBroker, PostgresCluster, free_port, studio_accounts  # noqa: E402
-from websockets.asyncio.client import connect  # noqa: E402
+import benchkit
+import httpx
+import numpy as np
+from infrakit import MosquittoBroker, PostgresCluster, free_port, studio_accounts
+from websockets.asyncio.client import connect
 
 STUDIO = "bench"
 STEPS = (5, 10, 20, 30, 40)
@@ -108,7 +105,7 @@ class Desk:
              f"{broker.url('desk')}/{STUDIO}", "--store", pg_url, "--home", str(home),
              "--port", str(self.port)],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            env={**os.environ, "PYTHONPATH": str(benchkit.ROOT)},
         )  # fmt: skip
         assert self.proc.stdout is not None
         lines = [self.proc.stdout.readline(), self.proc.stdout.readline()]
@@ -156,7 +153,9 @@ def _simulate(
 ) -> subprocess.Popen[bytes]:
     """A process of simulated rooms (run_rooms)."""
     args = [sys.executable, __file__, "--rooms", str(broker.port), json.dumps(logins)]
-    return subprocess.Popen([*args, str(seconds)], env={**os.environ, "PYTHONPATH": str(ROOT)})
+    return subprocess.Popen(
+        [*args, str(seconds)], env={**os.environ, "PYTHONPATH": str(benchkit.ROOT)}
+    )
 
 
 def desk_step(desk: Desk, broker: MosquittoBroker, n: int, step_s: float) -> dict[str, float]:
@@ -235,8 +234,8 @@ def copy_lag(pg_url: str, tmp: Path, seconds: float) -> list[float]:
     runtimes, links = [], []
     for i in range(COPY_ROOMS):
         config = load_live_config(
-            ROOT / "examples" / "sim_rig.toml", store_path=tmp / f"room{i}.sqlite",
-            profiles_dir=ROOT / "examples" / "profiles", rules_path=Path(str(RULES_FILE)),
+            benchkit.ROOT / "examples" / "sim_rig.toml", store_path=tmp / f"room{i}.sqlite",
+            profiles_dir=benchkit.ROOT / "examples" / "profiles", rules_path=Path(str(RULES_FILE)),
             contraindications_path=Path(str(CONTRAINDICATIONS_FILE)),
             device_url=f"sim://stepping?seed={i}", auto_session=True,
         )  # fmt: skip
@@ -268,7 +267,7 @@ def storage(pg_url: str, tmp: Path) -> tuple[float, float]:
 
     path = tmp / "hour.sqlite"
     with SQLiteStore(path) as src:
-        sid = simulate_session(src, 3600.0, rig_path=ROOT / "examples" / "sim_rig.toml")
+        sid = simulate_session(src, 3600.0, rig_path=benchkit.ROOT / "examples" / "sim_rig.toml")
     with SQLiteStore(path, readonly=True) as src, PostgresStore(pg_url) as dst:
         copy_session(src, dst, sid)
     with psycopg.connect(pg_url, autocommit=True) as conn:

@@ -15,11 +15,9 @@ from __future__ import annotations
 
 import sys
 import time
-from pathlib import Path
 
+import benchkit  # noqa: F401 (the repository on sys.path)
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from test_timemap import HOST0_S, map_reads, usb_arrivals
 
 from firmware_bridge.timemap import ClockMapper

@@ -10,16 +10,14 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import benchkit
 import matplotlib.pyplot as plt
 
 # `python3 benchmarks/plot_sim.py` from a clone: import the package from the checkout.
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
 from ashisense.sim import SCENARIOS, RigSimulator
 from ashisense.sim.model import TABLE_LENGTH_M, TABLE_WIDTH_M
 from calibration.units import STANDARD_GRAVITY_M_S2
 
-ROOT = Path(__file__).resolve().parent.parent
 RATE_HZ = 200.0
 SHOWN = ("stepping", "overload", "grip_loss", "impact", "offrig", "no_go")
 
@@ -75,5 +73,5 @@ if __name__ == "__main__":
     main(
         Path(sys.argv[1])
         if len(sys.argv) > 1
-        else ROOT / "docs" / "img" / "simulator_scenarios.png"
+        else benchkit.ROOT / "docs" / "img" / "simulator_scenarios.png"
     )

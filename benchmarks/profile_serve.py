@@ -23,11 +23,10 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import benchkit  # noqa: F401 (the repository on sys.path)
 
-from tests.dashkit import free_port  # noqa: E402
-from tests.servekit import cpu_share, served, simulated_rig  # noqa: E402
+from tests.dashkit import free_port
+from tests.servekit import cpu_share, served, simulated_rig
 
 GOAL_CPU = 0.05
 RATE_HZ = 200

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+
+
+def joined_arrays(blocks: Sequence[Any], names: Iterable[str]) -> dict[str, Any]:
+    """Each named array field of consecutive blocks, joined end to end (a block's concat)."""
+    return {name: np.concatenate([getattr(b, name) for b in blocks]) for name in names}
 
 
 @dataclass(frozen=True)
@@ -50,14 +56,8 @@ class SampleBlock:
         """Join blocks of the same channels end to end."""
         if not blocks:
             raise ValueError("SampleBlock.concat: no blocks")
-        return cls(
-            t_s=np.concatenate([b.t_s for b in blocks]),
-            t_device_s=np.concatenate([b.t_device_s for b in blocks]),
-            seq=np.concatenate([b.seq for b in blocks]),
-            counts=np.concatenate([b.counts for b in blocks]),
-            invalid=np.concatenate([b.invalid for b in blocks]),
-            channels=blocks[0].channels,
-        )
+        arrays = joined_arrays(blocks, ("t_s", "t_device_s", "seq", "counts", "invalid"))
+        return cls(**arrays, channels=blocks[0].channels)
 
 
 @dataclass(frozen=True)

@@ -21,14 +21,19 @@ class ReferenceEngine(AlarmEngine):
         return events
 
 
-def trailing_max_reference(x: np.ndarray, width: int) -> np.ndarray:
-    """The largest non-NaN value of each run of `width` samples, one window at a time."""
-    m = x.shape[-1] - width + 1
-    out = np.full((*x.shape[:-1], m), np.nan)
-    for j in range(m):
-        window = x[..., j : j + width]
+def let_go_reference(history_n: np.ndarray, n: int, width: int, min_fraction: float) -> np.ndarray:
+    """(rows, n): for each of the last n samples, its drop from the largest non-NaN value of
+    the `width` samples up to it, kept where it is at least min_fraction of that (finite)
+    largest value, else 0; one window at a time."""
+    m = history_n.shape[-1]
+    out = np.zeros((history_n.shape[0], n))
+    for j in range(n):
+        end = m - n + j
+        window = history_n[:, max(0, end - width + 1) : end + 1]
         known = ~np.isnan(window)
-        out[..., j] = np.where(
-            known.any(axis=-1), np.where(known, window, -np.inf).max(axis=-1), np.nan
-        )
+        most = np.where(known.any(axis=-1), np.where(known, window, -np.inf).max(axis=-1), np.nan)
+        with np.errstate(invalid="ignore"):
+            drop = most - history_n[:, end]
+            keep = np.isfinite(most) & (drop >= min_fraction * most)
+        out[:, j] = np.where(keep, drop, 0.0)
     return out

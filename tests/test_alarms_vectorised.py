@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from ashisense.alarms import AlarmEngine, load_rule_set
-from ashisense.alarms.kinds.base import trailing_max
+from ashisense.alarms.kinds.loops import let_go_n
 from ashisense.bodymap import REGIONS
-from tests.alarmref import ReferenceEngine, trailing_max_reference
+from tests.alarmref import ReferenceEngine, let_go_reference
 from tests.simfeedkit import sim_profiles
 
 RULES = load_rule_set(Path(__file__).resolve().parents[1] / "examples/rules/studio_default.toml")
@@ -89,9 +89,20 @@ def test_vectorised_blocks_log_what_the_reference_logs(
 
 @settings(max_examples=200, deadline=None)
 @given(
-    arrays(np.float64, st.integers(1, 40), elements=st.floats(-1e3, 1e3) | st.just(math.nan)),
+    arrays(
+        np.float64,
+        st.tuples(st.just(2), st.integers(1, 40)),
+        elements=st.floats(-1e3, 1e3) | st.just(math.nan) | st.just(math.inf),
+    ),
     st.integers(1, 17),
+    st.integers(1, 40),
+    st.floats(0.0, 1.0),
 )
-def test_trailing_max_is_the_max_of_each_window(x: np.ndarray, width: int) -> None:
-    width = min(width, x.shape[0])
-    np.testing.assert_array_equal(trailing_max(x, width), trailing_max_reference(x, width))
+def test_let_go_is_the_drop_from_each_windows_most(
+    history_n: np.ndarray, width: int, n: int, min_fraction: float
+) -> None:
+    n = min(n, history_n.shape[1])
+    np.testing.assert_array_equal(
+        let_go_n(history_n, n, width, min_fraction),
+        let_go_reference(history_n, n, width, min_fraction),
+    )

@@ -11,14 +11,14 @@ import pytest
 #: Imported only by the commands that use them, when they run.
 HEAVY = (
     "scipy",
-    "numba",
-    "llvmlite",
     "matplotlib",
     "pyarrow",
     "fastapi",
     "starlette",
     "uvicorn",
     "pandas",
+    "numba",
+    "llvmlite",
 )
 
 

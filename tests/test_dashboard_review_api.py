@@ -13,6 +13,7 @@ from pathlib import Path
 
 import dashkit
 import httpx
+import infrakit
 import pytest
 import reviewkit
 
@@ -46,7 +47,12 @@ def test_a_session_is_derived_once_with_progress_then_kept(server: dashkit.Serve
         review = reviewkit.open_review(http, 1)
         with SQLiteStore(store_path, readonly=True) as store:
             assert review["key"] == display_key(store.session(1), store.sample_count(1))
-            assert store.derived(1, review["key"], ["overview"])  # kept with the session
+
+        def kept() -> bool:  # "ready" comes as soon as they are derived; kept just after
+            with SQLiteStore(store_path, readonly=True) as store:
+                return bool(store.derived(1, review["key"], ["overview"]))
+
+        infrakit.wait_until(kept, "the display series kept with the session")
         again = http.get("/api/sessions/1/review").json()
         assert again["state"] == "ready" and again["key"] == review["key"]
         assert len(review["episodes"]) > 0
@@ -141,8 +147,12 @@ def test_the_review_reads_a_postgresql_store(tmp_path: Path, pg_url: str) -> Non
             assert opened["state"] in ("deriving", "preview"), opened
             review.jobs.current(sid)[2].done.wait(60)  # type: ignore[union-attr]
             opened = review.open(sid, "kg", "Aiko")
-        with open_store(pg_url, readonly=True) as store:
-            assert store.derived(sid, opened["key"], ["overview", "figures"])
+
+        def kept() -> bool:  # "ready" comes as soon as they are derived; kept just after
+            with open_store(pg_url, readonly=True) as store:
+                return len(store.derived(sid, opened["key"], ["overview", "figures"])) == 2
+
+        infrakit.wait_until(kept, "the display series kept in PostgreSQL")
         t0 = opened["session"]["started_s"]
         window = review.window(sid, opened["key"], t0 + 5, t0 + 10)
         assert window is not None and len(window["t_s"]) == 5 * 80 + 1

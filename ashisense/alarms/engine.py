@@ -35,6 +35,7 @@ from ashisense.alarms.kinds.client import ClientButton
 from ashisense.alarms.kinds.force import FEET_FORCE_HAZARD
 from ashisense.alarms.limits import ClientLimits, ContraindicationMap, tighten_for_client
 from ashisense.alarms.rules import RuleSet
+from ashisense.alarms.settle import RuleArrays
 from ashisense.alarms.signals import as_signals
 from ashisense.alarms.state import AlarmStateMachine
 from ashisense.alarms.timing import ConditionTimer
@@ -44,32 +45,16 @@ log = logging.getLogger(__name__)
 AlarmListener = Callable[[AlarmEvent], None]
 
 
-class _RuleState:
-    """Per-rule values the block stage reads and writes for all rules at once (index: the
-    rule's place in the engine): last known value, episode peak, the condition, whether the
-    verdict that can change it held at the previous sample (ConditionTimer.waiting), and the
-    test of that verdict: value * factor >= threshold, (n_rules, 1) to broadcast over samples
-    (factor -1 flips a clearing test `value <= clear` into the same form)."""
-
-    def __init__(self, n_rules: int) -> None:
-        self.value = np.full(n_rules, np.nan)
-        self.peak = np.full(n_rules, np.nan)
-        self.active = np.zeros(n_rules, dtype=bool)
-        self.waiting = np.zeros(n_rules, dtype=bool)
-        self.factor = np.ones((n_rules, 1))
-        self.threshold = np.zeros((n_rules, 1))
-
-
 class _Bound:
     """A rule at work in one session: its spec, measurer, timer and alarm state; its value
-    and peak live in the engine's _RuleState at `index`."""
+    and peak live in the engine's RuleArrays at `index`."""
 
     def __init__(
         self,
         spec: RuleSpec,
         measure: Measurer,
         alarm: AlarmStateMachine,
-        state: _RuleState,
+        state: RuleArrays,
         index: int,
     ) -> None:
         self.spec, self.measure, self.alarm = spec, measure, alarm
@@ -103,43 +88,28 @@ class _Bound:
 
     def sync(self) -> None:
         """Copy the timer's condition and waiting verdict into the shared arrays, with the
-        test of the verdict that can change the condition: while off, sign * value > start
-        (sign -1 for a lower limit), written value * sign >= the next float above start;
-        while on, sign * value <= clear (the limit back by the hysteresis), written
-        value * -sign >= -clear. NaN fails both, as it does in the full comparison."""
-        state, i, active = self.state, self.index, self.timer.active
-        state.active[i], state.waiting[i] = active, self.timer.waiting
-        sign = 1.0 if self.above else -1.0
-        start = sign * self.limit
-        if active:
-            state.factor[i, 0], state.threshold[i, 0] = -sign, self.hysteresis - start
-        else:
-            state.factor[i, 0], state.threshold[i, 0] = sign, np.nextafter(start, math.inf)
+        test of the verdict that can change the condition (RuleArrays.set_verdict)."""
+        state, i = self.state, self.index
+        state.active[i], state.waiting[i] = self.timer.active, self.timer.waiting
+        state.set_verdict(i, self.above, self.limit, self.hysteresis)
 
 
 @dataclass
 class _Compiled:
     """The rules one set of signal names lets the engine evaluate, and where their values
-    live in the engine's _RuleState (a slice when they are consecutive, as usual: views)."""
+    live in the engine's RuleArrays."""
 
     missing: list[tuple[_Bound, tuple[str, ...]]]
     rules: list[_Bound]
     needs: tuple[str, ...]  # the signals they use
-    index: slice | np.ndarray
+    index: np.ndarray
 
     @classmethod
     def of(cls, missing: list[tuple[_Bound, tuple[str, ...]]]) -> _Compiled:
         rules = [rt for rt, lacks in missing if not lacks]
         needs = dict.fromkeys(s for rt in rules for s in rt.spec.read_signals())
-        places = [rt.index for rt in rules]
-        first = places[0] if places else 0
-        consecutive = places == list(range(first, first + len(places)))
-        return cls(
-            missing,
-            rules,
-            tuple(needs),
-            slice(first, first + len(places)) if consecutive else np.array(places, dtype=np.intp),
-        )
+        places = np.array([rt.index for rt in rules], dtype=np.intp)
+        return cls(missing, rules, tuple(needs), places)
 
 
 def _newest_known(values: np.ndarray, known: np.ndarray, carry: np.ndarray) -> np.ndarray:
@@ -151,10 +121,8 @@ def _newest_known(values: np.ndarray, known: np.ndarray, carry: np.ndarray) -> n
     return np.where(known[rows, newest], values[rows, newest], carry)
 
 
-def _applies(measures: list[Measure], n: int) -> np.ndarray | None:
-    """(k, n) bool: where each rule's limit applies; None when it applies everywhere."""
-    if all(m.applies is None for m in measures):
-        return None
+def _applies(measures: list[Measure], n: int) -> np.ndarray:
+    """(k, n) bool: where each rule's limit applies."""
     everywhere = _everywhere(n)
     rows = [everywhere if m.applies is None else m.applies for m in measures]
     return np.concatenate(rows).reshape(len(rows), n)
@@ -196,7 +164,7 @@ class AlarmEngine:
         self.log: list[AlarmEvent] = []
         self.skipped_samples = 0  # samples refused for coming before the previous block's end
         specs = [spec for spec in self.rule_set if spec.enabled]
-        self._state = _RuleState(len(specs))
+        self._state = RuleArrays(len(specs))
         self._rules: dict[str, _Bound] = {
             spec.id: _Bound(
                 spec,
@@ -338,34 +306,8 @@ class AlarmEngine:
         usual block: nothing can start the condition while off or end it while on) keep the
         last known value and the episode's peak, as the full comparison would."""
         n = measures[0].value.shape[0]
-        shown = np.concatenate([m.value for m in measures]).reshape(len(measures), n)
-        applies = _applies(measures, n)
-        if applies is not None:
-            shown = np.where(applies, shown, np.nan)
-        state, at = self._state, c.index
-        # NaN (unknown, or where the limit does not apply) fails the verdict: right while
-        # the condition is off; while it is on, where the limit does not apply clears it
-        verdict = shown * state.factor[at] >= state.threshold[at]
-        active = state.active[at]
-        on = np.flatnonzero(active).tolist() if np.count_nonzero(active) else []
-        for i in on:
-            applies = measures[i].applies
-            if applies is not None:
-                verdict[i] |= ~applies
-        busy = verdict.any(axis=1) | state.waiting[at]
-        newest = shown[:, -1]
-        if np.count_nonzero(np.isnan(newest)):  # some rule knows no value at the last sample
-            newest = _newest_known(shown, ~np.isnan(shown), state.value[at])
-        state.value[at] = np.where(busy, state.value[at], newest)
-        for i in on:
-            if not busy[i]:
-                self._settle_peak(c.rules[i], shown[i])
-        return busy
-
-    def _settle_peak(self, rt: _Bound, shown: np.ndarray) -> None:
-        """The episode's peak after a quiet block of a rule whose condition is on."""
-        extreme = np.fmax if rt.above else np.fmin
-        rt.peak = float(extreme.reduce(shown, initial=rt.peak))
+        values = np.concatenate([m.value for m in measures]).reshape(len(measures), n)
+        return self._state.settle(c.index, values, _applies(measures, n))
 
     def tick(self, t_s: float, data_seen_s: float = math.nan) -> list[AlarmEvent]:
         """Clock tick (live: a few times a second): stale-link rules and audio pauses.

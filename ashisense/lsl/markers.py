@@ -7,6 +7,7 @@ session file); the rest depends on the event (docs/lsl.md has the schema). Unkno
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from collections.abc import Mapping
@@ -15,6 +16,7 @@ from typing import Any
 
 from ashisense.alarms import AlarmEvent
 from ashisense.session.runner import SessionAction
+from ashisense.store.records import AlarmRecord
 from firmware_bridge.blocks import DeviceEvent, Gap
 
 
@@ -36,19 +38,12 @@ def _marker(event: str, t_s: float, **fields: Any) -> Marker:
 
 
 def alarm_marker(event: AlarmEvent) -> Marker:
-    """An alarm transition (raised, cleared, acknowledged, ...)."""
-    return _marker(
-        "alarm",
-        event.t_s,
-        rule=event.rule_id,
-        priority=str(event.priority),
-        transition=str(event.transition),
-        from_state=str(event.from_state),
-        state=str(event.state),
-        value=_number(event.value),
-        limit=_number(event.limit),
-        message=event.message,
-    )
+    """An alarm transition (raised, cleared, acknowledged, ...): the alarm log's row of it
+    (AlarmRecord), its rule id under "rule"."""
+    record = AlarmRecord.of(event)
+    fields = {("rule" if k == "rule_id" else k): v for k, v in dataclasses.asdict(record).items()}
+    fields.update(value=_number(record.value), limit=_number(record.limit))
+    return _marker("alarm", **fields)
 
 
 def note_marker(t_s: float, text: str, author: str = "") -> Marker:

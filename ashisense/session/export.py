@@ -9,9 +9,9 @@ moment on the first sample at or after it, a note over a range on every sample i
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from types import TracebackType
 from typing import Protocol
 
 import numpy as np
@@ -139,7 +139,7 @@ class SessionExport:
     """Write one session's samples to `path` in `fmt` ("csv" or "parquet"), step by step,
     with the session's notes in the `note` column.
 
-    A context manager: the file is complete when it exits. Raises ExportError for an
+    The file is complete once closed (use it with contextlib.closing). Raises ExportError for an
     unknown format.
     """
 
@@ -171,15 +171,8 @@ class SessionExport:
         self._sink.write(table)
         self.rows += table.num_rows
 
-    def __enter__(self) -> SessionExport:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def close(self) -> None:
+        """Finish the file: it is complete once closed."""
         if self._sink is not None:
             self._sink.close()
 
@@ -203,7 +196,7 @@ def export_session(
         raise ExportError(f"{store}: session {session_id} holds no samples: nothing to export")
     analysis = SessionAnalysis.for_session(info, rig_path=rig_path)
     notes = store.annotations(session_id)
-    with SessionExport(path, fmt, info.meta.started_s, raw, notes) as out:
+    with contextlib.closing(SessionExport(path, fmt, info.meta.started_s, raw, notes)) as out:
         for item in session_items(store, session_id, block_samples=EXPORT_BLOCK_SAMPLES):
             step = analysis.feed(item)
             if step is not None:

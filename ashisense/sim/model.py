@@ -24,6 +24,7 @@ from ashisense.sim.imprint import FOOT_HALF_SPACING_M, GridRenderer, load_imprin
 from ashisense.sim.scenarios import PHASE_CODE, PHASES, ScriptSample, Timeline, get_scenario
 from ashisense.sim.sensors import SensorBank
 from calibration.units import STANDARD_GRAVITY_M_S2
+from firmware_bridge.blocks import joined_arrays
 
 SIM_CHANNELS: tuple[str, ...] = (
     "bar_left_head",
@@ -173,12 +174,7 @@ class SimTruth:
     @classmethod
     def concat(cls, parts: list[SimTruth]) -> SimTruth:
         """Join consecutive blocks' truths."""
-        return cls(
-            **{
-                f.name: np.concatenate([getattr(p, f.name) for p in parts])
-                for f in dataclasses.fields(cls)
-            }
-        )
+        return cls(**joined_arrays(parts, (f.name for f in dataclasses.fields(cls))))
 
 
 @dataclass(frozen=True)
@@ -209,11 +205,8 @@ class SimBlock:
         grid_t = [b.grid_t_s for b in blocks if b.grid_t_s is not None]
         grids = [b.grid for b in blocks if b.grid is not None]
         return cls(
-            t_s=np.concatenate([b.t_s for b in blocks]),
-            counts=np.concatenate([b.counts for b in blocks]),
-            invalid=np.concatenate([b.invalid for b in blocks]),
+            **joined_arrays(blocks, ("t_s", "counts", "invalid", "sensor_error_n")),
             truth=SimTruth.concat([b.truth for b in blocks]),
-            sensor_error_n=np.concatenate([b.sensor_error_n for b in blocks]),
             grid_t_s=np.concatenate(grid_t) if grid_t else None,
             grid=np.concatenate(grids) if grids else None,
         )

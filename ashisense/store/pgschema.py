@@ -1,13 +1,12 @@
-"""The PostgreSQL store's schema: versioned SQL migrations (package data in pg_migrations),
-applied at start in order, each once, recorded in `schema_migrations`."""
+"""The PostgreSQL store's schema: versioned migrations, made from the table description
+(store/tables.py), applied at start in order, each once, recorded in `schema_migrations`."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any
 
+from ashisense.store import tables
 from ashisense.store.errors import StoreOpenError
 
 #: Held while migrating, so that rooms and a desk starting together migrate once.
@@ -19,9 +18,17 @@ CREATE_TABLE = (
 )
 
 
+#: The migrations by version (the `since` of store/tables.py), with their names.
+NAMES = {
+    1: "sessions",  # sessions and everything recorded with them
+    2: "notes_and_derived",  # notes with ids and time ranges; derived arrays
+    3: "presses",  # the client's presses (issue 18)
+}
+
+
 @dataclass(frozen=True)
 class Migration:
-    """One SQL file: `NNNN_name.sql` is version NNNN."""
+    """One step of the schema: version, name and its SQL."""
 
     version: int
     name: str
@@ -29,13 +36,8 @@ class Migration:
 
 
 def migrations() -> list[Migration]:
-    """Every migration shipped with the package, in version order."""
-    found = []
-    for entry in resources.files("ashisense.store.pg_migrations").iterdir():
-        match = re.fullmatch(r"(\d{4})_(\w+)\.sql", entry.name)
-        if match:
-            found.append(Migration(int(match[1]), match[2], entry.read_text(encoding="utf-8")))
-    return sorted(found, key=lambda m: m.version)
+    """Every migration, in version order."""
+    return [Migration(v, name, tables.migration(v)) for v, name in sorted(NAMES.items())]
 
 
 def _applied(conn: Any) -> set[int]:

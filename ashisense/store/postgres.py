@@ -1,12 +1,12 @@
 """PostgreSQL session store: the SessionStore interface over psycopg 3, for a studio's sessions.
 
-The layout mirrors the SQLite store (store/rows.py); the schema comes from versioned SQL
-migrations applied at start (store/pgschema.py). Sample chunks and grid frames go in through
-COPY (binary) into a staging table, then an upsert keyed on (session, chunk number), so a
-chunk written again replaces itself. Rows copied from another store carry a key (content and
-occurrence), so a copy run again adds nothing (store/copy.py). Credentials come from the URL
-or the PG* environment variables and never appear in a message: str(store) and every error
-name the user, host, port and database only.
+The layout mirrors the SQLite store (store/rows.py); the tables are described once for both
+(store/tables.py) and built by versioned migrations applied at start (store/pgschema.py).
+Sample chunks and grid frames go in through COPY (binary) into a staging table, then an upsert
+keyed on (session, chunk number), so a chunk written again replaces itself. Rows copied from
+another store carry a key (content and occurrence), so a copy run again adds nothing
+(store/copy.py). Credentials come from the URL or the PG* environment variables and never
+appear in a message: str(store) and every error name the user, host, port and database only.
 """
 
 from __future__ import annotations
@@ -41,11 +41,13 @@ from ashisense.store.errors import (
 from ashisense.store.rows import (
     CHUNK_COLUMNS,
     GRID_COLUMNS,
+    META_COLUMNS,
     PRESS_COLUMNS,
     SESSION_COLUMNS,
     chunk_block,
     chunk_values,
     grid_block,
+    meta_values,
     press_record,
     press_values,
     session_info,
@@ -235,11 +237,9 @@ class PostgresStore(SessionStore):
     def create_session(self, meta: records.SessionMeta) -> int:
         with self.transaction("create session") as conn:
             row = conn.execute(
-                "INSERT INTO sessions (uuid, started_s, label, rig_path, rig_text, "
-                "calibration_json, client_json, therapist_json, rules_text, "
-                "contraindications_text) VALUES (gen_random_uuid(), %s, %s, %s, %s, %s, %s, "
-                "%s, %s, %s) RETURNING id",
-                _meta_values(meta),
+                f"INSERT INTO sessions (uuid, {META_COLUMNS}) VALUES (gen_random_uuid(), "
+                "%s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
+                meta_values(meta),
             ).fetchone()
         assert row is not None
         return int(row[0])
@@ -249,16 +249,14 @@ class PostgresStore(SessionStore):
         its stop time and summary, which set_stopped writes once its rows are in); its id."""
         with self.transaction("copy session") as conn:
             row = conn.execute(
-                "INSERT INTO sessions (uuid, started_s, label, rig_path, rig_text, "
-                "calibration_json, client_json, therapist_json, rules_text, "
-                "contraindications_text, hello_json, channels_json) "
+                f"INSERT INTO sessions (uuid, {META_COLUMNS}, hello_json, channels_json) "
                 "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
                 "ON CONFLICT (uuid) DO UPDATE SET calibration_json = EXCLUDED.calibration_json, "
                 "hello_json = EXCLUDED.hello_json, channels_json = EXCLUDED.channels_json "
                 "RETURNING id",
                 (
                     info.uuid,
-                    *_meta_values(info.meta),
+                    *meta_values(info.meta),
                     None if info.hello is None else to_json(info.hello),
                     to_json(list(info.channels)) if info.channels else None,
                 ),
@@ -641,18 +639,3 @@ class PostgresStore(SessionStore):
     def close(self) -> None:
         if self._conn is not None:
             self._conn.close()
-
-
-def _meta_values(meta: records.SessionMeta) -> tuple[Any, ...]:
-    """The session columns known at start, in the order create_session and put_session use."""
-    return (
-        meta.started_s,
-        meta.label,
-        meta.rig_path,
-        meta.rig_text,
-        to_json(meta.calibration),
-        to_json(meta.client),
-        to_json(meta.therapist),
-        meta.rules_text,
-        meta.contraindications_text,
-    )

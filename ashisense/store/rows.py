@@ -27,6 +27,12 @@ SESSION_COLUMNS = (
     "therapist_json, rules_text, contraindications_text, hello_json, channels_json, summary_json"
 )
 
+#: The session columns known when it starts, in meta_values' order.
+META_COLUMNS = (
+    "started_s, label, rig_path, rig_text, calibration_json, client_json, therapist_json, "
+    "rules_text, contraindications_text"
+)
+
 #: The columns of a stored chunk that chunk_block decodes, in its order.
 CHUNK_COLUMNS = "n, t_s, t_device_s, seq, counts, invalid"
 
@@ -47,6 +53,21 @@ SUMMARY_QUERIES = (
 def to_json(obj: Any) -> str:
     """Compact JSON text of stored records (NaN and infinities kept, as Python writes them)."""
     return json.dumps(obj, separators=(",", ":"), allow_nan=True)
+
+
+def meta_values(meta: SessionMeta) -> tuple[Any, ...]:
+    """The values of a session's META_COLUMNS."""
+    return (
+        meta.started_s,
+        meta.label,
+        meta.rig_path,
+        meta.rig_text,
+        to_json(meta.calibration),
+        to_json(meta.client),
+        to_json(meta.therapist),
+        meta.rules_text,
+        meta.contraindications_text,
+    )
 
 
 def chunk_values(c: SampleBlock) -> tuple[Any, ...]:

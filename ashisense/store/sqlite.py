@@ -21,7 +21,7 @@ from urllib.parse import quote
 
 import numpy as np
 
-from ashisense.store import records
+from ashisense.store import records, tables
 from ashisense.store.base import SessionStore
 from ashisense.store.blocks import append_to_chunks
 from ashisense.store.codec import pack
@@ -37,11 +37,13 @@ from ashisense.store.errors import (
 from ashisense.store.rows import (
     CHUNK_COLUMNS,
     GRID_COLUMNS,
+    META_COLUMNS,
     PRESS_COLUMNS,
     SESSION_COLUMNS,
     chunk_block,
     chunk_values,
     grid_block,
+    meta_values,
     nan_if_null,
     press_record,
     press_values,
@@ -63,111 +65,23 @@ FORMAT1_NAMESPACE = uuid.UUID("5d8a4c1e-2f0b-4a57-9a3e-6c1f0e7b2d94")
 CHUNK_SAMPLES = 4096
 BUSY_TIMEOUT_MS = 5_000
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS store_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS sessions (
-    id INTEGER PRIMARY KEY,
-    uuid TEXT,
-    started_s REAL NOT NULL,
-    stopped_s REAL,
-    label TEXT NOT NULL,
-    rig_path TEXT NOT NULL,
-    rig_text TEXT NOT NULL,
-    calibration_json TEXT NOT NULL,
-    client_json TEXT NOT NULL,
-    therapist_json TEXT NOT NULL,
-    rules_text TEXT NOT NULL,
-    contraindications_text TEXT NOT NULL,
-    hello_json TEXT,
-    channels_json TEXT,
-    summary_json TEXT
-);
-CREATE TABLE IF NOT EXISTS chunks (
-    id INTEGER PRIMARY KEY,
-    session_id INTEGER NOT NULL REFERENCES sessions(id),
-    t0_s REAL NOT NULL,
-    t1_s REAL NOT NULL,
-    seq0 INTEGER NOT NULL,
-    n INTEGER NOT NULL,
-    t_s BLOB NOT NULL,
-    t_device_s BLOB NOT NULL,
-    seq BLOB NOT NULL,
-    counts BLOB NOT NULL,
-    invalid BLOB NOT NULL
-);
-CREATE INDEX IF NOT EXISTS chunks_by_session ON chunks(session_id, t1_s);
-CREATE TABLE IF NOT EXISTS grids (
-    id INTEGER PRIMARY KEY,
-    session_id INTEGER NOT NULL REFERENCES sessions(id),
-    t0_s REAL NOT NULL,
-    n INTEGER NOT NULL,
-    n_rows INTEGER NOT NULL,
-    n_cols INTEGER NOT NULL,
-    t_s BLOB NOT NULL,
-    seq BLOB NOT NULL,
-    frame_values BLOB NOT NULL
-);
-CREATE INDEX IF NOT EXISTS grids_by_session ON grids(session_id, t0_s);
-CREATE TABLE IF NOT EXISTS gaps (
-    session_id INTEGER NOT NULL REFERENCES sessions(id),
-    t_start_s REAL NOT NULL, t_end_s REAL NOT NULL, lost INTEGER NOT NULL, reason TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS gaps_by_session ON gaps(session_id, t_start_s);
-CREATE TABLE IF NOT EXISTS events (
-    session_id INTEGER NOT NULL REFERENCES sessions(id),
-    t_s REAL NOT NULL, t_device_s REAL NOT NULL, payload_json TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS events_by_session ON events(session_id, t_s);
-CREATE TABLE IF NOT EXISTS alarms (
-    session_id INTEGER NOT NULL REFERENCES sessions(id),
-    t_s REAL NOT NULL, rule_id TEXT NOT NULL, priority TEXT NOT NULL, transition TEXT NOT NULL,
-    from_state TEXT NOT NULL, state TEXT NOT NULL,
-    value REAL, limit_value REAL, message TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS alarms_by_session ON alarms(session_id, t_s);
-CREATE TABLE IF NOT EXISTS annotations (
-    id INTEGER PRIMARY KEY,
-    session_id INTEGER NOT NULL REFERENCES sessions(id),
-    t_s REAL NOT NULL, text TEXT NOT NULL, author TEXT NOT NULL, t_end_s REAL
-);
-CREATE INDEX IF NOT EXISTS annotations_by_session ON annotations(session_id, t_s);
-CREATE TABLE IF NOT EXISTS faults (
-    session_id INTEGER NOT NULL REFERENCES sessions(id),
-    t_s REAL NOT NULL, kind TEXT NOT NULL, message TEXT NOT NULL, dropped_samples INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS faults_by_session ON faults(session_id, t_s);
-CREATE TABLE IF NOT EXISTS baselines (
-    session_id INTEGER NOT NULL REFERENCES sessions(id),
-    t_s REAL NOT NULL, state_json TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS baselines_by_session ON baselines(session_id, t_s);
-CREATE TABLE IF NOT EXISTS derived (
-    session_id INTEGER NOT NULL REFERENCES sessions(id),
-    part TEXT NOT NULL, name TEXT NOT NULL, version_key TEXT NOT NULL,
-    dtype TEXT NOT NULL, shape_json TEXT NOT NULL, data BLOB NOT NULL,
-    PRIMARY KEY (session_id, part, name)
-);
-CREATE TABLE IF NOT EXISTS presses (
-    session_id INTEGER NOT NULL REFERENCES sessions(id),
-    t_s REAL NOT NULL, button TEXT NOT NULL, source TEXT NOT NULL, feet_n REAL,
-    region TEXT NOT NULL, pressure_kpa REAL, pressure_basis TEXT NOT NULL, feet_after_n REAL
-);
-CREATE INDEX IF NOT EXISTS presses_by_session ON presses(session_id, t_s);
-"""
+SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS store_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);\n"
+    + tables.schema("sqlite")
+)
 
-#: Format 2 -> 3: notes get an id (their rowid so far) and an end time for ranges.
-_NOTES_WITH_IDS = """
-CREATE TABLE annotations_v3 (
-    id INTEGER PRIMARY KEY,
-    session_id INTEGER NOT NULL REFERENCES sessions(id),
-    t_s REAL NOT NULL, text TEXT NOT NULL, author TEXT NOT NULL, t_end_s REAL
-);
+#: Format 2 -> 3: notes get an id (their rowid so far) and an end time for ranges: the table
+#: is made as it is now under another name, takes the rows and then the old one's place.
+_NOTES_WITH_IDS = (
+    tables.create_table(tables.TABLE["annotations"], "sqlite", name="annotations_v3")
+    + """
 INSERT INTO annotations_v3 (id, session_id, t_s, text, author)
     SELECT rowid, session_id, t_s, text, author FROM annotations ORDER BY rowid;
 DROP TABLE annotations;
 ALTER TABLE annotations_v3 RENAME TO annotations;
-CREATE INDEX annotations_by_session ON annotations(session_id, t_s);
 """
+    + tables.create_indexes(tables.TABLE["annotations"], "sqlite")
+)
 
 # SQLite's primary result codes (the low byte of an extended code).
 SQLITE_READONLY = 8
@@ -367,21 +281,9 @@ class SQLiteStore(SessionStore):
     def create_session(self, meta: records.SessionMeta) -> int:
         def work(conn: sqlite3.Connection) -> int:
             cur = conn.execute(
-                "INSERT INTO sessions (uuid, started_s, label, rig_path, rig_text, "
-                "calibration_json, client_json, therapist_json, rules_text, "
-                "contraindications_text) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    str(uuid.uuid4()),
-                    meta.started_s,
-                    meta.label,
-                    meta.rig_path,
-                    meta.rig_text,
-                    to_json(meta.calibration),
-                    to_json(meta.client),
-                    to_json(meta.therapist),
-                    meta.rules_text,
-                    meta.contraindications_text,
-                ),
+                f"INSERT INTO sessions (uuid, {META_COLUMNS}) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (str(uuid.uuid4()), *meta_values(meta)),
             )
             return int(cur.lastrowid or 0)
 

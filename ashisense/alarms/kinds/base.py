@@ -11,7 +11,7 @@ import functools
 import math
 from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal, Protocol, Self
+from typing import Any, ClassVar, Literal, NamedTuple, Protocol, Self
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat
@@ -23,9 +23,8 @@ from ashisense.alarms.wording import FORCE_UNITS, force_text
 Signals = MutableMapping[str, np.ndarray]
 
 
-@dataclass(frozen=True)
-class Measure:
-    """A rule's measured value over one block.
+class Measure(NamedTuple):
+    """A rule's measured value over one block (a named tuple: a dozen are made every block).
 
     value: (n,) float64 in the rule's unit, NaN where unknown (keeps the previous verdict).
     applies: (n,) bool or None (always); where False the condition is absent whatever value.
@@ -246,15 +245,3 @@ class TrailingWindow:
         self._t_s = t_all[-keep:]
         self._x = x_all[..., -keep:].copy() if x_all is x else x_all[..., -keep:]
         return t_all, x_all
-
-
-def trailing_max(x: np.ndarray, width: int) -> np.ndarray:
-    """The largest value of each run of `width` samples along the last axis, NaN ignored
-    (NaN where all are): (..., m) -> (..., m - width + 1), a few array operations (runs of
-    1, 2, 4, ... samples, then one overlapping pair)."""
-    out, span = x, 1
-    while 2 * span <= width:
-        out = np.fmax(out[..., span:], out[..., :-span])
-        span *= 2
-    rest = width - span
-    return np.fmax(out[..., rest:], out[..., :-rest]) if rest else out

@@ -8,6 +8,7 @@ import math
 import numpy as np
 from pydantic import Field, NonNegativeFloat, PositiveFloat, field_validator
 
+from ashisense.alarms.kinds import loops
 from ashisense.alarms.kinds.base import (
     BindContext,
     Measure,
@@ -17,24 +18,32 @@ from ashisense.alarms.kinds.base import (
     TrailingWindow,
     column,
     derived,
-    trailing_max,
 )
-from ashisense.bodymap import REGION_CODE, REGION_TITLES, REGIONS, UNKNOWN, regions_named
+from ashisense.bodymap import REGION_CODE, REGION_TITLES, REGIONS, regions_named
 
 # Every limit on the feet force is one hazard: the force on the client where the feet are.
 FEET_FORCE_HAZARD = "feet_force"
 
 
-class FeetForce(RuleSpec):
-    """Feet force above the client's limit: limit_n, or a share of the client's weight if lower."""
+class _FeetLimit(RuleSpec):
+    """A limit (limit_n, N) on the feet force, somewhere or everywhere: one hazard."""
 
-    kind_name = "feet_force"
     unit = "N"
     limit_field = "limit_n"
     hysteresis_field = "hysteresis_n"
-    needs = ("feet_n",)
 
     limit_n: PositiveFloat
+
+    def hazard_key(self) -> str:
+        return FEET_FORCE_HAZARD
+
+
+class FeetForce(_FeetLimit):
+    """Feet force above the client's limit: limit_n, or a share of the client's weight if lower."""
+
+    kind_name = "feet_force"
+    needs = ("feet_n",)
+
     limit_client_weight_share: float | None = Field(default=None, gt=0.0, le=1.0)
     hysteresis_n: NonNegativeFloat = 20.0
 
@@ -48,9 +57,6 @@ class FeetForce(RuleSpec):
             limit_n = min(limit_n, self.limit_client_weight_share * ctx.client_weight_n)
         return self.with_changes(limit_n=limit_n, limit_client_weight_share=None)
 
-    def hazard_key(self) -> str:
-        return FEET_FORCE_HAZARD
-
     def limit_applies(self, sig: Signals) -> np.ndarray:
         return np.ones(np.shape(sig["t_s"]), dtype=bool)
 
@@ -58,17 +64,13 @@ class FeetForce(RuleSpec):
         return lambda sig: Measure(column(sig, "feet_n"))
 
 
-class RegionForce(RuleSpec):
+class RegionForce(_FeetLimit):
     """Feet force while the feet act in one of `regions` (no-go: a low limit; lumbar band)."""
 
     kind_name = "region_force"
-    unit = "N"
-    limit_field = "limit_n"
-    hysteresis_field = "hysteresis_n"
     needs = ("feet_n", "region")
 
     regions: tuple[str, ...] = Field(min_length=1)
-    limit_n: PositiveFloat
     hysteresis_n: NonNegativeFloat = 10.0
 
     @field_validator("regions")
@@ -76,9 +78,6 @@ class RegionForce(RuleSpec):
     def _known_regions(cls, v: tuple[str, ...]) -> tuple[str, ...]:
         regions_named(v)
         return tuple(dict.fromkeys(v))
-
-    def hazard_key(self) -> str:
-        return FEET_FORCE_HAZARD
 
     def _inside(self, region: np.ndarray) -> np.ndarray:
         """(n,) bool: the region codes that are one of this rule's regions (a table lookup;
@@ -93,14 +92,12 @@ class RegionForce(RuleSpec):
         table = _region_table(self.regions)
 
         def measure(sig: Signals) -> Measure:
-            feet_n = column(sig, "feet_n")
             region = derived(sig, "_region_index", _region_index)
-            value = np.where(table[region], feet_n, 0.0)
             # Position unknown: a light load clears, a heavy one keeps the previous verdict.
-            unknown = derived(sig, "_region_unknown", _region_unknown)
-            if unknown.shape[0]:
-                value[unknown] = np.where(feet_n[unknown] < clear_below_n, 0.0, np.nan)
-            return Measure(value, detail=region)
+            return Measure(
+                loops.region_force(column(sig, "feet_n"), region, table, clear_below_n),
+                detail=region,
+            )
 
         return measure
 
@@ -113,11 +110,6 @@ class RegionForce(RuleSpec):
 def _region_index(sig: Signals) -> np.ndarray:
     """The block's region codes as table indices (shared by every region rule)."""
     return np.asarray(sig["region"], dtype=np.intp)
-
-
-def _region_unknown(sig: Signals) -> np.ndarray:
-    """The samples of the block whose region is unknown (usually none)."""
-    return np.flatnonzero(derived(sig, "_region_index", _region_index) == UNKNOWN)
 
 
 @functools.lru_cache(maxsize=64)
@@ -194,27 +186,20 @@ class BarDrop(_WeightShare):
     def measurer(self, ctx: BindContext) -> Measurer:
         history = TrailingWindow(self.window_s)
 
-        def let_go_n(sig: Signals) -> np.ndarray:
-            """(2, n): how much of each bar's load (left, right) went within the window, 0
-            unless most of it."""
+        def measure(sig: Signals) -> Measure:
             t_s = column(sig, "t_s")
             n = t_s.shape[0]
             bars_n = np.concatenate([column(sig, "bar_left_n"), column(sig, "bar_right_n")])
-            bars_n = bars_n.reshape(2, n)
-            _, b_all = history.extend(t_s, bars_n)
-            # the most of each sample and the lag before it
-            recent_max = trailing_max(b_all, history.lag + 1)[:, -n:]
-            drop_n = recent_max - bars_n
-            most = drop_n >= self.min_bar_fraction * recent_max
-            most &= np.isfinite(recent_max)  # none known in the window (or inf): no drop
-            return np.where(most, drop_n, 0.0)
-
-        def measure(sig: Signals) -> Measure:
-            left, right = let_go_n(sig)
-            w = _weight(sig)
-            on_client = column(sig, "feet_n") >= self.on_client_share * w
-            side = right > left  # detail 1: the right hand
-            return Measure(np.fmax(left, right) / w, applies=on_client, detail=side)
+            _, b_all = history.extend(t_s, bars_n.reshape(2, n))
+            value, on_client, side = loops.bar_drop(
+                b_all,
+                history.lag + 1,
+                self.min_bar_fraction,
+                column(sig, "feet_n"),
+                _weight(sig),
+                self.on_client_share,
+            )
+            return Measure(value, applies=on_client, detail=side)  # detail 1: the right hand
 
         return measure
 
@@ -314,47 +299,23 @@ class Dwell(RuleSpec):
     min_force_n: NonNegativeFloat = 50.0
 
     def measurer(self, ctx: BindContext) -> Measurer:
-        offsets = np.array([[[0.0]], [[0.5]]])  # the two grids, in spots
         # Per grid: the cell of the previous sample (-1: unloaded) and when its stay began.
         # Cells are float codes (x cell * 100_003 + y cell): exact integers, -1 unloaded.
-        last_cell = np.full((2, 1), -1.0)
+        last_cell = np.full(2, -1.0)
         start_s = np.full(2, np.nan)
-        held_from_s = [math.nan]  # the earlier of start_s
-
-        def since_s(t_s: np.ndarray, cell: np.ndarray) -> np.ndarray:
-            """(2, n): when the stay in each sample's cell began, per grid (a new stay
-            somewhere in the block)."""
-            prev = np.concatenate([last_cell, cell[:, :-1]], axis=1)
-            new_stay = cell != prev
-            begin = np.where(new_stay, t_s, np.nan)
-            begin[:, 0] = np.where(new_stay[:, 0], begin[:, 0], start_s)
-            n = t_s.shape[0]
-            idx = np.where(np.isnan(begin), -1, np.arange(n))
-            np.maximum.accumulate(idx, axis=1, out=idx)
-            return begin.ravel()[np.maximum(idx, 0) + np.array([[0], [n]])]
 
         def measure(sig: Signals) -> Measure:
-            t_s, n = sig["t_s"], sig["t_s"].shape[0]
-            x_m, y_m = column(sig, "feet_x_m"), column(sig, "feet_y_m")
-            loaded = np.isfinite(x_m) & np.isfinite(y_m)
-            loaded &= column(sig, "feet_n") >= self.min_force_n
-            everywhere = np.count_nonzero(loaded) == n
-            xy_m = np.concatenate([x_m, y_m]).reshape(2, n)
-            if not everywhere:
-                xy_m = np.where(loaded, xy_m, 0.0)  # no NaN or inf to make cells of
-            ixy = np.floor(xy_m / self.spot_m + offsets)  # (grid, x/y, n)
-            cell = ixy[:, 0] * 100_003 + ixy[:, 1]
-            if not everywhere:
-                cell = np.where(loaded, cell, -1.0)
-            if not np.count_nonzero(cell != last_cell):  # the usual block: still in the cells
-                held_s = t_s - held_from_s[0]
-            else:
-                since = since_s(t_s, cell)
-                start_s[:] = since[:, -1]
-                held_from_s[0] = float(start_s.min())  # NaN if either is
-                held_s = (t_s - since).max(axis=0)
-            last_cell[:, 0] = cell[:, -1]
-            return Measure(held_s if everywhere else np.where(loaded, held_s, 0.0))
+            held_s = loops.dwell_held_s(
+                column(sig, "t_s"),
+                column(sig, "feet_x_m"),
+                column(sig, "feet_y_m"),
+                column(sig, "feet_n"),
+                self.min_force_n,
+                self.spot_m,
+                last_cell,
+                start_s,
+            )
+            return Measure(held_s)
 
         return measure
 
