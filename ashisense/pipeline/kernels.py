@@ -9,10 +9,13 @@ modules import this one: numba loads with the pipeline, not with the command lin
 
 from __future__ import annotations
 
+import logging
 import math
 
 import numpy as np
 from numba import njit
+
+log = logging.getLogger(__name__)
 
 
 @njit(cache=True)
@@ -595,8 +598,21 @@ def bar_forces(
 # The argument types the stages pass (numba type strings: f8 float64, i8 int64, i4 int32, b1
 # bool), compiled or loaded from the disk cache when this module is imported: numba's first
 # call costs ~1 s, which a live stream's first block must not wait for. A call with other
-# types still compiles when it first comes.
+# types still compiles when it first comes. A kernel another one calls comes first: numba
+# caches it for its own types only when it is compiled on its own before its caller.
 _SIGNATURES: dict[str, list[tuple[str, ...]]] = {
+    "sos_cascade": [
+        (
+            "f8[:, ::1]",
+            "f8[:, :, ::1]",
+            "f8[:, ::1]",
+        ),
+        (
+            "f8[:, ::1]",
+            "f8[:, :, ::1]",
+            "f8[::1, :]",
+        ),
+    ],
     "bar_forces": [
         (
             "f8[:, ::1]",
@@ -846,18 +862,6 @@ _SIGNATURES: dict[str, list[tuple[str, ...]]] = {
             "f8",
         ),
     ],
-    "sos_cascade": [
-        (
-            "f8[:, ::1]",
-            "f8[:, :, ::1]",
-            "f8[:, ::1]",
-        ),
-        (
-            "f8[:, ::1]",
-            "f8[:, :, ::1]",
-            "f8[::1, :]",
-        ),
-    ],
     "support_off": [
         (
             "f8[::1]",
@@ -883,10 +887,19 @@ _SIGNATURES: dict[str, list[tuple[str, ...]]] = {
 
 
 def _load() -> None:
-    """Compile (first time) or load (from the cache) every kernel for the types above."""
+    """Compile (first time) or load (from the cache) every kernel for the types above; says
+    so once when it compiles, so a first start's wait is not mistaken for a hang."""
+    told = False
     for name, signatures in _SIGNATURES.items():
+        kernel = globals()[name]
         for args in signatures:
-            globals()[name].compile(f"({', '.join(args)},)")
+            kernel.compile(f"({', '.join(args)},)")
+            if kernel.stats.cache_misses and not told:
+                log.warning(
+                    "first start: compiling the pipeline's numeric kernels (about 20 s on a "
+                    "desktop, a minute on a Raspberry Pi; later starts load them from the cache)"
+                )
+                told = True
 
 
 _load()
