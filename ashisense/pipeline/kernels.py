@@ -15,7 +15,11 @@ import math
 import numpy as np
 from numba import njit
 
+from ashisense.bodymap import REGION_CODE
+
 log = logging.getLogger(__name__)
+
+SPINE_CODE = REGION_CODE["spine"]  # (a compile-time constant of place())
 
 
 @njit(cache=True)
@@ -595,6 +599,48 @@ def bar_forces(
     return left_n, right_n, total_n, hands, share
 
 
+@njit(cache=True)
+def place(
+    x_m: np.ndarray,
+    y_m: np.ndarray,
+    feet_n: np.ndarray,
+    area_m2: float,
+    along: np.ndarray,
+    edges: np.ndarray,
+    by_edge: np.ndarray,
+    spine: np.ndarray,
+    no_go_table: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """placement.PlacementStage in one pass: region codes (int8, -1 where x or y is NaN), the
+    no-go mask and the pressure (kPa) of feet_n over area_m2 (NaN: no area) of (n,) feet
+    positions; along, edges, by_edge, spine, no_go_table: BodyMap.region_tables() (the same
+    operations as BodyMap.classify, so the same codes)."""
+    n = x_m.shape[0]
+    region = np.empty(n, dtype=np.int8)
+    no_go = np.empty(n, dtype=np.bool_)
+    pressure_kpa = np.empty(n)
+    m = edges.shape[0]
+    for i in range(n):
+        x, y = x_m[i], y_m[i]
+        if math.isnan(x) or math.isnan(y):
+            code = np.int8(-1)
+        else:
+            u = along[0] * (x - along[1]) / along[2]
+            k = 0
+            while k < m and edges[k] <= u:  # np.searchsorted(edges, u, side="right")
+                k += 1
+            code = by_edge[k]
+            if u >= spine[0] and u < spine[1] and abs(y - spine[2]) < spine[3]:
+                code = np.int8(SPINE_CODE)
+        region[i] = code
+        no_go[i] = no_go_table[code]
+        f = feet_n[i]
+        if f <= 0.0:  # np.maximum(f, 0.0): NaN stays NaN, -0.0 gives +0.0
+            f = 0.0
+        pressure_kpa[i] = f / area_m2 / 1000.0
+    return region, no_go, pressure_kpa
+
+
 # The argument types the stages pass (numba type strings: f8 float64, i8 int64, i4 int32, b1
 # bool), compiled or loaded from the disk cache when this module is imported: numba's first
 # call costs ~1 s, which a live stream's first block must not wait for. A call with other
@@ -771,6 +817,19 @@ _SIGNATURES: dict[str, list[tuple[str, ...]]] = {
             "b1[:, ::1]",
             "f8[::1, :]",
             "f8",
+            "f8[::1]",
+            "b1[::1]",
+        ),
+    ],
+    "place": [
+        (
+            "f8[::1]",
+            "f8[::1]",
+            "f8[::1]",
+            "f8",
+            "f8[::1]",
+            "f8[::1]",
+            "i1[::1]",
             "f8[::1]",
             "b1[::1]",
         ),
