@@ -82,10 +82,10 @@ def _window_sums(tail: np.ndarray, x: np.ndarray, ref: np.ndarray) -> np.ndarray
 @njit(cache=True)
 def rolling_push(
     tail: np.ndarray, ref: np.ndarray, x: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Window statistics of a (k, n) block x (rolling.Rolling.push): complete, mean, sd,
-    drift (k, n) each, and the new carried sums (3k, w); tail: the carried sums (3k, w),
-    ref (k, 1) each column's offset."""
+    drift (k, n) each; tail: the carried sums (3k, w), carried on in place (no new array
+    for Python to box), ref (k, 1) each column's offset."""
     k, n = x.shape
     w = tail.shape[1]
     full = _window_sums(tail, x, ref)
@@ -109,7 +109,8 @@ def rolling_push(
             else:
                 late = full[j, w + i] - full[j, h + i]
                 drift[j, i] = (late - (full[j, h + i] - full[j, i])) / h
-    return complete, mean, sd, drift, full[:, n:].copy()
+    tail[:, :] = full[:, n:]
+    return complete, mean, sd, drift
 
 
 @njit(cache=True)
@@ -138,11 +139,9 @@ def cumulate(cum: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 @njit(cache=True)
-def trailing_sums(
-    cum: np.ndarray, x: np.ndarray, length: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+def trailing_sums(cum: np.ndarray, x: np.ndarray, length: np.ndarray) -> np.ndarray:
     """(k, n) sums of x (k, n) over the `length` (n,) samples ending at each (at most h, a
-    NaN counting as 0) and the new carried sums (k, h); cum: the carried sums (k, h)."""
+    NaN counting as 0); cum: the carried sums (k, h), carried on in place."""
     k, n = x.shape
     h = cum.shape[1]
     full, new = cumulate(cum, x)
@@ -150,7 +149,8 @@ def trailing_sums(
     for j in range(k):
         for i in range(n):
             out[j, i] = full[j, h + i] - full[j, h + i - min(length[i], h)]
-    return out, new
+    cum[:, :] = new
+    return out
 
 
 @njit(cache=True)
@@ -186,6 +186,57 @@ def hold_lengths(
             m, f = 0.0, 0.0
         mf[0, i], mf[1, i] = m, f
     return still, length, mf, run, ok_run
+
+
+@njit(cache=True)
+def held_x(
+    moment: np.ndarray,
+    denom: np.ndarray,
+    anchor: np.ndarray,
+    rebased: np.ndarray,
+    hand_l: np.ndarray,
+    hand_r: np.ndarray,
+    tail: np.ndarray,
+    ref: np.ndarray,
+    has_ref: np.ndarray,
+    cum: np.ndarray,
+    carried: np.ndarray,
+    hands_sd_m: float,
+    lead: int,
+) -> np.ndarray:
+    """The feet's x (n,) on a rig that averages holds (mat.MatStage._feet_x, hold.py) in one
+    call: moment / denom, in holds their sums over the hold, where a shift is pending the
+    anchor. moment: Σf·x - M_cx (n,); denom: the feet force, NaN near zero (n,); anchor,
+    rebased: (n,) or (0,) for none; tail, ref, has_ref: the hands' Rolling.state, cum the
+    hold's TrailingSums.sums and carried its [still, usable] runs, all carried on in place."""
+    n = moment.shape[0]
+    usable = np.empty(n, dtype=np.bool_)
+    hands = np.empty((2, n))
+    for i in range(n):
+        u = math.isfinite(denom[i])
+        if anchor.shape[0]:
+            u = u and math.isnan(anchor[i])
+        if rebased.shape[0]:
+            u = u and not rebased[i]  # the client moment changed there: a new hold begins
+        usable[i] = u
+        hands[0, i], hands[1, i] = hand_l[i], hand_r[i]
+    first_refs(hands, ref, has_ref)
+    complete, _, sd, _ = rolling_push(tail, ref, hands)
+    feet = np.where(usable, denom, 0.0)
+    still, length, mf, carried[0], carried[1] = hold_lengths(
+        complete, sd, hands_sd_m, usable, moment, feet, carried[0], carried[1], lead
+    )
+    sums = trailing_sums(cum, mf, length)
+    x_m = np.empty(n)
+    for i in range(n):
+        x = moment[i] / denom[i]
+        if still[i] and sums[1, i] > 0:
+            held = sums[0, i] / sums[1, i]
+            x = x if math.isnan(held) else held
+        if anchor.shape[0] and math.isfinite(anchor[i]) and math.isfinite(denom[i]):
+            x = anchor[i]
+        x_m[i] = x
+    return x_m
 
 
 @njit(cache=True)
@@ -940,6 +991,24 @@ _SIGNATURES: dict[str, list[tuple[str, ...]]] = {
             "f8[:, ::1]",
             "f8[:, ::1]",
             "i8[::1]",
+        ),
+    ],
+    # (after the kernels it calls)
+    "held_x": [
+        (
+            "f8[::1]",
+            "f8[::1]",
+            "f8[::1]",
+            "b1[::1]",
+            "f8[::1]",
+            "f8[::1]",
+            "f8[:, ::1]",
+            "f8[:, ::1]",
+            "b1[::1]",
+            "f8[:, ::1]",
+            "i8[::1]",
+            "f8",
+            "i8",
         ),
     ],
 }

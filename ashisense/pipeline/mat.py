@@ -243,18 +243,10 @@ class MatStage:
     ) -> np.ndarray:
         """The feet's x: their moment over their force (NaN where undefined), averaged over
         holds (hold.py), or where a client shift is pending the hands' anchor."""
-        x_m = moment_n_m / denom
         if self.hold is None or bars is None:
-            return _anchored(x_m, denom, anchor_x_m)
-        usable = np.isfinite(denom)
-        if anchor_x_m is not None:
-            usable &= np.isnan(anchor_x_m)
-        if rebased is not None:
-            usable &= ~rebased  # the client moment changed there: a new hold begins
+            return _anchored(moment_n_m / denom, denom, anchor_x_m)
         hands = (bars.hand_left_x_m, bars.hand_right_x_m)
-        held = self.hold.push(moment_n_m, np.where(usable, denom, 0.0), hands, usable)
-        x_m = np.where(np.isnan(held), x_m, held)
-        return _anchored(x_m, denom, anchor_x_m)
+        return self.hold.push(moment_n_m, denom, hands, anchor_x_m, rebased)
 
     @staticmethod
     def _bar_columns(
