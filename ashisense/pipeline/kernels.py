@@ -189,6 +189,50 @@ def hold_lengths(
 
 
 @njit(cache=True)
+def zero_correct(bar_n: np.ndarray, correction: np.ndarray, band_n: float) -> bool:
+    """Add each channel's zero correction (B,) to bar_n (B, n) in place (zero.py); returns
+    whether some channel reads band_n or more (NaN: none) at every sample."""
+    b, n = bar_n.shape
+    loaded = True
+    for i in range(n):
+        most = np.nan
+        for r in range(b):
+            bar_n[r, i] += correction[r]
+            a = abs(bar_n[r, i])
+            if not math.isnan(a) and (math.isnan(most) or a > most):  # (np.fmax)
+                most = a
+        loaded = loaded and most >= band_n
+    return loaded
+
+
+@njit(cache=True)
+def zero_window(
+    bar_n: np.ndarray,
+    start: int,
+    tail: np.ndarray,
+    ref: np.ndarray,
+    has_ref: np.ndarray,
+    limits: np.ndarray,
+    mean_n: np.ndarray,
+) -> int:
+    """Push bar_n[:, start:] (B, n) into the bar zero's window (Rolling.state, carried in
+    place); returns the first sample (from start) whose window is complete, within band_n
+    of zero and under sd_n on every channel (-1: none), its means into mean_n (B,).
+    limits (2,): band_n, sd_n."""
+    x = bar_n[:, start:]
+    first_refs(x, ref, has_ref)
+    complete, mean, sd, _ = rolling_push(tail, ref, x)
+    for i in range(x.shape[1]):
+        ok = True
+        for r in range(x.shape[0]):
+            ok = ok and complete[r, i] and abs(mean[r, i]) < limits[0] and sd[r, i] < limits[1]
+        if ok:
+            mean_n[:] = mean[:, i]
+            return i
+    return -1
+
+
+@njit(cache=True)
 def held_x(
     moment: np.ndarray,
     denom: np.ndarray,
@@ -355,20 +399,38 @@ def sos_cascade(sos: np.ndarray, zi: np.ndarray, x: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True)
-def low_pass(sos: np.ndarray, zi: np.ndarray, x: np.ndarray, last: np.ndarray) -> np.ndarray:
-    """filters.StreamingLowPass once every column has started: a NaN of x (n, k) holds the
-    column's last valid value (last (k,), carried in place) through the filter and is NaN
-    in the output."""
+def low_pass(
+    x: np.ndarray,
+    sos: np.ndarray,
+    zi: np.ndarray,
+    zi_unit: np.ndarray,
+    last: np.ndarray,
+    started: np.ndarray,
+) -> np.ndarray:
+    """filters.StreamingLowPass on (n, k) x: a NaN holds the column's last valid value
+    (last (k,)) through the filter and is NaN in the output; a column not yet started
+    (started (k,)) starts at steady state (zi_unit (s, 2) times its first valid value), the
+    samples before that value reading it (0 while it has none). zi (s, 2, k), last and
+    started are carried in place."""
     n, k = x.shape
     filled = np.empty((n, k))
     for j in range(k):
         hold = last[j]
+        first = -1
         for i in range(n):
             v = x[i, j]
             if not math.isnan(v):
                 hold = v
+                if first < 0:
+                    first = i
             filled[i, j] = hold
         last[j] = hold
+        if not started[j]:  # (then hold was NaN until the first valid value)
+            start = filled[first, j] if first >= 0 else 0.0
+            filled[: first if first >= 0 else n, j] = start
+            if first >= 0:
+                zi[:, :, j] = zi_unit * start
+                started[j] = True
     y = sos_cascade(sos, zi, filled)
     for i in range(n):
         for j in range(k):
@@ -481,6 +543,106 @@ def shift_seen(
         seen[i] = defined[i] and ref_len >= min_ref and abs(slide) > shift_client_m
         ref[i] = r
     return seen, ref
+
+
+@njit(cache=True)
+def shift_carry(
+    stretch: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    last: np.ndarray,
+    counts: np.ndarray,
+    cum: np.ndarray,
+    lp: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    min_feet_n: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Carry the client-shift watch's state over a stretch (clientshift.py): [q, F_feet]
+    (2, m) (0 where not defined), where they are defined (m,), the low-passed gap (m,), the
+    runs of defined samples (m,) and the running sums (2, h + m), column h + i holding the
+    sums up to sample i. stretch: clientshift._Stretch's fields; last (2,), counts[0] (the
+    run), cum (2, h) and the gap's low-pass lp (StreamingLowPass.state) carried in place."""
+    feet_n, moment_x, f_c, m_cx, hands, off = stretch
+    qf, defined, gap = shift_series(feet_n, moment_x, f_c, m_cx, hands, off, last, min_feet_n)
+    gap = low_pass(gap, *lp)[:, 0]
+    run = runs(defined, counts[0])
+    counts[0] = run[-1]
+    full, new = cumulate(cum, qf)
+    cum[:, :] = new
+    return qf, defined, gap, run, full
+
+
+@njit(cache=True)
+def shift_skip(
+    feet_n: np.ndarray,
+    moment_x: np.ndarray,
+    f_c: np.ndarray,
+    m_cx: np.ndarray,
+    hands: np.ndarray,
+    off: np.ndarray,
+    last: np.ndarray,
+    counts: np.ndarray,
+    cum: np.ndarray,
+    lp_sos: np.ndarray,
+    lp_zi: np.ndarray,
+    lp_unit: np.ndarray,
+    lp_last: np.ndarray,
+    lp_started: np.ndarray,
+    min_feet_n: float,
+) -> None:
+    """shift_carry alone, from Python (nobody on the feet: no verdicts to make)."""
+    stretch = (feet_n, moment_x, f_c, m_cx, hands, off)
+    lp = (lp_sos, lp_zi, lp_unit, lp_last, lp_started)
+    shift_carry(stretch, last, counts, cum, lp, min_feet_n)
+
+
+@njit(cache=True)
+def shift_scan(
+    feet_n: np.ndarray,
+    moment_x: np.ndarray,
+    f_c: np.ndarray,
+    m_cx: np.ndarray,
+    hands: np.ndarray,
+    off: np.ndarray,
+    last: np.ndarray,
+    counts: np.ndarray,
+    ref: np.ndarray,
+    cum: np.ndarray,
+    lp_sos: np.ndarray,
+    lp_zi: np.ndarray,
+    lp_unit: np.ndarray,
+    lp_last: np.ndarray,
+    lp_started: np.ndarray,
+    limits: np.ndarray,
+    spans: np.ndarray,
+) -> tuple[np.ndarray, bool, int, float]:
+    """ClientShiftWatch._scan over a stretch with one baseline (its fields as shift_skip's):
+    the flags from the first detection (or one pending) on (m,), whether there are any,
+    the first re-estimate's index (-1: none) and moment change. counts [run, samples since
+    a detection (-1: none)], ref (1,) the pending shift's reference gap: carried in place
+    (undone by the watch's reset() if an event ends the stretch early). limits (2,):
+    shift_min_feet_n, shift_client_m; spans (5,): delay, window, least reference, settle,
+    fit, in samples."""
+    stretch = (feet_n, moment_x, f_c, m_cx, hands, off)
+    lp = (lp_sos, lp_zi, lp_unit, lp_last, lp_started)
+    qf, defined, gap, run, full = shift_carry(stretch, last, counts, cum, lp, limits[0])
+    seen, gap_ref = shift_seen(full, run, gap, qf[1], f_c, defined, spans[:3], limits[1])
+    m = seen.shape[0]
+    since = counts[1]
+    flag = np.zeros(m, dtype=np.bool_)
+    if since < 0:
+        first = np.argmax(seen)
+        if not seen[first]:
+            return flag, False, -1, 0.0
+        ref[0] = gap_ref[first]
+        since = -first  # negative before the detection
+    settle, fit = spans[3], spans[4]
+    for i in range(m):
+        flag[i] = since + i >= 0
+        if since + i >= settle + fit - 1 and run[i] >= fit:
+            c = full[:, full.shape[1] - m - fit :]  # the sums from `fit` samples before
+            mean_q = (c[0, i + fit] - c[0, i]) / fit
+            mean_f = (c[1, i + fit] - c[1, i]) / fit
+            return flag, True, i, mean_q - ref[0] * mean_f
+    counts[1] = since + m
+    return flag, True, -1, 0.0
 
 
 @njit(cache=True)
@@ -795,15 +957,19 @@ _SIGNATURES: dict[str, list[tuple[str, ...]]] = {
     "low_pass": [
         (
             "f8[:, ::1]",
+            "f8[:, ::1]",
             "f8[:, :, ::1]",
             "f8[:, ::1]",
             "f8[::1]",
+            "b1[::1]",
         ),
         (
+            "f8[::1, :]",
             "f8[:, ::1]",
             "f8[:, :, ::1]",
-            "f8[::1, :]",
+            "f8[:, ::1]",
             "f8[::1]",
+            "b1[::1]",
         ),
     ],
     "mat_window": [
@@ -1009,6 +1175,100 @@ _SIGNATURES: dict[str, list[tuple[str, ...]]] = {
             "i8[::1]",
             "f8",
             "i8",
+        ),
+    ],
+    "shift_scan": [
+        (
+            "f8[::1]",
+            "f8[::1]",
+            "f8[::1]",
+            "f8[::1]",
+            "f8[::1]",
+            "b1[::1]",
+            "f8[::1]",
+            "i8[::1]",
+            "f8[::1]",
+            "f8[:, ::1]",
+            "f8[:, ::1]",
+            "f8[:, :, ::1]",
+            "f8[:, ::1]",
+            "f8[::1]",
+            "b1[::1]",
+            "f8[::1]",
+            "i8[::1]",
+        ),
+        (
+            "f8[::1]",
+            "f8[::1]",
+            "f8[:]",
+            "f8[::1]",
+            "f8[::1]",
+            "b1[::1]",
+            "f8[::1]",
+            "i8[::1]",
+            "f8[::1]",
+            "f8[:, ::1]",
+            "f8[:, ::1]",
+            "f8[:, :, ::1]",
+            "f8[:, ::1]",
+            "f8[::1]",
+            "b1[::1]",
+            "f8[::1]",
+            "i8[::1]",
+        ),
+    ],
+    "shift_skip": [
+        (
+            "f8[::1]",
+            "f8[::1]",
+            "f8[::1]",
+            "f8[::1]",
+            "f8[::1]",
+            "b1[::1]",
+            "f8[::1]",
+            "i8[::1]",
+            "f8[:, ::1]",
+            "f8[:, ::1]",
+            "f8[:, :, ::1]",
+            "f8[:, ::1]",
+            "f8[::1]",
+            "b1[::1]",
+            "f8",
+        ),
+        (
+            "f8[::1]",
+            "f8[::1]",
+            "f8[:]",
+            "f8[::1]",
+            "f8[::1]",
+            "b1[::1]",
+            "f8[::1]",
+            "i8[::1]",
+            "f8[:, ::1]",
+            "f8[:, ::1]",
+            "f8[:, :, ::1]",
+            "f8[:, ::1]",
+            "f8[::1]",
+            "b1[::1]",
+            "f8",
+        ),
+    ],
+    "zero_correct": [
+        (
+            "f8[:, ::1]",
+            "f8[::1]",
+            "f8",
+        ),
+    ],
+    "zero_window": [
+        (
+            "f8[:, ::1]",
+            "i8",
+            "f8[:, ::1]",
+            "f8[:, ::1]",
+            "b1[::1]",
+            "f8[::1]",
+            "f8[::1]",
         ),
     ],
 }
