@@ -378,6 +378,59 @@ def motion_moved(
 
 
 @njit(cache=True)
+def motion_flags(
+    mean: np.ndarray,
+    sd: np.ndarray,
+    drift: np.ndarray,
+    complete: np.ndarray,
+    client: np.ndarray,
+    scale_n: float,
+    limits: np.ndarray,
+    rebased: np.ndarray,
+    refreshed: np.ndarray,
+    anchor: np.ndarray,
+    was_static: bool,
+    flagged: bool,
+) -> tuple[np.ndarray, bool, bool]:
+    """motion.ClientMotionDetector.push in one call: (n,) where positions are suspect,
+    whether the last sample was static and whether the flag is raised at the end. Arguments
+    as motion_static's (limits (6,): its three, move_min_m, move_wander_k x
+    client_cop_wander_m, move_suspect_frac); refreshed (n,); anchor (2,) where the last
+    static stretch began (NaN: none), carried in place; was_static, flagged: those before."""
+    static, feet_n = motion_static(mean, sd, drift, complete, client, scale_n, limits[:3], rebased)
+    n = static.shape[0]
+    flag = np.empty(n, dtype=np.bool_)
+    if not static.any():  # nothing to watch (nobody on, or moving)
+        anchor[:] = np.nan
+        fresh = np.argmax(refreshed) if refreshed.any() else n
+        flag[:] = flagged and fresh == n  # raised until the first refresh
+        flag[:fresh] = flagged
+        return flag, False, flagged and fresh == n
+    # Positions and limits where static (NaN elsewhere: never read there); column 0 of
+    # `xy` is the anchor carried from the last block.
+    one = client.shape[1] == 1
+    xy = np.empty((2, n + 1))
+    xy[:, 0] = anchor
+    limit = np.empty(n)
+    for i in range(n):
+        d = feet_n[i] if static[i] else np.nan
+        c = 0 if one else i
+        xy[0, i + 1] = (mean[1, i] - client[1, c]) / d  # (1, 2: MOMENT_X, MOMENT_Y)
+        xy[1, i + 1] = (mean[2, i] - client[2, c]) / d
+        limit[i] = limits[3] + limits[4] * client[0, c] / d
+    seen, drifting, anchor[:] = motion_moved(xy, static, was_static, limit, limits[5])
+    # The flag rises at a detection and falls where the baseline is refreshed.
+    last_seen, last_fresh = -1, -1
+    for i in range(n):
+        if seen[i]:
+            last_seen = i
+        if refreshed[i]:
+            last_fresh = i
+        flag[i] = last_seen > last_fresh if last_seen >= 0 or last_fresh >= 0 else flagged
+    return flag | drifting, static[n - 1], flag[n - 1]
+
+
+@njit(cache=True)
 def sos_cascade(sos: np.ndarray, zi: np.ndarray, x: np.ndarray) -> np.ndarray:
     """(n, k) x through second-order sections sos (s, 6) column by column, in the
     transposed direct form of scipy's lfilter (the same operations in the same order); the
@@ -1269,6 +1322,36 @@ _SIGNATURES: dict[str, list[tuple[str, ...]]] = {
             "b1[::1]",
             "f8[::1]",
             "f8[::1]",
+        ),
+    ],
+    "motion_flags": [
+        (
+            "f8[:, ::1]",
+            "f8[:, ::1]",
+            "f8[:, ::1]",
+            "b1[:, ::1]",
+            "f8[:, ::1]",
+            "f8",
+            "f8[::1]",
+            "b1[::1]",
+            "b1[::1]",
+            "f8[::1]",
+            "b1",
+            "b1",
+        ),
+        (
+            "f8[:, ::1]",
+            "f8[:, ::1]",
+            "f8[:, ::1]",
+            "b1[:, ::1]",
+            "f8[::1, :]",
+            "f8",
+            "f8[::1]",
+            "b1[::1]",
+            "b1[::1]",
+            "f8[::1]",
+            "b1",
+            "b1",
         ),
     ],
 }
