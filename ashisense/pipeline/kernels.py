@@ -35,6 +35,39 @@ def runs(cond: np.ndarray, carried: int) -> np.ndarray:
 
 
 @njit(cache=True)
+def baseline_checks(
+    mean: np.ndarray,
+    sd: np.ndarray,
+    drift: np.ndarray,
+    complete: np.ndarray,
+    limits: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each check of the client baseline's windows (baseline.BaselineDetector, in the order
+    of its reasons) (k, n) and whether all hold (n,). mean, sd, drift, complete: the
+    WINDOW statistics; limits (6,): client_min_n, baseline_sd_frac, baseline_sd_n,
+    baseline_cop_sd_m, the client's weight (NaN: none, no seventh check), client_weight_tol."""
+    min_n, sd_frac, sd_n, cop_sd_m, weight_n, tol_w = limits
+    n = mean.shape[1]
+    k = 6 if math.isnan(weight_n) else 7
+    checks = np.empty((k, n), dtype=np.bool_)
+    ok = np.empty(n, dtype=np.bool_)
+    for i in range(n):
+        mat = mean[0, i]  # (rows 0-3, 6: WINDOW's MAT, MOMENT_X, MOMENT_Y, BARS_LOADED, BAR_N)
+        tol = sd_frac * abs(mat) + sd_n
+        checks[0, i] = complete[0, i] and complete[1, i] and complete[2, i] and complete[6, i]
+        checks[1, i] = mat > min_n
+        checks[2, i] = mean[3, i] == 0
+        checks[3, i] = sd[0, i] <= tol
+        checks[4, i] = abs(drift[0, i]) <= tol
+        # CoP sd = hypot / mat under the limit (mat > client_min_n > 0 where it matters)
+        checks[5, i] = np.hypot(sd[1, i], sd[2, i]) <= cop_sd_m * mat
+        if k == 7:
+            checks[6, i] = abs(mat - weight_n) <= tol_w * weight_n
+        ok[i] = checks[:, i].all()
+    return checks, ok
+
+
+@njit(cache=True)
 def first_refs(x: np.ndarray, ref: np.ndarray, has_ref: np.ndarray) -> bool:
     """Take each column's first valid value of x (k, n) as its reference where it has none
     yet (ref (k, 1), has_ref (k,), in place); returns whether every column has one."""
@@ -288,24 +321,28 @@ def mat_zero(
     mean: np.ndarray,
     sd: np.ndarray,
     complete: np.ndarray,
-    client_n: np.ndarray,
+    client: np.ndarray,
     refreshed: np.ndarray,
     t_s: np.ndarray,
     limits: np.ndarray,
     drift_n: float,
     confirmed_t_s: float,
-) -> tuple[np.ndarray, np.ndarray]:
-    """The mat's drift (n,) and when the zero in force was confirmed (n,) (matzero.py).
-    mean, sd: the window's (WINDOW rows); complete: its TOTAL row; limits (6,): weight_n,
-    still_sd_n, bar_min_n, feet_min_n, mat_zero_tol, mat_zero_step_n; drift_n,
-    confirmed_t_s: those before the block."""
-    weight_n, still_sd_n, bar_min_n, feet_min_n, tol, step = limits
+    old: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, float, float]:
+    """The mat's drift (n,), the baseline rows [F_c, M_x, M_y] with it added where the
+    cells' centroid puts it (3, n), and the drift and confirmation time at the end
+    (matzero.py); sets old (n,): the zero in force there not confirmed for max_age_s.
+    mean, sd: the window's (WINDOW rows); complete: its TOTAL row; client: (3, n) or
+    (3, 1); limits (9,): weight_n, still_sd_n, bar_min_n, feet_min_n, mat_zero_tol,
+    mat_zero_step_n, the centroid's x and y, max_age_s; drift_n, confirmed_t_s: those
+    before the block."""
+    weight_n, still_sd_n, bar_min_n, feet_min_n, tol, step = limits[:6]
     n = t_s.shape[0]
     drift = np.empty(n)
-    confirmed = np.empty(n)
-    one = client_n.shape[0] == 1
+    moved = np.empty((3, n))
+    one = client.shape[1] == 1
     for i in range(n):
-        c = client_n[0] if one else client_n[i]
+        c = client[0, 0 if one else i]
         residual = mean[7, i] - weight_n - c  # (7, 6, 0: WINDOW's TOTAL, BAR_N, MAT)
         ok = complete[i] and sd[7, i] < still_sd_n and mean[6, i] > bar_min_n
         ok = ok and mean[0, i] - c > feet_min_n and abs(residual) < tol * weight_n
@@ -314,8 +351,12 @@ def mat_zero(
         elif ok:  # in steps: a window's noise does not move the zero (and a replay from a
             # stored state reads what the live pipeline read)
             drift_n, confirmed_t_s = np.rint(residual / step) * step, t_s[i]
-        drift[i], confirmed[i] = drift_n, confirmed_t_s
-    return drift, confirmed
+        drift[i] = drift_n
+        old[i] = t_s[i] - confirmed_t_s > limits[8]
+        moved[0, i] = c + drift_n
+        moved[1, i] = client[1, 0 if one else i] + drift_n * limits[6]
+        moved[2, i] = client[2, 0 if one else i] + drift_n * limits[7]
+    return drift, moved, drift_n, confirmed_t_s
 
 
 @njit(cache=True)
@@ -743,20 +784,22 @@ def mat_window(
 def feet_on_mat(
     mat_n: np.ndarray,
     client_n: np.ndarray,
+    suspect: np.ndarray,
     no_baseline: np.ndarray,
     near_zero: np.ndarray,
+    moving: np.ndarray,
     limits: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The feet force on the mat mat_n - F_c (n,), it where above feet_min_n else NaN (n,),
-    and where the client's own wander moves the feet position beyond position_sigma_m (n,)
-    (mat.py); sets the NO_BASELINE and FEET_NEAR_ZERO flag rows (n,) each. client_n: (n,)
-    or (1,); limits (3,): feet_min_n, client_cop_wander_m, position_sigma_m."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """The feet force on the mat mat_n - F_c (n,) and it where above feet_min_n else NaN
+    (n,) (mat.py); sets the NO_BASELINE, FEET_NEAR_ZERO and CLIENT_MOVING flag rows (n,)
+    each: moving where the feet are defined and the client's own wander moves their position
+    beyond position_sigma_m or suspect (n,) (the client-motion watch; (0,): none) holds.
+    client_n: (n,) or (1,); limits (3,): feet_min_n, client_cop_wander_m, position_sigma_m."""
     feet_min_n, wander_m, sigma_m = limits
     n = mat_n.shape[0]
     one = client_n.shape[0] == 1
     feet = np.empty(n)
     denom = np.empty(n)
-    moving = np.empty(n, dtype=np.bool_)
     for i in range(n):
         c = client_n[0] if one else client_n[i]
         f = mat_n[i] - c
@@ -764,8 +807,9 @@ def feet_on_mat(
         feet[i], denom[i] = f, d
         no_baseline[i] = math.isnan(c)
         near_zero[i] = f <= feet_min_n
-        moving[i] = wander_m * c / d > sigma_m
-    return feet, denom, moving
+        m = wander_m * c / d > sigma_m or (suspect.shape[0] > 0 and suspect[i])
+        moving[i] = m and d == d  # (defined: not NaN)
+    return feet, denom
 
 
 @njit(cache=True)
@@ -972,11 +1016,15 @@ _SIGNATURES: dict[str, list[tuple[str, ...]]] = {
             "f8[::1]",
             "b1[::1]",
             "b1[::1]",
+            "b1[::1]",
+            "b1[::1]",
             "f8[::1]",
         ),
         (
             "f8[::1]",
             "f8[:]",
+            "b1[::1]",
+            "b1[::1]",
             "b1[::1]",
             "b1[::1]",
             "f8[::1]",
@@ -1041,23 +1089,25 @@ _SIGNATURES: dict[str, list[tuple[str, ...]]] = {
             "f8[:, ::1]",
             "f8[:, ::1]",
             "b1[::1]",
-            "f8[::1]",
+            "f8[:, ::1]",
             "b1[::1]",
             "f8[::1]",
             "f8[::1]",
             "f8",
             "f8",
+            "b1[::1]",
         ),
         (
             "f8[:, ::1]",
             "f8[:, ::1]",
             "b1[::1]",
-            "f8[:]",
+            "f8[::1, :]",
             "b1[::1]",
             "f8[::1]",
             "f8[::1]",
             "f8",
             "f8",
+            "b1[::1]",
         ),
     ],
     "motion_moved": [
@@ -1352,6 +1402,15 @@ _SIGNATURES: dict[str, list[tuple[str, ...]]] = {
             "f8[::1]",
             "b1",
             "b1",
+        ),
+    ],
+    "baseline_checks": [
+        (
+            "f8[:, ::1]",
+            "f8[:, ::1]",
+            "f8[:, ::1]",
+            "b1[:, ::1]",
+            "f8[::1]",
         ),
     ],
 }

@@ -29,6 +29,8 @@ from ashisense.pipeline.settings import PipelineSettings
 from ashisense.pipeline.types import unknown
 from ashisense.rig import Rig
 
+_NOWHERE = np.zeros(0, dtype=bool)  # no client-motion watch: nothing suspect
+
 
 class MatForces(NamedTuple):
     """The mat in one block: (n,) float64 arrays, NaN where unknown, unless said otherwise.
@@ -80,6 +82,11 @@ class MatStage:
         self._s = settings
         s = settings
         self._feet_limits = np.array([s.feet_min_n, s.client_cop_wander_m, s.position_sigma_m])
+        mats = rig.index("mat")
+        self._mat = channel_rows(mats)
+        cells = [rig.channel[i] for i in mats]
+        self._mat_xy = np.array([[c.x_m, c.y_m] for c in cells], dtype=np.float64)
+        centroid = self._mat_xy.mean(axis=0)  # where an even drift of the cells acts
         self.window = Rolling(samples_in(settings.window_s, rate_hz), len(WINDOW))
         self.tracker = BaselineTracker(settings, client_weight_n, rate_hz)
         self.motion = ClientMotionDetector(settings) if watch_motion else None
@@ -98,7 +105,7 @@ class MatStage:
             else None
         )
         self.zero = (
-            MatZeroTracker(settings, therapist_weight_n)
+            MatZeroTracker(settings, therapist_weight_n, (centroid[0], centroid[1]))
             if rig.kind == "full" and therapist_weight_n is not None
             else None
         )
@@ -107,11 +114,6 @@ class MatStage:
             self.zero = carry.zero
             if self.motion is not None and carry.motion is not None:
                 self.motion.flagged = carry.motion.flagged
-        mats = rig.index("mat")
-        self._mat = channel_rows(mats)
-        cells = [rig.channel[i] for i in mats]
-        self._mat_xy = np.array([[c.x_m, c.y_m] for c in cells], dtype=np.float64)
-        self._mat_centroid = self._mat_xy.mean(axis=0)  # where an even drift of the cells acts
 
     def reset(self) -> None:
         """Samples were lost: restart the window and the watches (the baseline stays)."""
@@ -154,26 +156,30 @@ class MatStage:
         st = self.window.push(columns.T)
         had = self.tracker.baseline
         client, refreshed = self.tracker.push(t_s, st)
-        client_n, client_mx, client_my = client
-        drift = np.zeros(1)
+        drift, in_force = np.zeros(1), client
         if self.zero is not None:
-            drift, confirmed = self.zero.push(t_s, st, client_n, refreshed)
-            np.greater(t_s - confirmed, s.mat_zero_max_age_s, out=flags[MAT_ZERO_OLD])
-            client_n = client_n + drift
-            client_mx = client_mx + drift * self._mat_centroid[0]
-            client_my = client_my + drift * self._mat_centroid[1]
+            drift, in_force = self.zero.push(t_s, st, client, refreshed, flags[MAT_ZERO_OLD])
+        client_n, client_mx, client_my = in_force
         shift_t_s, rebased, anchor_x = math.nan, None, None
         if self.shift is not None and bars is not None:
             got = self._watch_shift(
                 t_s, mat_n, moment_x, client, (client_n, client_mx), bars, refreshed, flags
             )
             client_mx, client, shift_t_s, rebased, anchor_x = got
-        feet_mat, denom, moving = kernels.feet_on_mat(
-            mat_n, client_n, flags[NO_BASELINE], flags[FEET_NEAR_ZERO], self._feet_limits
+        suspect = (
+            self.motion.push(st, client, weight_n, refreshed, rebased)
+            if self.motion is not None
+            else _NOWHERE
         )
-        if self.motion is not None:
-            moving |= self.motion.push(st, client, weight_n, refreshed, rebased)
-        np.logical_and(moving, denom == denom, out=flags[CLIENT_MOVING])  # (defined: not NaN)
+        feet_mat, denom = kernels.feet_on_mat(
+            mat_n,
+            client_n,
+            suspect,
+            flags[NO_BASELINE],
+            flags[FEET_NEAR_ZERO],
+            flags[CLIENT_MOVING],
+            self._feet_limits,
+        )
         return MatForces(
             mat_n=mat_n,
             cop_x_m=cop[0],
