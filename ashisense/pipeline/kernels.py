@@ -955,20 +955,9 @@ def place(
 # bool), compiled or loaded from the disk cache when this module is imported: numba's first
 # call costs ~1 s, which a live stream's first block must not wait for. A call with other
 # types still compiles when it first comes. A kernel another one calls comes first: numba
-# caches it for its own types only when it is compiled on its own before its caller.
+# caches it for its own types only when it is compiled on its own before its caller. Kernels
+# only other kernels call are compiled into their callers (and cached with them): not listed.
 _SIGNATURES: dict[str, list[tuple[str, ...]]] = {
-    "sos_cascade": [
-        (
-            "f8[:, ::1]",
-            "f8[:, :, ::1]",
-            "f8[:, ::1]",
-        ),
-        (
-            "f8[:, ::1]",
-            "f8[:, :, ::1]",
-            "f8[::1, :]",
-        ),
-    ],
     "bar_forces": [
         (
             "f8[:, ::1]",
@@ -1003,11 +992,16 @@ _SIGNATURES: dict[str, list[tuple[str, ...]]] = {
             "b1[::1]",
             "b1[::1]",
         ),
-    ],
-    "cumulate": [
-        (
-            "f8[:, ::1]",
-            "f8[:, ::1]",
+        (  # (rows of a longer recording's columns: the simulator's, bench_pipeline's)
+            "i4[:, :]",
+            "b1[:, ::1]",
+            "i8[::1]",
+            "f8[::1]",
+            "f8[::1]",
+            "i8",
+            "i8",
+            "b1[::1]",
+            "b1[::1]",
         ),
     ],
     "feet_on_mat": [
@@ -1040,19 +1034,6 @@ _SIGNATURES: dict[str, list[tuple[str, ...]]] = {
             "f8[:, :]",
             "f8[:, ::1]",
             "b1[::1]",
-        ),
-    ],
-    "hold_lengths": [
-        (
-            "b1[:, ::1]",
-            "f8[:, ::1]",
-            "f8",
-            "b1[::1]",
-            "f8[::1]",
-            "f8[::1]",
-            "i8",
-            "i8",
-            "i8",
         ),
     ],
     "low_pass": [
@@ -1110,37 +1091,6 @@ _SIGNATURES: dict[str, list[tuple[str, ...]]] = {
             "b1[::1]",
         ),
     ],
-    "motion_moved": [
-        (
-            "f8[:, ::1]",
-            "b1[::1]",
-            "b1",
-            "f8[::1]",
-            "f8",
-        ),
-    ],
-    "motion_static": [
-        (
-            "f8[:, ::1]",
-            "f8[:, ::1]",
-            "f8[:, ::1]",
-            "b1[:, ::1]",
-            "f8[:, ::1]",
-            "f8",
-            "f8[::1]",
-            "b1[::1]",
-        ),
-        (
-            "f8[:, ::1]",
-            "f8[:, ::1]",
-            "f8[:, ::1]",
-            "b1[:, ::1]",
-            "f8[::1, :]",
-            "f8",
-            "f8[::1]",
-            "b1[::1]",
-        ),
-    ],
     "place": [
         (
             "f8[::1]",
@@ -1194,50 +1144,6 @@ _SIGNATURES: dict[str, list[tuple[str, ...]]] = {
             "f8[::1]",
             "f8[::1]",
             "f8",
-            "f8",
-        ),
-    ],
-    "shift_seen": [
-        (
-            "f8[:, ::1]",
-            "i8[::1]",
-            "f8[::1]",
-            "f8[::1]",
-            "f8[::1]",
-            "b1[::1]",
-            "i8[::1]",
-            "f8",
-        ),
-        (
-            "f8[:, ::1]",
-            "i8[::1]",
-            "f8[::1]",
-            "f8[::1]",
-            "f8[:]",
-            "b1[::1]",
-            "i8[::1]",
-            "f8",
-        ),
-    ],
-    "shift_series": [
-        (
-            "f8[::1]",
-            "f8[::1]",
-            "f8[::1]",
-            "f8[::1]",
-            "f8[::1]",
-            "b1[::1]",
-            "f8[::1]",
-            "f8",
-        ),
-        (
-            "f8[::1]",
-            "f8[::1]",
-            "f8[:]",
-            "f8[::1]",
-            "f8[::1]",
-            "b1[::1]",
-            "f8[::1]",
             "f8",
         ),
     ],
