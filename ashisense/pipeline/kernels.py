@@ -814,19 +814,27 @@ def feet_on_mat(
 
 @njit(cache=True)
 def support_off(
-    support_lp_n: np.ndarray, ratio: np.ndarray, weight_n: float, tols: np.ndarray
-) -> np.ndarray:
-    """(2, n) where the support is off the therapist's weight (fusion.py), with the
-    therapist on the rig (low-passed ratio above 0.2): the low-passed ratio beyond
-    support_tol, the ratio itself beyond moving_tol (tols (2,))."""
-    n = ratio.shape[0]
-    off = np.empty((2, n), dtype=np.bool_)
-    for i in range(n):
+    support_lp_n: np.ndarray,
+    ratio: np.ndarray,
+    weight_n: float,
+    tols: np.ndarray,
+    hold: int,
+    run: np.ndarray,
+    mismatch: np.ndarray,
+    moving: np.ndarray,
+) -> None:
+    """Where the support is off the therapist's weight (fusion.py), with the therapist on
+    the rig (low-passed ratio above 0.2): sets mismatch (n,) where the low-passed ratio has
+    been beyond support_tol for `hold` samples in a row (run (1,): the run before, carried
+    in place) and moving (n,) where the ratio itself is beyond moving_tol (tols (2,))."""
+    r = run[0]
+    for i in range(ratio.shape[0]):
         ratio_lp = support_lp_n[i] / weight_n
         on = ratio_lp > 0.2
-        off[0, i] = abs(ratio_lp - 1) > tols[0] and on
-        off[1, i] = abs(ratio[i] - 1) > tols[1] and on
-    return off
+        r = r + 1 if abs(ratio_lp - 1) > tols[0] and on else 0
+        mismatch[i] = r >= hold
+        moving[i] = abs(ratio[i] - 1) > tols[1] and on
+    run[0] = r
 
 
 @njit(cache=True)
@@ -1153,12 +1161,20 @@ _SIGNATURES: dict[str, list[tuple[str, ...]]] = {
             "f8[::1]",
             "f8",
             "f8[::1]",
+            "i8",
+            "i8[::1]",
+            "b1[::1]",
+            "b1[::1]",
         ),
         (
             "f8[:]",
             "f8[::1]",
             "f8",
             "f8[::1]",
+            "i8",
+            "i8[::1]",
+            "b1[::1]",
+            "b1[::1]",
         ),
     ],
     "trailing_sums": [
