@@ -138,23 +138,16 @@ class RiseRate(RuleSpec):
         history = TrailingWindow(self.window_s)
 
         def measure(sig: Signals) -> Measure:
-            t_all, f_all = history.extend(column(sig, "t_s"), column(sig, "feet_n"))
-            lag = history.lag
-            if not lag:  # the second sample of the stream is still to come
+            t_s, feet_n = column(sig, "t_s"), column(sig, "feet_n")
+            carried = history.carried()
+            if carried is not None:  # the usual block: one compiled call
+                return Measure(loops.rise_carried(*carried, t_s, feet_n))
+            t_all, f_all = history.extend(t_s, feet_n)
+            if not history.lag:  # the second sample of the stream is still to come
                 return Measure(np.full(t_all.shape[0], np.nan))
-            return Measure((f_all[lag:] - f_all[:-lag]) / (t_all[lag:] - t_all[:-lag]))
+            return Measure(loops.rise_per_s(t_all, f_all, history.lag))
 
         return measure
-
-
-def _weight(sig: Signals) -> np.ndarray:
-    """Therapist weight per sample (N); NaN where unknown or not positive (made once a block)."""
-    return derived(sig, "_weight_n", _positive_weight)
-
-
-def _positive_weight(sig: Signals) -> np.ndarray:
-    w = column(sig, "therapist_weight_n")
-    return np.where(w > 0, w, np.nan)
 
 
 class _WeightShare(RuleSpec):
@@ -187,18 +180,18 @@ class BarDrop(_WeightShare):
         history = TrailingWindow(self.window_s)
 
         def measure(sig: Signals) -> Measure:
-            t_s = column(sig, "t_s")
-            n = t_s.shape[0]
-            bars_n = np.concatenate([column(sig, "bar_left_n"), column(sig, "bar_right_n")])
-            _, b_all = history.extend(t_s, bars_n.reshape(2, n))
-            value, on_client, side = loops.bar_drop(
-                b_all,
-                history.lag + 1,
-                self.min_bar_fraction,
-                column(sig, "feet_n"),
-                _weight(sig),
-                self.on_client_share,
-            )
+            left_n, right_n = column(sig, "bar_left_n"), column(sig, "bar_right_n")
+            feet_n, weight_n = column(sig, "feet_n"), column(sig, "therapist_weight_n")
+            share, fraction = self.on_client_share, self.min_bar_fraction
+            carried = history.carried()
+            if carried is not None:  # the usual block: one compiled call
+                out = loops.bar_drop_carried(
+                    carried[1], left_n, right_n, fraction, feet_n, weight_n, share
+                )
+            else:
+                _, b_all = history.extend(column(sig, "t_s"), np.stack([left_n, right_n]))
+                out = loops.bar_drop(b_all, history.lag + 1, fraction, feet_n, weight_n, share)
+            value, on_client, side = out
             return Measure(value, applies=on_client, detail=side)  # detail 1: the right hand
 
         return measure
@@ -221,9 +214,13 @@ class Unsupported(_WeightShare):
 
     def measurer(self, ctx: BindContext) -> Measurer:
         def measure(sig: Signals) -> Measure:
-            w = _weight(sig)
-            on_client = column(sig, "feet_n") >= self.on_client_share * w
-            return Measure(column(sig, "bar_n") / w, applies=on_client)
+            value, on_client = loops.share_of_weight(
+                column(sig, "bar_n"),
+                column(sig, "feet_n"),
+                column(sig, "therapist_weight_n"),
+                self.on_client_share,
+            )
+            return Measure(value, applies=on_client)
 
         return measure
 
@@ -247,10 +244,10 @@ class Balance(RuleSpec):
 
     def measurer(self, ctx: BindContext) -> Measurer:
         def measure(sig: Signals) -> Measure:
-            left = column(sig, "bar_left_share")
-            heavier = np.maximum(left, 1.0 - left)
-            side = ~(left >= 0.5)  # detail 1: right heavy (NaN too)
-            return Measure(heavier, applies=column(sig, "bar_n") >= self.min_bar_n, detail=side)
+            heavier, applies, side = loops.heavier_share(
+                column(sig, "bar_left_share"), column(sig, "bar_n"), self.min_bar_n
+            )
+            return Measure(heavier, applies=applies, detail=side)  # detail 1: right heavy
 
         return measure
 
@@ -276,7 +273,8 @@ class SupportLow(RuleSpec):
 
     def measurer(self, ctx: BindContext) -> Measurer:
         def measure(sig: Signals) -> Measure:
-            on_client = column(sig, "feet_n") >= self.on_client_share * _weight(sig)
+            weight_n = column(sig, "therapist_weight_n")
+            on_client = loops.on_client(column(sig, "feet_n"), weight_n, self.on_client_share)
             return Measure(column(sig, "support_ratio"), applies=on_client)
 
         return measure
