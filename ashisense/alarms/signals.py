@@ -45,6 +45,9 @@ def signals_from_estimate(est: EstimateBlock, rig_kind: str = "full") -> dict[st
     return sig
 
 
+_ABSENT = object()  # a name the block does not carry
+
+
 def as_signals(
     signals: Mapping[str, Any],
     context: Mapping[str, float],
@@ -65,11 +68,12 @@ def as_signals(
         raise SignalError("signals['t_s']: expected increasing times, found a step back or repeat")
     out = {"t_s": t_s}
     merged = {**context, **signals} if context else signals
+    shape = t_s.shape
     for name in merged if names is None else names:
-        if name == "t_s" or name not in merged:
+        value = merged.get(name, _ABSENT)
+        if value is _ABSENT or name == "t_s":
             continue
-        value = merged[name]
-        if type(value) is np.ndarray and value.shape == (n,):  # the usual case: as it is
+        if type(value) is np.ndarray and value.shape == shape:  # the usual case: as it is
             out[name] = value
             continue
         if type(value) is float:  # a session value (a weight): one read-only array per value

@@ -188,9 +188,16 @@ class RuleSpec(BaseModel):
         return None
 
 
+_FLOAT64 = np.dtype(np.float64)
+
+
 def column(sig: Signals, name: str) -> np.ndarray:
-    """A float64 view of one signal."""
-    return np.asarray(sig[name], dtype=np.float64)
+    """A float64 view of one signal (the usual signal, a float64 array, as it is: a rule reads
+    a score of columns a block, and np.asarray with a dtype costs twice this test)."""
+    x = sig[name]
+    if type(x) is np.ndarray and x.dtype is _FLOAT64:
+        return x
+    return np.asarray(x, dtype=np.float64)
 
 
 def derived(sig: Signals, key: str, make: Callable[[Signals], np.ndarray]) -> np.ndarray:
