@@ -195,7 +195,7 @@ def column(sig: Signals, name: str) -> np.ndarray:
     """A float64 view of one signal (the usual signal, a float64 array, as it is: a rule reads
     a score of columns a block, and np.asarray with a dtype costs twice this test)."""
     x = sig[name]
-    if type(x) is np.ndarray and x.dtype is _FLOAT64:
+    if type(x) is np.ndarray and x.dtype == _FLOAT64:
         return x
     return np.asarray(x, dtype=np.float64)
 

@@ -108,8 +108,12 @@ class RegionForce(_FeetLimit):
 
 
 def _region_index(sig: Signals) -> np.ndarray:
-    """The block's region codes as table indices (shared by every region rule)."""
-    return np.asarray(sig["region"], dtype=np.intp)
+    """The block's region codes as table indices (shared by every region rule): an integer
+    array as it is (the pipeline's int8 codes: the kernel reads any integer)."""
+    region = sig["region"]
+    if type(region) is np.ndarray and region.dtype.kind == "i":
+        return region
+    return np.asarray(region, dtype=np.intp)
 
 
 @functools.lru_cache(maxsize=64)
