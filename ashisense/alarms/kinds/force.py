@@ -154,6 +154,12 @@ class RiseRate(RuleSpec):
         return measure
 
 
+def _outputs(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A measure's arrays for a kernel to fill: value (n,) float64, applies and detail (n,)
+    bool (a kernel fills given arrays faster than it returns new ones)."""
+    return np.empty(n), np.empty(n, dtype=bool), np.empty(n, dtype=bool)
+
+
 class _WeightShare(RuleSpec):
     """A rule whose value is a share of the therapist's weight W."""
 
@@ -187,16 +193,16 @@ class BarDrop(_WeightShare):
             left_n, right_n = column(sig, "bar_left_n"), column(sig, "bar_right_n")
             feet_n, weight_n = column(sig, "feet_n"), column(sig, "therapist_weight_n")
             share, fraction = self.on_client_share, self.min_bar_fraction
+            out = _outputs(feet_n.shape[0])
             carried = history.carried()
             if carried is not None:  # the usual block: one compiled call
-                out = loops.bar_drop_carried(
-                    carried[1], left_n, right_n, fraction, feet_n, weight_n, share
+                loops.bar_drop_carried(
+                    carried[1], left_n, right_n, fraction, feet_n, weight_n, share, *out
                 )
             else:
                 _, b_all = history.extend(column(sig, "t_s"), np.stack([left_n, right_n]))
-                out = loops.bar_drop(b_all, history.lag + 1, fraction, feet_n, weight_n, share)
-            value, on_client, side = out
-            return Measure(value, applies=on_client, detail=side)  # detail 1: the right hand
+                loops.bar_drop(b_all, history.lag + 1, fraction, feet_n, weight_n, share, *out)
+            return Measure(*out)  # detail 1: the right hand
 
         return measure
 
@@ -218,11 +224,15 @@ class Unsupported(_WeightShare):
 
     def measurer(self, ctx: BindContext) -> Measurer:
         def measure(sig: Signals) -> Measure:
-            value, on_client = loops.share_of_weight(
-                column(sig, "bar_n"),
+            bar_n = column(sig, "bar_n")
+            value, on_client = np.empty(bar_n.shape[0]), np.empty(bar_n.shape[0], dtype=bool)
+            loops.share_of_weight(
+                bar_n,
                 column(sig, "feet_n"),
                 column(sig, "therapist_weight_n"),
                 self.on_client_share,
+                value,
+                on_client,
             )
             return Measure(value, applies=on_client)
 
@@ -248,10 +258,10 @@ class Balance(RuleSpec):
 
     def measurer(self, ctx: BindContext) -> Measurer:
         def measure(sig: Signals) -> Measure:
-            heavier, applies, side = loops.heavier_share(
-                column(sig, "bar_left_share"), column(sig, "bar_n"), self.min_bar_n
-            )
-            return Measure(heavier, applies=applies, detail=side)  # detail 1: right heavy
+            left = column(sig, "bar_left_share")
+            out = _outputs(left.shape[0])
+            loops.heavier_share(left, column(sig, "bar_n"), self.min_bar_n, *out)
+            return Measure(*out)  # detail 1: right heavy
 
         return measure
 
@@ -277,8 +287,9 @@ class SupportLow(RuleSpec):
 
     def measurer(self, ctx: BindContext) -> Measurer:
         def measure(sig: Signals) -> Measure:
-            weight_n = column(sig, "therapist_weight_n")
-            on_client = loops.on_client(column(sig, "feet_n"), weight_n, self.on_client_share)
+            feet_n, weight_n = column(sig, "feet_n"), column(sig, "therapist_weight_n")
+            on_client = np.empty(feet_n.shape[0], dtype=bool)
+            loops.on_client(feet_n, weight_n, self.on_client_share, on_client)
             return Measure(column(sig, "support_ratio"), applies=on_client)
 
         return measure

@@ -62,16 +62,21 @@ def bar_drop(
     feet_n: np.ndarray,
     weight_n: np.ndarray,
     on_client_share: float,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Grip loss over a block of n samples: the larger let-go of both bars (let_go_n) as a
-    share of the therapist's weight (weight_n; not positive: unknown), where the feet carry at
-    least on_client_share of it, and which hand (True: the right one let go more)."""
+    value: np.ndarray,
+    applies: np.ndarray,
+    right_hand: np.ndarray,
+) -> None:
+    """Grip loss over a block of n samples, written into value, applies and right_hand (n,):
+    the larger let-go of both bars (let_go_n) as a share of the therapist's weight (weight_n;
+    not positive: unknown), where the feet carry at least on_client_share of it, and which
+    hand (True: the right one let go more). Outputs given, not returned: a returned array
+    costs the caller more than making it."""
     n = feet_n.shape[0]
     left, right = let_go_n(history_n, n, width, min_fraction)
-    value = np.empty(n)
     for j in range(n):
         value[j] = np.fmax(left[j], right[j]) / _positive(weight_n[j])
-    return value, on_client(feet_n, weight_n, on_client_share), right > left
+        right_hand[j] = right[j] > left[j]
+    on_client(feet_n, weight_n, on_client_share, applies)
 
 
 @njit(cache=True, nogil=True)
@@ -83,7 +88,10 @@ def bar_drop_carried(
     feet_n: np.ndarray,
     weight_n: np.ndarray,
     on_client_share: float,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    value: np.ndarray,
+    applies: np.ndarray,
+    right_hand: np.ndarray,
+) -> None:
     """bar_drop on the block's bar loads preceded by carry_n, (2, lag), the window's carried
     samples (TrailingWindow.carried), which it shifts on by the block (in place)."""
     lag = carry_n.shape[1]
@@ -92,7 +100,8 @@ def bar_drop_carried(
     history_n[1] = _joined(carry_n[1], right_n)
     _shift_in(carry_n[0], left_n)
     _shift_in(carry_n[1], right_n)
-    return bar_drop(history_n, lag + 1, min_fraction, feet_n, weight_n, on_client_share)
+    share = on_client_share
+    bar_drop(history_n, lag + 1, min_fraction, feet_n, weight_n, share, value, applies, right_hand)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -119,41 +128,46 @@ def rise_carried(
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def share_of_weight(
-    x_n: np.ndarray, feet_n: np.ndarray, weight_n: np.ndarray, on_client_share: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """x_n / W, and where the feet carry at least on_client_share of W (on_client)."""
-    value = np.empty(x_n.shape[0])
+    x_n: np.ndarray,
+    feet_n: np.ndarray,
+    weight_n: np.ndarray,
+    on_client_share: float,
+    value: np.ndarray,
+    applies: np.ndarray,
+) -> None:
+    """Into value: x_n / W; into applies: where the feet carry at least on_client_share of W
+    (on_client)."""
     for j in range(x_n.shape[0]):
         value[j] = x_n[j] / _positive(weight_n[j])
-    return value, on_client(feet_n, weight_n, on_client_share)
+    on_client(feet_n, weight_n, on_client_share, applies)
 
 
 @njit(cache=True, nogil=True)
-def on_client(feet_n: np.ndarray, weight_n: np.ndarray, on_client_share: float) -> np.ndarray:
-    """Where the feet carry at least on_client_share of W (W = weight_n where positive, else
-    unknown: the limit does not apply)."""
-    applies = np.empty(feet_n.shape[0], dtype=np.bool_)
+def on_client(
+    feet_n: np.ndarray, weight_n: np.ndarray, on_client_share: float, applies: np.ndarray
+) -> None:
+    """Into applies: where the feet carry at least on_client_share of W (W = weight_n where
+    positive, else unknown: the limit does not apply)."""
     for j in range(feet_n.shape[0]):
         applies[j] = feet_n[j] >= on_client_share * _positive(weight_n[j])
-    return applies
 
 
 @njit(cache=True, nogil=True)
 def heavier_share(
-    left_share: np.ndarray, bar_n: np.ndarray, min_bar_n: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The heavier bar's share of the bar load, where the bars carry at least min_bar_n, and
-    whether it is the right bar (True also for NaN)."""
-    n = left_share.shape[0]
-    value = np.empty(n)
-    applies = np.empty(n, dtype=np.bool_)
-    right = np.empty(n, dtype=np.bool_)
-    for j in range(n):
+    left_share: np.ndarray,
+    bar_n: np.ndarray,
+    min_bar_n: float,
+    value: np.ndarray,
+    applies: np.ndarray,
+    right: np.ndarray,
+) -> None:
+    """Into value: the heavier bar's share of the bar load; applies: where the bars carry at
+    least min_bar_n; right: whether it is the right bar (True also for NaN)."""
+    for j in range(left_share.shape[0]):
         left = left_share[j]
         value[j] = np.maximum(left, 1.0 - left)
         applies[j] = bar_n[j] >= min_bar_n
         right[j] = not left >= 0.5
-    return value, applies, right
 
 
 @njit(cache=True, nogil=True)
