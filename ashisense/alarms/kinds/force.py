@@ -94,10 +94,9 @@ class RegionForce(_FeetLimit):
         def measure(sig: Signals) -> Measure:
             region = derived(sig, "_region_index", _region_index)
             # Position unknown: a light load clears, a heavy one keeps the previous verdict.
-            return Measure(
-                loops.region_force(column(sig, "feet_n"), region, table, clear_below_n),
-                detail=region,
-            )
+            force_n = np.empty(region.shape[0])
+            loops.region_force(column(sig, "feet_n"), region, table, clear_below_n, force_n)
+            return Measure(force_n, detail=region)
 
         return measure
 
@@ -143,13 +142,16 @@ class RiseRate(RuleSpec):
 
         def measure(sig: Signals) -> Measure:
             t_s, feet_n = column(sig, "t_s"), column(sig, "feet_n")
+            rate = np.empty(t_s.shape[0])
             carried = history.carried()
             if carried is not None:  # the usual block: one compiled call
-                return Measure(loops.rise_carried(*carried, t_s, feet_n))
+                loops.rise_carried(*carried, t_s, feet_n, rate)
+                return Measure(rate)
             t_all, f_all = history.extend(t_s, feet_n)
             if not history.lag:  # the second sample of the stream is still to come
                 return Measure(np.full(t_all.shape[0], np.nan))
-            return Measure(loops.rise_per_s(t_all, f_all, history.lag))
+            loops.rise_per_s(t_all, f_all, history.lag, rate)
+            return Measure(rate)
 
         return measure
 

@@ -16,11 +16,15 @@ from numba import njit
 
 @njit(cache=True, nogil=True)
 def region_force(
-    feet_n: np.ndarray, region: np.ndarray, inside: np.ndarray, clear_below_n: float
-) -> np.ndarray:
-    """The feet force where the region code is one of the rule's (inside[code]), else 0; at
-    an unknown position (code -1), 0 under clear_below_n and NaN (keep the verdict) above."""
-    out = np.empty(feet_n.shape[0])
+    feet_n: np.ndarray,
+    region: np.ndarray,
+    inside: np.ndarray,
+    clear_below_n: float,
+    out: np.ndarray,
+) -> None:
+    """Into out: the feet force where the region code is one of the rule's (inside[code]),
+    else 0; at an unknown position (code -1), 0 under clear_below_n and NaN (keep the verdict)
+    above. (Kernels fill arrays the caller makes: numba boxes a returned array slower.)"""
     for j in range(feet_n.shape[0]):
         code = region[j]
         if code == -1:
@@ -29,7 +33,6 @@ def region_force(
             out[j] = feet_n[j]
         else:
             out[j] = 0.0
-    return out
 
 
 @njit(cache=True, nogil=True)
@@ -105,25 +108,23 @@ def bar_drop_carried(
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def rise_per_s(t_s: np.ndarray, x: np.ndarray, lag: int) -> np.ndarray:
-    """(x[j + lag] - x[j]) / (t_s[j + lag] - t_s[j]) for the last len - lag samples."""
-    out = np.empty(t_s.shape[0] - lag)
+def rise_per_s(t_s: np.ndarray, x: np.ndarray, lag: int, out: np.ndarray) -> None:
+    """Into out: (x[j + lag] - x[j]) / (t_s[j + lag] - t_s[j]) for the last len - lag
+    samples."""
     for j in range(out.shape[0]):
         out[j] = (x[j + lag] - x[j]) / (t_s[j + lag] - t_s[j])
-    return out
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def rise_carried(
-    carry_t_s: np.ndarray, carry_x: np.ndarray, t_s: np.ndarray, x: np.ndarray
-) -> np.ndarray:
+    carry_t_s: np.ndarray, carry_x: np.ndarray, t_s: np.ndarray, x: np.ndarray, out: np.ndarray
+) -> None:
     """rise_per_s over the block preceded by the window's carried samples (lag of them),
     which it shifts on by the block (in place)."""
     lag = carry_t_s.shape[0]
-    out = rise_per_s(_joined(carry_t_s, t_s), _joined(carry_x, x), lag)
+    rise_per_s(_joined(carry_t_s, t_s), _joined(carry_x, x), lag, out)
     _shift_in(carry_t_s, t_s)
     _shift_in(carry_x, x)
-    return out
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
