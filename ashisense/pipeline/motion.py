@@ -60,16 +60,8 @@ class ClientMotionDetector:
             self._limits,
             _NOWHERE if rebased is None else rebased,  # positions jump there: a new stretch
         )
-        fresh = np.count_nonzero(refreshed)
         if not np.count_nonzero(static):  # nothing to watch (nobody on, or moving)
-            self._was_static = False
-            self._anchor = _NO_ANCHOR
-            if not (fresh and self.flagged):
-                return self.flagged and not fresh
-            flag = np.zeros(static.size, dtype=bool)  # raised until the first refresh
-            flag[: int(np.argmax(refreshed))] = True
-            self.flagged = False
-            return flag
+            return self._unwatched(refreshed)
         n = static.size
         # Positions and limits where static (NaN elsewhere: never read there); column 0 of
         # `xy` is the anchor carried from the last block.
@@ -84,9 +76,25 @@ class ClientMotionDetector:
             xy, static, self._was_static, limit, s.move_suspect_frac
         )
         self._was_static = bool(static[-1])
-        # The flag rises at a detection and falls where the baseline is refreshed.
-        if fresh:
-            idx = np.arange(n)
+        return self._latch(seen, refreshed) | drifting
+
+    def _unwatched(self, refreshed: np.ndarray) -> np.ndarray | bool:
+        """The flag over a block with no static stretch: a raised flag holds until the first
+        refresh; the next stretch starts a new anchor."""
+        self._was_static = False
+        self._anchor = _NO_ANCHOR
+        if not (np.count_nonzero(refreshed) and self.flagged):
+            return self.flagged and not np.count_nonzero(refreshed)
+        flag = np.zeros(refreshed.size, dtype=bool)  # raised until the first refresh
+        flag[: int(np.argmax(refreshed))] = True
+        self.flagged = False
+        return flag
+
+    def _latch(self, seen: np.ndarray, refreshed: np.ndarray) -> np.ndarray:
+        """(n,) the flag: it rises at a detection (seen) and falls where the baseline is
+        refreshed."""
+        if np.count_nonzero(refreshed):
+            idx = np.arange(seen.size)
             last_seen = np.maximum.accumulate(np.where(seen, idx, -1))
             last_fresh = np.maximum.accumulate(np.where(refreshed, idx, -1))
             flag = np.where(
@@ -95,4 +103,4 @@ class ClientMotionDetector:
         else:
             flag = np.logical_or.accumulate(seen) | self.flagged
         self.flagged = bool(flag[-1])
-        return flag | drifting
+        return flag
