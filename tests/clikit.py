@@ -45,9 +45,11 @@ def _pump(stream: object, lines: queue.Queue[str | None]) -> None:
     lines.put(None)
 
 
-def serve_then_stop(argv: Sequence[str], cwd: Path, env: Mapping[str, str]) -> Served:
+def serve_then_stop(
+    argv: Sequence[str], cwd: Path, env: Mapping[str, str], deadline_s: float = DEADLINE_S
+) -> Served:
     """Start a server command, wait until it prints that it listens (or ends), press Ctrl-C
-    and wait for it to end."""
+    and wait for it to end. deadline_s: the longest wait for a line (only catches a hang)."""
     proc = subprocess.Popen(
         argv,
         cwd=cwd,
@@ -63,7 +65,7 @@ def serve_then_stop(argv: Sequence[str], cwd: Path, env: Mapping[str, str]) -> S
     seen: list[str] = []
     listened = False
     try:
-        while (line := lines.get(timeout=DEADLINE_S)) is not None:
+        while (line := lines.get(timeout=deadline_s)) is not None:
             seen.append(line)
             if line.startswith(SERVING):
                 listened = True
@@ -71,7 +73,12 @@ def serve_then_stop(argv: Sequence[str], cwd: Path, env: Mapping[str, str]) -> S
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGINT)
-        code = proc.wait(DEADLINE_S)
+        try:
+            code = proc.wait(deadline_s)
+        finally:  # a hang (or the test's timeout): no server outlives the test
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
         pump.join(DEADLINE_S)
         assert proc.stdout is not None
         proc.stdout.close()

@@ -144,3 +144,22 @@ def test_ashisense_units_import_only_lower_ranks() -> None:
         if _unit(a) != _unit(b) and ASHISENSE_RANK[_unit(b)] >= ASHISENSE_RANK[_unit(a)]
     )
     assert upward == []
+
+
+# The middle stays readable at once (issue 10): no function longer than this there.
+SHORT_FUNCTIONS_IN = ("ashisense/pipeline", "ashisense/session", "ashisense/live.py")
+MOST_LINES = 60
+
+
+def test_functions_in_the_middle_are_short() -> None:
+    paths = [p for place in SHORT_FUNCTIONS_IN for p in sorted((ROOT / place).glob("**/*.py"))]
+    paths += [ROOT / place for place in SHORT_FUNCTIONS_IN if place.endswith(".py")]
+    assert len(paths) > 20  # the places exist
+    long = [
+        f"{path.relative_to(ROOT)}:{node.lineno} {node.name} ({lines} lines)"
+        for path in paths
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        if (lines := (node.end_lineno or node.lineno) - node.lineno + 1) > MOST_LINES
+    ]
+    assert long == [], f"split into named stages (at most {MOST_LINES} lines each): {long}"

@@ -10,6 +10,10 @@ import pytest
 
 #: Imported only by the commands that use them, when they run.
 HEAVY = (
+    "numpy",
+    "psycopg",
+    "paho",
+    "pylsl",
     "scipy",
     "matplotlib",
     "pyarrow",

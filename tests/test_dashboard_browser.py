@@ -69,6 +69,18 @@ def test_the_live_page_shows_numbers_that_change(page: Page) -> None:
     dashkit.shot(page, "live")
 
 
+# The overload's banner, found by its words: on a busy machine a pause of the scripted rig
+# (a thread of this process) may raise a "No data from the rig" alarm beside it.
+OVERLOAD = "#alarms .alarm.high:has(.msg:has-text('limit 45.9 kg'))"
+NO_DATA = "No data from the rig"
+
+
+def _banners_but_no_data(page: Page) -> list[str]:
+    """The words of every alarm banner shown, but a "no data" one."""
+    texts = [b.inner_text() for b in page.query_selector_all("#alarms .alarm")]
+    return [t for t in texts if NO_DATA not in t]
+
+
 def test_an_overload_shows_the_high_priority_alarm_and_acknowledge_works(
     page: Page, dash: tuple[dashkit.Server, dashkit.ScriptedRig]
 ) -> None:
@@ -78,23 +90,23 @@ def test_an_overload_shows_the_high_priority_alarm_and_acknowledge_works(
     rig.watch(450.0)  # the client's upper-back limit (examples/profiles/client_example.toml)
     rig.set_feet(560.0, slew_n_per_s=1500.0)
     # the deadline only catches a hang; how fast it shows is a figure (benchmarks/)
-    page.wait_for_selector("#alarms .alarm.high.flash[data-state=active]", timeout=30_000)
+    page.wait_for_selector(f"{OVERLOAD}.flash[data-state=active]", timeout=30_000)
     assert rig.first_over_s is not None
     assert page.get_attribute("body", "data-audible") == "high"
     dashkit.shot(page, "live-alarm")
-    page.click("#alarms .alarm:first-child button[data-act=pause]")
-    page.wait_for_selector("#alarms .alarm.flash[data-state=audio_paused]")  # still flashing
-    assert page.get_attribute("body", "data-audible") == ""  # but silent
+    page.click(f"{OVERLOAD} button[data-act=pause]")
+    page.wait_for_selector(f"{OVERLOAD}.flash[data-state=audio_paused]")  # still flashing
+    if not page.query_selector_all("#alarms .alarm[data-state=active]"):
+        assert page.get_attribute("body", "data-audible") == ""  # but silent
     page.click("#btn-ack")
-    page.wait_for_selector("#alarms .alarm[data-state=acknowledged]")
+    page.wait_for_selector(f"{OVERLOAD}[data-state=acknowledged]")
     assert page.query_selector_all("#alarms .alarm.flash") == []  # silent and steady now
-    (banner,) = page.query_selector_all("#alarms .alarm")  # two rules tripped: one alarm
-    text = banner.inner_text()
+    (text,) = _banners_but_no_data(page)  # two rules tripped: one alarm
     assert "limit 45.9 kg" in text and "also over" in text  # the studio's unit, in words
     assert "feet_overload" not in text and " N " not in text
     assert page.get_attribute("body", "data-audible") == ""
     rig.set_feet(250.0, slew_n_per_s=1500.0)
-    page.wait_for_selector("#alarms .alarm", state="detached")
+    page.wait_for_selector(OVERLOAD, state="detached")
 
 
 def test_review_plays_back_the_recorded_session(page: Page) -> None:

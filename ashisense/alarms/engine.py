@@ -187,6 +187,8 @@ class AlarmEngine:
         # the rules a block can evaluate, by the set of signals it carries (it seldom changes)
         self._compiled: dict[frozenset[str], _Compiled] = {}
         self._current: _Compiled | None = None  # the previous block's: availability settled
+        # the previous block's signal names, in order, and their rules
+        self._named: tuple[tuple[str, ...], _Compiled | None] = ((), None)
         self._listeners: list[AlarmListener] = []
         self._context: dict[str, float] = {}
         self._lock = threading.RLock()
@@ -231,6 +233,7 @@ class AlarmEngine:
         recorder's recorder_fault, or a fixed therapist_weight_n)."""
         with self._lock:
             self._context.update(values)
+            self._named = ((), None)  # the next block compiles with the new names
 
     # -- evaluation ------------------------------------------------------------------------
 
@@ -242,7 +245,7 @@ class AlarmEngine:
         SignalError for malformed signals (those the rules use: the others are not read).
         """
         with self._lock:
-            compiled = self._compile(signals.keys() | self._context.keys())
+            compiled = self._compile(signals)
             sig = as_signals(signals, self._context, compiled.needs)
             t_s = sig["t_s"]
             last_s = self._last_t_s
@@ -272,10 +275,14 @@ class AlarmEngine:
             events += self._expire(self._last_t_s)
             return self._publish(events)
 
-    def _compile(self, names: Iterable[str]) -> _Compiled:
-        """The rules a block with these signals lets the engine evaluate (and what the others
-        lack)."""
-        keys = frozenset(names)
+    def _compile(self, signals: Mapping[str, Any]) -> _Compiled:
+        """The rules a block with these signals (and the context) lets the engine evaluate,
+        and what the others lack. The usual block has the previous one's names: its rules."""
+        names = tuple(signals)
+        last_names, last = self._named
+        if last is not None and names == last_names:
+            return last
+        keys = frozenset(signals.keys() | self._context.keys())
         found = self._compiled.get(keys)
         if found is None:
             found = _Compiled.of(
@@ -285,6 +292,7 @@ class AlarmEngine:
                 ]
             )
             self._compiled[keys] = found
+        self._named = (names, found)
         return found
 
     def _evaluate(self, c: _Compiled, sig: Signals, t_s: np.ndarray) -> list[AlarmEvent]:

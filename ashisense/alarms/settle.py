@@ -23,13 +23,14 @@ class RuleArrays:
     flips a clearing test `value <= clear` into the same form)."""
 
     def __init__(self, n_rules: int) -> None:
-        self.value = np.full(n_rules, np.nan)
-        self.peak = np.full(n_rules, np.nan)
-        self.active = np.zeros(n_rules, dtype=bool)
-        self.waiting = np.zeros(n_rules, dtype=bool)
-        self.above = np.ones(n_rules, dtype=bool)
-        self.factor = np.ones(n_rules)
-        self.threshold = np.zeros(n_rules)
+        # two arrays for the screen (each argument costs its call), named rows for the rest
+        self._reals = np.zeros((4, n_rules))
+        self.value, self.peak, self.factor, self.threshold = self._reals
+        self.value[:] = self.peak[:] = np.nan
+        self.factor[:] = 1.0
+        self._flags = np.zeros((3, n_rules), dtype=bool)
+        self.active, self.waiting, self.above = self._flags
+        self.above[:] = True
 
     def set_verdict(self, i: int, above: bool, limit: float, hysteresis: float) -> None:
         """The test of rule i's changing verdict: while off, sign * value > start (sign -1 for
@@ -52,19 +53,7 @@ class RuleArrays:
         rule's limit holds (elsewhere the value is not shown, and an active condition ends).
         """
         busy = np.empty(rows.shape[0], dtype=bool)
-        _settle(
-            rows,
-            values,
-            applies,
-            self.factor,
-            self.threshold,
-            self.active,
-            self.waiting,
-            self.above,
-            self.value,
-            self.peak,
-            busy,
-        )
+        _settle(rows, values, applies, self._reals, self._flags, busy)
         return busy
 
 
@@ -73,15 +62,12 @@ def _settle(
     rows: np.ndarray,
     values: np.ndarray,
     applies: np.ndarray,
-    factor: np.ndarray,
-    threshold: np.ndarray,
-    active: np.ndarray,
-    waiting: np.ndarray,
-    above: np.ndarray,
-    value: np.ndarray,
-    peak: np.ndarray,
+    reals: np.ndarray,
+    flags: np.ndarray,
     busy: np.ndarray,
 ) -> None:
+    value, peak, factor, threshold = reals[0], reals[1], reals[2], reals[3]
+    active, waiting, above = flags[0], flags[1], flags[2]
     n = values.shape[1]
     for i in range(rows.shape[0]):
         r = rows[i]

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
+from numba import njit
 
 from ashisense.alarms.errors import SignalError
 from ashisense.alarms.kinds.base import constant
@@ -45,6 +46,9 @@ def signals_from_estimate(est: EstimateBlock, rig_kind: str = "full") -> dict[st
     return sig
 
 
+_ABSENT = object()  # a name the block does not carry
+
+
 def as_signals(
     signals: Mapping[str, Any],
     context: Mapping[str, float],
@@ -61,15 +65,15 @@ def as_signals(
     if t_s.ndim != 1:
         raise SignalError(f"signals['t_s']: expected shape (n,), found {t_s.shape}")
     n = t_s.shape[0]
-    if n > 1 and np.count_nonzero(t_s[1:] > t_s[:-1]) != n - 1:
+    if n > 1 and not _increasing(t_s):
         raise SignalError("signals['t_s']: expected increasing times, found a step back or repeat")
     out = {"t_s": t_s}
     merged = {**context, **signals} if context else signals
     for name in merged if names is None else names:
-        if name == "t_s" or name not in merged:
+        value = merged.get(name, _ABSENT)
+        if value is _ABSENT or name == "t_s":
             continue
-        value = merged[name]
-        if type(value) is np.ndarray and value.shape == (n,):  # the usual case: as it is
+        if type(value) is np.ndarray and value.ndim == 1 and len(value) == n:  # the usual case
             out[name] = value
             continue
         if type(value) is float:  # a session value (a weight): one read-only array per value
@@ -84,3 +88,12 @@ def as_signals(
             )
         out[name] = arr
     return out
+
+
+@njit(cache=True, nogil=True)
+def _increasing(t_s: np.ndarray) -> bool:
+    """Each time after the one before it (NaN is not: it compares False)."""
+    for j in range(1, t_s.shape[0]):  # noqa: SIM110 (numba compiles a loop, not all())
+        if not t_s[j] > t_s[j - 1]:
+            return False
+    return True

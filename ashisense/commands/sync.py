@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ashisense.store.copy import SessionCopy
+if TYPE_CHECKING:
+    from ashisense.store.copy import SessionCopy
 
 #: Where --store comes from when not given.
 STORE_ENV = "ASHISENSE_STORE"

@@ -188,9 +188,16 @@ class RuleSpec(BaseModel):
         return None
 
 
+_FLOAT64 = np.dtype(np.float64)
+
+
 def column(sig: Signals, name: str) -> np.ndarray:
-    """A float64 view of one signal."""
-    return np.asarray(sig[name], dtype=np.float64)
+    """A float64 view of one signal (the usual signal, a float64 array, as it is: a rule reads
+    a score of columns a block, and np.asarray with a dtype costs twice this test)."""
+    x = sig[name]
+    if type(x) is np.ndarray and x.dtype == _FLOAT64:
+        return x
+    return np.asarray(x, dtype=np.float64)
 
 
 def derived(sig: Signals, key: str, make: Callable[[Signals], np.ndarray]) -> np.ndarray:
@@ -241,7 +248,16 @@ class TrailingWindow:
                 t_all = np.concatenate([np.full(pad, np.nan), t_all])
                 x_all = np.concatenate([np.full((*x.shape[:-1], pad), np.nan), x_all], axis=-1)
         keep = max(self.lag, 1)
-        # t_all is always a new array; x_all is the caller's x when nothing came before
-        self._t_s = t_all[-keep:]
-        self._x = x_all[..., -keep:].copy() if x_all is x else x_all[..., -keep:]
+        # copies: the carried samples are shifted in place once `carried` gives them
+        self._t_s = t_all[-keep:].copy()
+        self._x = x_all[..., -keep:].copy()
         return t_all, x_all
+
+    def carried(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """The carried samples (t_s (lag,), x (..., lag)) once exactly `lag` are carried (from
+        the second block on, usually), for a compiled kernel that reads them before the block
+        and shifts them on by it in place (loops.rise_carried): the work of `extend` without
+        its array calls. None until then: call `extend`."""
+        if self.lag and self._x is not None and self._t_s.shape[0] == self.lag:
+            return self._t_s, self._x
+        return None

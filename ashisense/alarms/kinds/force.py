@@ -94,10 +94,9 @@ class RegionForce(_FeetLimit):
         def measure(sig: Signals) -> Measure:
             region = derived(sig, "_region_index", _region_index)
             # Position unknown: a light load clears, a heavy one keeps the previous verdict.
-            return Measure(
-                loops.region_force(column(sig, "feet_n"), region, table, clear_below_n),
-                detail=region,
-            )
+            force_n = np.empty(region.shape[0])
+            loops.region_force(column(sig, "feet_n"), region, table, clear_below_n, force_n)
+            return Measure(force_n, detail=region)
 
         return measure
 
@@ -108,8 +107,12 @@ class RegionForce(_FeetLimit):
 
 
 def _region_index(sig: Signals) -> np.ndarray:
-    """The block's region codes as table indices (shared by every region rule)."""
-    return np.asarray(sig["region"], dtype=np.intp)
+    """The block's region codes as table indices (shared by every region rule): an integer
+    array as it is (the pipeline's int8 codes: the kernel reads any integer)."""
+    region = sig["region"]
+    if type(region) is np.ndarray and region.dtype.kind == "i":
+        return region
+    return np.asarray(region, dtype=np.intp)
 
 
 @functools.lru_cache(maxsize=64)
@@ -138,23 +141,25 @@ class RiseRate(RuleSpec):
         history = TrailingWindow(self.window_s)
 
         def measure(sig: Signals) -> Measure:
-            t_all, f_all = history.extend(column(sig, "t_s"), column(sig, "feet_n"))
-            lag = history.lag
-            if not lag:  # the second sample of the stream is still to come
+            t_s, feet_n = column(sig, "t_s"), column(sig, "feet_n")
+            rate = np.empty(t_s.shape[0])
+            carried = history.carried()
+            if carried is not None:  # the usual block: one compiled call
+                loops.rise_carried(*carried, t_s, feet_n, rate)
+                return Measure(rate)
+            t_all, f_all = history.extend(t_s, feet_n)
+            if not history.lag:  # the second sample of the stream is still to come
                 return Measure(np.full(t_all.shape[0], np.nan))
-            return Measure((f_all[lag:] - f_all[:-lag]) / (t_all[lag:] - t_all[:-lag]))
+            loops.rise_per_s(t_all, f_all, history.lag, rate)
+            return Measure(rate)
 
         return measure
 
 
-def _weight(sig: Signals) -> np.ndarray:
-    """Therapist weight per sample (N); NaN where unknown or not positive (made once a block)."""
-    return derived(sig, "_weight_n", _positive_weight)
-
-
-def _positive_weight(sig: Signals) -> np.ndarray:
-    w = column(sig, "therapist_weight_n")
-    return np.where(w > 0, w, np.nan)
+def _outputs(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A measure's arrays for a kernel to fill: value (n,) float64, applies and detail (n,)
+    bool (a kernel fills given arrays faster than it returns new ones)."""
+    return np.empty(n), np.empty(n, dtype=bool), np.empty(n, dtype=bool)
 
 
 class _WeightShare(RuleSpec):
@@ -187,19 +192,19 @@ class BarDrop(_WeightShare):
         history = TrailingWindow(self.window_s)
 
         def measure(sig: Signals) -> Measure:
-            t_s = column(sig, "t_s")
-            n = t_s.shape[0]
-            bars_n = np.concatenate([column(sig, "bar_left_n"), column(sig, "bar_right_n")])
-            _, b_all = history.extend(t_s, bars_n.reshape(2, n))
-            value, on_client, side = loops.bar_drop(
-                b_all,
-                history.lag + 1,
-                self.min_bar_fraction,
-                column(sig, "feet_n"),
-                _weight(sig),
-                self.on_client_share,
-            )
-            return Measure(value, applies=on_client, detail=side)  # detail 1: the right hand
+            left_n, right_n = column(sig, "bar_left_n"), column(sig, "bar_right_n")
+            feet_n, weight_n = column(sig, "feet_n"), column(sig, "therapist_weight_n")
+            share, fraction = self.on_client_share, self.min_bar_fraction
+            out = _outputs(feet_n.shape[0])
+            carried = history.carried()
+            if carried is not None:  # the usual block: one compiled call
+                loops.bar_drop_carried(
+                    carried[1], left_n, right_n, fraction, feet_n, weight_n, share, *out
+                )
+            else:
+                _, b_all = history.extend(column(sig, "t_s"), np.stack([left_n, right_n]))
+                loops.bar_drop(b_all, history.lag + 1, fraction, feet_n, weight_n, share, *out)
+            return Measure(*out)  # detail 1: the right hand
 
         return measure
 
@@ -221,9 +226,17 @@ class Unsupported(_WeightShare):
 
     def measurer(self, ctx: BindContext) -> Measurer:
         def measure(sig: Signals) -> Measure:
-            w = _weight(sig)
-            on_client = column(sig, "feet_n") >= self.on_client_share * w
-            return Measure(column(sig, "bar_n") / w, applies=on_client)
+            bar_n = column(sig, "bar_n")
+            value, on_client = np.empty(bar_n.shape[0]), np.empty(bar_n.shape[0], dtype=bool)
+            loops.share_of_weight(
+                bar_n,
+                column(sig, "feet_n"),
+                column(sig, "therapist_weight_n"),
+                self.on_client_share,
+                value,
+                on_client,
+            )
+            return Measure(value, applies=on_client)
 
         return measure
 
@@ -248,9 +261,9 @@ class Balance(RuleSpec):
     def measurer(self, ctx: BindContext) -> Measurer:
         def measure(sig: Signals) -> Measure:
             left = column(sig, "bar_left_share")
-            heavier = np.maximum(left, 1.0 - left)
-            side = ~(left >= 0.5)  # detail 1: right heavy (NaN too)
-            return Measure(heavier, applies=column(sig, "bar_n") >= self.min_bar_n, detail=side)
+            out = _outputs(left.shape[0])
+            loops.heavier_share(left, column(sig, "bar_n"), self.min_bar_n, *out)
+            return Measure(*out)  # detail 1: right heavy
 
         return measure
 
@@ -276,7 +289,9 @@ class SupportLow(RuleSpec):
 
     def measurer(self, ctx: BindContext) -> Measurer:
         def measure(sig: Signals) -> Measure:
-            on_client = column(sig, "feet_n") >= self.on_client_share * _weight(sig)
+            feet_n, weight_n = column(sig, "feet_n"), column(sig, "therapist_weight_n")
+            on_client = np.empty(feet_n.shape[0], dtype=bool)
+            loops.on_client(feet_n, weight_n, self.on_client_share, on_client)
             return Measure(column(sig, "support_ratio"), applies=on_client)
 
         return measure

@@ -16,11 +16,15 @@ from numba import njit
 
 @njit(cache=True, nogil=True)
 def region_force(
-    feet_n: np.ndarray, region: np.ndarray, inside: np.ndarray, clear_below_n: float
-) -> np.ndarray:
-    """The feet force where the region code is one of the rule's (inside[code]), else 0; at
-    an unknown position (code -1), 0 under clear_below_n and NaN (keep the verdict) above."""
-    out = np.empty(feet_n.shape[0])
+    feet_n: np.ndarray,
+    region: np.ndarray,
+    inside: np.ndarray,
+    clear_below_n: float,
+    out: np.ndarray,
+) -> None:
+    """Into out: the feet force where the region code is one of the rule's (inside[code]),
+    else 0; at an unknown position (code -1), 0 under clear_below_n and NaN (keep the verdict)
+    above. (Kernels fill arrays the caller makes: numba boxes a returned array slower.)"""
     for j in range(feet_n.shape[0]):
         code = region[j]
         if code == -1:
@@ -29,7 +33,6 @@ def region_force(
             out[j] = feet_n[j]
         else:
             out[j] = 0.0
-    return out
 
 
 @njit(cache=True, nogil=True)
@@ -62,18 +65,135 @@ def bar_drop(
     feet_n: np.ndarray,
     weight_n: np.ndarray,
     on_client_share: float,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Grip loss over a block of n samples: the larger let-go of both bars (let_go_n) as a
-    share of the therapist's weight, where the feet carry at least on_client_share of it, and
-    which hand (True: the right one let go more)."""
+    value: np.ndarray,
+    applies: np.ndarray,
+    right_hand: np.ndarray,
+) -> None:
+    """Grip loss over a block of n samples, written into value, applies and right_hand (n,):
+    the larger let-go of both bars (let_go_n) as a share of the therapist's weight (weight_n;
+    not positive: unknown), where the feet carry at least on_client_share of it, and which
+    hand (True: the right one let go more). Outputs given, not returned: a returned array
+    costs the caller more than making it."""
     n = feet_n.shape[0]
     left, right = let_go_n(history_n, n, width, min_fraction)
-    value = np.empty(n)
-    applies = np.empty(n, dtype=np.bool_)
     for j in range(n):
-        value[j] = np.fmax(left[j], right[j]) / weight_n[j]
-        applies[j] = feet_n[j] >= on_client_share * weight_n[j]
-    return value, applies, right > left
+        value[j] = np.fmax(left[j], right[j]) / _positive(weight_n[j])
+        right_hand[j] = right[j] > left[j]
+    on_client(feet_n, weight_n, on_client_share, applies)
+
+
+@njit(cache=True, nogil=True)
+def bar_drop_carried(
+    carry_n: np.ndarray,
+    left_n: np.ndarray,
+    right_n: np.ndarray,
+    min_fraction: float,
+    feet_n: np.ndarray,
+    weight_n: np.ndarray,
+    on_client_share: float,
+    value: np.ndarray,
+    applies: np.ndarray,
+    right_hand: np.ndarray,
+) -> None:
+    """bar_drop on the block's bar loads preceded by carry_n, (2, lag), the window's carried
+    samples (TrailingWindow.carried), which it shifts on by the block (in place)."""
+    lag = carry_n.shape[1]
+    history_n = np.empty((2, lag + left_n.shape[0]))
+    history_n[0] = _joined(carry_n[0], left_n)
+    history_n[1] = _joined(carry_n[1], right_n)
+    _shift_in(carry_n[0], left_n)
+    _shift_in(carry_n[1], right_n)
+    share = on_client_share
+    bar_drop(history_n, lag + 1, min_fraction, feet_n, weight_n, share, value, applies, right_hand)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def rise_per_s(t_s: np.ndarray, x: np.ndarray, lag: int, out: np.ndarray) -> None:
+    """Into out: (x[j + lag] - x[j]) / (t_s[j + lag] - t_s[j]) for the last len - lag
+    samples."""
+    for j in range(out.shape[0]):
+        out[j] = (x[j + lag] - x[j]) / (t_s[j + lag] - t_s[j])
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def rise_carried(
+    carry_t_s: np.ndarray, carry_x: np.ndarray, t_s: np.ndarray, x: np.ndarray, out: np.ndarray
+) -> None:
+    """rise_per_s over the block preceded by the window's carried samples (lag of them),
+    which it shifts on by the block (in place)."""
+    lag = carry_t_s.shape[0]
+    rise_per_s(_joined(carry_t_s, t_s), _joined(carry_x, x), lag, out)
+    _shift_in(carry_t_s, t_s)
+    _shift_in(carry_x, x)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def share_of_weight(
+    x_n: np.ndarray,
+    feet_n: np.ndarray,
+    weight_n: np.ndarray,
+    on_client_share: float,
+    value: np.ndarray,
+    applies: np.ndarray,
+) -> None:
+    """Into value: x_n / W; into applies: where the feet carry at least on_client_share of W
+    (on_client)."""
+    for j in range(x_n.shape[0]):
+        value[j] = x_n[j] / _positive(weight_n[j])
+    on_client(feet_n, weight_n, on_client_share, applies)
+
+
+@njit(cache=True, nogil=True)
+def on_client(
+    feet_n: np.ndarray, weight_n: np.ndarray, on_client_share: float, applies: np.ndarray
+) -> None:
+    """Into applies: where the feet carry at least on_client_share of W (W = weight_n where
+    positive, else unknown: the limit does not apply)."""
+    for j in range(feet_n.shape[0]):
+        applies[j] = feet_n[j] >= on_client_share * _positive(weight_n[j])
+
+
+@njit(cache=True, nogil=True)
+def heavier_share(
+    left_share: np.ndarray,
+    bar_n: np.ndarray,
+    min_bar_n: float,
+    value: np.ndarray,
+    applies: np.ndarray,
+    right: np.ndarray,
+) -> None:
+    """Into value: the heavier bar's share of the bar load; applies: where the bars carry at
+    least min_bar_n; right: whether it is the right bar (True also for NaN)."""
+    for j in range(left_share.shape[0]):
+        left = left_share[j]
+        value[j] = np.maximum(left, 1.0 - left)
+        applies[j] = bar_n[j] >= min_bar_n
+        right[j] = not left >= 0.5
+
+
+@njit(cache=True, nogil=True)
+def _positive(w: float) -> float:
+    """w where positive, else NaN (unknown)."""
+    return w if w > 0 else math.nan
+
+
+@njit(cache=True, nogil=True)
+def _joined(carry: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """carry followed by x, as one new array."""
+    lag = carry.shape[0]
+    out = np.empty(lag + x.shape[0])
+    out[:lag] = carry
+    out[lag:] = x
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _shift_in(carry: np.ndarray, x: np.ndarray) -> None:
+    """carry becomes the last len(carry) samples of carry followed by x (in place)."""
+    lag, n = carry.shape[0], x.shape[0]
+    for i in range(lag):  # ascending: reads index i + n before it is written
+        k = i + n
+        carry[i] = carry[k] if k < lag else x[k - lag]
 
 
 @njit(cache=True, nogil=True)
