@@ -762,10 +762,15 @@ def mat_window(
     hand_r: np.ndarray,
     feet_min_n: float,
     unloaded_n: float,
-) -> tuple[np.ndarray, np.ndarray]:
-    """The mat's centre of pressure (2, n) (NaN at feet_min_n or less) and the stability
-    window's columns (len(WINDOW), n) (mat.py). moments: Σf·x, Σf·y (2, n); bar_n,
-    hand_l, hand_r (n,) each; unloaded_n: bars_unloaded_n."""
+    tail: np.ndarray,
+    ref: np.ndarray,
+    has_ref: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The mat's centre of pressure (2, n) (NaN at feet_min_n or less) and the statistics
+    of the stability window (rolling_push's) once the block's columns (len(WINDOW), n) are
+    pushed into it (mat.py). moments: Σf·x, Σf·y (2, n); bar_n, hand_l, hand_r (n,) each;
+    unloaded_n: bars_unloaded_n; tail, ref, has_ref: the window's Rolling.state, carried
+    on in place."""
     n = mat_n.shape[0]
     cop = np.empty((2, n))
     cols = np.empty((8, n))
@@ -777,7 +782,9 @@ def mat_window(
         cols[0, i], cols[1, i], cols[2, i] = m, moments[0, i], moments[1, i]
         cols[3, i] = 1.0 if abs(b) >= unloaded_n else 0.0  # NaN bars: not loaded
         cols[4, i], cols[5, i], cols[6, i], cols[7, i] = hand_l[i], hand_r[i], b, b + m
-    return cop, cols
+    first_refs(cols, ref, has_ref)
+    complete, mean, sd, drift = rolling_push(tail, ref, cols)
+    return cop, complete, mean, sd, drift
 
 
 @njit(cache=True)
@@ -1062,17 +1069,6 @@ _SIGNATURES: dict[str, list[tuple[str, ...]]] = {
             "b1[::1]",
         ),
     ],
-    "mat_window": [
-        (
-            "f8[::1]",
-            "f8[:, ::1]",
-            "f8[::1]",
-            "f8[::1]",
-            "f8[::1]",
-            "f8",
-            "f8",
-        ),
-    ],
     "mat_zero": [
         (
             "f8[:, ::1]",
@@ -1333,6 +1329,20 @@ _SIGNATURES: dict[str, list[tuple[str, ...]]] = {
             "f8[:, ::1]",
             "b1[:, ::1]",
             "f8[::1]",
+        ),
+    ],
+    "mat_window": [
+        (
+            "f8[::1]",
+            "f8[:, ::1]",
+            "f8[::1]",
+            "f8[::1]",
+            "f8[::1]",
+            "f8",
+            "f8",
+            "f8[:, ::1]",
+            "f8[:, ::1]",
+            "b1[::1]",
         ),
     ],
 }

@@ -145,15 +145,11 @@ class MatStage:
         """The mat of a (C, n) force block at times t_s (bars: that block's, None on a
         mat-only rig; weight_n: W_t in use, NaN unknown); sets the NO_BASELINE,
         FEET_NEAR_ZERO and CLIENT_MOVING rows of `flags` (see flags.py)."""
-        s = self._s
         fm = np.ascontiguousarray(force_n[self._mat])  # (a strided matmul rounds otherwise)
         mat_n = np.add.reduce(fm, axis=0)
         moments = self._mat_xy.T @ fm  # sum f_i x_i, sum f_i y_i
         moment_x, moment_y = moments
-        cop, columns = kernels.mat_window(
-            mat_n, moments, *self._bar_columns(bars, mat_n), s.feet_min_n, s.bars_unloaded_n
-        )
-        st = self.window.push(columns.T)
+        cop, st = self._window(mat_n, moments, bars)
         had = self.tracker.baseline
         client, refreshed = self.tracker.push(t_s, st)
         drift, in_force = np.zeros(1), client
@@ -193,6 +189,22 @@ class MatStage:
             zero_drift_n=drift,
             shift_t_s=shift_t_s,
         )
+
+    def _window(
+        self, mat_n: np.ndarray, moments: np.ndarray, bars: BarForces | None
+    ) -> tuple[np.ndarray, WindowStats]:
+        """The mat's centre of pressure (2, n) and the stability window's statistics once
+        the block's columns are in it (one kernel). moments: Σf·x, Σf·y (2, n)."""
+        s = self._s
+        cop, *stats = kernels.mat_window(
+            mat_n,
+            moments,
+            *self._bar_columns(bars, mat_n),
+            s.feet_min_n,
+            s.bars_unloaded_n,
+            *self.window.state,
+        )
+        return cop, WindowStats(*stats)
 
     def _watch_shift(
         self,
