@@ -155,6 +155,17 @@ class BodyMap:
         codes[np.isnan(x_m) | np.isnan(y_m)] = UNKNOWN
         return codes
 
+    def region_tables(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """What classify() and no_go_mask() read, as arrays for a compiled kernel (the
+        pipeline's placement stage): [direction, head_x_m, stature_m], the edges along the
+        body, the region after each edge (int8, one more than the edges), [spine from, spine
+        to, midline_y_m, spine_half_width_m] and the no-go table (bool, by code, -1 last)."""
+        along = np.array([self.direction, self.head_x_m, self.stature_m], dtype=np.float64)
+        spine = np.array(
+            [_SPINE_FROM, _SPINE_TO, self.midline_y_m, self.spine_half_width_m], dtype=np.float64
+        )
+        return along, _EDGES, _BY_EDGE, spine, self._no_go_table
+
     @cached_property
     def _no_go_table(self) -> np.ndarray:
         return np.array([name in self.no_go for name in REGIONS] + [False])

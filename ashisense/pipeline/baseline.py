@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -11,6 +12,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ashisense.errors import AshisenseError
+from ashisense.pipeline import kernels
 from ashisense.pipeline.kernels import runs
 from ashisense.pipeline.rolling import TrailingSums, WindowStats, samples_in
 from ashisense.pipeline.settings import PipelineSettings
@@ -139,6 +141,16 @@ class BaselineDetector:
         self.s = settings
         self.client_weight_n = client_weight_n
         s = settings
+        self._limits = np.array(  # (kernels.baseline_checks)
+            [
+                s.client_min_n,
+                s.baseline_sd_frac,
+                s.baseline_sd_n,
+                s.baseline_cop_sd_m,
+                math.nan if client_weight_n is None else client_weight_n,
+                s.client_weight_tol,
+            ]
+        )
         self._why: tuple[str, ...] = (
             "waiting for a full window of valid samples",
             f"no client on the mat (below {s.client_min_n:g} N)",
@@ -155,8 +167,7 @@ class BaselineDetector:
     def reset(self) -> None:
         """Forget the last verdict (after a gap)."""
         self.current: ClientBaseline | None = None
-        # The statistics and checks of the last block whose last window failed.
-        self._failed: tuple[WindowStats, list[np.ndarray] | None] | None = None
+        self._failed: np.ndarray | None = None  # the checks of the last block that failed
 
     @property
     def reason(self) -> str:
@@ -166,33 +177,8 @@ class BaselineDetector:
             return ""
         if self._failed is None:
             return self._why[0]
-        st, checks = self._failed
-        if checks is None:  # the bars check fails: the reason is among the first three
-            complete = st.complete[:BARS_LOADED, -1].all() and st.complete[BAR_N, -1]
-            last = [complete, st.mean[MAT, -1] > self.s.client_min_n, False]
-        else:
-            last = [c[-1] for c in checks]
+        last = self._failed[:, -1]
         return next(why for c, why in zip(last, self._why, strict=False) if not c)
-
-    def _checks(self, st: WindowStats) -> list[np.ndarray]:
-        """Each check of the windows, in the order of the reasons."""
-        s = self.s
-        mat = st.mean[MAT]
-        sd = st.sd
-        tol = s.baseline_sd_frac * np.abs(mat) + s.baseline_sd_n
-        checks = [
-            np.logical_and.reduce(st.complete[:BARS_LOADED], axis=0) & st.complete[BAR_N],
-            mat > s.client_min_n,
-            st.mean[BARS_LOADED] == 0,
-            sd[MAT] <= tol,
-            np.abs(st.drift[MAT]) <= tol,
-            # CoP sd = hypot / mat under the limit (mat > client_min_n > 0 where it matters)
-            np.hypot(sd[MOMENT_X], sd[MOMENT_Y]) <= s.baseline_cop_sd_m * mat,
-        ]
-        if self.client_weight_n is not None:
-            w, tol_w = self.client_weight_n, s.client_weight_tol
-            checks.append(np.abs(mat - w) <= tol_w * w)
-        return checks
 
     def assess(self, t_s: np.ndarray, st: WindowStats) -> tuple[np.ndarray, np.ndarray]:
         """Per sample: does the window ending there qualify (n,), and the means (3, n).
@@ -200,19 +186,14 @@ class BaselineDetector:
         Also keeps `current` (the window ending at the block's last sample, if it qualifies)
         and `reason` (why that window does not qualify, "" if it does).
         """
-        free = st.mean[BARS_LOADED] == 0
-        if np.count_nonzero(free):  # (count_nonzero: a fifth of .any()'s call overhead)
-            checks = self._checks(st)
-            ok = np.logical_and.reduce(checks)
-        else:  # someone on the bars throughout (most of a session): no window qualifies
-            checks, ok = None, free
+        checks, ok = kernels.baseline_checks(st.mean, st.sd, st.drift, st.complete, self._limits)
         means = st.mean[:3]
         if len(t_s):
             if ok[-1]:
                 force_n, moment_x_nm, moment_y_nm = means[:, -1].tolist()
                 self.current = ClientBaseline(force_n, moment_x_nm, moment_y_nm, float(t_s[-1]))
                 return ok, means
-            self._failed = (st, checks)
+            self._failed = checks
             self.current = None
         return ok, means
 

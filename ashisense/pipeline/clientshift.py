@@ -29,7 +29,6 @@ import numpy as np
 
 from ashisense.pipeline import kernels
 from ashisense.pipeline.filters import StreamingLowPass
-from ashisense.pipeline.kernels import runs
 from ashisense.pipeline.rolling import samples_in
 from ashisense.pipeline.settings import PipelineSettings
 
@@ -94,11 +93,13 @@ class ClientShiftWatch:
         self._s = s
         self._fast = StreamingLowPass(s.shift_cutoff_hz, rate_hz, 1)
         self._win = samples_in(s.shift_window_s, rate_hz)
-        self._fit = samples_in(s.shift_fit_s, rate_hz)
         self._delay = samples_in(s.shift_delay_s, rate_hz)
-        self._min_ref = samples_in(s.shift_min_ref_s, rate_hz)
-        self._settle = samples_in(s.shift_settle_s, rate_hz)
-        self._spans = np.array([self._delay, self._win, self._min_ref])
+        # In samples: delay, window, least reference, settling and fit (kernels.shift_scan).
+        self._spans = np.array(
+            [self._delay, self._win]
+            + [samples_in(t, rate_hz) for t in (s.shift_min_ref_s, s.shift_settle_s, s.shift_fit_s)]
+        )
+        self._limits = np.array([s.shift_min_feet_n, s.shift_client_m])
         self._hand_lo = mounts_x_m[0] + s.shift_mount_margin_m
         self._hand_hi = mounts_x_m[1] - s.shift_mount_margin_m
         self.reset()
@@ -108,10 +109,11 @@ class ClientShiftWatch:
         reference window fills again; a pending shift is dropped."""
         self._fast.reset()
         self._cum = np.zeros((2, self._win + self._delay + 1))  # Σ[q, F_feet] at the last samples
-        self._run = 0  # defined samples in a row ending at the last one
         self._last = np.full(2, np.nan)  # the last valid [q, F_feet], held over invalid samples
-        self._since = -1  # samples since a detection (-1: none pending)
-        self._ref = math.nan  # the reference gap of the pending shift
+        # Defined samples in a row ending at the last one; samples since a detection (-1:
+        # none pending).
+        self._counts = np.array([0, -1], dtype=np.int64)
+        self._ref = np.full(1, np.nan)  # the reference gap of the pending shift
 
     def push(
         self,
@@ -136,14 +138,21 @@ class ClientShiftWatch:
         block = _Stretch(feet_n, moment_x, f_c, m_cx, hands, off)
         out = _Verdicts(n)
         fresh = np.flatnonzero(refreshed) if np.count_nonzero(refreshed) else None
-        if self._since < 0 and not most_n > self._s.shift_min_feet_n:
+        if self._counts[1] < 0 and not most_n > self._s.shift_min_feet_n:
             # Nobody on the feet and no shift pending: no flag, no re-estimate; only the
             # samples after the last new baseline leave state behind (carried, not scanned).
             start = 0 if fresh is None else int(fresh[-1]) + 1
             if fresh is not None:
                 self.reset()
             if start < n:
-                self._carry(_cut(block, slice(start, n), 0.0))
+                kernels.shift_skip(
+                    *_cut(block, slice(start, n), 0.0),
+                    self._last,
+                    self._counts,
+                    self._cum,
+                    *self._fast.state,
+                    self._s.shift_min_feet_n,
+                )
             return out.result()
         starts, stops = ([0], [n]) if fresh is None else _stretches(refreshed)
         for start, stop in zip(starts, stops, strict=True):
@@ -167,7 +176,7 @@ class ClientShiftWatch:
                 out.flag[part] = at
                 if out.anchor is None:
                     out.anchor = np.full(t_s.shape[0], np.nan)
-                out.anchor[part] = np.where(at, block.hands[part] + self._ref, np.nan)
+                out.anchor[part] = np.where(at, block.hands[part] + self._ref[0], np.nan)
             if moved is None:
                 out.delta[part] = out.total
                 return
@@ -183,49 +192,17 @@ class ClientShiftWatch:
         """Flags over a stretch with one baseline (None: none) and the first re-estimate in
         it (index, moment change) or None; the state is carried to its end (undone by reset()
         if an event ends the stretch early)."""
-        (_, ff), defined, gap, run, cum = self._carry(stretch)
-        seen, ref = kernels.shift_seen(
-            cum, run, gap, ff, stretch.f_c, defined, self._spans, self._s.shift_client_m
+        flag, flagged, e, d_m = kernels.shift_scan(
+            *stretch,
+            self._last,
+            self._counts,
+            self._ref,
+            self._cum,
+            *self._fast.state,
+            self._limits,
+            self._spans,
         )
-        return self._decide(seen, ref, run, cum[:, cum.shape[1] - run.shape[0] - self._fit :])
-
-    def _carry(
-        self, stretch: _Stretch
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Carry the state over a stretch: [q, F_feet] (2, m) (0 where not defined), where
-        they are defined (m,), the low-passed gap (m,), the runs of defined samples (m,) and
-        the running sums (2, h + m), column h + i holding the sums up to sample i."""
-        qf, defined, gap = kernels.shift_series(*stretch, self._last, self._s.shift_min_feet_n)
-        gap = self._fast(gap)[:, 0]
-        run = runs(defined, self._run)
-        self._run = int(run[-1])
-        cum, self._cum = kernels.cumulate(self._cum, qf)
-        return qf, defined, gap, run, cum
-
-    def _decide(
-        self, seen: np.ndarray, ref: np.ndarray, run: np.ndarray, cum: np.ndarray
-    ) -> tuple[np.ndarray | None, tuple[int, float] | None]:
-        """Flags from the first detection (or one pending) on (None: none), and the
-        re-estimate once a fit window after the settling is all defined. cum: (2, fit + m)
-        the sums [q, F_feet] from `fit` samples before the stretch."""
-        m = seen.shape[0]
-        if self._since >= 0:
-            since = np.arange(self._since, self._since + m)
-        elif not np.count_nonzero(seen):
-            return None, None
-        else:
-            first = int(np.argmax(seen))
-            self._ref = float(ref[first])
-            since = np.arange(-first, m - first)  # negative before the detection
-        flag = since >= 0
-        done = np.flatnonzero((since >= self._settle + self._fit - 1) & (run >= self._fit))
-        if not done.size:
-            self._since = int(since[-1]) + 1
-            return flag, None
-        e = int(done[0])
-        mean_q, mean_f = (cum[:, e + self._fit] - cum[:, e]) / self._fit
-        flag[e + 1 :] = False
-        return flag, (e, float(mean_q - self._ref * mean_f))
+        return (flag if flagged else None), ((e, d_m) if e >= 0 else None)
 
 
 def _part(a: np.ndarray, part: slice) -> np.ndarray:

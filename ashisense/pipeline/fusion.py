@@ -19,7 +19,6 @@ from ashisense.pipeline.flags import (
     NO_WEIGHT,
     SUPPORT_MISMATCH,
 )
-from ashisense.pipeline.kernels import runs
 from ashisense.pipeline.mat import MatForces
 from ashisense.pipeline.rolling import samples_in
 from ashisense.pipeline.settings import PipelineSettings
@@ -58,13 +57,15 @@ class FusionStage:
         self._filter = StreamingLowPass(
             settings.display_cutoff_hz, rate_hz, columns, settings.display_order
         )
-        self._mismatch = Sustained(samples_in(settings.support_hold_s, rate_hz))
+        # SUPPORT_MISMATCH once off for support_hold_s; the run of off samples before.
+        self._hold = samples_in(settings.support_hold_s, rate_hz)
+        self._run = np.zeros(1, dtype=np.int64)
         self._tols = np.array([settings.support_tol, settings.moving_tol])
 
     def reset(self) -> None:
         """Samples were lost: restart the low-pass and the mismatch run."""
         self._filter.reset()
-        self._mismatch.reset()
+        self._run[0] = 0
 
     def __call__(
         self, bars: BarForces | None, mat: MatForces | None, weight_n: float, flags: np.ndarray
@@ -97,9 +98,16 @@ class FusionStage:
             # Off: the low-passed ratio (a mismatch, if sustained: heel strikes and steps
             # swing the sum for a fraction of a second) and the ratio itself (someone
             # accelerates, a step or the client shifting: the sum is not statics).
-            off = kernels.support_off(lp[1], support_ratio, weight_n, self._tols)
-            flags[SUPPORT_MISMATCH] = self._mismatch(off[0])
-            flags[MOVING] = off[1]
+            kernels.support_off(
+                lp[1],
+                support_ratio,
+                weight_n,
+                self._tols,
+                self._hold,
+                self._run,
+                flags[SUPPORT_MISMATCH],
+                flags[MOVING],
+            )
         elif bars is not None and math.isfinite(weight_n):
             np.greater(np.abs(bar_n - lp[-1]), s.moving_tol * weight_n, out=flags[MOVING])
         return FeetAndSupport(feet, feet_bar, lp[0], bar_n, support, support_ratio)
@@ -123,24 +131,3 @@ def _fill_in(mat: MatForces, feet_bar: np.ndarray, held: np.ndarray) -> np.ndarr
     fill &= ~np.isnan(mat.client_n)
     fill &= held
     return np.where(fill, feet_bar, mat.feet_mat_n)
-
-
-class Sustained:
-    """Per sample: has a condition held for `hold` samples in a row (run carried across
-    blocks, so any cut of the stream gives the same answer)?"""
-
-    def __init__(self, hold: int) -> None:
-        self.hold = hold
-        self._run = 0  # length of the run of True that ended the last block
-
-    def reset(self) -> None:
-        self._run = 0
-
-    def __call__(self, cond: np.ndarray) -> np.ndarray:
-        """(n,) bool: cond (n,) has been True for the last `hold` samples, this one included."""
-        if not cond.shape[0]:
-            return cond
-        run = runs(cond, self._run)
-        self._run = int(run[-1])
-        out: np.ndarray = run >= self.hold
-        return out

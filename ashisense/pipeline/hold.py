@@ -18,6 +18,9 @@ import numpy as np
 from ashisense.pipeline import kernels
 from ashisense.pipeline.rolling import Rolling, TrailingSums
 
+_NONE = np.zeros(0)  # no shift pending in the block
+_NOWHERE = np.zeros(0, dtype=bool)  # no re-estimate in the block
+
 
 class HoldAverage:
     """Per sample: the feet's x averaged over the hold ending there (state carried).
@@ -29,6 +32,8 @@ class HoldAverage:
         self._hands = Rolling(window, 2)
         self._lead = window - 1
         self._hands_sd_m = hands_sd_m
+        # Still and usable samples in a row ending at the last one (carried by the kernel).
+        self._runs = np.zeros(2, dtype=np.int64)
         self.reset()
 
     def reset(self) -> None:
@@ -39,35 +44,35 @@ class HoldAverage:
 
     def restart(self) -> None:
         """The client moment changed: a new hold begins (the hands' window goes on)."""
-        self._run = 0  # still samples in a row ending at the last one
-        self._usable = 0  # usable samples in a row ending at the last one
+        self._runs[:] = 0
 
     def push(
         self,
         moment_nm: np.ndarray,
-        feet_n: np.ndarray,
+        denom_n: np.ndarray,
         hands_x_m: tuple[np.ndarray, np.ndarray],
-        usable: np.ndarray,
+        anchor_x_m: np.ndarray | None,
+        rebased: np.ndarray | None,
     ) -> np.ndarray:
-        """(n,) the averaged x in holds (NaN elsewhere). moment_nm: the feet's moment
-        Σf·x - M_cx (n,); feet_n: their force (n,), 0 where not usable; hands_x_m: the left
-        and right hands' x (n,) each; usable: (n,) bool, the sample may enter an average
-        (the feet defined under the client moment in force; a hold never reaches back past
-        a sample that is not). An invalid sample (NaN) counts for nothing."""
-        st = self._hands.push(np.array(hands_x_m).T)
+        """(n,) the feet's x: moment_nm / denom_n, in holds both averaged over the hold, and
+        where a client shift is pending the hands' anchor_x_m (None: none pending).
+        moment_nm: the feet's moment Σf·x - M_cx (n,); denom_n: their force, NaN near zero
+        (n,); hands_x_m: the left and right hands' x (n,) each; rebased: (n,) where the
+        client moment was re-estimated (None: nowhere). A sample enters an average where the
+        feet are defined, no shift is pending and the client moment holds (a hold never
+        reaches back past one that does not); an invalid sample counts for nothing."""
         # The hold began `lead` samples before its first still window ended (that window
         # was still all along), but not before the last sample that was not usable.
-        still, length, mf, self._run, self._usable = kernels.hold_lengths(
-            st.complete,
-            st.sd,
-            self._hands_sd_m,
-            usable,
+        x_m: np.ndarray = kernels.held_x(
             moment_nm,
-            feet_n,
-            self._run,
-            self._usable,
+            denom_n,
+            _NONE if anchor_x_m is None else anchor_x_m,
+            _NOWHERE if rebased is None else rebased,
+            *hands_x_m,
+            *self._hands.state,
+            self._sums.sums,
+            self._runs,
+            self._hands_sd_m,
             self._lead,
         )
-        sums = self._sums.push(mf, length)
-        ok = still & (sums[1] > 0)
-        return np.where(ok, sums[0] / np.where(ok, sums[1], 1.0), np.nan)
+        return x_m

@@ -15,7 +15,11 @@ import math
 import numpy as np
 from numba import njit
 
+from ashisense.bodymap import REGION_CODE
+
 log = logging.getLogger(__name__)
+
+SPINE_CODE = REGION_CODE["spine"]  # (a compile-time constant of place())
 
 
 @njit(cache=True)
@@ -28,6 +32,39 @@ def runs(cond: np.ndarray, carried: int) -> np.ndarray:
         r = r + 1 if cond[i] else 0
         out[i] = r
     return out
+
+
+@njit(cache=True)
+def baseline_checks(
+    mean: np.ndarray,
+    sd: np.ndarray,
+    drift: np.ndarray,
+    complete: np.ndarray,
+    limits: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each check of the client baseline's windows (baseline.BaselineDetector, in the order
+    of its reasons) (k, n) and whether all hold (n,). mean, sd, drift, complete: the
+    WINDOW statistics; limits (6,): client_min_n, baseline_sd_frac, baseline_sd_n,
+    baseline_cop_sd_m, the client's weight (NaN: none, no seventh check), client_weight_tol."""
+    min_n, sd_frac, sd_n, cop_sd_m, weight_n, tol_w = limits
+    n = mean.shape[1]
+    k = 6 if math.isnan(weight_n) else 7
+    checks = np.empty((k, n), dtype=np.bool_)
+    ok = np.empty(n, dtype=np.bool_)
+    for i in range(n):
+        mat = mean[0, i]  # (rows 0-3, 6: WINDOW's MAT, MOMENT_X, MOMENT_Y, BARS_LOADED, BAR_N)
+        tol = sd_frac * abs(mat) + sd_n
+        checks[0, i] = complete[0, i] and complete[1, i] and complete[2, i] and complete[6, i]
+        checks[1, i] = mat > min_n
+        checks[2, i] = mean[3, i] == 0
+        checks[3, i] = sd[0, i] <= tol
+        checks[4, i] = abs(drift[0, i]) <= tol
+        # CoP sd = hypot / mat under the limit (mat > client_min_n > 0 where it matters)
+        checks[5, i] = np.hypot(sd[1, i], sd[2, i]) <= cop_sd_m * mat
+        if k == 7:
+            checks[6, i] = abs(mat - weight_n) <= tol_w * weight_n
+        ok[i] = checks[:, i].all()
+    return checks, ok
 
 
 @njit(cache=True)
@@ -78,10 +115,10 @@ def _window_sums(tail: np.ndarray, x: np.ndarray, ref: np.ndarray) -> np.ndarray
 @njit(cache=True)
 def rolling_push(
     tail: np.ndarray, ref: np.ndarray, x: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Window statistics of a (k, n) block x (rolling.Rolling.push): complete, mean, sd,
-    drift (k, n) each, and the new carried sums (3k, w); tail: the carried sums (3k, w),
-    ref (k, 1) each column's offset."""
+    drift (k, n) each; tail: the carried sums (3k, w), carried on in place (no new array
+    for Python to box), ref (k, 1) each column's offset."""
     k, n = x.shape
     w = tail.shape[1]
     full = _window_sums(tail, x, ref)
@@ -105,7 +142,8 @@ def rolling_push(
             else:
                 late = full[j, w + i] - full[j, h + i]
                 drift[j, i] = (late - (full[j, h + i] - full[j, i])) / h
-    return complete, mean, sd, drift, full[:, n:].copy()
+    tail[:, :] = full[:, n:]
+    return complete, mean, sd, drift
 
 
 @njit(cache=True)
@@ -134,11 +172,9 @@ def cumulate(cum: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 @njit(cache=True)
-def trailing_sums(
-    cum: np.ndarray, x: np.ndarray, length: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+def trailing_sums(cum: np.ndarray, x: np.ndarray, length: np.ndarray) -> np.ndarray:
     """(k, n) sums of x (k, n) over the `length` (n,) samples ending at each (at most h, a
-    NaN counting as 0) and the new carried sums (k, h); cum: the carried sums (k, h)."""
+    NaN counting as 0); cum: the carried sums (k, h), carried on in place."""
     k, n = x.shape
     h = cum.shape[1]
     full, new = cumulate(cum, x)
@@ -146,7 +182,8 @@ def trailing_sums(
     for j in range(k):
         for i in range(n):
             out[j, i] = full[j, h + i] - full[j, h + i - min(length[i], h)]
-    return out, new
+    cum[:, :] = new
+    return out
 
 
 @njit(cache=True)
@@ -185,28 +222,127 @@ def hold_lengths(
 
 
 @njit(cache=True)
+def zero_correct(bar_n: np.ndarray, correction: np.ndarray, band_n: float) -> bool:
+    """Add each channel's zero correction (B,) to bar_n (B, n) in place (zero.py); returns
+    whether some channel reads band_n or more (NaN: none) at every sample."""
+    b, n = bar_n.shape
+    loaded = True
+    for i in range(n):
+        most = np.nan
+        for r in range(b):
+            bar_n[r, i] += correction[r]
+            a = abs(bar_n[r, i])
+            if not math.isnan(a) and (math.isnan(most) or a > most):  # (np.fmax)
+                most = a
+        loaded = loaded and most >= band_n
+    return loaded
+
+
+@njit(cache=True)
+def zero_window(
+    bar_n: np.ndarray,
+    start: int,
+    tail: np.ndarray,
+    ref: np.ndarray,
+    has_ref: np.ndarray,
+    limits: np.ndarray,
+    mean_n: np.ndarray,
+) -> int:
+    """Push bar_n[:, start:] (B, n) into the bar zero's window (Rolling.state, carried in
+    place); returns the first sample (from start) whose window is complete, within band_n
+    of zero and under sd_n on every channel (-1: none), its means into mean_n (B,).
+    limits (2,): band_n, sd_n."""
+    x = bar_n[:, start:]
+    first_refs(x, ref, has_ref)
+    complete, mean, sd, _ = rolling_push(tail, ref, x)
+    for i in range(x.shape[1]):
+        ok = True
+        for r in range(x.shape[0]):
+            ok = ok and complete[r, i] and abs(mean[r, i]) < limits[0] and sd[r, i] < limits[1]
+        if ok:
+            mean_n[:] = mean[:, i]
+            return i
+    return -1
+
+
+@njit(cache=True)
+def held_x(
+    moment: np.ndarray,
+    denom: np.ndarray,
+    anchor: np.ndarray,
+    rebased: np.ndarray,
+    hand_l: np.ndarray,
+    hand_r: np.ndarray,
+    tail: np.ndarray,
+    ref: np.ndarray,
+    has_ref: np.ndarray,
+    cum: np.ndarray,
+    carried: np.ndarray,
+    hands_sd_m: float,
+    lead: int,
+) -> np.ndarray:
+    """The feet's x (n,) on a rig that averages holds (mat.MatStage._feet_x, hold.py) in one
+    call: moment / denom, in holds their sums over the hold, where a shift is pending the
+    anchor. moment: Σf·x - M_cx (n,); denom: the feet force, NaN near zero (n,); anchor,
+    rebased: (n,) or (0,) for none; tail, ref, has_ref: the hands' Rolling.state, cum the
+    hold's TrailingSums.sums and carried its [still, usable] runs, all carried on in place."""
+    n = moment.shape[0]
+    usable = np.empty(n, dtype=np.bool_)
+    hands = np.empty((2, n))
+    for i in range(n):
+        u = math.isfinite(denom[i])
+        if anchor.shape[0]:
+            u = u and math.isnan(anchor[i])
+        if rebased.shape[0]:
+            u = u and not rebased[i]  # the client moment changed there: a new hold begins
+        usable[i] = u
+        hands[0, i], hands[1, i] = hand_l[i], hand_r[i]
+    first_refs(hands, ref, has_ref)
+    complete, _, sd, _ = rolling_push(tail, ref, hands)
+    feet = np.where(usable, denom, 0.0)
+    still, length, mf, carried[0], carried[1] = hold_lengths(
+        complete, sd, hands_sd_m, usable, moment, feet, carried[0], carried[1], lead
+    )
+    sums = trailing_sums(cum, mf, length)
+    x_m = np.empty(n)
+    for i in range(n):
+        x = moment[i] / denom[i]
+        if still[i] and sums[1, i] > 0:
+            held = sums[0, i] / sums[1, i]
+            x = x if math.isnan(held) else held
+        if anchor.shape[0] and math.isfinite(anchor[i]) and math.isfinite(denom[i]):
+            x = anchor[i]
+        x_m[i] = x
+    return x_m
+
+
+@njit(cache=True)
 def mat_zero(
     mean: np.ndarray,
     sd: np.ndarray,
     complete: np.ndarray,
-    client_n: np.ndarray,
+    client: np.ndarray,
     refreshed: np.ndarray,
     t_s: np.ndarray,
     limits: np.ndarray,
     drift_n: float,
     confirmed_t_s: float,
-) -> tuple[np.ndarray, np.ndarray]:
-    """The mat's drift (n,) and when the zero in force was confirmed (n,) (matzero.py).
-    mean, sd: the window's (WINDOW rows); complete: its TOTAL row; limits (6,): weight_n,
-    still_sd_n, bar_min_n, feet_min_n, mat_zero_tol, mat_zero_step_n; drift_n,
-    confirmed_t_s: those before the block."""
-    weight_n, still_sd_n, bar_min_n, feet_min_n, tol, step = limits
+    old: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, float, float]:
+    """The mat's drift (n,), the baseline rows [F_c, M_x, M_y] with it added where the
+    cells' centroid puts it (3, n), and the drift and confirmation time at the end
+    (matzero.py); sets old (n,): the zero in force there not confirmed for max_age_s.
+    mean, sd: the window's (WINDOW rows); complete: its TOTAL row; client: (3, n) or
+    (3, 1); limits (9,): weight_n, still_sd_n, bar_min_n, feet_min_n, mat_zero_tol,
+    mat_zero_step_n, the centroid's x and y, max_age_s; drift_n, confirmed_t_s: those
+    before the block."""
+    weight_n, still_sd_n, bar_min_n, feet_min_n, tol, step = limits[:6]
     n = t_s.shape[0]
     drift = np.empty(n)
-    confirmed = np.empty(n)
-    one = client_n.shape[0] == 1
+    moved = np.empty((3, n))
+    one = client.shape[1] == 1
     for i in range(n):
-        c = client_n[0] if one else client_n[i]
+        c = client[0, 0 if one else i]
         residual = mean[7, i] - weight_n - c  # (7, 6, 0: WINDOW's TOTAL, BAR_N, MAT)
         ok = complete[i] and sd[7, i] < still_sd_n and mean[6, i] > bar_min_n
         ok = ok and mean[0, i] - c > feet_min_n and abs(residual) < tol * weight_n
@@ -215,8 +351,12 @@ def mat_zero(
         elif ok:  # in steps: a window's noise does not move the zero (and a replay from a
             # stored state reads what the live pipeline read)
             drift_n, confirmed_t_s = np.rint(residual / step) * step, t_s[i]
-        drift[i], confirmed[i] = drift_n, confirmed_t_s
-    return drift, confirmed
+        drift[i] = drift_n
+        old[i] = t_s[i] - confirmed_t_s > limits[8]
+        moved[0, i] = c + drift_n
+        moved[1, i] = client[1, 0 if one else i] + drift_n * limits[6]
+        moved[2, i] = client[2, 0 if one else i] + drift_n * limits[7]
+    return drift, moved, drift_n, confirmed_t_s
 
 
 @njit(cache=True)
@@ -279,6 +419,59 @@ def motion_moved(
 
 
 @njit(cache=True)
+def motion_flags(
+    mean: np.ndarray,
+    sd: np.ndarray,
+    drift: np.ndarray,
+    complete: np.ndarray,
+    client: np.ndarray,
+    scale_n: float,
+    limits: np.ndarray,
+    rebased: np.ndarray,
+    refreshed: np.ndarray,
+    anchor: np.ndarray,
+    was_static: bool,
+    flagged: bool,
+) -> tuple[np.ndarray, bool, bool]:
+    """motion.ClientMotionDetector.push in one call: (n,) where positions are suspect,
+    whether the last sample was static and whether the flag is raised at the end. Arguments
+    as motion_static's (limits (6,): its three, move_min_m, move_wander_k x
+    client_cop_wander_m, move_suspect_frac); refreshed (n,); anchor (2,) where the last
+    static stretch began (NaN: none), carried in place; was_static, flagged: those before."""
+    static, feet_n = motion_static(mean, sd, drift, complete, client, scale_n, limits[:3], rebased)
+    n = static.shape[0]
+    flag = np.empty(n, dtype=np.bool_)
+    if not static.any():  # nothing to watch (nobody on, or moving)
+        anchor[:] = np.nan
+        fresh = np.argmax(refreshed) if refreshed.any() else n
+        flag[:] = flagged and fresh == n  # raised until the first refresh
+        flag[:fresh] = flagged
+        return flag, False, flagged and fresh == n
+    # Positions and limits where static (NaN elsewhere: never read there); column 0 of
+    # `xy` is the anchor carried from the last block.
+    one = client.shape[1] == 1
+    xy = np.empty((2, n + 1))
+    xy[:, 0] = anchor
+    limit = np.empty(n)
+    for i in range(n):
+        d = feet_n[i] if static[i] else np.nan
+        c = 0 if one else i
+        xy[0, i + 1] = (mean[1, i] - client[1, c]) / d  # (1, 2: MOMENT_X, MOMENT_Y)
+        xy[1, i + 1] = (mean[2, i] - client[2, c]) / d
+        limit[i] = limits[3] + limits[4] * client[0, c] / d
+    seen, drifting, anchor[:] = motion_moved(xy, static, was_static, limit, limits[5])
+    # The flag rises at a detection and falls where the baseline is refreshed.
+    last_seen, last_fresh = -1, -1
+    for i in range(n):
+        if seen[i]:
+            last_seen = i
+        if refreshed[i]:
+            last_fresh = i
+        flag[i] = last_seen > last_fresh if last_seen >= 0 or last_fresh >= 0 else flagged
+    return flag | drifting, static[n - 1], flag[n - 1]
+
+
+@njit(cache=True)
 def sos_cascade(sos: np.ndarray, zi: np.ndarray, x: np.ndarray) -> np.ndarray:
     """(n, k) x through second-order sections sos (s, 6) column by column, in the
     transposed direct form of scipy's lfilter (the same operations in the same order); the
@@ -300,20 +493,38 @@ def sos_cascade(sos: np.ndarray, zi: np.ndarray, x: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True)
-def low_pass(sos: np.ndarray, zi: np.ndarray, x: np.ndarray, last: np.ndarray) -> np.ndarray:
-    """filters.StreamingLowPass once every column has started: a NaN of x (n, k) holds the
-    column's last valid value (last (k,), carried in place) through the filter and is NaN
-    in the output."""
+def low_pass(
+    x: np.ndarray,
+    sos: np.ndarray,
+    zi: np.ndarray,
+    zi_unit: np.ndarray,
+    last: np.ndarray,
+    started: np.ndarray,
+) -> np.ndarray:
+    """filters.StreamingLowPass on (n, k) x: a NaN holds the column's last valid value
+    (last (k,)) through the filter and is NaN in the output; a column not yet started
+    (started (k,)) starts at steady state (zi_unit (s, 2) times its first valid value), the
+    samples before that value reading it (0 while it has none). zi (s, 2, k), last and
+    started are carried in place."""
     n, k = x.shape
     filled = np.empty((n, k))
     for j in range(k):
         hold = last[j]
+        first = -1
         for i in range(n):
             v = x[i, j]
             if not math.isnan(v):
                 hold = v
+                if first < 0:
+                    first = i
             filled[i, j] = hold
         last[j] = hold
+        if not started[j]:  # (then hold was NaN until the first valid value)
+            start = filled[first, j] if first >= 0 else 0.0
+            filled[: first if first >= 0 else n, j] = start
+            if first >= 0:
+                zi[:, :, j] = zi_unit * start
+                started[j] = True
     y = sos_cascade(sos, zi, filled)
     for i in range(n):
         for j in range(k):
@@ -429,6 +640,106 @@ def shift_seen(
 
 
 @njit(cache=True)
+def shift_carry(
+    stretch: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    last: np.ndarray,
+    counts: np.ndarray,
+    cum: np.ndarray,
+    lp: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    min_feet_n: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Carry the client-shift watch's state over a stretch (clientshift.py): [q, F_feet]
+    (2, m) (0 where not defined), where they are defined (m,), the low-passed gap (m,), the
+    runs of defined samples (m,) and the running sums (2, h + m), column h + i holding the
+    sums up to sample i. stretch: clientshift._Stretch's fields; last (2,), counts[0] (the
+    run), cum (2, h) and the gap's low-pass lp (StreamingLowPass.state) carried in place."""
+    feet_n, moment_x, f_c, m_cx, hands, off = stretch
+    qf, defined, gap = shift_series(feet_n, moment_x, f_c, m_cx, hands, off, last, min_feet_n)
+    gap = low_pass(gap, *lp)[:, 0]
+    run = runs(defined, counts[0])
+    counts[0] = run[-1]
+    full, new = cumulate(cum, qf)
+    cum[:, :] = new
+    return qf, defined, gap, run, full
+
+
+@njit(cache=True)
+def shift_skip(
+    feet_n: np.ndarray,
+    moment_x: np.ndarray,
+    f_c: np.ndarray,
+    m_cx: np.ndarray,
+    hands: np.ndarray,
+    off: np.ndarray,
+    last: np.ndarray,
+    counts: np.ndarray,
+    cum: np.ndarray,
+    lp_sos: np.ndarray,
+    lp_zi: np.ndarray,
+    lp_unit: np.ndarray,
+    lp_last: np.ndarray,
+    lp_started: np.ndarray,
+    min_feet_n: float,
+) -> None:
+    """shift_carry alone, from Python (nobody on the feet: no verdicts to make)."""
+    stretch = (feet_n, moment_x, f_c, m_cx, hands, off)
+    lp = (lp_sos, lp_zi, lp_unit, lp_last, lp_started)
+    shift_carry(stretch, last, counts, cum, lp, min_feet_n)
+
+
+@njit(cache=True)
+def shift_scan(
+    feet_n: np.ndarray,
+    moment_x: np.ndarray,
+    f_c: np.ndarray,
+    m_cx: np.ndarray,
+    hands: np.ndarray,
+    off: np.ndarray,
+    last: np.ndarray,
+    counts: np.ndarray,
+    ref: np.ndarray,
+    cum: np.ndarray,
+    lp_sos: np.ndarray,
+    lp_zi: np.ndarray,
+    lp_unit: np.ndarray,
+    lp_last: np.ndarray,
+    lp_started: np.ndarray,
+    limits: np.ndarray,
+    spans: np.ndarray,
+) -> tuple[np.ndarray, bool, int, float]:
+    """ClientShiftWatch._scan over a stretch with one baseline (its fields as shift_skip's):
+    the flags from the first detection (or one pending) on (m,), whether there are any,
+    the first re-estimate's index (-1: none) and moment change. counts [run, samples since
+    a detection (-1: none)], ref (1,) the pending shift's reference gap: carried in place
+    (undone by the watch's reset() if an event ends the stretch early). limits (2,):
+    shift_min_feet_n, shift_client_m; spans (5,): delay, window, least reference, settle,
+    fit, in samples."""
+    stretch = (feet_n, moment_x, f_c, m_cx, hands, off)
+    lp = (lp_sos, lp_zi, lp_unit, lp_last, lp_started)
+    qf, defined, gap, run, full = shift_carry(stretch, last, counts, cum, lp, limits[0])
+    seen, gap_ref = shift_seen(full, run, gap, qf[1], f_c, defined, spans[:3], limits[1])
+    m = seen.shape[0]
+    since = counts[1]
+    flag = np.zeros(m, dtype=np.bool_)
+    if since < 0:
+        first = np.argmax(seen)
+        if not seen[first]:
+            return flag, False, -1, 0.0
+        ref[0] = gap_ref[first]
+        since = -first  # negative before the detection
+    settle, fit = spans[3], spans[4]
+    for i in range(m):
+        flag[i] = since + i >= 0
+        if since + i >= settle + fit - 1 and run[i] >= fit:
+            c = full[:, full.shape[1] - m - fit :]  # the sums from `fit` samples before
+            mean_q = (c[0, i + fit] - c[0, i]) / fit
+            mean_f = (c[1, i + fit] - c[1, i]) / fit
+            return flag, True, i, mean_q - ref[0] * mean_f
+    counts[1] = since + m
+    return flag, True, -1, 0.0
+
+
+@njit(cache=True)
 def reason_codes(flags: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(n,) uint16 Uncertain bits of each sample from the flag matrix (k, n) bool, row i
     for bit 2**i, and (n,) whether any is set."""
@@ -451,10 +762,15 @@ def mat_window(
     hand_r: np.ndarray,
     feet_min_n: float,
     unloaded_n: float,
-) -> tuple[np.ndarray, np.ndarray]:
-    """The mat's centre of pressure (2, n) (NaN at feet_min_n or less) and the stability
-    window's columns (len(WINDOW), n) (mat.py). moments: Σf·x, Σf·y (2, n); bar_n,
-    hand_l, hand_r (n,) each; unloaded_n: bars_unloaded_n."""
+    tail: np.ndarray,
+    ref: np.ndarray,
+    has_ref: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The mat's centre of pressure (2, n) (NaN at feet_min_n or less) and the statistics
+    of the stability window (rolling_push's) once the block's columns (len(WINDOW), n) are
+    pushed into it (mat.py). moments: Σf·x, Σf·y (2, n); bar_n, hand_l, hand_r (n,) each;
+    unloaded_n: bars_unloaded_n; tail, ref, has_ref: the window's Rolling.state, carried
+    on in place."""
     n = mat_n.shape[0]
     cop = np.empty((2, n))
     cols = np.empty((8, n))
@@ -466,27 +782,31 @@ def mat_window(
         cols[0, i], cols[1, i], cols[2, i] = m, moments[0, i], moments[1, i]
         cols[3, i] = 1.0 if abs(b) >= unloaded_n else 0.0  # NaN bars: not loaded
         cols[4, i], cols[5, i], cols[6, i], cols[7, i] = hand_l[i], hand_r[i], b, b + m
-    return cop, cols
+    first_refs(cols, ref, has_ref)
+    complete, mean, sd, drift = rolling_push(tail, ref, cols)
+    return cop, complete, mean, sd, drift
 
 
 @njit(cache=True)
 def feet_on_mat(
     mat_n: np.ndarray,
     client_n: np.ndarray,
+    suspect: np.ndarray,
     no_baseline: np.ndarray,
     near_zero: np.ndarray,
+    moving: np.ndarray,
     limits: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The feet force on the mat mat_n - F_c (n,), it where above feet_min_n else NaN (n,),
-    and where the client's own wander moves the feet position beyond position_sigma_m (n,)
-    (mat.py); sets the NO_BASELINE and FEET_NEAR_ZERO flag rows (n,) each. client_n: (n,)
-    or (1,); limits (3,): feet_min_n, client_cop_wander_m, position_sigma_m."""
+) -> tuple[np.ndarray, np.ndarray]:
+    """The feet force on the mat mat_n - F_c (n,) and it where above feet_min_n else NaN
+    (n,) (mat.py); sets the NO_BASELINE, FEET_NEAR_ZERO and CLIENT_MOVING flag rows (n,)
+    each: moving where the feet are defined and the client's own wander moves their position
+    beyond position_sigma_m or suspect (n,) (the client-motion watch; (0,): none) holds.
+    client_n: (n,) or (1,); limits (3,): feet_min_n, client_cop_wander_m, position_sigma_m."""
     feet_min_n, wander_m, sigma_m = limits
     n = mat_n.shape[0]
     one = client_n.shape[0] == 1
     feet = np.empty(n)
     denom = np.empty(n)
-    moving = np.empty(n, dtype=np.bool_)
     for i in range(n):
         c = client_n[0] if one else client_n[i]
         f = mat_n[i] - c
@@ -494,25 +814,34 @@ def feet_on_mat(
         feet[i], denom[i] = f, d
         no_baseline[i] = math.isnan(c)
         near_zero[i] = f <= feet_min_n
-        moving[i] = wander_m * c / d > sigma_m
-    return feet, denom, moving
+        m = wander_m * c / d > sigma_m or (suspect.shape[0] > 0 and suspect[i])
+        moving[i] = m and d == d  # (defined: not NaN)
+    return feet, denom
 
 
 @njit(cache=True)
 def support_off(
-    support_lp_n: np.ndarray, ratio: np.ndarray, weight_n: float, tols: np.ndarray
-) -> np.ndarray:
-    """(2, n) where the support is off the therapist's weight (fusion.py), with the
-    therapist on the rig (low-passed ratio above 0.2): the low-passed ratio beyond
-    support_tol, the ratio itself beyond moving_tol (tols (2,))."""
-    n = ratio.shape[0]
-    off = np.empty((2, n), dtype=np.bool_)
-    for i in range(n):
+    support_lp_n: np.ndarray,
+    ratio: np.ndarray,
+    weight_n: float,
+    tols: np.ndarray,
+    hold: int,
+    run: np.ndarray,
+    mismatch: np.ndarray,
+    moving: np.ndarray,
+) -> None:
+    """Where the support is off the therapist's weight (fusion.py), with the therapist on
+    the rig (low-passed ratio above 0.2): sets mismatch (n,) where the low-passed ratio has
+    been beyond support_tol for `hold` samples in a row (run (1,): the run before, carried
+    in place) and moving (n,) where the ratio itself is beyond moving_tol (tols (2,))."""
+    r = run[0]
+    for i in range(ratio.shape[0]):
         ratio_lp = support_lp_n[i] / weight_n
         on = ratio_lp > 0.2
-        off[0, i] = abs(ratio_lp - 1) > tols[0] and on
-        off[1, i] = abs(ratio[i] - 1) > tols[1] and on
-    return off
+        r = r + 1 if abs(ratio_lp - 1) > tols[0] and on else 0
+        mismatch[i] = r >= hold
+        moving[i] = abs(ratio[i] - 1) > tols[1] and on
+    run[0] = r
 
 
 @njit(cache=True)
@@ -595,24 +924,55 @@ def bar_forces(
     return left_n, right_n, total_n, hands, share
 
 
+@njit(cache=True)
+def place(
+    x_m: np.ndarray,
+    y_m: np.ndarray,
+    feet_n: np.ndarray,
+    area_m2: float,
+    along: np.ndarray,
+    edges: np.ndarray,
+    by_edge: np.ndarray,
+    spine: np.ndarray,
+    no_go_table: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """placement.PlacementStage in one pass: region codes (int8, -1 where x or y is NaN), the
+    no-go mask and the pressure (kPa) of feet_n over area_m2 (NaN: no area) of (n,) feet
+    positions; along, edges, by_edge, spine, no_go_table: BodyMap.region_tables() (the same
+    operations as BodyMap.classify, so the same codes)."""
+    n = x_m.shape[0]
+    region = np.empty(n, dtype=np.int8)
+    no_go = np.empty(n, dtype=np.bool_)
+    pressure_kpa = np.empty(n)
+    m = edges.shape[0]
+    for i in range(n):
+        x, y = x_m[i], y_m[i]
+        if math.isnan(x) or math.isnan(y):
+            code = np.int8(-1)
+        else:
+            u = along[0] * (x - along[1]) / along[2]
+            k = 0
+            while k < m and edges[k] <= u:  # np.searchsorted(edges, u, side="right")
+                k += 1
+            code = by_edge[k]
+            if u >= spine[0] and u < spine[1] and abs(y - spine[2]) < spine[3]:
+                code = np.int8(SPINE_CODE)
+        region[i] = code
+        no_go[i] = no_go_table[code]
+        f = feet_n[i]
+        if f <= 0.0:  # np.maximum(f, 0.0): NaN stays NaN, -0.0 gives +0.0
+            f = 0.0
+        pressure_kpa[i] = f / area_m2 / 1000.0
+    return region, no_go, pressure_kpa
+
+
 # The argument types the stages pass (numba type strings: f8 float64, i8 int64, i4 int32, b1
 # bool), compiled or loaded from the disk cache when this module is imported: numba's first
 # call costs ~1 s, which a live stream's first block must not wait for. A call with other
 # types still compiles when it first comes. A kernel another one calls comes first: numba
-# caches it for its own types only when it is compiled on its own before its caller.
+# caches it for its own types only when it is compiled on its own before its caller. Kernels
+# only other kernels call are compiled into their callers (and cached with them): not listed.
 _SIGNATURES: dict[str, list[tuple[str, ...]]] = {
-    "sos_cascade": [
-        (
-            "f8[:, ::1]",
-            "f8[:, :, ::1]",
-            "f8[:, ::1]",
-        ),
-        (
-            "f8[:, ::1]",
-            "f8[:, :, ::1]",
-            "f8[::1, :]",
-        ),
-    ],
     "bar_forces": [
         (
             "f8[:, ::1]",
@@ -647,11 +1007,16 @@ _SIGNATURES: dict[str, list[tuple[str, ...]]] = {
             "b1[::1]",
             "b1[::1]",
         ),
-    ],
-    "cumulate": [
-        (
-            "f8[:, ::1]",
-            "f8[:, ::1]",
+        (  # (rows of a longer recording's columns: the simulator's, bench_pipeline's)
+            "i4[:, :]",
+            "b1[:, ::1]",
+            "i8[::1]",
+            "f8[::1]",
+            "f8[::1]",
+            "i8",
+            "i8",
+            "b1[::1]",
+            "b1[::1]",
         ),
     ],
     "feet_on_mat": [
@@ -660,11 +1025,15 @@ _SIGNATURES: dict[str, list[tuple[str, ...]]] = {
             "f8[::1]",
             "b1[::1]",
             "b1[::1]",
+            "b1[::1]",
+            "b1[::1]",
             "f8[::1]",
         ),
         (
             "f8[::1]",
             "f8[:]",
+            "b1[::1]",
+            "b1[::1]",
             "b1[::1]",
             "b1[::1]",
             "f8[::1]",
@@ -682,42 +1051,22 @@ _SIGNATURES: dict[str, list[tuple[str, ...]]] = {
             "b1[::1]",
         ),
     ],
-    "hold_lengths": [
-        (
-            "b1[:, ::1]",
-            "f8[:, ::1]",
-            "f8",
-            "b1[::1]",
-            "f8[::1]",
-            "f8[::1]",
-            "i8",
-            "i8",
-            "i8",
-        ),
-    ],
     "low_pass": [
         (
             "f8[:, ::1]",
+            "f8[:, ::1]",
             "f8[:, :, ::1]",
             "f8[:, ::1]",
             "f8[::1]",
+            "b1[::1]",
         ),
         (
-            "f8[:, ::1]",
-            "f8[:, :, ::1]",
             "f8[::1, :]",
-            "f8[::1]",
-        ),
-    ],
-    "mat_window": [
-        (
-            "f8[::1]",
+            "f8[:, ::1]",
+            "f8[:, :, ::1]",
             "f8[:, ::1]",
             "f8[::1]",
-            "f8[::1]",
-            "f8[::1]",
-            "f8",
-            "f8",
+            "b1[::1]",
         ),
     ],
     "mat_zero": [
@@ -725,52 +1074,36 @@ _SIGNATURES: dict[str, list[tuple[str, ...]]] = {
             "f8[:, ::1]",
             "f8[:, ::1]",
             "b1[::1]",
-            "f8[::1]",
-            "b1[::1]",
-            "f8[::1]",
-            "f8[::1]",
-            "f8",
-            "f8",
-        ),
-        (
-            "f8[:, ::1]",
             "f8[:, ::1]",
             "b1[::1]",
-            "f8[:]",
-            "b1[::1]",
             "f8[::1]",
             "f8[::1]",
             "f8",
             "f8",
-        ),
-    ],
-    "motion_moved": [
-        (
-            "f8[:, ::1]",
-            "b1[::1]",
-            "b1",
-            "f8[::1]",
-            "f8",
-        ),
-    ],
-    "motion_static": [
-        (
-            "f8[:, ::1]",
-            "f8[:, ::1]",
-            "f8[:, ::1]",
-            "b1[:, ::1]",
-            "f8[:, ::1]",
-            "f8",
-            "f8[::1]",
             "b1[::1]",
         ),
         (
             "f8[:, ::1]",
             "f8[:, ::1]",
-            "f8[:, ::1]",
-            "b1[:, ::1]",
+            "b1[::1]",
             "f8[::1, :]",
+            "b1[::1]",
+            "f8[::1]",
+            "f8[::1]",
             "f8",
+            "f8",
+            "b1[::1]",
+        ),
+    ],
+    "place": [
+        (
+            "f8[::1]",
+            "f8[::1]",
+            "f8[::1]",
+            "f8",
+            "f8[::1]",
+            "f8[::1]",
+            "i1[::1]",
             "f8[::1]",
             "b1[::1]",
         ),
@@ -818,62 +1151,26 @@ _SIGNATURES: dict[str, list[tuple[str, ...]]] = {
             "f8",
         ),
     ],
-    "shift_seen": [
-        (
-            "f8[:, ::1]",
-            "i8[::1]",
-            "f8[::1]",
-            "f8[::1]",
-            "f8[::1]",
-            "b1[::1]",
-            "i8[::1]",
-            "f8",
-        ),
-        (
-            "f8[:, ::1]",
-            "i8[::1]",
-            "f8[::1]",
-            "f8[::1]",
-            "f8[:]",
-            "b1[::1]",
-            "i8[::1]",
-            "f8",
-        ),
-    ],
-    "shift_series": [
-        (
-            "f8[::1]",
-            "f8[::1]",
-            "f8[::1]",
-            "f8[::1]",
-            "f8[::1]",
-            "b1[::1]",
-            "f8[::1]",
-            "f8",
-        ),
-        (
-            "f8[::1]",
-            "f8[::1]",
-            "f8[:]",
-            "f8[::1]",
-            "f8[::1]",
-            "b1[::1]",
-            "f8[::1]",
-            "f8",
-        ),
-    ],
     "support_off": [
         (
             "f8[::1]",
             "f8[::1]",
             "f8",
             "f8[::1]",
+            "i8",
+            "i8[::1]",
+            "b1[::1]",
+            "b1[::1]",
         ),
         (
             "f8[:]",
             "f8[::1]",
             "f8",
             "f8[::1]",
+            "i8",
+            "i8[::1]",
+            "b1[::1]",
+            "b1[::1]",
         ),
     ],
     "trailing_sums": [
@@ -881,6 +1178,171 @@ _SIGNATURES: dict[str, list[tuple[str, ...]]] = {
             "f8[:, ::1]",
             "f8[:, ::1]",
             "i8[::1]",
+        ),
+    ],
+    # (after the kernels it calls)
+    "held_x": [
+        (
+            "f8[::1]",
+            "f8[::1]",
+            "f8[::1]",
+            "b1[::1]",
+            "f8[::1]",
+            "f8[::1]",
+            "f8[:, ::1]",
+            "f8[:, ::1]",
+            "b1[::1]",
+            "f8[:, ::1]",
+            "i8[::1]",
+            "f8",
+            "i8",
+        ),
+    ],
+    "shift_scan": [
+        (
+            "f8[::1]",
+            "f8[::1]",
+            "f8[::1]",
+            "f8[::1]",
+            "f8[::1]",
+            "b1[::1]",
+            "f8[::1]",
+            "i8[::1]",
+            "f8[::1]",
+            "f8[:, ::1]",
+            "f8[:, ::1]",
+            "f8[:, :, ::1]",
+            "f8[:, ::1]",
+            "f8[::1]",
+            "b1[::1]",
+            "f8[::1]",
+            "i8[::1]",
+        ),
+        (
+            "f8[::1]",
+            "f8[::1]",
+            "f8[:]",
+            "f8[::1]",
+            "f8[::1]",
+            "b1[::1]",
+            "f8[::1]",
+            "i8[::1]",
+            "f8[::1]",
+            "f8[:, ::1]",
+            "f8[:, ::1]",
+            "f8[:, :, ::1]",
+            "f8[:, ::1]",
+            "f8[::1]",
+            "b1[::1]",
+            "f8[::1]",
+            "i8[::1]",
+        ),
+    ],
+    "shift_skip": [
+        (
+            "f8[::1]",
+            "f8[::1]",
+            "f8[::1]",
+            "f8[::1]",
+            "f8[::1]",
+            "b1[::1]",
+            "f8[::1]",
+            "i8[::1]",
+            "f8[:, ::1]",
+            "f8[:, ::1]",
+            "f8[:, :, ::1]",
+            "f8[:, ::1]",
+            "f8[::1]",
+            "b1[::1]",
+            "f8",
+        ),
+        (
+            "f8[::1]",
+            "f8[::1]",
+            "f8[:]",
+            "f8[::1]",
+            "f8[::1]",
+            "b1[::1]",
+            "f8[::1]",
+            "i8[::1]",
+            "f8[:, ::1]",
+            "f8[:, ::1]",
+            "f8[:, :, ::1]",
+            "f8[:, ::1]",
+            "f8[::1]",
+            "b1[::1]",
+            "f8",
+        ),
+    ],
+    "zero_correct": [
+        (
+            "f8[:, ::1]",
+            "f8[::1]",
+            "f8",
+        ),
+    ],
+    "zero_window": [
+        (
+            "f8[:, ::1]",
+            "i8",
+            "f8[:, ::1]",
+            "f8[:, ::1]",
+            "b1[::1]",
+            "f8[::1]",
+            "f8[::1]",
+        ),
+    ],
+    "motion_flags": [
+        (
+            "f8[:, ::1]",
+            "f8[:, ::1]",
+            "f8[:, ::1]",
+            "b1[:, ::1]",
+            "f8[:, ::1]",
+            "f8",
+            "f8[::1]",
+            "b1[::1]",
+            "b1[::1]",
+            "f8[::1]",
+            "b1",
+            "b1",
+        ),
+        (
+            "f8[:, ::1]",
+            "f8[:, ::1]",
+            "f8[:, ::1]",
+            "b1[:, ::1]",
+            "f8[::1, :]",
+            "f8",
+            "f8[::1]",
+            "b1[::1]",
+            "b1[::1]",
+            "f8[::1]",
+            "b1",
+            "b1",
+        ),
+    ],
+    "baseline_checks": [
+        (
+            "f8[:, ::1]",
+            "f8[:, ::1]",
+            "f8[:, ::1]",
+            "b1[:, ::1]",
+            "f8[::1]",
+        ),
+    ],
+    "mat_window": [
+        (
+            "f8[::1]",
+            "f8[:, ::1]",
+            "f8[::1]",
+            "f8[::1]",
+            "f8[::1]",
+            "f8",
+            "f8",
+            "f8[:, ::1]",
+            "f8[:, ::1]",
+            "b1[::1]",
         ),
     ],
 }

@@ -29,6 +29,8 @@ from ashisense.pipeline.settings import PipelineSettings
 from ashisense.pipeline.types import unknown
 from ashisense.rig import Rig
 
+_NOWHERE = np.zeros(0, dtype=bool)  # no client-motion watch: nothing suspect
+
 
 class MatForces(NamedTuple):
     """The mat in one block: (n,) float64 arrays, NaN where unknown, unless said otherwise.
@@ -80,6 +82,11 @@ class MatStage:
         self._s = settings
         s = settings
         self._feet_limits = np.array([s.feet_min_n, s.client_cop_wander_m, s.position_sigma_m])
+        mats = rig.index("mat")
+        self._mat = channel_rows(mats)
+        cells = [rig.channel[i] for i in mats]
+        self._mat_xy = np.array([[c.x_m, c.y_m] for c in cells], dtype=np.float64)
+        centroid = self._mat_xy.mean(axis=0)  # where an even drift of the cells acts
         self.window = Rolling(samples_in(settings.window_s, rate_hz), len(WINDOW))
         self.tracker = BaselineTracker(settings, client_weight_n, rate_hz)
         self.motion = ClientMotionDetector(settings) if watch_motion else None
@@ -98,7 +105,7 @@ class MatStage:
             else None
         )
         self.zero = (
-            MatZeroTracker(settings, therapist_weight_n)
+            MatZeroTracker(settings, therapist_weight_n, (centroid[0], centroid[1]))
             if rig.kind == "full" and therapist_weight_n is not None
             else None
         )
@@ -107,11 +114,6 @@ class MatStage:
             self.zero = carry.zero
             if self.motion is not None and carry.motion is not None:
                 self.motion.flagged = carry.motion.flagged
-        mats = rig.index("mat")
-        self._mat = channel_rows(mats)
-        cells = [rig.channel[i] for i in mats]
-        self._mat_xy = np.array([[c.x_m, c.y_m] for c in cells], dtype=np.float64)
-        self._mat_centroid = self._mat_xy.mean(axis=0)  # where an even drift of the cells acts
 
     def reset(self) -> None:
         """Samples were lost: restart the window and the watches (the baseline stays)."""
@@ -143,37 +145,37 @@ class MatStage:
         """The mat of a (C, n) force block at times t_s (bars: that block's, None on a
         mat-only rig; weight_n: W_t in use, NaN unknown); sets the NO_BASELINE,
         FEET_NEAR_ZERO and CLIENT_MOVING rows of `flags` (see flags.py)."""
-        s = self._s
         fm = np.ascontiguousarray(force_n[self._mat])  # (a strided matmul rounds otherwise)
         mat_n = np.add.reduce(fm, axis=0)
         moments = self._mat_xy.T @ fm  # sum f_i x_i, sum f_i y_i
         moment_x, moment_y = moments
-        cop, columns = kernels.mat_window(
-            mat_n, moments, *self._bar_columns(bars, mat_n), s.feet_min_n, s.bars_unloaded_n
-        )
-        st = self.window.push(columns.T)
+        cop, st = self._window(mat_n, moments, bars)
         had = self.tracker.baseline
         client, refreshed = self.tracker.push(t_s, st)
-        client_n, client_mx, client_my = client
-        drift = np.zeros(1)
+        drift, in_force = np.zeros(1), client
         if self.zero is not None:
-            drift, confirmed = self.zero.push(t_s, st, client_n, refreshed)
-            np.greater(t_s - confirmed, s.mat_zero_max_age_s, out=flags[MAT_ZERO_OLD])
-            client_n = client_n + drift
-            client_mx = client_mx + drift * self._mat_centroid[0]
-            client_my = client_my + drift * self._mat_centroid[1]
+            drift, in_force = self.zero.push(t_s, st, client, refreshed, flags[MAT_ZERO_OLD])
+        client_n, client_mx, client_my = in_force
         shift_t_s, rebased, anchor_x = math.nan, None, None
         if self.shift is not None and bars is not None:
             got = self._watch_shift(
                 t_s, mat_n, moment_x, client, (client_n, client_mx), bars, refreshed, flags
             )
             client_mx, client, shift_t_s, rebased, anchor_x = got
-        feet_mat, denom, moving = kernels.feet_on_mat(
-            mat_n, client_n, flags[NO_BASELINE], flags[FEET_NEAR_ZERO], self._feet_limits
+        suspect = (
+            self.motion.push(st, client, weight_n, refreshed, rebased)
+            if self.motion is not None
+            else _NOWHERE
         )
-        if self.motion is not None:
-            moving |= self.motion.push(st, client, weight_n, refreshed, rebased)
-        np.logical_and(moving, denom == denom, out=flags[CLIENT_MOVING])  # (defined: not NaN)
+        feet_mat, denom = kernels.feet_on_mat(
+            mat_n,
+            client_n,
+            suspect,
+            flags[NO_BASELINE],
+            flags[FEET_NEAR_ZERO],
+            flags[CLIENT_MOVING],
+            self._feet_limits,
+        )
         return MatForces(
             mat_n=mat_n,
             cop_x_m=cop[0],
@@ -187,6 +189,22 @@ class MatStage:
             zero_drift_n=drift,
             shift_t_s=shift_t_s,
         )
+
+    def _window(
+        self, mat_n: np.ndarray, moments: np.ndarray, bars: BarForces | None
+    ) -> tuple[np.ndarray, WindowStats]:
+        """The mat's centre of pressure (2, n) and the stability window's statistics once
+        the block's columns are in it (one kernel). moments: Σf·x, Σf·y (2, n)."""
+        s = self._s
+        cop, *stats = kernels.mat_window(
+            mat_n,
+            moments,
+            *self._bar_columns(bars, mat_n),
+            s.feet_min_n,
+            s.bars_unloaded_n,
+            *self.window.state,
+        )
+        return cop, WindowStats(*stats)
 
     def _watch_shift(
         self,
@@ -243,18 +261,10 @@ class MatStage:
     ) -> np.ndarray:
         """The feet's x: their moment over their force (NaN where undefined), averaged over
         holds (hold.py), or where a client shift is pending the hands' anchor."""
-        x_m = moment_n_m / denom
         if self.hold is None or bars is None:
-            return _anchored(x_m, denom, anchor_x_m)
-        usable = np.isfinite(denom)
-        if anchor_x_m is not None:
-            usable &= np.isnan(anchor_x_m)
-        if rebased is not None:
-            usable &= ~rebased  # the client moment changed there: a new hold begins
+            return _anchored(moment_n_m / denom, denom, anchor_x_m)
         hands = (bars.hand_left_x_m, bars.hand_right_x_m)
-        held = self.hold.push(moment_n_m, np.where(usable, denom, 0.0), hands, usable)
-        x_m = np.where(np.isnan(held), x_m, held)
-        return _anchored(x_m, denom, anchor_x_m)
+        return self.hold.push(moment_n_m, denom, hands, anchor_x_m, rebased)
 
     @staticmethod
     def _bar_columns(

@@ -23,14 +23,24 @@ from ashisense.pipeline.settings import PipelineSettings
 class MatZeroTracker:
     """The mat's drift since the client baseline (N, summed over the cells) and when the zero
     was last confirmed (host time, s). weight_n: the therapist's known weight (a profile's:
-    an estimated one follows the same balance, so it cannot check it)."""
+    an estimated one follows the same balance, so it cannot check it); centroid_m: where an
+    even drift of the cells acts (x, y)."""
 
-    def __init__(self, settings: PipelineSettings, weight_n: float) -> None:
-        self._s = settings
-        self._weight_n = weight_n
+    def __init__(
+        self, settings: PipelineSettings, weight_n: float, centroid_m: tuple[float, float]
+    ) -> None:
         s = settings
         self._limits = np.array(
-            [weight_n, s.still_sd_n, s.bar_min_n, s.feet_min_n, s.mat_zero_tol, s.mat_zero_step_n]
+            [
+                weight_n,
+                s.still_sd_n,
+                s.bar_min_n,
+                s.feet_min_n,
+                s.mat_zero_tol,
+                s.mat_zero_step_n,
+                *centroid_m,
+                s.mat_zero_max_age_s,
+            ]
         )
         self.drift_n = 0.0
         self.confirmed_t_s = math.nan
@@ -39,26 +49,27 @@ class MatZeroTracker:
         self,
         t_s: np.ndarray,
         st: WindowStats,
-        client_n: np.ndarray,
+        client: np.ndarray,
         refreshed: np.ndarray,
+        old: np.ndarray,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """(n,) the drift in force at each sample (N) and (n,) when the zero in force there
-        was confirmed (host time, s). st: the WINDOW statistics; client_n: the baseline
-        force (n,) or (1,); refreshed: (n,) the baseline was set there."""
-        drift, confirmed = kernels.mat_zero(
+        """(n,) the drift in force at each sample (N) and (3, n) the baseline rows [F_c, M_x,
+        M_y] with it; sets old (n,) where the zero in force was confirmed more than
+        mat_zero_max_age_s before. st: the WINDOW statistics; client: the baseline rows,
+        (3, n) or (3, 1); refreshed: (n,) the baseline was set there."""
+        drift, moved, self.drift_n, self.confirmed_t_s = kernels.mat_zero(
             st.mean,
             st.sd,
             st.complete[TOTAL],
-            client_n,
+            client,
             refreshed,
             t_s,
             self._limits,
             self.drift_n,
             self.confirmed_t_s,
+            old,
         )
-        if t_s.shape[0]:
-            self.drift_n, self.confirmed_t_s = float(drift[-1]), float(confirmed[-1])
-        return drift, confirmed
+        return drift, moved
 
     def age_s(self, t_s: float) -> float:
         """Seconds since the zero was last confirmed at host time t_s (NaN: never)."""

@@ -4,11 +4,13 @@ grid's latest contacts or else the therapist profile."""
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import numpy as np
 
 from ashisense.bodymap import UNKNOWN, BodyMap
+from ashisense.pipeline import kernels
 from ashisense.pipeline.types import GridEstimate
 
 
@@ -35,7 +37,7 @@ class PlacementStage:
     def __init__(
         self, body: BodyMap | None, profile_area: tuple[float, str] | None, grid_hold_s: float
     ) -> None:
-        self._body = body
+        self._tables = body.region_tables() if body is not None else None
         self._profile_area = profile_area
         self._grid_hold_s = grid_hold_s
         self._grid_area_m2 = np.nan
@@ -55,20 +57,25 @@ class PlacementStage:
         """Region and pressure of the feet at (feet_x_m, feet_y_m) with force feet_n (N),
         each (n,) at times t_s."""
         n = t_s.shape[0]
-        if self._body is not None:
-            region = self._body.classify(feet_x_m, feet_y_m)
-            no_go = self._body.no_go_mask(region)
-        else:
-            region = np.full(n, UNKNOWN, dtype=np.int8)
-            no_go = np.zeros(n, dtype=bool)
         fresh = n > 0 and t_s[-1] - self._grid_area_t_s <= self._grid_hold_s
         if fresh and self._grid_area_m2 > 0:
             area, basis = self._grid_area_m2, "grid"
         elif self._profile_area is not None:
             area, basis = self._profile_area
         else:
-            return Placement(region, no_go, np.full(n, np.nan), "none")
-        pressure_kpa = np.maximum(feet_n, 0.0)
-        pressure_kpa /= area
-        pressure_kpa /= 1000.0
+            area, basis = math.nan, "none"
+        if self._tables is None:
+            pressure_kpa = np.maximum(feet_n, 0.0)
+            pressure_kpa /= area
+            pressure_kpa /= 1000.0
+            return Placement(
+                np.full(n, UNKNOWN, dtype=np.int8), np.zeros(n, dtype=bool), pressure_kpa, basis
+            )
+        region, no_go, pressure_kpa = kernels.place(
+            np.ascontiguousarray(feet_x_m, dtype=np.float64),
+            np.ascontiguousarray(feet_y_m, dtype=np.float64),
+            np.ascontiguousarray(feet_n, dtype=np.float64),
+            float(area),
+            *self._tables,
+        )
         return Placement(region, no_go, pressure_kpa, basis)

@@ -61,8 +61,13 @@ class Rolling:
         x = np.asarray(x, dtype=np.float64).T  # (k, n)
         if not self._all_ref and x.shape[1]:
             self._all_ref = kernels.first_refs(x, self._ref, self._has_ref)
-        complete, mean, sd, drift, self._tail = kernels.rolling_push(self._tail, self._ref, x)
-        return WindowStats(complete, mean, sd, drift)
+        return WindowStats(*kernels.rolling_push(self._tail, self._ref, x))
+
+    @property
+    def state(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The carried sums (3k, w), column offsets (k, 1) and which columns have one (k,),
+        for a kernel that pushes this window itself (kernels.held_x), in place."""
+        return self._tail, self._ref, self._has_ref
 
 
 class TrailingSums:
@@ -81,5 +86,10 @@ class TrailingSums:
     def push(self, x: np.ndarray, length: np.ndarray) -> np.ndarray:
         """(k, n) the sums of x (k, n) over the `length` (n,) samples ending at each sample
         (at most span; a NaN counts as 0)."""
-        out, self._cum = kernels.trailing_sums(self._cum, x, length)
+        out: np.ndarray = kernels.trailing_sums(self._cum, x, length)
         return out
+
+    @property
+    def sums(self) -> np.ndarray:
+        """The carried running sums (k, span), for a kernel that pushes them itself, in place."""
+        return self._cum

@@ -6,6 +6,7 @@ import logging
 
 import numpy as np
 
+from ashisense.pipeline import kernels
 from ashisense.pipeline.rolling import Rolling
 
 log = logging.getLogger(__name__)
@@ -25,6 +26,7 @@ class BarZeroTracker:
     ) -> None:
         self.names = names
         self.band_n, self.sd_n, self.limit_n = band_n, sd_n, limit_n
+        self._limits = np.array([band_n, sd_n])
         self.correction_n = np.zeros(len(names))
         self._rolling = Rolling(window, len(names))
         self._empty = True  # the window holds nothing since the last reset
@@ -40,11 +42,8 @@ class BarZeroTracker:
         """Correct a (B, n) block of calibrated bar forces (a row per channel) in place, then
         track the zero from it; returns the block."""
         out = bar_n
-        out += self.correction_n[:, None]
         # Some channel loaded in every sample (NaN is not loaded): nothing to track.
-        self.loaded = bool(
-            np.minimum.reduce(np.fmax.reduce(np.abs(out), axis=0), initial=np.inf) >= self.band_n
-        )
+        self.loaded = kernels.zero_correct(out, self.correction_n, self.band_n)
         if self.loaded:
             self.reset()
             return out
@@ -52,19 +51,14 @@ class BarZeroTracker:
         # same zeros however the stream was cut. Each move needs a fresh window, so there
         # are at most a few per block.
         start, n = 0, out.shape[1]
+        mean_n = np.empty(len(self.names))
         while start < n:
             self._empty = False
-            stats = self._rolling.push(out[:, start:].T)
-            ok = (
-                stats.complete.all(axis=0)
-                & (np.abs(stats.mean) < self.band_n).all(axis=0)
-                & (stats.sd < self.sd_n).all(axis=0)
-            )
-            if not ok.any():
+            first = kernels.zero_window(out, start, *self._rolling.state, self._limits, mean_n)
+            if first < 0:
                 break
-            first = int(np.argmax(ok))
             before = self.correction_n
-            self.set_zero(stats.mean[:, first], "unloaded")
+            self.set_zero(mean_n, "unloaded")
             start += first + 1
             out[:, start:] += (self.correction_n - before)[:, None]
         return out
