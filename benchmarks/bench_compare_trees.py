@@ -29,14 +29,19 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 GOAL_RATIO = 0.9
 BENCHES = ("bench_pipeline.py", "bench_replay.py")
-# Runs a benchmark script (argv[1:]) as __main__ with the process CPU clock as its perf_counter.
+# Runs a benchmark script (argv[1:]) as __main__ with the process CPU clock as its perf_counter,
+# its folder first on sys.path as `python3 script.py` would put it (benchkit is found there).
 CPU_CLOCK = (
-    "import runpy, sys, time; time.perf_counter = time.process_time; sys.argv = sys.argv[1:]; "
+    "import os, runpy, sys, time; time.perf_counter = time.process_time; sys.argv = sys.argv[1:]; "
+    "sys.path.insert(0, os.path.dirname(sys.argv[0])); "
     "runpy.run_path(sys.argv[0], run_name='__main__')"
 )
 
-# bench_pipeline: "<case>  <x real time>  <x CPU time>  <goal>  <ratio>  ok|BELOW GOAL"
-THROUGHPUT = re.compile(r"^(?P<case>\S.*?)\s+\d+\s+(?P<cpu>\d+)\s+\d+\s+[\d.]+\s+(ok|BELOW GOAL)$")
+# bench_pipeline: "<case>  <x real time>  <x CPU time>  <goal>  <ratio>  PASS|FAIL" (older trees
+# print ok|BELOW GOAL)
+THROUGHPUT = re.compile(
+    r"^(?P<case>\S.*?)\s+\d+\s+(?P<cpu>\d+)\s+\d+\s+[\d.]+\s+(PASS|FAIL|ok|BELOW GOAL)$"
+)
 # bench_pipeline: "  CPU time of this thread  p50 0.123 ms  p99 ..." under a section header
 LATENCY = re.compile(r"^\s+CPU time of this thread\s+p50 (?P<p50>[\d.]+) ms")
 # bench_replay: "  <case>  1.23 s   12.34 s per hour  (...)" and the simulate-and-store line
