@@ -19,6 +19,10 @@ from pathlib import Path
 from ashisense.sim.device import SimDevice
 
 TICK_S = 0.002
+# Output the host has not read yet is kept, as a USB host's buffers would hold it, up to this
+# much (about 4 s of an 8-channel rig at 80 Hz); a host that stopped reading for longer loses
+# it: the pty's own buffer is only a few kB, and a busy host's reader can be late by more.
+MAX_UNSENT_BYTES = 16 * 1024
 
 
 class PtyRig:
@@ -32,6 +36,7 @@ class PtyRig:
         self.slave_path = ""
         self._stop = threading.Event()
         self._plugged = threading.Event()
+        self._unsent = b""
         self._thread = threading.Thread(target=self._run, name="ashisense-sim-pty", daemon=True)
         self._open_pty()
 
@@ -40,6 +45,7 @@ class PtyRig:
         return str(self.link_path) if self.link_path else self.slave_path
 
     def _open_pty(self) -> None:
+        self._unsent = b""
         self._master, self._slave = os.openpty()
         tty.setraw(self._slave)
         attrs = termios.tcgetattr(self._slave)
@@ -105,13 +111,16 @@ class PtyRig:
                 ready, _, _ = select.select([master], [], [], TICK_S)
                 if ready:
                     self.device.write(os.read(master, 4096))
-                data = self.device.pump()
-                view = memoryview(data)
-                while view:
-                    n = os.write(master, view)
-                    view = view[n:]
-            except BlockingIOError:
-                pass  # the host is not reading: the rest of this output is dropped
+                self._send(master, self._unsent + self.device.pump())
             except OSError:
                 # closed under us by unplug() or stop(); wait for the next plug
                 time.sleep(TICK_S)
+
+    def _send(self, master: int, data: bytes) -> None:
+        """Write what the pty takes; keep the rest for the next tick (dropped once over
+        MAX_UNSENT_BYTES: the host stopped reading)."""
+        view = memoryview(data)
+        with contextlib.suppress(BlockingIOError):
+            while view:
+                view = view[os.write(master, view) :]
+        self._unsent = bytes(view) if len(view) <= MAX_UNSENT_BYTES else b""
