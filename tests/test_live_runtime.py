@@ -146,6 +146,9 @@ def test_a_stalled_dispatcher_with_no_lost_samples_raises_no_technical_alarm(
 ) -> None:
     runtime, display, _, _ = running
     display.wait(baseline)
+    # what a busy machine lost before the stall (a late first read of the rig's pty) is not
+    # this test's: the stall is measured from here
+    lost_before = runtime.link.stats.lost_samples
     stalled = threading.Event()
 
     def stall(block: SampleBlock) -> None:
@@ -159,8 +162,9 @@ def test_a_stalled_dispatcher_with_no_lost_samples_raises_no_technical_alarm(
     display.wait(lambda kind, est: kind == "estimate" and est.t_s[-1] > t_stall_s + 1.5)
     runtime.remove_block_tap(stall)
     engine = runtime.engine
-    assert engine is not None and runtime.link.stats.lost_samples == 0
-    assert [e.message for e in engine.log if e.transition == "raised"] == []
+    assert engine is not None and runtime.link.stats.lost_samples == lost_before
+    raised = [e.message for e in engine.log if e.transition == "raised" and e.t_s >= t_stall_s]
+    assert raised == []
 
 
 def test_a_device_that_is_not_the_rig_is_refused_with_a_reason(tmp_path: Path) -> None:
