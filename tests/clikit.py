@@ -46,10 +46,15 @@ def _pump(stream: object, lines: queue.Queue[str | None]) -> None:
 
 
 def serve_then_stop(
-    argv: Sequence[str], cwd: Path, env: Mapping[str, str], deadline_s: float = DEADLINE_S
+    argv: Sequence[str],
+    cwd: Path,
+    env: Mapping[str, str],
+    deadline_s: float = DEADLINE_S,
+    then: str = "",
 ) -> Served:
-    """Start a server command, wait until it prints that it listens (or ends), press Ctrl-C
-    and wait for it to end. deadline_s: the longest wait for a line (only catches a hang)."""
+    """Start a server command, wait until it prints that it listens (or ends) and then a line
+    holding `then` (if given), press Ctrl-C and wait for it to end. deadline_s: the longest
+    wait for a line (only catches a hang)."""
     proc = subprocess.Popen(
         argv,
         cwd=cwd,
@@ -63,12 +68,13 @@ def serve_then_stop(
     pump = threading.Thread(target=_pump, args=(proc.stdout, lines), daemon=True)
     pump.start()
     seen: list[str] = []
-    listened = False
+    listened = heard = False
     try:
         while (line := lines.get(timeout=deadline_s)) is not None:
             seen.append(line)
-            if line.startswith(SERVING):
-                listened = True
+            listened = listened or line.startswith(SERVING)
+            heard = heard or then in line
+            if listened and heard:
                 break
     finally:
         if proc.poll() is None:

@@ -85,7 +85,11 @@ def test_the_demo_runs_from_any_folder_on_its_packaged_rig(installed: Path, tmp_
     env = clikit.environment(installed, tmp_path)
     port = dashkit.free_port()
     served = clikit.serve_then_stop(
-        ["ashisense", "demo", "--port", str(port)], tmp_path, env, FIRST_START_DEADLINE_S
+        ["ashisense", "demo", "--port", str(port)],
+        tmp_path,
+        env,
+        FIRST_START_DEADLINE_S,
+        then="client baseline",  # samples have come (a busy machine may take a while)
     )
     assert served.listened, served.output
     assert f"http://127.0.0.1:{port}/live" in served.output
