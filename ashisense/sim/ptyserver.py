@@ -36,7 +36,6 @@ class PtyRig:
         self.slave_path = ""
         self._stop = threading.Event()
         self._plugged = threading.Event()
-        self._unsent = b""
         self._thread = threading.Thread(target=self._run, name="ashisense-sim-pty", daemon=True)
         self._open_pty()
 
