@@ -19,6 +19,7 @@ ENTRY_SHIM = "ashisense.__main__"  # `python -m ashisense`: runs the command lin
 ASHISENSE_RANK = {
     "ashisense": 0,  # the package itself (__version__, the sim:// URL registration)
     "ashisense.errors": 0,
+    "ashisense.compiled": 0,  # numba kernels compiled or loaded at import
     "ashisense.bodymap": 0,
     "ashisense.starter": 0,  # package data: the starter rig folder
     "ashisense.rig": 1,

@@ -9,7 +9,6 @@ Thread-safe: the acquisition thread and the user interface may call it concurren
 
 from __future__ import annotations
 
-import functools
 import logging
 import math
 import threading
@@ -33,6 +32,7 @@ from ashisense.alarms.hazards import BindingLimits, binding_limits, fold
 from ashisense.alarms.kinds import BindContext, Measure, Measurer, RuleSpec, Signals
 from ashisense.alarms.kinds.client import ClientButton
 from ashisense.alarms.kinds.force import FEET_FORCE_HAZARD
+from ashisense.alarms.kinds.fused import FusedMeasures
 from ashisense.alarms.limits import ClientLimits, ContraindicationMap, tighten_for_client
 from ashisense.alarms.rules import RuleSet
 from ashisense.alarms.settle import RuleArrays
@@ -96,20 +96,45 @@ class _Bound:
 
 @dataclass
 class _Compiled:
-    """The rules one set of signal names lets the engine evaluate, and where their values
-    live in the engine's RuleArrays."""
+    """The rules one set of signal names lets the engine evaluate, where their values live in
+    the engine's RuleArrays, and how they are measured: rows of the engine's FusedMeasures
+    (`fused`: [row, place among `rules`]) or each by its own measurer (`plain`: place, rule)."""
 
     missing: list[tuple[_Bound, tuple[str, ...]]]
     rules: list[_Bound]
     needs: tuple[str, ...]  # the signals they use
     index: np.ndarray
+    fused: np.ndarray
+    plain: list[tuple[int, _Bound]]
+    detailed: list[bool]  # per place: a fused row with a detail its message names
 
     @classmethod
-    def of(cls, missing: list[tuple[_Bound, tuple[str, ...]]]) -> _Compiled:
+    def of(
+        cls, missing: list[tuple[_Bound, tuple[str, ...]]], measures: _EngineMeasures
+    ) -> _Compiled:
         rules = [rt for rt, lacks in missing if not lacks]
         needs = dict.fromkeys(s for rt in rules for s in rt.spec.read_signals())
         places = np.array([rt.index for rt in rules], dtype=np.intp)
-        return cls(missing, rules, tuple(needs), places)
+        rows = [measures.row.get(rt.index, -1) for rt in rules]
+        fused = np.array([(r, p) for p, r in enumerate(rows) if r >= 0], dtype=np.int64)
+        plain = [(p, rt) for p, (rt, r) in enumerate(zip(rules, rows, strict=True)) if r < 0]
+        detailed = [r >= 0 and measures.fused.detailed[r] for r in rows]
+        return cls(missing, rules, tuple(needs), places, fused.reshape(-1, 2), plain, detailed)
+
+
+@dataclass
+class _EngineMeasures:
+    """The fused rows of an engine's rules (state carried for the whole session) and each
+    rule's row by its index (rules without one are measured by their own measurer)."""
+
+    fused: FusedMeasures
+    row: dict[int, int]
+
+    @classmethod
+    def of(cls, specs: Sequence[RuleSpec], ctx: BindContext) -> _EngineMeasures:
+        found = [(i, spec.fused(ctx)) for i, spec in enumerate(specs)]
+        rows = [(i, row) for i, row in found if row is not None]
+        return cls(FusedMeasures([row for _, row in rows]), {i: r for r, (i, _) in enumerate(rows)})
 
 
 def _newest_known(values: np.ndarray, known: np.ndarray, carry: np.ndarray) -> np.ndarray:
@@ -121,19 +146,10 @@ def _newest_known(values: np.ndarray, known: np.ndarray, carry: np.ndarray) -> n
     return np.where(known[rows, newest], values[rows, newest], carry)
 
 
-def _applies(measures: list[Measure], n: int) -> np.ndarray:
-    """(k, n) bool: where each rule's limit applies."""
-    everywhere = _everywhere(n)
-    rows = [everywhere if m.applies is None else m.applies for m in measures]
-    return np.concatenate(rows).reshape(len(rows), n)
-
-
-@functools.lru_cache(maxsize=32)
-def _everywhere(n: int) -> np.ndarray:
-    """A read-only (n,) array of True (the rows of rules whose limit always applies)."""
-    out = np.ones(n, dtype=bool)
-    out.flags.writeable = False
-    return out
+def _measure_arrays(k: int, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A block's measures for k rules to fill: value (k, n), applies (k, n) bool (where the
+    rule's limit holds) and detail (k, n) int64 (what a message names: a region, a hand)."""
+    return np.empty((k, n)), np.empty((k, n), dtype=bool), np.empty((k, n), dtype=np.int64)
 
 
 def _crossing_s(spec: RuleSpec) -> float:
@@ -165,6 +181,7 @@ class AlarmEngine:
         self.skipped_samples = 0  # samples refused for coming before the previous block's end
         specs = [spec for spec in self.rule_set if spec.enabled]
         self._state = RuleArrays(len(specs))
+        self._measures = _EngineMeasures.of(specs, self.ctx)
         self._rules: dict[str, _Bound] = {
             spec.id: _Bound(
                 spec,
@@ -289,33 +306,36 @@ class AlarmEngine:
                 [
                     (rt, tuple(s for s in rt.spec.required_signals() if s not in keys))
                     for rt in self._rules.values()
-                ]
+                ],
+                self._measures,
             )
             self._compiled[keys] = found
         self._named = (names, found)
         return found
 
     def _evaluate(self, c: _Compiled, sig: Signals, t_s: np.ndarray) -> list[AlarmEvent]:
-        """Measure every rule on the block, settle the quiet ones together, and compare the
-        others sample by sample (_advance), in rule order."""
+        """Measure every rule on the block, settle the quiet ones together (the usual block:
+        nothing can start a condition while off or end it while on; RuleArrays.settle), and
+        compare the others sample by sample (_advance), in rule order."""
         if not c.rules:
             return []
-        measures = [rt.measure(sig) for rt in c.rules]
-        busy = self._settle_quiet(c, measures)
+        value, applies, detail = out = _measure_arrays(len(c.rules), t_s.shape[0])
+        if c.fused.shape[0]:
+            fused = self._measures.fused
+            fused.measure(fused.matrix(sig, t_s.shape[0]), c.fused, out)
+        plain = {p: rt.measure(sig) for p, rt in c.plain}
+        for p, m in plain.items():
+            value[p] = m.value
+            applies[p] = True if m.applies is None else m.applies
+        busy = self._state.settle(c.index, value, applies)
         if not np.count_nonzero(busy):
             return []
         events: list[AlarmEvent] = []
         for i in np.flatnonzero(busy).tolist():
-            events += self._advance(c.rules[i], t_s, measures[i])
+            named = detail[i] if c.detailed[i] else None
+            m = plain[i] if i in plain else Measure(value[i], applies[i], named)
+            events += self._advance(c.rules[i], t_s, m)
         return events
-
-    def _settle_quiet(self, c: _Compiled, measures: list[Measure]) -> np.ndarray:
-        """(k,) bool: the rules whose condition this block may change. For the others (the
-        usual block: nothing can start the condition while off or end it while on) keep the
-        last known value and the episode's peak, as the full comparison would."""
-        n = measures[0].value.shape[0]
-        values = np.concatenate([m.value for m in measures]).reshape(len(measures), n)
-        return self._state.settle(c.index, values, _applies(measures, n))
 
     def tick(self, t_s: float, data_seen_s: float = math.nan) -> list[AlarmEvent]:
         """Clock tick (live: a few times a second): stale-link rules and audio pauses.

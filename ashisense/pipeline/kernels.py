@@ -9,15 +9,13 @@ modules import this one: numba loads with the pipeline, not with the command lin
 
 from __future__ import annotations
 
-import logging
 import math
 
 import numpy as np
 from numba import njit
 
 from ashisense.bodymap import REGION_CODE
-
-log = logging.getLogger(__name__)
+from ashisense.compiled import compile_now
 
 SPINE_CODE = REGION_CODE["spine"]  # (a compile-time constant of place())
 
@@ -1076,20 +1074,7 @@ _SIGNATURES: dict[str, list[str]] = {
 }
 
 
-def _load() -> None:
-    """Compile (first time) or load (from the cache) every kernel for the types above; says
-    so once when it compiles, so a first start's wait is not mistaken for a hang."""
-    told = False
-    for name, signatures in _SIGNATURES.items():
-        kernel = globals()[name]
-        for args in signatures:
-            kernel.compile(f"({args},)")
-            if kernel.stats.cache_misses and not told:
-                log.warning(
-                    "first start: compiling the pipeline's numeric kernels (about 20 s on a "
-                    "desktop, a minute on a Raspberry Pi; later starts load them from the cache)"
-                )
-                told = True
-
-
-_load()
+compile_now(
+    ((globals()[name], args) for name, signatures in _SIGNATURES.items() for args in signatures),
+    "the pipeline's numeric kernels",
+)

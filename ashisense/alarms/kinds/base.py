@@ -1,15 +1,16 @@
 """What every rule kind shares: the validated spec, the bind context and the per-block measure.
 
 A kind is a pydantic model (its fields are the rule's TOML keys, units in their names) that
-builds a stateful measurer. The measurer turns a block's signals into the rule's measured
-value per sample; the engine compares it with the limit, applies delay and hysteresis.
+describes its measure as a row of the engine's compiled call (`fused`, fused.py) or builds a
+stateful measurer of its own. Either turns a block's signals into the rule's measured value
+per sample; the engine compares it with the limit, applies delay and hysteresis.
 """
 
 from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable, Mapping, MutableMapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, NamedTuple, Protocol, Self
 
@@ -17,9 +18,10 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat
 
 from ashisense.alarms.events import Priority
+from ashisense.alarms.kinds.fused import Fused, measurer_of
 from ashisense.alarms.wording import FORCE_UNITS, force_text
 
-# A block of checked signals (signals.as_signals); measurers may add derived ones (`derived`).
+# A block of checked signals (signals.as_signals).
 Signals = MutableMapping[str, np.ndarray]
 
 
@@ -124,9 +126,18 @@ class RuleSpec(BaseModel):
         """This rule with limits that depend on the client resolved (most kinds: unchanged)."""
         return self
 
+    def fused(self, ctx: BindContext) -> Fused | None:
+        """This rule's measure as a row of the engine's one compiled call (fused.py); None
+        for a kind measured by its own `measurer`."""
+        return None
+
     def measurer(self, ctx: BindContext) -> Measurer:
-        """A fresh measurer for one session."""
-        raise NotImplementedError
+        """A fresh measurer for one session: by default the `fused` row, measured alone."""
+        row = self.fused(ctx)
+        if row is None:
+            raise NotImplementedError(f"rule kind {self.kind_name!r} has no measure")
+        measure = measurer_of(row)
+        return lambda sig: Measure(*measure(sig))
 
     def title(self) -> str:
         return self.label or self.id.replace("_", " ").capitalize()
@@ -192,22 +203,11 @@ _FLOAT64 = np.dtype(np.float64)
 
 
 def column(sig: Signals, name: str) -> np.ndarray:
-    """A float64 view of one signal (the usual signal, a float64 array, as it is: a rule reads
-    a score of columns a block, and np.asarray with a dtype costs twice this test)."""
+    """A float64 view of one signal (the usual signal, a float64 array, as it is)."""
     x = sig[name]
     if type(x) is np.ndarray and x.dtype == _FLOAT64:
         return x
     return np.asarray(x, dtype=np.float64)
-
-
-def derived(sig: Signals, key: str, make: Callable[[Signals], np.ndarray]) -> np.ndarray:
-    """A value several rules compute from a block (the therapist's weight where known, the
-    region codes as indices), made once per block: kept in the block under `key` (a name no
-    signal has: it starts with '_')."""
-    found = sig.get(key)
-    if found is None:
-        found = sig[key] = make(sig)
-    return found
 
 
 @functools.lru_cache(maxsize=32)
@@ -217,47 +217,3 @@ def constant(n: int, value: float) -> np.ndarray:
     out = np.full(n, value)
     out.flags.writeable = False
     return out
-
-
-@dataclass
-class TrailingWindow:
-    """The last few samples of signals carried across blocks, for look-back over a time window.
-
-    window_s: how far back. The number of samples that spans (`lag`) is fixed from the first
-    sample interval of the stream (rigs sample at a fixed rate), so it does not depend on how
-    the stream is cut; it is 0 until two samples were seen.
-    """
-
-    window_s: float
-    lag: int = 0
-    _t_s: np.ndarray = field(default_factory=lambda: np.empty(0))
-    _x: np.ndarray | None = None
-
-    def extend(self, t_s: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """This block preceded by exactly `lag` carried samples, NaN before the stream began:
-        (t_s, x), x of shape (..., n) (several signals at once). Until `lag` is known: the
-        block, preceded by at most the one sample seen before."""
-        x_all = x if self._x is None else np.concatenate([self._x, x], axis=-1)
-        t_all = np.concatenate([self._t_s, t_s])
-        if self.lag == 0 and t_all.shape[0] > 1:
-            dt_s = float(t_all[1] - t_all[0])
-            self.lag = max(1, round(self.window_s / dt_s)) if dt_s > 0 else 1
-        if self.lag:
-            pad = self.lag + t_s.shape[0] - t_all.shape[0]
-            if pad > 0:
-                t_all = np.concatenate([np.full(pad, np.nan), t_all])
-                x_all = np.concatenate([np.full((*x.shape[:-1], pad), np.nan), x_all], axis=-1)
-        keep = max(self.lag, 1)
-        # copies: the carried samples are shifted in place once `carried` gives them
-        self._t_s = t_all[-keep:].copy()
-        self._x = x_all[..., -keep:].copy()
-        return t_all, x_all
-
-    def carried(self) -> tuple[np.ndarray, np.ndarray] | None:
-        """The carried samples (t_s (lag,), x (..., lag)) once exactly `lag` are carried (from
-        the second block on, usually), for a compiled kernel that reads them before the block
-        and shifts them on by it in place (loops.rise_carried): the work of `extend` without
-        its array calls. None until then: call `extend`."""
-        if self.lag and self._x is not None and self._t_s.shape[0] == self.lag:
-            return self._t_s, self._x
-        return None

@@ -16,14 +16,15 @@ from typing import Literal, Self
 import numpy as np
 from pydantic import NonNegativeInt, model_validator
 
+from ashisense.alarms.kinds import fused
 from ashisense.alarms.kinds.base import (
     BindContext,
     Measure,
     Measurer,
     RuleSpec,
     Signals,
-    constant,
 )
+from ashisense.alarms.kinds.fused import Fused
 from ashisense.alarms.wording import force_text
 from ashisense.bodymap import REGION_TITLES, REGIONS
 from firmware_bridge.events import BUTTONS
@@ -84,9 +85,9 @@ class ClientButton(_Moment):
     def hazard_key(self) -> str:
         return f"{self.kind_name}:{self.button}"
 
-    def measurer(self, ctx: BindContext) -> Measurer:
+    def fused(self, ctx: BindContext) -> Fused:
         # Never known from samples (NaN keeps the verdict): presses come through press().
-        return lambda sig: Measure(constant(sig["t_s"].shape[0], math.nan))
+        return Fused(fused.CONSTANT, (), (math.nan,))
 
     def describe(self, value: float, detail: int | None, ctx: BindContext) -> str:
         """The body region under the feet at the press (detail: its code; -1 unknown)."""

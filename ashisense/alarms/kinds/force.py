@@ -8,17 +8,9 @@ import math
 import numpy as np
 from pydantic import Field, NonNegativeFloat, PositiveFloat, field_validator
 
-from ashisense.alarms.kinds import loops
-from ashisense.alarms.kinds.base import (
-    BindContext,
-    Measure,
-    Measurer,
-    RuleSpec,
-    Signals,
-    TrailingWindow,
-    column,
-    derived,
-)
+from ashisense.alarms.kinds import fused
+from ashisense.alarms.kinds.base import BindContext, RuleSpec, Signals
+from ashisense.alarms.kinds.fused import Fused
 from ashisense.bodymap import REGION_CODE, REGION_TITLES, REGIONS, regions_named
 
 # Every limit on the feet force is one hazard: the force on the client where the feet are.
@@ -60,8 +52,8 @@ class FeetForce(_FeetLimit):
     def limit_applies(self, sig: Signals) -> np.ndarray:
         return np.ones(np.shape(sig["t_s"]), dtype=bool)
 
-    def measurer(self, ctx: BindContext) -> Measurer:
-        return lambda sig: Measure(column(sig, "feet_n"))
+    def fused(self, ctx: BindContext) -> Fused:
+        return Fused(fused.SIGNAL, ("feet_n",))
 
 
 class RegionForce(_FeetLimit):
@@ -87,32 +79,16 @@ class RegionForce(_FeetLimit):
     def limit_applies(self, sig: Signals) -> np.ndarray:
         return self._inside(sig["region"])
 
-    def measurer(self, ctx: BindContext) -> Measurer:
+    def fused(self, ctx: BindContext) -> Fused:
+        # Position unknown: a light load clears, a heavy one keeps the previous verdict.
         clear_below_n = self.limit_n - self.hysteresis_n
         table = _region_table(self.regions)
-
-        def measure(sig: Signals) -> Measure:
-            region = derived(sig, "_region_index", _region_index)
-            # Position unknown: a light load clears, a heavy one keeps the previous verdict.
-            force_n = np.empty(region.shape[0])
-            loops.region_force(column(sig, "feet_n"), region, table, clear_below_n, force_n)
-            return Measure(force_n, detail=region)
-
-        return measure
+        return Fused(fused.REGION_FORCE, ("feet_n", "region"), (clear_below_n,), table)
 
     def describe(self, value: float, detail: int | None, ctx: BindContext) -> str:
         if detail is not None and 0 <= detail < len(REGIONS):
             return REGION_TITLES[REGIONS[detail]]
         return ", ".join(REGION_TITLES[r] for r in self.regions)
-
-
-def _region_index(sig: Signals) -> np.ndarray:
-    """The block's region codes as table indices (shared by every region rule): an integer
-    array as it is (the pipeline's int8 codes: the kernel reads any integer)."""
-    region = sig["region"]
-    if type(region) is np.ndarray and region.dtype.kind == "i":
-        return region
-    return np.asarray(region, dtype=np.intp)
 
 
 @functools.lru_cache(maxsize=64)
@@ -137,29 +113,8 @@ class RiseRate(RuleSpec):
     hysteresis_n_per_s: NonNegativeFloat = 500.0
     window_s: float = Field(default=0.05, gt=0.0, le=1.0)
 
-    def measurer(self, ctx: BindContext) -> Measurer:
-        history = TrailingWindow(self.window_s)
-
-        def measure(sig: Signals) -> Measure:
-            t_s, feet_n = column(sig, "t_s"), column(sig, "feet_n")
-            rate = np.empty(t_s.shape[0])
-            carried = history.carried()
-            if carried is not None:  # the usual block: one compiled call
-                loops.rise_carried(*carried, t_s, feet_n, rate)
-                return Measure(rate)
-            t_all, f_all = history.extend(t_s, feet_n)
-            if not history.lag:  # the second sample of the stream is still to come
-                return Measure(np.full(t_all.shape[0], np.nan))
-            loops.rise_per_s(t_all, f_all, history.lag, rate)
-            return Measure(rate)
-
-        return measure
-
-
-def _outputs(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A measure's arrays for a kernel to fill: value (n,) float64, applies and detail (n,)
-    bool (a kernel fills given arrays faster than it returns new ones)."""
-    return np.empty(n), np.empty(n, dtype=bool), np.empty(n, dtype=bool)
+    def fused(self, ctx: BindContext) -> Fused:
+        return Fused(fused.RISE, ("t_s", "feet_n"), window_s=self.window_s)
 
 
 class _WeightShare(RuleSpec):
@@ -188,25 +143,10 @@ class BarDrop(_WeightShare):
     on_client_share: float = Field(default=0.3, ge=0.0, le=1.0)
     min_bar_fraction: float = Field(default=0.75, ge=0.0, le=1.0)
 
-    def measurer(self, ctx: BindContext) -> Measurer:
-        history = TrailingWindow(self.window_s)
-
-        def measure(sig: Signals) -> Measure:
-            left_n, right_n = column(sig, "bar_left_n"), column(sig, "bar_right_n")
-            feet_n, weight_n = column(sig, "feet_n"), column(sig, "therapist_weight_n")
-            share, fraction = self.on_client_share, self.min_bar_fraction
-            out = _outputs(feet_n.shape[0])
-            carried = history.carried()
-            if carried is not None:  # the usual block: one compiled call
-                loops.bar_drop_carried(
-                    carried[1], left_n, right_n, fraction, feet_n, weight_n, share, *out
-                )
-            else:
-                _, b_all = history.extend(column(sig, "t_s"), np.stack([left_n, right_n]))
-                loops.bar_drop(b_all, history.lag + 1, fraction, feet_n, weight_n, share, *out)
-            return Measure(*out)  # detail 1: the right hand
-
-        return measure
+    def fused(self, ctx: BindContext) -> Fused:
+        signals = ("bar_left_n", "bar_right_n", "feet_n", "therapist_weight_n")
+        params = (self.min_bar_fraction, self.on_client_share)
+        return Fused(fused.BAR_DROP, signals, params, window_s=self.window_s)  # detail 1: right
 
     def describe(self, value: float, detail: int | None, ctx: BindContext) -> str:
         return {0: "left hand", 1: "right hand"}.get(detail if detail is not None else -1, "")
@@ -224,21 +164,9 @@ class Unsupported(_WeightShare):
     hysteresis_share: NonNegativeFloat = 0.03
     on_client_share: float = Field(default=0.5, ge=0.0, le=1.0)
 
-    def measurer(self, ctx: BindContext) -> Measurer:
-        def measure(sig: Signals) -> Measure:
-            bar_n = column(sig, "bar_n")
-            value, on_client = np.empty(bar_n.shape[0]), np.empty(bar_n.shape[0], dtype=bool)
-            loops.share_of_weight(
-                bar_n,
-                column(sig, "feet_n"),
-                column(sig, "therapist_weight_n"),
-                self.on_client_share,
-                value,
-                on_client,
-            )
-            return Measure(value, applies=on_client)
-
-        return measure
+    def fused(self, ctx: BindContext) -> Fused:
+        signals = ("bar_n", "feet_n", "therapist_weight_n")
+        return Fused(fused.SHARE_OF_WEIGHT, signals, (self.on_client_share,))
 
 
 class Balance(RuleSpec):
@@ -258,14 +186,9 @@ class Balance(RuleSpec):
     def fmt(self, x: float, unit: str = "N") -> str:
         return "n/a" if math.isnan(x) else f"{100 * x:.0f} % on one bar"
 
-    def measurer(self, ctx: BindContext) -> Measurer:
-        def measure(sig: Signals) -> Measure:
-            left = column(sig, "bar_left_share")
-            out = _outputs(left.shape[0])
-            loops.heavier_share(left, column(sig, "bar_n"), self.min_bar_n, *out)
-            return Measure(*out)  # detail 1: right heavy
-
-        return measure
+    def fused(self, ctx: BindContext) -> Fused:
+        signals = ("bar_left_share", "bar_n")
+        return Fused(fused.HEAVIER_SHARE, signals, (self.min_bar_n,))  # detail 1: right heavy
 
     def describe(self, value: float, detail: int | None, ctx: BindContext) -> str:
         return {0: "left heavy", 1: "right heavy"}.get(detail if detail is not None else -1, "")
@@ -287,14 +210,9 @@ class SupportLow(RuleSpec):
     hysteresis_ratio: NonNegativeFloat = 0.05
     on_client_share: float = Field(default=0.15, ge=0.0, le=1.0)
 
-    def measurer(self, ctx: BindContext) -> Measurer:
-        def measure(sig: Signals) -> Measure:
-            feet_n, weight_n = column(sig, "feet_n"), column(sig, "therapist_weight_n")
-            on_client = np.empty(feet_n.shape[0], dtype=bool)
-            loops.on_client(feet_n, weight_n, self.on_client_share, on_client)
-            return Measure(column(sig, "support_ratio"), applies=on_client)
-
-        return measure
+    def fused(self, ctx: BindContext) -> Fused:
+        signals = ("support_ratio", "feet_n", "therapist_weight_n")
+        return Fused(fused.ON_CLIENT, signals, (self.on_client_share,))
 
 
 class Dwell(RuleSpec):
@@ -313,26 +231,11 @@ class Dwell(RuleSpec):
     spot_m: float = Field(default=0.10, gt=0.0, le=1.0)
     min_force_n: NonNegativeFloat = 50.0
 
-    def measurer(self, ctx: BindContext) -> Measurer:
-        # Per grid: the cell of the previous sample (-1: unloaded) and when its stay began.
-        # Cells are float codes (x cell * 100_003 + y cell): exact integers, -1 unloaded.
-        last_cell = np.full(2, -1.0)
-        start_s = np.full(2, np.nan)
-
-        def measure(sig: Signals) -> Measure:
-            held_s = loops.dwell_held_s(
-                column(sig, "t_s"),
-                column(sig, "feet_x_m"),
-                column(sig, "feet_y_m"),
-                column(sig, "feet_n"),
-                self.min_force_n,
-                self.spot_m,
-                last_cell,
-                start_s,
-            )
-            return Measure(held_s)
-
-        return measure
+    def fused(self, ctx: BindContext) -> Fused:
+        # Per grid, carried: the cell of the previous sample (float codes x cell * 100_003 +
+        # y cell, exact integers; -1 unloaded) and when its stay began (loops.dwell_held_s).
+        signals = ("t_s", "feet_x_m", "feet_y_m", "feet_n")
+        return Fused(fused.DWELL, signals, (self.min_force_n, self.spot_m))
 
 
 FORCE_KINDS: tuple[type[RuleSpec], ...] = (

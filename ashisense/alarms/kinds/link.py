@@ -9,6 +9,7 @@ from typing import ClassVar, Literal
 import numpy as np
 from pydantic import Field, NonNegativeFloat, NonNegativeInt, PositiveFloat
 
+from ashisense.alarms.kinds import fused
 from ashisense.alarms.kinds.base import (
     BindContext,
     Measure,
@@ -16,8 +17,8 @@ from ashisense.alarms.kinds.base import (
     RuleSpec,
     Signals,
     column,
-    constant,
 )
+from ashisense.alarms.kinds.fused import Fused
 from ashisense.alarms.wording import force_text
 
 
@@ -35,9 +36,9 @@ class NoData(RuleSpec):
     limit_s: PositiveFloat
     hysteresis_s: NonNegativeFloat = 0.0
 
-    def measurer(self, ctx: BindContext) -> Measurer:
+    def fused(self, ctx: BindContext) -> Fused:
         # Every sample is fresh data when it arrives; ticks measure the age between samples.
-        return lambda sig: Measure(constant(sig["t_s"].shape[0], 0.0))
+        return Fused(fused.CONSTANT, (), (0.0,))
 
 
 class LostRate(RuleSpec):
@@ -165,8 +166,8 @@ class Above(RuleSpec):
             return force_text(x, unit)
         return "n/a" if math.isnan(x) else f"{x:.{self.precision}f} {unit_of(self.signal)}".strip()
 
-    def measurer(self, ctx: BindContext) -> Measurer:
-        return lambda sig: Measure(column(sig, self.signal))
+    def fused(self, ctx: BindContext) -> Fused:
+        return Fused(fused.SIGNAL, (self.signal,))
 
 
 class Below(Above):
@@ -201,13 +202,8 @@ class Flag(RuleSpec):
     def read_signals(self) -> tuple[str, ...]:
         return (self.signal,)
 
-    def measurer(self, ctx: BindContext) -> Measurer:
-        def measure(sig: Signals) -> Measure:
-            if self.signal not in sig:  # never flagged in this session
-                return Measure(constant(sig["t_s"].shape[0], 0.0))
-            return Measure(column(sig, self.signal))
-
-        return measure
+    def fused(self, ctx: BindContext) -> Fused:
+        return Fused(fused.SIGNAL, (self.signal,))  # absent, it reads 0: never flagged
 
     def wording(self, where: str, value: float, limit: float, unit: str = "N") -> str:
         return self.headed(where)

@@ -26,7 +26,7 @@ def region_force(
     else 0; at an unknown position (code -1), 0 under clear_below_n and NaN (keep the verdict)
     above. (Kernels fill arrays the caller makes: numba boxes a returned array slower.)"""
     for j in range(feet_n.shape[0]):
-        code = region[j]
+        code = int(region[j])  # integer codes, or the same as floats (fused.py)
         if code == -1:
             out[j] = 0.0 if feet_n[j] < clear_below_n else math.nan
         elif 0 <= code < inside.shape[0] and inside[code]:
@@ -96,7 +96,7 @@ def bar_drop_carried(
     right_hand: np.ndarray,
 ) -> None:
     """bar_drop on the block's bar loads preceded by carry_n, (2, lag), the window's carried
-    samples (TrailingWindow.carried), which it shifts on by the block (in place)."""
+    samples (fused.py), which it shifts on by the block (in place)."""
     lag = carry_n.shape[1]
     history_n = np.empty((2, lag + left_n.shape[0]))
     history_n[0] = _joined(carry_n[0], left_n)
@@ -206,12 +206,12 @@ def dwell_held_s(
     spot_m: float,
     last_cell: np.ndarray,
     start_s: np.ndarray,
-) -> np.ndarray:
-    """How long the feet have pressed within one spot at each sample (s; 0 where unloaded),
-    on two grids offset by half a spot: the longer stay of both (NaN until both grids saw a
-    stay begin). last_cell, start_s: (2,) per grid, the previous sample's cell (-1 unloaded)
-    and when its stay began; carried across blocks (updated in place)."""
-    out = np.empty(t_s.shape[0])
+    out: np.ndarray,
+) -> None:
+    """Into out: how long the feet have pressed within one spot at each sample (s; 0 where
+    unloaded), on two grids offset by half a spot: the longer stay of both (NaN until both
+    grids saw a stay begin). last_cell, start_s: (2,) per grid, the previous sample's cell (-1
+    unloaded) and when its stay began; carried across blocks (updated in place)."""
     for j in range(t_s.shape[0]):
         loaded = np.isfinite(x_m[j]) and np.isfinite(y_m[j]) and feet_n[j] >= min_force_n
         for g in range(2):
@@ -227,4 +227,3 @@ def dwell_held_s(
         held_s = (t_s[j] - start_s[0], t_s[j] - start_s[1])
         longer_s = math.nan if math.isnan(held_s[0] + held_s[1]) else max(held_s)
         out[j] = longer_s if loaded else 0.0
-    return out
