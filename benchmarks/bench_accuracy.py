@@ -16,7 +16,9 @@ estimator (true cell forces, true client) walking; x error after a client shift 
 within 5 s (where the feet carry 25 % W or more), and its mean over the next breath; shift
 flagged within 2 s, and no shift flag without a slide (each false one printed); foot on the
 frame flagged within 0.5 s with false support flags <= 1 % of walking samples; feet force
-within 1 % W while nobody is on.
+within 1 % W while nobody is on. Without a goal ("info"): the share of walking seconds, no
+slide near, whose x error exceeds 1 cm by the shift figure's measure, with real and ideal
+cells: the floor that figure stands on.
 """
 
 from __future__ import annotations
@@ -77,15 +79,16 @@ def realistic(minutes: float, seeds: int) -> int:
     failed = 0
     print(f"realistic rig (sim_rig, calm): {minutes:g} min x {seeds} seeds per effect")
     for name, effects in REALISTIC.items():
-        runs, ideal = [], []
+        runs: Runs = []
+        ideal: Runs = []
         for seed in range(seeds):
             for out, perfect in ((runs, False), (ideal, True)):
                 sim = _sim(rig.channels, 200 + seed, effects, perfect)
                 p = Pipeline(rig, CLIENT, THERAPIST, rate_hz=sim.rate_hz)
                 out.append(run_sim(p, sim, minutes * 60.0))
         for label, value, goal, ok in _figures(runs, ideal):
-            verdict = "PASS" if ok else "FAIL"
-            failed += not ok
+            verdict = "info" if ok is None else "PASS" if ok else "FAIL"
+            failed += ok is False
             print(f"  {name:16s} {label:38s} {value:>9s}  goal {goal:14s} {verdict}")
     return failed
 
@@ -107,7 +110,7 @@ def _sim(channels: tuple[str, ...], seed: int, effects: Effects, perfect: bool) 
 
 
 Runs = list[tuple[EstimateBlock, SimTruth]]
-Figure = tuple[str, str, str, bool]
+Figure = tuple[str, str, str, bool | None]  # met: None for a figure without a goal
 
 
 def _figures(runs: Runs, ideal: Runs) -> list[Figure]:
@@ -116,7 +119,7 @@ def _figures(runs: Runs, ideal: Runs) -> list[Figure]:
     w = THERAPIST.weight_n
     est = EstimateBlock.concat([e for e, _ in runs])
     tr = SimTruth.concat([t for _, t in runs])
-    out = []
+    out: list[Figure] = []
     for phase, pct in (("still", 0.5), ("walking", 2.0)):
         sel = tr.in_phase(phase) & (tr.feet_n > 0) & np.isfinite(est.feet_n)
         f = 100 * _rms(est.feet_n[sel] - tr.feet_n[sel]) / w
@@ -131,6 +134,7 @@ def _figures(runs: Runs, ideal: Runs) -> list[Figure]:
     goal = f"<= {1.1 * best:.2f} cm"
     out.append(("feet x RMS walking (ideal x1.1)", f"{got:.2f} cm", goal, got <= 1.1 * best))
     out += _shift_figures(runs)
+    out.append(_walking_floor(runs, ideal))
     out += _support_figures(runs)
     off = tr.in_phase("off")
     worst = 100 * float(np.nanmax(np.abs(est.feet_n[off]), initial=0.0)) / w
@@ -163,7 +167,7 @@ def _shift_figures(runs: Runs) -> list[Figure]:
                 biases.append(abs(np.nanmean(breath)))
     for where in false:
         print(f"    false client-shift flag: {where}")
-    out = [("false client-shift flags", f"{len(false)}", "0", not false)]
+    out: list[Figure] = [("false client-shift flags", f"{len(false)}", "0", not false)]
     if not delays:
         return out
     d, e, b = max(delays), 100 * max(errors), 100 * max(biases, default=np.nan)
@@ -175,9 +179,28 @@ def _shift_figures(runs: Runs) -> list[Figure]:
     ]
 
 
-def _support_figures(
-    runs: list[tuple[EstimateBlock, SimTruth]],
-) -> list[tuple[str, str, str, bool]]:
+def _walking_floor(runs: Runs, ideal: Runs) -> Figure:
+    """The x error a window after a slide is judged by (the largest in 1 s with the feet at
+    25 % W or more), over every second of walking not within 10 s after a slide, real and
+    ideal cells: the
+    floor the shift figure stands on (breathing and the hands' pull move the mat's moment as
+    a slide does, and no cell sees them apart)."""
+    shares = []
+    for group in (runs, ideal):
+        worst = []
+        for est, tr in group:
+            slid = np.convolve(tr.in_phase("client_shift"), np.ones(801))[: tr.t_s.shape[0]] > 0
+            walk = tr.in_phase("walking") & (tr.feet_n >= 0.25 * THERAPIST.weight_n) & ~slid
+            err = np.abs(np.where(walk, est.feet_x_m - tr.feet_x_m, np.nan))
+            seconds = err[: err.shape[0] // 80 * 80].reshape(-1, 80)
+            kept = np.isfinite(seconds).sum(axis=1) >= 40
+            worst.append(np.nanmax(seconds[kept], axis=1, initial=0.0))
+        shares.append(100 * float(np.mean(np.concatenate(worst) > 0.01)))
+    value = f"{shares[0]:.0f} % / {shares[1]:.0f} %"
+    return ("1 s of walking with x error > 1 cm (ideal)", value, "(no slide: floor)", None)
+
+
+def _support_figures(runs: Runs) -> list[Figure]:
     """Foot on the frame flagged within 0.5 s; false support flags while walking."""
     delays, false = [], []
     for est, tr in runs:
@@ -188,7 +211,7 @@ def _support_figures(
             delays.append(hit[0] / 80.0 if hit.size else np.inf)
         false.append(flag[tr.in_phase("walking")])
     share = 100 * float(np.concatenate(false).mean())
-    out = [("false support flags, walking", f"{share:.2f} %", "<= 1 %", share <= 1.0)]
+    out: list[Figure] = [("false support flags, walking", f"{share:.2f} %", "<= 1 %", share <= 1.0)]
     if delays:
         d = max(delays)
         out.insert(0, ("foot on the frame flagged (worst)", f"{d:.2f} s", "<= 0.5 s", d <= 0.5))
