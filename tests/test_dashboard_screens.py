@@ -6,12 +6,13 @@ its region show without scrolling. Screenshots go to test-artifacts/live-<w>x<h>
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import dashkit
 import pytest
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, FloatRect, Page
 
 SIZES = [(1280, 800), (1024, 768), (768, 1024), (390, 844)]
 
@@ -63,6 +64,17 @@ def _wait_until_shown(page: Page) -> None:
     page.wait_for_selector("#link .dot.ok", timeout=30_000)
 
 
+def _box(page: Page, selector: str) -> FloatRect:
+    """The element's box once it is on the page. The alarm rows are drawn anew when the link
+    stalls and recovers (a busy machine): a row replaced between finding and measuring it
+    has no box, so it is looked up again (a hang fails after 30 s)."""
+    deadline = time.monotonic() + 30.0
+    while (box := page.locator(selector).bounding_box()) is None:
+        assert time.monotonic() < deadline, f"{selector} never on the page for 30 s"
+        page.wait_for_timeout(100)
+    return box
+
+
 def _inside(box: list[float], width: int, height: int) -> bool:
     left, top, right, bottom = box
     return left >= 0 and top >= 0 and right <= width + 0.5 and bottom <= height + 0.5
@@ -83,8 +95,7 @@ def test_the_live_page_fits_the_screen_with_the_alarm_whole(
         boxes = m["boxes"].items()
         outside = [s for s, box in boxes if box is None or not _inside(box, width, height)]
         assert outside == [], f"not on screen without scrolling at {width}x{height}: {outside}"
-        box = page.locator(OVERLOAD).bounding_box()
-        assert box is not None
+        box = _box(page, OVERLOAD)
         corners = [box["x"], box["y"], box["x"] + box["width"], box["y"] + box["height"]]
         assert _inside(corners, width, height), f"the overload's words off screen: {box}"
         banner = page.inner_text(OVERLOAD)
