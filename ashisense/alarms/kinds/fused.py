@@ -19,6 +19,7 @@ import numpy as np
 from numba import njit
 
 from ashisense.alarms.kinds import loops
+from ashisense.bodymap import REGIONS
 from ashisense.compiled import compile_now
 
 # What a row computes (Fused.code); the signals it reads, in order, are Fused.signals.
@@ -36,7 +37,7 @@ DETAILED = (REGION_FORCE, BAR_DROP, HEAVIER_SHARE)  # rows whose detail a messag
 
 _SLOTS = 4  # the most signals a row reads
 _PARAMS = 2
-_TABLE = 32  # region table entries (bodymap regions and the last for code -1)
+_TABLE = len(REGIONS) + 1  # a region table: True at the rule's region codes, the last for -1
 
 
 class Fused(NamedTuple):
@@ -73,7 +74,7 @@ class FusedMeasures:
             self._spec[i, 1 : 1 + len(row.signals)] = [place[s] for s in row.signals]
             self._params[i, : len(row.params)] = row.params
             if row.table is not None:
-                self._tables[i, : row.table.shape[0] - 1] = row.table[:-1]
+                self._tables[i] = row.table
         self._window_s = np.array([r.window_s if r.code in WINDOWED else 0.0 for r in rows])
         self.detailed = [r.code in DETAILED for r in rows]
         # Carried per row: two series of the window (RISE: t_s and feet_n; BAR_DROP: both
