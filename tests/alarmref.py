@@ -3,21 +3,28 @@ by sample on every block, with no quiet-block screening over the rule arrays."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
 from ashisense.alarms import AlarmEngine, AlarmEvent
+from ashisense.alarms.kinds import Measurer, Signals
 
 
 class ReferenceEngine(AlarmEngine):
-    """An AlarmEngine whose every block goes through the full per-rule comparison."""
+    """An AlarmEngine whose every block goes through the full per-rule comparison, each rule
+    measured alone (its own measurer, from its first block on)."""
 
-    def _evaluate(self, c: Any, sig: Mapping[str, Any], t_s: np.ndarray) -> list[AlarmEvent]:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._alone: dict[str, Measurer] = {}
+
+    def _evaluate(self, c: Any, sig: Signals, t_s: np.ndarray) -> list[AlarmEvent]:
         events: list[AlarmEvent] = []
         for rt in c.rules:
-            events += self._advance(rt, t_s, rt.measure(sig))
+            if rt.spec.id not in self._alone:
+                self._alone[rt.spec.id] = rt.spec.measurer(self.ctx)
+            events += self._advance(rt, t_s, self._alone[rt.spec.id](sig))
         return events
 
 

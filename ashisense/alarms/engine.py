@@ -32,7 +32,7 @@ from ashisense.alarms.hazards import BindingLimits, binding_limits, fold
 from ashisense.alarms.kinds import BindContext, Measure, Measurer, RuleSpec, Signals
 from ashisense.alarms.kinds.client import ClientButton
 from ashisense.alarms.kinds.force import FEET_FORCE_HAZARD
-from ashisense.alarms.kinds.fused import FusedMeasures
+from ashisense.alarms.kinds.fused import Fused, FusedMeasures
 from ashisense.alarms.limits import ClientLimits, ContraindicationMap, tighten_for_client
 from ashisense.alarms.rules import RuleSet
 from ashisense.alarms.settle import RuleArrays
@@ -46,18 +46,13 @@ AlarmListener = Callable[[AlarmEvent], None]
 
 
 class _Bound:
-    """A rule at work in one session: its spec, measurer, timer and alarm state; its value
-    and peak live in the engine's RuleArrays at `index`."""
+    """A rule at work in one session: its spec, timer and alarm state; its value and peak
+    live in the engine's RuleArrays at `index` (its measure: the engine's _EngineMeasures)."""
 
     def __init__(
-        self,
-        spec: RuleSpec,
-        measure: Measurer,
-        alarm: AlarmStateMachine,
-        state: RuleArrays,
-        index: int,
+        self, spec: RuleSpec, alarm: AlarmStateMachine, state: RuleArrays, index: int
     ) -> None:
-        self.spec, self.measure, self.alarm = spec, measure, alarm
+        self.spec, self.alarm = spec, alarm
         self.timer = ConditionTimer(spec.delay_s, spec.clear_delay_s)
         self.state, self.index = state, index
         self.available: bool | None = None
@@ -98,14 +93,15 @@ class _Bound:
 class _Compiled:
     """The rules one set of signal names lets the engine evaluate, where their values live in
     the engine's RuleArrays, and how they are measured: rows of the engine's FusedMeasures
-    (`fused`: [row, place among `rules`]) or each by its own measurer (`plain`: place, rule)."""
+    (`fused`: [row, place among `rules`]) or each by its own measurer (`plain`: place,
+    measurer)."""
 
     missing: list[tuple[_Bound, tuple[str, ...]]]
     rules: list[_Bound]
     needs: tuple[str, ...]  # the signals they use
     index: np.ndarray
     fused: np.ndarray
-    plain: list[tuple[int, _Bound]]
+    plain: list[tuple[int, Measurer]]
     detailed: list[bool]  # per place: a fused row with a detail its message names
 
     @classmethod
@@ -117,24 +113,35 @@ class _Compiled:
         places = np.array([rt.index for rt in rules], dtype=np.intp)
         rows = [measures.row.get(rt.index, -1) for rt in rules]
         fused = np.array([(r, p) for p, r in enumerate(rows) if r >= 0], dtype=np.int64)
-        plain = [(p, rt) for p, (rt, r) in enumerate(zip(rules, rows, strict=True)) if r < 0]
+        plain = [
+            (p, measures.own[rt.index]) for p, rt in enumerate(rules) if rt.index in measures.own
+        ]
         detailed = [r >= 0 and measures.fused.detailed[r] for r in rows]
         return cls(missing, rules, tuple(needs), places, fused.reshape(-1, 2), plain, detailed)
 
 
 @dataclass
 class _EngineMeasures:
-    """The fused rows of an engine's rules (state carried for the whole session) and each
-    rule's row by its index (rules without one are measured by their own measurer)."""
+    """How an engine measures its rules, state carried for the whole session: the fused rows
+    and each fused rule's row by its index; the other rules' own measurers by index."""
 
     fused: FusedMeasures
     row: dict[int, int]
+    own: dict[int, Measurer]
 
     @classmethod
     def of(cls, specs: Sequence[RuleSpec], ctx: BindContext) -> _EngineMeasures:
-        found = [(i, spec.fused(ctx)) for i, spec in enumerate(specs)]
-        rows = [(i, row) for i, row in found if row is not None]
-        return cls(FusedMeasures([row for _, row in rows]), {i: r for r, (i, _) in enumerate(rows)})
+        rows: list[Fused] = []
+        row: dict[int, int] = {}
+        own: dict[int, Measurer] = {}
+        for i, spec in enumerate(specs):
+            found = spec.fused(ctx)
+            if found is None:
+                own[i] = spec.measurer(ctx)
+            else:
+                row[i] = len(rows)
+                rows.append(found)
+        return cls(FusedMeasures(rows), row, own)
 
 
 def _newest_known(values: np.ndarray, known: np.ndarray, carry: np.ndarray) -> np.ndarray:
@@ -185,7 +192,6 @@ class AlarmEngine:
         self._rules: dict[str, _Bound] = {
             spec.id: _Bound(
                 spec,
-                spec.measurer(self.ctx),
                 AlarmStateMachine(
                     RuleLabel(
                         spec.id, spec.priority, spec.title(), spec.value_unit, spec.hazard_key()
@@ -323,7 +329,7 @@ class AlarmEngine:
         if c.fused.shape[0]:
             fused = self._measures.fused
             fused.measure(fused.matrix(sig, t_s.shape[0]), c.fused, out)
-        plain = {p: rt.measure(sig) for p, rt in c.plain}
+        plain = {p: measure(sig) for p, measure in c.plain}
         for p, m in plain.items():
             value[p] = m.value
             applies[p] = True if m.applies is None else m.applies
