@@ -17,7 +17,7 @@ M_c' = M_c + mean(F_feet·(g - g_ref)); the client force is kept (a slide conser
 Meanwhile the feet are where the hands plus the reference gap put them.
 The watch then starts afresh. Everything is evaluated per sample with carried sums and
 filter states, and the re-estimate is an event at a sample, so any cut of the stream gives
-the same answer; the block is walked event by event, never sample by sample.
+the same answer; a block is one compiled call (kernels.shift_watch) walking it event by event.
 """
 
 from __future__ import annotations
@@ -47,38 +47,6 @@ class ShiftResult(NamedTuple):
     delta_mx_nm: np.ndarray
     event_t_s: float
     delta_end_nm: float
-
-
-class _Stretch(NamedTuple):
-    """Samples under one client baseline: the feet force over the mat mat_n - F_c and the
-    mat's Σf·x (m,), the baseline [F_c, M_cx] in force ((m,) or (1,) each), the hands' mean
-    x (m,) and where the hands cannot follow the body (m,) bool."""
-
-    feet_n: np.ndarray
-    moment_x: np.ndarray
-    f_c: np.ndarray
-    m_cx: np.ndarray
-    hands: np.ndarray
-    off: np.ndarray
-
-
-class _Verdicts:
-    """A block's verdicts as the walk fills them in (ShiftResult's fields)."""
-
-    __slots__ = ("anchor", "delta", "event_t_s", "flag", "rebased", "total")
-
-    def __init__(self, n: int) -> None:
-        self.flag = np.zeros(n, dtype=bool)
-        self.rebased = np.zeros(n, dtype=bool)
-        self.anchor: np.ndarray | None = None  # made at the first flagged sample
-        self.delta = np.zeros(n)
-        self.event_t_s = math.nan
-        self.total = 0.0
-
-    def result(self) -> ShiftResult:
-        return ShiftResult(
-            self.flag, self.rebased, self.anchor, self.delta, self.event_t_s, self.total
-        )
 
 
 class ClientShiftWatch:
@@ -129,71 +97,13 @@ class ClientShiftWatch:
         baseline [F_c, M_cx] in force per sample ((n,) or (1,) each, drift included);
         hands_x_m, bars_n: left and right hand x and bar force (n,) each (a hand NaN on a
         valid bar: the bar is let go); refreshed: (n,) the baseline was set anew there."""
-        n = t_s.shape[0]
-        f_c, m_cx = client
-        # Hands that cannot follow the body: at a mount's end, or a bar let go.
-        feet_n, hands, off, most_n = kernels.shift_inputs(
-            mat_n, f_c, *hands_x_m, *bars_n, self._hand_lo, self._hand_hi
-        )
-        block = _Stretch(feet_n, moment_x, f_c, m_cx, hands, off)
-        out = _Verdicts(n)
-        fresh = np.flatnonzero(refreshed) if np.count_nonzero(refreshed) else None
-        if self._counts[1] < 0 and not most_n > self._s.shift_min_feet_n:
-            # Nobody on the feet and no shift pending: no flag, no re-estimate; only the
-            # samples after the last new baseline leave state behind (carried, not scanned).
-            start = 0 if fresh is None else int(fresh[-1]) + 1
-            if fresh is not None:
-                self.reset()
-            if start < n:
-                kernels.shift_skip(
-                    *_cut(block, slice(start, n), 0.0),
-                    self._last,
-                    self._counts,
-                    self._cum,
-                    *self._fast.state,
-                    self._s.shift_min_feet_n,
-                )
-            return out.result()
-        starts, stops = ([0], [n]) if fresh is None else _stretches(refreshed)
-        for start, stop in zip(starts, stops, strict=True):
-            if start:  # new baselines before it: the watch starts afresh after them
-                self.reset()
-                out.total, out.event_t_s = 0.0, math.nan
-            self._walk(t_s, block, start, stop, out)
-        if fresh is not None and refreshed[-1]:
-            self.reset()
-            out.total, out.event_t_s = 0.0, math.nan
-        return out.result()
-
-    def _walk(
-        self, t_s: np.ndarray, block: _Stretch, start: int, stop: int, out: _Verdicts
-    ) -> None:
-        """Scan the samples start:stop (one client baseline) event by event, into `out`."""
-        while start < stop:
-            part = slice(start, stop)
-            at, moved = self._scan(_cut(block, part, out.total))
-            if at is not None:
-                out.flag[part] = at
-                if out.anchor is None:
-                    out.anchor = np.full(t_s.shape[0], np.nan)
-                out.anchor[part] = np.where(at, block.hands[part] + self._ref[0], np.nan)
-            if moved is None:
-                out.delta[part] = out.total
-                return
-            k, d_m = moved
-            out.delta[start : start + k + 1] = out.total
-            out.total += d_m
-            out.rebased[start + k] = True
-            out.event_t_s = float(t_s[start + k])
-            self.reset()
-            start += k + 1
-
-    def _scan(self, stretch: _Stretch) -> tuple[np.ndarray | None, tuple[int, float] | None]:
-        """Flags over a stretch with one baseline (None: none) and the first re-estimate in
-        it (index, moment change) or None; the state is carried to its end (undone by reset()
-        if an event ends the stretch early)."""
-        flag, flagged, e, d_m = kernels.shift_scan(
-            *stretch,
+        got = kernels.shift_watch(
+            mat_n,
+            moment_x,
+            *client,
+            *hands_x_m,
+            *bars_n,
+            refreshed,
             self._last,
             self._counts,
             self._ref,
@@ -201,25 +111,9 @@ class ClientShiftWatch:
             *self._fast.state,
             self._limits,
             self._spans,
+            self._hand_lo,
+            self._hand_hi,
         )
-        return (flag if flagged else None), ((e, d_m) if e >= 0 else None)
-
-
-def _part(a: np.ndarray, part: slice) -> np.ndarray:
-    """A stretch of an (n,) series, or a (1,) one that holds for the whole block."""
-    return a if a.shape[0] == 1 else a[part]
-
-
-def _cut(block: _Stretch, part: slice, delta_mx_nm: float) -> _Stretch:
-    """The samples `part` of a block, the client moment re-estimated by delta_mx_nm."""
-    feet_n, moment_x, f_c, m_cx, hands, off = block
-    return _Stretch(
-        feet_n[part], moment_x[part], _part(f_c, part), _part(m_cx, part) + delta_mx_nm,
-        hands[part], off[part],
-    )  # fmt: skip
-
-
-def _stretches(refreshed: np.ndarray) -> tuple[list[int], list[int]]:
-    """Starts and stops of the runs of samples where the baseline was not set anew."""
-    edges = np.diff(refreshed.view(np.int8), prepend=1, append=1)
-    return np.flatnonzero(edges == -1).tolist(), np.flatnonzero(edges == 1).tolist()
+        flag, rebased, anchor, anchored, delta, event, total = got
+        event_t_s = float(t_s[event]) if event >= 0 else math.nan
+        return ShiftResult(flag, rebased, anchor if anchored else None, delta, event_t_s, total)

@@ -662,58 +662,25 @@ def shift_carry(
 
 
 @njit(cache=True)
-def shift_skip(
-    feet_n: np.ndarray,
-    moment_x: np.ndarray,
-    f_c: np.ndarray,
-    m_cx: np.ndarray,
-    hands: np.ndarray,
-    off: np.ndarray,
-    last: np.ndarray,
-    counts: np.ndarray,
-    cum: np.ndarray,
-    lp_sos: np.ndarray,
-    lp_zi: np.ndarray,
-    lp_unit: np.ndarray,
-    lp_last: np.ndarray,
-    lp_started: np.ndarray,
-    min_feet_n: float,
-) -> None:
-    """shift_carry alone, from Python (nobody on the feet: no verdicts to make)."""
-    stretch = (feet_n, moment_x, f_c, m_cx, hands, off)
-    lp = (lp_sos, lp_zi, lp_unit, lp_last, lp_started)
-    shift_carry(stretch, last, counts, cum, lp, min_feet_n)
-
-
-@njit(cache=True)
 def shift_scan(
-    feet_n: np.ndarray,
-    moment_x: np.ndarray,
-    f_c: np.ndarray,
-    m_cx: np.ndarray,
-    hands: np.ndarray,
-    off: np.ndarray,
-    last: np.ndarray,
-    counts: np.ndarray,
-    ref: np.ndarray,
-    cum: np.ndarray,
-    lp_sos: np.ndarray,
-    lp_zi: np.ndarray,
-    lp_unit: np.ndarray,
-    lp_last: np.ndarray,
-    lp_started: np.ndarray,
+    stretch: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    state: tuple[
+        np.ndarray,
+        np.ndarray,
+        np.ndarray,
+        np.ndarray,
+        tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    ],
     limits: np.ndarray,
     spans: np.ndarray,
 ) -> tuple[np.ndarray, bool, int, float]:
-    """ClientShiftWatch._scan over a stretch with one baseline (its fields as shift_skip's):
-    the flags from the first detection (or one pending) on (m,), whether there are any,
-    the first re-estimate's index (-1: none) and moment change. counts [run, samples since
-    a detection (-1: none)], ref (1,) the pending shift's reference gap: carried in place
-    (undone by the watch's reset() if an event ends the stretch early). limits (2,):
-    shift_min_feet_n, shift_client_m; spans (5,): delay, window, least reference, settle,
-    fit, in samples."""
-    stretch = (feet_n, moment_x, f_c, m_cx, hands, off)
-    lp = (lp_sos, lp_zi, lp_unit, lp_last, lp_started)
+    """The watch over a stretch with one baseline (clientshift._Stretch's fields): the flags
+    from the first detection (or one pending) on (m,), whether there are any, the first
+    re-estimate's index (-1: none) and moment change. state: shift_watch's, carried in place
+    (reset by the caller if an event ends the stretch early). limits (2,): shift_min_feet_n,
+    shift_client_m; spans (5,): delay, window, least reference, settle, fit, in samples."""
+    last, counts, ref, cum, lp = state
+    f_c = stretch[2]
     qf, defined, gap, run, full = shift_carry(stretch, last, counts, cum, lp, limits[0])
     seen, gap_ref = shift_seen(full, run, gap, qf[1], f_c, defined, spans[:3], limits[1])
     m = seen.shape[0]
@@ -735,6 +702,156 @@ def shift_scan(
             return flag, True, i, mean_q - ref[0] * mean_f
     counts[1] = since + m
     return flag, True, -1, 0.0
+
+
+@njit(cache=True)
+def shift_reset(
+    state: tuple[
+        np.ndarray,
+        np.ndarray,
+        np.ndarray,
+        np.ndarray,
+        tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    ],
+) -> None:
+    """The watch forgets its past (ClientShiftWatch.reset), in place."""
+    last, counts, ref, cum, lp = state
+    last[:] = np.nan
+    counts[0], counts[1] = 0, -1
+    ref[0] = np.nan
+    cum[:, :] = 0.0
+    lp[1][:] = 0.0  # the gap's low-pass restarts at steady state on its next value
+    lp[3][:] = np.nan
+    lp[4][:] = False
+
+
+@njit(cache=True)
+def _stretch_of(
+    block: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    lo: int,
+    hi: int,
+    delta_mx_nm: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The samples lo:hi of a block's stretch fields, the client moment re-estimated by
+    delta_mx_nm (a (1,) baseline holds for the whole block)."""
+    feet_n, moment_x, f_c, m_cx, hands, off = block
+    f = f_c if f_c.shape[0] == 1 else f_c[lo:hi]
+    m = (m_cx if m_cx.shape[0] == 1 else m_cx[lo:hi]) + delta_mx_nm
+    return feet_n[lo:hi], moment_x[lo:hi], f, m, hands[lo:hi], off[lo:hi]
+
+
+@njit(cache=True)
+def shift_walk(
+    block: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    start: int,
+    stop: int,
+    state: tuple[
+        np.ndarray,
+        np.ndarray,
+        np.ndarray,
+        np.ndarray,
+        tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    ],
+    limits: np.ndarray,
+    spans: np.ndarray,
+    out: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    total: float,
+) -> tuple[float, int]:
+    """The samples start:stop (one client baseline) event by event, into out (flag,
+    rebased, anchor, delta): the re-estimated moment at the end and the last re-estimate's
+    index (-1: none)."""
+    flag, rebased, anchor, delta = out
+    hands, ref = block[4], state[2]
+    event = -1
+    while start < stop:
+        at, flagged, k, d_m = shift_scan(
+            _stretch_of(block, start, stop, total), state, limits, spans
+        )
+        if flagged:
+            for i in range(stop - start):
+                flag[start + i] = at[i]
+                anchor[start + i] = hands[start + i] + ref[0] if at[i] else np.nan
+        if k < 0:
+            delta[start:stop] = total
+            return total, event
+        delta[start : start + k + 1] = total
+        total += d_m
+        rebased[start + k] = True
+        event = start + k
+        shift_reset(state)
+        start += k + 1
+    return total, event
+
+
+@njit(cache=True)
+def shift_watch(
+    mat_n: np.ndarray,
+    moment_x: np.ndarray,
+    f_c: np.ndarray,
+    m_cx: np.ndarray,
+    left_x_m: np.ndarray,
+    right_x_m: np.ndarray,
+    left_n: np.ndarray,
+    right_n: np.ndarray,
+    refreshed: np.ndarray,
+    last: np.ndarray,
+    counts: np.ndarray,
+    ref: np.ndarray,
+    cum: np.ndarray,
+    lp_sos: np.ndarray,
+    lp_zi: np.ndarray,
+    lp_unit: np.ndarray,
+    lp_last: np.ndarray,
+    lp_started: np.ndarray,
+    limits: np.ndarray,
+    spans: np.ndarray,
+    hand_lo: float,
+    hand_hi: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool, np.ndarray, int, float]:
+    """ClientShiftWatch.push in one call: the block's flag, rebased, anchor (NaN where no
+    shift is pending), whether any anchor was set, delta, the last re-estimate's index (-1:
+    none) and the re-estimated moment at the end. left_x_m, right_x_m, left_n, right_n: the
+    hands' x and bar forces (n,) each; refreshed (n,): a new baseline there (the watch starts
+    afresh after it). State as the watch's: last (2,), counts (2,), ref (1,), cum (2, h) and
+    the gap's low-pass, carried in place; limits, spans: as shift_scan's; hand_lo, hand_hi:
+    the hands' limits along the bars."""
+    n = mat_n.shape[0]
+    state = (last, counts, ref, cum, (lp_sos, lp_zi, lp_unit, lp_last, lp_started))
+    feet_n, hands, off, most = shift_inputs(
+        mat_n, f_c, left_x_m, right_x_m, left_n, right_n, hand_lo, hand_hi
+    )
+    block = (feet_n, moment_x, f_c, m_cx, hands, off)
+    flag, rebased = np.zeros(n, dtype=np.bool_), np.zeros(n, dtype=np.bool_)
+    anchor, delta = np.full(n, np.nan), np.zeros(n)
+    out = (flag, rebased, anchor, delta)
+    fresh = np.flatnonzero(refreshed)
+    if counts[1] < 0 and not most > limits[0]:
+        # Nobody on the feet and no shift pending: no flag, no re-estimate; only the samples
+        # after the last new baseline leave state behind (carried, not scanned).
+        start = fresh[-1] + 1 if fresh.shape[0] else 0
+        if start:
+            shift_reset(state)
+        if start < n:
+            shift_carry(_stretch_of(block, start, n, 0.0), last, counts, cum, state[4], limits[0])
+        return flag, rebased, anchor, False, delta, -1, 0.0
+    total, event, start = 0.0, -1, 0
+    while start < n:
+        if refreshed[start]:
+            start += 1
+            continue
+        stop = start
+        while stop < n and not refreshed[stop]:
+            stop += 1
+        if start:  # new baselines before it: the watch starts afresh after them
+            shift_reset(state)
+            total, event = 0.0, -1
+        total, at = shift_walk(block, start, stop, state, limits, spans, out, total)
+        event = at if at >= 0 else event
+        start = stop
+    if n and refreshed[n - 1]:
+        shift_reset(state)
+        total, event = 0.0, -1
+    return flag, rebased, anchor, bool(flag.any()), delta, event, total
 
 
 @njit(cache=True)
@@ -1027,27 +1144,13 @@ _SIGNATURES: dict[str, list[str]] = {
             "b1[::1], f8[:, ::1], i8[::1], f8, i8"
         ),
     ],
-    "shift_scan": [
+    "shift_watch": [
         (
-            "f8[::1], f8[::1], f8[::1], f8[::1], f8[::1], b1[::1], f8[::1], i8[::1], "
-            "f8[::1], f8[:, ::1], f8[:, ::1], f8[:, :, ::1], f8[:, ::1], f8[::1], b1[::1], "
-            "f8[::1], i8[::1]"
-        ),
-        (
-            "f8[::1], f8[::1], f8[:], f8[::1], f8[::1], b1[::1], f8[::1], i8[::1], f8[::1], "
-            "f8[:, ::1], f8[:, ::1], f8[:, :, ::1], f8[:, ::1], f8[::1], b1[::1], f8[::1], "
-            "i8[::1]"
-        ),
-    ],
-    "shift_skip": [
-        (
-            "f8[::1], f8[::1], f8[::1], f8[::1], f8[::1], b1[::1], f8[::1], i8[::1], f8[:, "
-            "::1], f8[:, ::1], f8[:, :, ::1], f8[:, ::1], f8[::1], b1[::1], f8"
-        ),
-        (
-            "f8[::1], f8[::1], f8[:], f8[::1], f8[::1], b1[::1], f8[::1], i8[::1], f8[:, "
-            "::1], f8[:, ::1], f8[:, :, ::1], f8[:, ::1], f8[::1], b1[::1], f8"
-        ),
+            f"f8[::1], f8[::1], {client}, {client}, f8[::1], f8[::1], f8[::1], f8[::1], b1[::1], "
+            "f8[::1], i8[::1], f8[::1], f8[:, ::1], f8[:, ::1], f8[:, :, ::1], f8[:, ::1], "
+            "f8[::1], b1[::1], f8[::1], i8[::1], f8, f8"
+        )
+        for client in ("f8[::1]", "f8[:]")  # the client baseline: its own or rows of a matrix
     ],
     "zero_correct": [
         "f8[:, ::1], f8[::1], f8",
