@@ -73,61 +73,47 @@ class FusionStage:
         """Feet and support from a block's bars and mat (None where the rig has none) and
         W_t (N, NaN unknown); sets the NO_WEIGHT, SUPPORT_MISMATCH and MOVING rows of
         `flags` (see flags.py), and on a bars-only rig FEET_NEAR_ZERO and BARS_UNLOADED."""
+        if bars is not None and math.isnan(weight_n):
+            flags[NO_WEIGHT] = True
+        if bars is not None and mat is not None:
+            return self._full(bars, mat, weight_n, flags)
         s = self._s
         if bars is None:
             assert mat is not None  # a rig has bars, a mat or both
-            bar_n = feet_bar = unknown(mat.mat_n.shape[0])
+            feet = mat.feet_mat_n
+            bar_n = feet_bar = unknown(feet.shape[0])
+            lp = self._filter(feet[:, None]).T
         else:
             bar_n = bars.total_n
-            feet_bar = weight_n - bar_n
-            if math.isnan(weight_n):
-                flags[NO_WEIGHT] = True
-        if mat is None:
-            feet = feet_bar
+            feet = feet_bar = weight_n - bar_n
             np.less_equal(feet_bar, s.feet_min_n, out=flags[FEET_NEAR_ZERO])
             np.logical_not(bar_n > s.bar_min_n, out=flags[BARS_UNLOADED])
-        elif bars is None:
-            feet = mat.feet_mat_n
-        else:
-            feet = _fill_in(mat, feet_bar, bar_n > s.bars_unloaded_n)
-        full = self._kind == "full"
-        support = bar_n + feet if full else unknown(len(feet))
-        lp = self._low_pass(feet, support, bar_n)
-        support_ratio = support / weight_n
-        if full and math.isfinite(weight_n):
-            # Off: the low-passed ratio (a mismatch, if sustained: heel strikes and steps
-            # swing the sum for a fraction of a second) and the ratio itself (someone
-            # accelerates, a step or the client shifting: the sum is not statics).
-            kernels.support_off(
-                lp[1],
-                support_ratio,
-                weight_n,
-                self._tols,
-                self._hold,
-                self._run,
-                flags[SUPPORT_MISMATCH],
-                flags[MOVING],
-            )
-        elif bars is not None and math.isfinite(weight_n):
-            np.greater(np.abs(bar_n - lp[-1]), s.moving_tol * weight_n, out=flags[MOVING])
-        return FeetAndSupport(feet, feet_bar, lp[0], bar_n, support, support_ratio)
+            lp = self._filter(np.array((feet, bar_n)).T).T
+            if math.isfinite(weight_n):
+                np.greater(np.abs(bar_n - lp[-1]), s.moving_tol * weight_n, out=flags[MOVING])
+        support = unknown(feet.shape[0])
+        return FeetAndSupport(feet, feet_bar, lp[0], bar_n, support, support / weight_n)
 
-    def _low_pass(self, feet: np.ndarray, support: np.ndarray, bar_n: np.ndarray) -> np.ndarray:
-        """(k, n) low-passed rows: feet, then support (full rigs), then bar_n (with bars)."""
-        if self._kind == "full":
-            return self._filter(np.array((feet, support, bar_n)).T).T
-        if self._kind == "bars":
-            return self._filter(np.array((feet, bar_n)).T).T
-        return self._filter(feet[:, None]).T
-
-
-def _fill_in(mat: MatForces, feet_bar: np.ndarray, held: np.ndarray) -> np.ndarray:
-    """The mat's feet force; where a mat sample is invalid, the bars' (W_t - F_bar) only where
-    that is physics: a client baseline known and someone holding the bars (`held`). Nobody
-    on the rig, the sample stays NaN (missing), not W_t."""
-    fill = np.isnan(mat.feet_mat_n)
-    if not np.count_nonzero(fill):
-        return mat.feet_mat_n
-    fill &= ~np.isnan(mat.client_n)
-    fill &= held
-    return np.where(fill, feet_bar, mat.feet_mat_n)
+    def _full(
+        self, bars: BarForces, mat: MatForces, weight_n: float, flags: np.ndarray
+    ) -> FeetAndSupport:
+        """A full rig's feet and support in one kernel (kernels.fuse_full): the mat's feet,
+        where a mat sample is invalid the bars' W_t - F_bar only where that is physics (a
+        client baseline known, someone on the bars); the support's mismatch and movement
+        (off: the low-passed ratio, a mismatch if sustained, heel strikes and steps swing
+        the sum for a fraction of a second; and the ratio itself, someone accelerating)."""
+        got = kernels.fuse_full(
+            mat.feet_mat_n,
+            mat.client_n,
+            bars.total_n,
+            weight_n,
+            self._s.bars_unloaded_n,
+            *self._filter.state,
+            self._tols,
+            self._hold,
+            self._run,
+            flags[SUPPORT_MISMATCH],
+            flags[MOVING],
+        )
+        feet, feet_bar, feet_display, support, ratio = got
+        return FeetAndSupport(feet, feet_bar, feet_display, bars.total_n, support, ratio)

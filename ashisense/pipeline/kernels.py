@@ -870,8 +870,9 @@ def reason_codes(flags: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 @njit(cache=True)
 def mat_window(
-    mat_n: np.ndarray,
-    moments: np.ndarray,
+    force_n: np.ndarray,
+    rows: np.ndarray,
+    xy_m: np.ndarray,
     bar_n: np.ndarray,
     hand_l: np.ndarray,
     hand_r: np.ndarray,
@@ -880,13 +881,23 @@ def mat_window(
     tail: np.ndarray,
     ref: np.ndarray,
     has_ref: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The mat's centre of pressure (2, n) (NaN at feet_min_n or less) and the statistics
-    of the stability window (rolling_push's) once the block's columns (len(WINDOW), n) are
-    pushed into it (mat.py). moments: Σf·x, Σf·y (2, n); bar_n, hand_l, hand_r (n,) each;
-    unloaded_n: bars_unloaded_n; tail, ref, has_ref: the window's Rolling.state, carried
-    on in place."""
-    n = mat_n.shape[0]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The mat of a (C, n) force block (mat.py): its total (n,), Σf·x and Σf·y (2, n) over
+    the cells (rows (k,) of force_n at xy_m (k, 2), summed in row order), its centre of
+    pressure (2, n) (NaN at feet_min_n or less) and the statistics of the stability window
+    (rolling_push's) once the block's columns (len(WINDOW), n) are pushed into it. bar_n,
+    hand_l, hand_r (n,) each; unloaded_n: bars_unloaded_n; tail, ref, has_ref: the window's
+    Rolling.state, carried on in place."""
+    n = force_n.shape[1]
+    mat_n = np.zeros(n)
+    moments = np.zeros((2, n))
+    for r in range(rows.shape[0]):
+        x, y = xy_m[r, 0], xy_m[r, 1]
+        for i in range(n):
+            f = force_n[rows[r], i]
+            mat_n[i] += f
+            moments[0, i] += x * f
+            moments[1, i] += y * f
     cop = np.empty((2, n))
     cols = np.empty((8, n))
     for i in range(n):
@@ -899,7 +910,7 @@ def mat_window(
         cols[4, i], cols[5, i], cols[6, i], cols[7, i] = hand_l[i], hand_r[i], b, b + m
     first_refs(cols, ref, has_ref)
     complete, mean, sd, drift = rolling_push(tail, ref, cols)
-    return cop, complete, mean, sd, drift
+    return mat_n, moments, cop, complete, mean, sd, drift
 
 
 @njit(cache=True)
@@ -957,6 +968,49 @@ def support_off(
         mismatch[i] = r >= hold
         moving[i] = abs(ratio[i] - 1) > tols[1] and on
     run[0] = r
+
+
+@njit(cache=True)
+def fuse_full(
+    feet_mat_n: np.ndarray,
+    client_n: np.ndarray,
+    bar_n: np.ndarray,
+    weight_n: float,
+    bars_unloaded_n: float,
+    lp_sos: np.ndarray,
+    lp_zi: np.ndarray,
+    lp_unit: np.ndarray,
+    lp_last: np.ndarray,
+    lp_started: np.ndarray,
+    tols: np.ndarray,
+    hold: int,
+    run: np.ndarray,
+    mismatch: np.ndarray,
+    moving: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """FusionStage on a full rig (fusion.py): feet, feet_bar, feet_display, support and
+    support_ratio (n,) each. The feet force is the mat's; an invalid mat sample takes the
+    bars' W_t - F_bar only where that is physics: a client baseline known (client_n (n,) or
+    (1,)) and the bars held (bar_n > bars_unloaded_n); nobody on, it stays NaN (missing).
+    feet, support and bar_n are low-passed for display (the low-pass's state, run: carried
+    in place); with W_t known, sets mismatch and moving (support_off)."""
+    n = feet_mat_n.shape[0]
+    one = client_n.shape[0] == 1
+    feet_bar = np.empty(n)
+    rows = np.empty((n, 3))  # feet, support, bar_n: the display low-pass's columns
+    for i in range(n):
+        feet_bar[i] = weight_n - bar_n[i]
+        f = feet_mat_n[i]
+        known = not math.isnan(client_n[0 if one else i])
+        if math.isnan(f) and known and bar_n[i] > bars_unloaded_n:
+            f = feet_bar[i]
+        rows[i, 0], rows[i, 1], rows[i, 2] = f, bar_n[i] + f, bar_n[i]
+    lp = low_pass(rows, lp_sos, lp_zi, lp_unit, lp_last, lp_started)
+    feet, support = rows[:, 0].copy(), rows[:, 1].copy()
+    ratio = support / weight_n
+    if math.isfinite(weight_n):
+        support_off(lp[:, 1], ratio, weight_n, tols, hold, run, mismatch, moving)
+    return feet, feet_bar, lp[:, 0].copy(), support, ratio
 
 
 @njit(cache=True)
@@ -1130,9 +1184,12 @@ _SIGNATURES: dict[str, list[str]] = {
         "f8[::1], f8[::1], f8[::1], f8[::1], f8[::1], f8[::1], f8, f8",
         "f8[::1], f8[:], f8[::1], f8[::1], f8[::1], f8[::1], f8, f8",
     ],
-    "support_off": [
-        "f8[::1], f8[::1], f8, f8[::1], i8, i8[::1], b1[::1], b1[::1]",
-        "f8[:], f8[::1], f8, f8[::1], i8, i8[::1], b1[::1], b1[::1]",
+    "fuse_full": [
+        (
+            f"f8[::1], {client}, f8[::1], f8, f8, f8[:, ::1], f8[:, :, ::1], f8[:, ::1], f8[::1], "
+            "b1[::1], f8[::1], i8, i8[::1], b1[::1], b1[::1]"
+        )
+        for client in ("f8[::1]", "f8[:]")  # the client baseline: its own or a matrix's row
     ],
     "trailing_sums": [
         "f8[:, ::1], f8[:, ::1], i8[::1]",
@@ -1172,7 +1229,10 @@ _SIGNATURES: dict[str, list[str]] = {
         "f8[:, ::1], f8[:, ::1], f8[:, ::1], b1[:, ::1], f8[::1]",
     ],
     "mat_window": [
-        "f8[::1], f8[:, ::1], f8[::1], f8[::1], f8[::1], f8, f8, f8[:, ::1], f8[:, ::1], b1[::1]",
+        (
+            "f8[:, ::1], i8[::1], f8[:, ::1], f8[::1], f8[::1], f8[::1], f8, f8, f8[:, ::1], "
+            "f8[:, ::1], b1[::1]"
+        ),
     ],
 }
 

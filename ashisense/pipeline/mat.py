@@ -20,7 +20,6 @@ from ashisense.pipeline.flags import (
     MAT_ZERO_OLD,
     NO_BASELINE,
 )
-from ashisense.pipeline.forces import channel_rows
 from ashisense.pipeline.hold import HoldAverage
 from ashisense.pipeline.matzero import MatZeroTracker
 from ashisense.pipeline.motion import ClientMotionDetector
@@ -83,7 +82,7 @@ class MatStage:
         s = settings
         self._feet_limits = np.array([s.feet_min_n, s.client_cop_wander_m, s.position_sigma_m])
         mats = rig.index("mat")
-        self._mat = channel_rows(mats)
+        self._mat = np.array(mats, dtype=np.int64)  # the cells' rows in a force block
         cells = [rig.channel[i] for i in mats]
         self._mat_xy = np.array([[c.x_m, c.y_m] for c in cells], dtype=np.float64)
         centroid = self._mat_xy.mean(axis=0)  # where an even drift of the cells acts
@@ -145,11 +144,7 @@ class MatStage:
         """The mat of a (C, n) force block at times t_s (bars: that block's, None on a
         mat-only rig; weight_n: W_t in use, NaN unknown); sets the NO_BASELINE,
         FEET_NEAR_ZERO and CLIENT_MOVING rows of `flags` (see flags.py)."""
-        fm = np.ascontiguousarray(force_n[self._mat])  # (a strided matmul rounds otherwise)
-        mat_n = np.add.reduce(fm, axis=0)
-        moments = self._mat_xy.T @ fm  # sum f_i x_i, sum f_i y_i
-        moment_x, moment_y = moments
-        cop, st = self._window(mat_n, moments, bars)
+        mat_n, (moment_x, moment_y), cop, st = self._window(force_n, bars)
         had = self.tracker.baseline
         client, refreshed = self.tracker.push(t_s, st)
         drift, in_force = np.zeros(1), client
@@ -191,20 +186,21 @@ class MatStage:
         )
 
     def _window(
-        self, mat_n: np.ndarray, moments: np.ndarray, bars: BarForces | None
-    ) -> tuple[np.ndarray, WindowStats]:
-        """The mat's centre of pressure (2, n) and the stability window's statistics once
-        the block's columns are in it (one kernel). moments: Σf·x, Σf·y (2, n)."""
+        self, force_n: np.ndarray, bars: BarForces | None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, WindowStats]:
+        """The mat's total (n,), Σf·x and Σf·y (2, n), centre of pressure (2, n) and the
+        stability window's statistics once the block's columns are in it (one kernel)."""
         s = self._s
-        cop, *stats = kernels.mat_window(
-            mat_n,
-            moments,
-            *self._bar_columns(bars, mat_n),
+        mat_n, moments, cop, *stats = kernels.mat_window(
+            force_n,
+            self._mat,
+            self._mat_xy,
+            *self._bar_columns(bars, force_n.shape[1]),
             s.feet_min_n,
             s.bars_unloaded_n,
             *self.window.state,
         )
-        return cop, WindowStats(*stats)
+        return mat_n, moments, cop, WindowStats(*stats)
 
     def _watch_shift(
         self,
@@ -267,12 +263,9 @@ class MatStage:
         return self.hold.push(moment_n_m, denom, hands, anchor_x_m, rebased)
 
     @staticmethod
-    def _bar_columns(
-        bars: BarForces | None, mat_n: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _bar_columns(bars: BarForces | None, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The bars' columns of the stability window: bar_n, hand_l, hand_r (n,) each."""
         if bars is None:
-            n = mat_n.shape[0]
             return np.zeros(n), unknown(n), unknown(n)
         return bars.total_n, bars.hand_left_x_m, bars.hand_right_x_m
 
