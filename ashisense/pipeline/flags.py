@@ -39,9 +39,12 @@ from ashisense.pipeline.types import Uncertain
 )
 
 
+_ROWS = len(Uncertain)
+
+
 def new_flags(n: int) -> np.ndarray:
     """A block's flag matrix, (len(Uncertain), n) bool, all clear."""
-    return np.zeros((len(Uncertain), n), dtype=bool)
+    return np.zeros((_ROWS, n), dtype=bool)
 
 
 def reason_codes(flags: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
