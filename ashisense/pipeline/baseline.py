@@ -13,7 +13,6 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ashisense.errors import AshisenseError
 from ashisense.pipeline import kernels
-from ashisense.pipeline.kernels import runs
 from ashisense.pipeline.rolling import TrailingSums, WindowStats, samples_in
 from ashisense.pipeline.settings import PipelineSettings
 
@@ -213,32 +212,38 @@ class BaselineTracker:
         self.how: How = "automatic"  # how the baseline was taken (a refresh keeps it)
         self._base_of: ClientBaseline | None = None  # the baseline that _base holds
         self._base = np.full((3, 1), np.nan)
-        # The window means of the current stretch of qualifying windows (the last breath).
-        self._means = TrailingSums(3, samples_in(settings.baseline_span_s, rate_hz))
-        self._run = 0  # qualifying windows in a row ending at the last sample
+        # The window means of the current stretch of qualifying windows (the last breath),
+        # and how many qualified (a fourth row).
+        self._means = TrailingSums(4, samples_in(settings.baseline_span_s, rate_hz))
+        # An invalid sample leaves the windows holding it incomplete (one window's length of
+        # them): the stretch runs on over them without them, as long as no more than that.
+        self._max_gap = samples_in(settings.window_s, rate_hz)
+        # The stretch ending at the last sample (qualifying windows and bridged ones), and
+        # the bridged windows in a row ending there.
+        self._carried = np.zeros(2, dtype=np.int64)
         self._logged: ClientBaseline | None = None
 
     def reset(self) -> None:
         """Drop the baseline; the next qualifying window sets a new one, whatever its force."""
         self.baseline = None
-        self._run = 0
+        self._carried[:] = 0
 
     def restart(self) -> None:
         """Samples were lost: restart the windows (the baseline stays)."""
         self.detector.reset()
-        self._run = 0
+        self._carried[:] = 0
 
     @property
     def settled(self) -> bool:
         """No stretch of qualifying windows is running: the baseline holds still."""
-        return self._run == 0
+        return bool(self._carried[0] == 0)
 
     def restore(self, baseline: ClientBaseline, how: How, *, restart: bool = True) -> None:
         """Hold this baseline (another pipeline's, restored); restart: a new stretch of
         qualifying windows refreshes it (else a running one goes on)."""
         self.baseline, self.how = baseline, how
         if restart:
-            self._run = 0
+            self._carried[:] = 0
 
     def take_now(self, source: str) -> ClientBaseline:
         """Take the last window as the baseline; raises BaselineRefused saying why not."""
@@ -265,15 +270,19 @@ class BaselineTracker:
         if np.count_nonzero(ok):
             ref = b.force_n if b is not None else means[0, np.argmax(ok)]
             ok &= np.abs(means[0] - ref) <= self.refresh_n
-        if not np.count_nonzero(ok):
-            self._run = 0
-            return base, ok
         # Mean of the window means over each stretch of qualifying samples, at most one
-        # breath back (the client's breathing averages out over a whole one).
-        run = runs(ok, self._run)
-        self._run = int(run[-1])
+        # breath back (the client's breathing averages out over a whole one); windows left
+        # incomplete by an invalid sample neither end the stretch nor count in it.
+        c = st.complete
+        gap = ~(c[MAT] & c[MOMENT_X] & c[MOMENT_Y] & c[BAR_N])
+        run = kernels.bridged_runs(ok, gap, self._carried, self._max_gap)
+        if not np.count_nonzero(ok):
+            if np.count_nonzero(run):  # a stretch bridged on: its samples keep their place
+                self._means.push(np.zeros((4, n)), np.minimum(run, self._means.span))
+            return base, ok
         count = np.minimum(run, self._means.span)
-        mean = self._means.push(np.where(ok, means, 0.0), count) / np.maximum(count, 1)
+        sums = self._means.push(np.vstack((np.where(ok, means, 0.0), ok)), count)
+        mean = sums[:3] / np.maximum(sums[3], 1.0)
         idx = np.arange(n)
         held = np.where(ok, idx, -1)
         np.maximum.accumulate(held, out=held)

@@ -33,6 +33,26 @@ def runs(cond: np.ndarray, carried: int) -> np.ndarray:
 
 
 @njit(cache=True)
+def bridged_runs(ok: np.ndarray, gap: np.ndarray, carried: np.ndarray, max_gap: int) -> np.ndarray:
+    """(n,) int64: the stretch of qualifying windows running at each sample, bridging up to
+    max_gap windows in a row that are only incomplete (gap (n,): an invalid sample in them)
+    once the stretch has begun; ok (n,): the window qualifies. carried (2,): the run and the
+    bridged windows in a row before the block, carried on in place."""
+    out = np.empty(ok.shape[0], dtype=np.int64)
+    r, g = carried[0], carried[1]
+    for i in range(ok.shape[0]):
+        if ok[i]:
+            r, g = r + 1, 0
+        elif gap[i] and r > 0 and g < max_gap:
+            r, g = r + 1, g + 1
+        else:
+            r, g = 0, 0
+        out[i] = r
+    carried[0], carried[1] = r, g
+    return out
+
+
+@njit(cache=True)
 def baseline_checks(
     mean: np.ndarray,
     sd: np.ndarray,
