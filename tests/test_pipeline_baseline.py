@@ -8,7 +8,17 @@ import numpy as np
 import pytest
 
 from ashisense.pipeline import BaselineRefused, Pipeline, Uncertain
-from tests.pipelinekit import CLIENT, CLIENT_N, RATE_HZ, THERAPIST, W_N, block, rig, scene
+from tests.pipelinekit import (
+    CLIENT,
+    CLIENT_N,
+    RATE_HZ,
+    THERAPIST,
+    W_N,
+    block,
+    mat_split,
+    rig,
+    scene,
+)
 
 
 def settling(r, n: int, seed: int = 0) -> np.ndarray:
@@ -89,6 +99,28 @@ def test_baseline_follows_a_client_who_moved_while_alone() -> None:
     assert (p.state.client_cop_x_m, p.state.client_cop_y_m) == pytest.approx((0.84, 0.02), abs=1e-3)
     np.testing.assert_allclose(est.feet_x_m[330:], 0.60, atol=2e-3)
     np.testing.assert_allclose(est.feet_y_m[330:], 0.08, atol=2e-3)
+
+
+@pytest.mark.parametrize("invalid_at_s", [None, 9.0, 11.0, 12.0, 12.5])
+def test_one_invalid_sample_does_not_cut_the_breath_the_baseline_averages(
+    invalid_at_s: float | None,
+) -> None:
+    # The client breathes (CoP +-4 mm along x at 0.25 Hz) alone on the mat for 14 s; one
+    # invalid mat sample leaves a second of windows incomplete. The baseline still averages
+    # the last breath: it had restarted there, keeping the part of a breath after the gap
+    # (3.2 mm off at 12 s).
+    r = rig()
+    n = int(14 * RATE_HZ)
+    x_m = 0.80 + 0.004 * np.sin(2 * np.pi * 0.25 * np.arange(n) / RATE_HZ)
+    forces = np.zeros((n, len(r.channel)))
+    forces[:, r.index("mat")] = mat_split(r, np.full(n, CLIENT_N), x_m, np.zeros(n))
+    invalid = np.zeros(forces.shape, dtype=bool)
+    if invalid_at_s is not None:
+        invalid[int(invalid_at_s * RATE_HZ), r.index("mat")[1]] = True
+    p = Pipeline(r, CLIENT, THERAPIST)
+    p.process(block(r, forces, invalid=invalid))
+    assert p.state.client_cop_x_m == pytest.approx(0.80, abs=1.5e-3)
+    assert p.state.client_n == pytest.approx(CLIENT_N, abs=0.5)
 
 
 def test_reset_baseline_takes_a_new_client() -> None:

@@ -8,12 +8,13 @@ import itertools
 import tomllib
 
 import numpy as np
+import pytest
 
 from ashisense.pipeline import EstimateBlock, Pipeline, Uncertain
 from ashisense.pipeline.bars import BarStage
 from ashisense.pipeline.flags import INVALID_INPUT, SATURATED, new_flags, reason_codes
 from ashisense.pipeline.forces import ADC_RAIL_COUNTS, CountsToForces, channel_rows
-from ashisense.pipeline.settings import PipelineSettings
+from ashisense.pipeline.settings import PipelineSettings, SettingsError
 from ashisense.rig import Rig, rig_from_dict
 from firmware_bridge.blocks import SampleBlock
 from tests.pipelinekit import CLIENT, EXAMPLES, RATE_HZ, THERAPIST, W_N, block, counts, scene
@@ -121,3 +122,11 @@ def test_estimates_do_not_depend_on_the_order_of_the_rig_files_channels() -> Non
             assert np.array_equal(a, z, equal_nan=True), f.name
         elif f.name != "channels":
             assert a == z, f.name
+
+
+def test_a_shift_fit_longer_than_the_watch_keeps_is_refused_by_name() -> None:
+    # The re-estimate reads its fit window from the watch's sums; beyond them it would read
+    # wrapped-around history (dozens of false shifts) instead of failing.
+    with pytest.raises(SettingsError, match=r"shift_fit_s must be at most .* = 5\.5 s, got 8 s"):
+        PipelineSettings(shift_fit_s=8.0)
+    assert PipelineSettings(shift_fit_s=5.5).shift_fit_s == 5.5

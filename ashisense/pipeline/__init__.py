@@ -2,7 +2,7 @@
 
 from ashisense.pipeline.baseline import BaselineRefused, ClientBaseline
 from ashisense.pipeline.core import Pipeline
-from ashisense.pipeline.settings import PipelineSettings
+from ashisense.pipeline.settings import PipelineSettings, SettingsError
 from ashisense.pipeline.types import (
     MAX_BLOBS,
     SERIES,
@@ -23,6 +23,7 @@ __all__ = [
     "Pipeline",
     "PipelineSettings",
     "PipelineState",
+    "SettingsError",
     "Uncertain",
     "reason_names",
 ]

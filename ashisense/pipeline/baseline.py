@@ -273,9 +273,7 @@ class BaselineTracker:
         # Mean of the window means over each stretch of qualifying samples, at most one
         # breath back (the client's breathing averages out over a whole one); windows left
         # incomplete by an invalid sample neither end the stretch nor count in it.
-        c = st.complete
-        gap = ~(c[MAT] & c[MOMENT_X] & c[MOMENT_Y] & c[BAR_N])
-        run = kernels.bridged_runs(ok, gap, self._carried, self._max_gap)
+        run = kernels.bridged_runs(ok, st.complete, self._carried, self._max_gap)
         if not np.count_nonzero(ok):
             if np.count_nonzero(run):  # a stretch bridged on: its samples keep their place
                 self._means.push(np.zeros((4, n)), np.minimum(run, self._means.span))

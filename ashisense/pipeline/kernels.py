@@ -33,17 +33,21 @@ def runs(cond: np.ndarray, carried: int) -> np.ndarray:
 
 
 @njit(cache=True)
-def bridged_runs(ok: np.ndarray, gap: np.ndarray, carried: np.ndarray, max_gap: int) -> np.ndarray:
+def bridged_runs(
+    ok: np.ndarray, complete: np.ndarray, carried: np.ndarray, max_gap: int
+) -> np.ndarray:
     """(n,) int64: the stretch of qualifying windows running at each sample, bridging up to
-    max_gap windows in a row that are only incomplete (gap (n,): an invalid sample in them)
-    once the stretch has begun; ok (n,): the window qualifies. carried (2,): the run and the
-    bridged windows in a row before the block, carried on in place."""
+    max_gap windows in a row that are only incomplete (an invalid sample in them: complete
+    (k, n), the WINDOW rows baseline_checks reads) once the stretch has begun; ok (n,): the
+    window qualifies. carried (2,): the run and the bridged windows in a row before the
+    block, carried on in place."""
     out = np.empty(ok.shape[0], dtype=np.int64)
     r, g = carried[0], carried[1]
     for i in range(ok.shape[0]):
+        gap = not (complete[0, i] and complete[1, i] and complete[2, i] and complete[6, i])
         if ok[i]:
             r, g = r + 1, 0
-        elif gap[i] and r > 0 and g < max_gap:
+        elif gap and r > 0 and g < max_gap:
             r, g = r + 1, g + 1
         else:
             r, g = 0, 0
@@ -804,6 +808,32 @@ def shift_walk(
 
 
 @njit(cache=True)
+def _shift_idle(
+    block: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    refreshed: np.ndarray,
+    state: tuple[
+        np.ndarray,
+        np.ndarray,
+        np.ndarray,
+        np.ndarray,
+        tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    ],
+    min_feet_n: float,
+) -> None:
+    """Nobody on the feet and no shift pending: no flag, no re-estimate; only the samples
+    after the block's last new baseline (refreshed (n,)) leave state behind (carried, not
+    scanned)."""
+    n = refreshed.shape[0]
+    fresh = np.flatnonzero(refreshed)
+    start = fresh[-1] + 1 if fresh.shape[0] else 0
+    if start:
+        shift_reset(state)
+    if start < n:
+        last, counts, _, cum, lp = state
+        shift_carry(_stretch_of(block, start, n, 0.0), last, counts, cum, lp, min_feet_n)
+
+
+@njit(cache=True)
 def shift_watch(
     mat_n: np.ndarray,
     moment_x: np.ndarray,
@@ -828,13 +858,12 @@ def shift_watch(
     hand_lo: float,
     hand_hi: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool, np.ndarray, int, float]:
-    """ClientShiftWatch.push in one call: the block's flag, rebased, anchor (NaN where no
-    shift is pending), whether any anchor was set, delta, the last re-estimate's index (-1:
-    none) and the re-estimated moment at the end. left_x_m, right_x_m, left_n, right_n: the
-    hands' x and bar forces (n,) each; refreshed (n,): a new baseline there (the watch starts
-    afresh after it). State as the watch's: last (2,), counts (2,), ref (1,), cum (2, h) and
-    the gap's low-pass, carried in place; limits, spans: as shift_scan's; hand_lo, hand_hi:
-    the hands' limits along the bars."""
+    """ClientShiftWatch.push in one call: flag, rebased, anchor (NaN: no shift pending), any
+    anchor set, delta, the last re-estimate's index (-1: none), the moment re-estimated by
+    the end. left_x_m, right_x_m, left_n, right_n: the hands' x and bar forces (n,) each;
+    refreshed (n,): a new baseline there (the watch starts afresh after it). State: last
+    (2,), counts (2,), ref (1,), cum (2, h), the gap's low-pass, carried in place; limits,
+    spans: as shift_scan's; hand_lo, hand_hi: the hands' limits along the bars."""
     n = mat_n.shape[0]
     state = (last, counts, ref, cum, (lp_sos, lp_zi, lp_unit, lp_last, lp_started))
     feet_n, hands, off, most = shift_inputs(
@@ -844,15 +873,8 @@ def shift_watch(
     flag, rebased = np.zeros(n, dtype=np.bool_), np.zeros(n, dtype=np.bool_)
     anchor, delta = np.full(n, np.nan), np.zeros(n)
     out = (flag, rebased, anchor, delta)
-    fresh = np.flatnonzero(refreshed)
     if counts[1] < 0 and not most > limits[0]:
-        # Nobody on the feet and no shift pending: no flag, no re-estimate; only the samples
-        # after the last new baseline leave state behind (carried, not scanned).
-        start = fresh[-1] + 1 if fresh.shape[0] else 0
-        if start:
-            shift_reset(state)
-        if start < n:
-            shift_carry(_stretch_of(block, start, n, 0.0), last, counts, cum, state[4], limits[0])
+        _shift_idle(block, refreshed, state, limits[0])
         return flag, rebased, anchor, False, delta, -1, 0.0
     total, event, start = 0.0, -1, 0
     while start < n:
@@ -1197,12 +1219,8 @@ _SIGNATURES: dict[str, list[str]] = {
         "f8[:, ::1], f8[:, ::1], f8[:, ::1]",
         "f8[:, ::1], f8[:, ::1], f8[:, :]",
     ],
-    "runs": [
-        "b1[::1], i8",
-    ],
-    "shift_inputs": [
-        "f8[::1], f8[::1], f8[::1], f8[::1], f8[::1], f8[::1], f8, f8",
-        "f8[::1], f8[:], f8[::1], f8[::1], f8[::1], f8[::1], f8, f8",
+    "bridged_runs": [
+        "b1[::1], b1[:, ::1], i8[::1], i8",
     ],
     "fuse_full": [
         (

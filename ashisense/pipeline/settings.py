@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ashisense.errors import AshisenseError
+
+
+class SettingsError(AshisenseError, ValueError):
+    """Pipeline settings that cannot work together."""
+
 
 @dataclass(frozen=True)
 class PipelineSettings:
@@ -96,3 +102,12 @@ class PipelineSettings:
     shift_settle_s: float = 0.6
     hold_span_s: float = 4.0
     hold_detect_s: float = 0.25
+
+    def __post_init__(self) -> None:
+        # The client-shift re-estimate reads its fit window from the sums the watch keeps
+        # (shift_window_s + shift_delay_s back): a longer fit would read before them.
+        if self.shift_fit_s > self.shift_window_s + self.shift_delay_s:
+            raise SettingsError(
+                f"PipelineSettings: shift_fit_s must be at most shift_window_s + shift_delay_s "
+                f"= {self.shift_window_s + self.shift_delay_s:g} s, got {self.shift_fit_s:g} s"
+            )
