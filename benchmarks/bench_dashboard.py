@@ -94,7 +94,9 @@ def cpu_figures(res: Results, seconds: float) -> None:
             time.sleep(3.0)
             share = cpu_share(srv.pid, seconds)
     sim = sim_cost(url, seconds)
-    apart = f"the simulated rig alone {100 * sim:.1f} %, the rest {100 * (share - sim):.1f} %"
+    # Two measures of separate runs: the rest is their difference, within their scatter.
+    rest = f"{100 * (share - sim):.1f} %" if share >= sim else "within the two runs' scatter"
+    apart = f"the simulated rig alone {100 * sim:.1f} %, the rest {rest}"
     res.add("serve with the simulated rig in its process, no viewer",
             f"{100 * share:.1f} % ({apart})", "<= 10 %", share <= 0.10)  # fmt: skip
 
