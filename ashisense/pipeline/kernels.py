@@ -19,6 +19,16 @@ from ashisense.compiled import compile_now
 
 SPINE_CODE = REGION_CODE["spine"]  # (a compile-time constant of place())
 
+# The client-shift watch's samples under one client baseline: the feet force, the mat's
+# moment Σf·x, the baseline's F_c and M_cx ((m,) or (1,) each), the hands' mean x and where
+# the hands cannot follow the body.
+Stretch = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+# filters.StreamingLowPass.state: sos, zi, the steady state for input 1, last, started.
+LowPassState = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+# The client-shift watch's carried state: last [q, F_feet], counts [run, since a detection],
+# the pending shift's reference gap, the running sums and the gap's low-pass.
+ShiftState = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, LowPassState]
+
 
 @njit(cache=True)
 def runs(cond: np.ndarray, carried: int) -> np.ndarray:
@@ -603,7 +613,7 @@ def shift_series(
     last: np.ndarray,
     min_feet_n: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """[q, F_feet] (2, m) of a stretch (clientshift._Stretch's fields): q = F_feet·g, the feet's
+    """[q, F_feet] (2, m) of a stretch (Stretch's fields): q = F_feet·g, the feet's
     moment about the hands, 0 where not defined; where they are defined (m,); the gap g
     (m, 1), NaN where not defined. An invalid sample holds the last valid values (last (2,),
     carried in place)."""
@@ -663,17 +673,17 @@ def shift_seen(
 
 @njit(cache=True)
 def shift_carry(
-    stretch: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    stretch: Stretch,
     last: np.ndarray,
     counts: np.ndarray,
     cum: np.ndarray,
-    lp: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    lp: LowPassState,
     min_feet_n: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Carry the client-shift watch's state over a stretch (clientshift.py): [q, F_feet]
     (2, m) (0 where not defined), where they are defined (m,), the low-passed gap (m,), the
     runs of defined samples (m,) and the running sums (2, h + m), column h + i holding the
-    sums up to sample i. stretch: clientshift._Stretch's fields; last (2,), counts[0] (the
+    sums up to sample i. stretch: Stretch's fields; last (2,), counts[0] (the
     run), cum (2, h) and the gap's low-pass lp (StreamingLowPass.state) carried in place."""
     feet_n, moment_x, f_c, m_cx, hands, off = stretch
     qf, defined, gap = shift_series(feet_n, moment_x, f_c, m_cx, hands, off, last, min_feet_n)
@@ -687,18 +697,12 @@ def shift_carry(
 
 @njit(cache=True)
 def shift_scan(
-    stretch: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
-    state: tuple[
-        np.ndarray,
-        np.ndarray,
-        np.ndarray,
-        np.ndarray,
-        tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
-    ],
+    stretch: Stretch,
+    state: ShiftState,
     limits: np.ndarray,
     spans: np.ndarray,
 ) -> tuple[np.ndarray, bool, int, float]:
-    """The watch over a stretch with one baseline (clientshift._Stretch's fields): the flags
+    """The watch over a stretch with one baseline (Stretch's fields): the flags
     from the first detection (or one pending) on (m,), whether there are any, the first
     re-estimate's index (-1: none) and moment change. state: shift_watch's, carried in place
     (reset by the caller if an event ends the stretch early). limits (2,): shift_min_feet_n,
@@ -730,13 +734,7 @@ def shift_scan(
 
 @njit(cache=True)
 def shift_reset(
-    state: tuple[
-        np.ndarray,
-        np.ndarray,
-        np.ndarray,
-        np.ndarray,
-        tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
-    ],
+    state: ShiftState,
 ) -> None:
     """The watch forgets its past (ClientShiftWatch.reset), in place."""
     last, counts, ref, cum, lp = state
@@ -751,11 +749,11 @@ def shift_reset(
 
 @njit(cache=True)
 def _stretch_of(
-    block: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    block: Stretch,
     lo: int,
     hi: int,
     delta_mx_nm: float,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> Stretch:
     """The samples lo:hi of a block's stretch fields, the client moment re-estimated by
     delta_mx_nm (a (1,) baseline holds for the whole block)."""
     feet_n, moment_x, f_c, m_cx, hands, off = block
@@ -766,16 +764,10 @@ def _stretch_of(
 
 @njit(cache=True)
 def shift_walk(
-    block: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    block: Stretch,
     start: int,
     stop: int,
-    state: tuple[
-        np.ndarray,
-        np.ndarray,
-        np.ndarray,
-        np.ndarray,
-        tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
-    ],
+    state: ShiftState,
     limits: np.ndarray,
     spans: np.ndarray,
     out: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
@@ -809,15 +801,9 @@ def shift_walk(
 
 @njit(cache=True)
 def _shift_idle(
-    block: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    block: Stretch,
     refreshed: np.ndarray,
-    state: tuple[
-        np.ndarray,
-        np.ndarray,
-        np.ndarray,
-        np.ndarray,
-        tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
-    ],
+    state: ShiftState,
     min_feet_n: float,
 ) -> None:
     """Nobody on the feet and no shift pending: no flag, no re-estimate; only the samples

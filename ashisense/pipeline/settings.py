@@ -34,7 +34,8 @@ class PipelineSettings:
     profile, F_mat must lie within this fraction of the client's weight. Later qualifying
     windows within baseline_refresh_n of F_c refresh the baseline (the client moved alone); the
     baseline is the mean of a stretch's window means over its last baseline_span_s (one
-    breath: the client's breathing averages out).
+    breath: the client's breathing averages out); windows left incomplete by an invalid
+    sample, at most window_s of them in a row, neither end a stretch nor count in it.
     Bar zero tracking: every bar channel within zero_band_n of zero and its sd under
     zero_sd_n for zero_window_s moves that channel's zero, at most zero_limit_n in total.
     Therapist weight: a window with the support sd under still_sd_n gives an estimate.
