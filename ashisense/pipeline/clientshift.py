@@ -58,7 +58,6 @@ class ClientShiftWatch:
         self, settings: PipelineSettings, rate_hz: float, mounts_x_m: tuple[float, float]
     ) -> None:
         s = settings
-        self._s = s
         self._fast = StreamingLowPass(s.shift_cutoff_hz, rate_hz, 1)
         self._win = samples_in(s.shift_window_s, rate_hz)
         self._delay = samples_in(s.shift_delay_s, rate_hz)

@@ -50,7 +50,6 @@ class FusionStage:
     def __init__(
         self, kind: Literal["full", "bars", "mat"], settings: PipelineSettings, rate_hz: float
     ) -> None:
-        self._kind = kind
         self._s = settings
         # Low-passed: feet, then support (full rigs), then bar_n (rigs with bars).
         columns = {"full": 3, "bars": 2, "mat": 1}[kind]
