@@ -55,6 +55,14 @@ def room_state(feed: StudioFeed, room_id: str) -> str | None:
     return None if row is None else row["state"]
 
 
+def presence(feed: StudioFeed, room_id: str) -> str | None:
+    """The last presence ("online", "offline") a room sent the desk, however long ago: a
+    bare publisher says it once, where the desk's shown state wants a word every 1.5 s."""
+    with feed.lock:
+        room = feed.board.rooms.get(room_id)
+        return None if room is None else room.presence.get("state")
+
+
 def events(feed: StudioFeed, room_id: str) -> list[dict[str, Any]]:
     """The events the desk took from one room, in the order they came."""
     with feed.lock:
