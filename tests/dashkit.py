@@ -448,6 +448,29 @@ def open_logged_in(page: Page, server: Server, path: str) -> None:
     page.wait_for_url(f"**{path}")
 
 
+BLANK = ("", "–", "Where: –")  # a live value the page does not know (or no longer shows)
+
+
+def live_texts(
+    page: Page,
+    selectors: tuple[str, ...],
+    ok: Callable[[list[str]], bool] | None = None,
+    timeout_s: float = 30.0,
+) -> list[str]:
+    """The texts of these live values in one look that passes `ok` (default: none blank).
+    The page blanks its live values while its newest frame is over 0.3 s old (a busy
+    machine's stall) and the texts are read one by one, so a look that caught a blank is
+    taken again; the deadline only catches a page that never shows them."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        texts = [page.inner_text(s) for s in selectors]
+        if ok(texts) if ok is not None else not any(t in BLANK for t in texts):
+            return texts
+        if time.monotonic() > deadline:
+            raise AssertionError(f"live values not shown after {timeout_s:.0f} s: {texts}")
+        page.wait_for_timeout(50)
+
+
 def shot(page: Page, name: str) -> Path:
     """Save a screenshot of the page as test-artifacts/<name>.png."""
     ARTIFACTS.mkdir(exist_ok=True)

@@ -4,7 +4,6 @@ review playback. Screenshots go to test-artifacts/ for a person to look at."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 
 import dashkit
@@ -41,23 +40,6 @@ def _clear_alarms(page: Page) -> None:
         page.wait_for_selector("#alarms .alarm", state="detached", timeout=30_000)
 
 
-BLANK = ("", "–", "Where: –")  # a live value the page does not know (or no longer shows)
-
-
-def _live_values(page: Page, selectors: tuple[str, ...], timeout_s: float = 30.0) -> list[str]:
-    """The texts of these live values in one look where none is blank: the page blanks them
-    while its newest frame is over 0.3 s old (a busy machine's stall), and they are read
-    one by one, so a look that caught a blank is taken again."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        texts = [page.inner_text(s) for s in selectors]
-        if not any(t in BLANK for t in texts):
-            return texts
-        if time.monotonic() > deadline:
-            raise AssertionError(f"live values still blank after {timeout_s:.0f} s: {texts}")
-        page.wait_for_timeout(50)
-
-
 def test_a_wrong_password_is_refused(
     browser: Browser, dash: tuple[dashkit.Server, dashkit.ScriptedRig]
 ) -> None:
@@ -76,7 +58,8 @@ def test_the_live_page_shows_numbers_that_change(page: Page) -> None:
     page.wait_for_selector("body[data-frames]")
     first = page.inner_text("#feet-value")
     page.wait_for_selector(f"#feet-value:not(:text-is('{first}'))")
-    feet, region, bar_left = _live_values(page, ("#feet-value", "#feet .region", "#bars .bar-left"))
+    shown = ("#feet-value", "#feet .region", "#bars .bar-left")
+    feet, region, bar_left = dashkit.live_texts(page, shown)
     assert 20 < float(feet) < 30  # 250 N +- 25 N is 23-28 kgf
     assert region == "Upper back"
     assert bar_left not in ("", "–")
