@@ -284,7 +284,9 @@ class BaselineTracker:
         idx = np.arange(n)
         held = np.where(ok, idx, -1)
         np.maximum.accumulate(held, out=held)
-        out = np.where(held >= 0, mean[:, np.maximum(held, 0)], base)
+        # (C order: a fancy index on the columns lays them out by column; the kernels
+        # downstream are compiled for contiguous rows)
+        out = np.ascontiguousarray(np.where(held >= 0, mean[:, np.maximum(held, 0)], base))
         first = self.baseline is None
         if first:
             self.how = "automatic"

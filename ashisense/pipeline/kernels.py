@@ -1210,10 +1210,9 @@ _SIGNATURES: dict[str, list[str]] = {
     ],
     "fuse_full": [
         (
-            f"f8[::1], {client}, f8[::1], f8, f8, f8[:, ::1], f8[:, :, ::1], f8[:, ::1], f8[::1], "
+            "f8[::1], f8[::1], f8[::1], f8, f8, f8[:, ::1], f8[:, :, ::1], f8[:, ::1], f8[::1], "
             "b1[::1], f8[::1], i8, i8[::1], b1[::1], b1[::1]"
-        )
-        for client in ("f8[::1]", "f8[:]")  # the client baseline: its own or a matrix's row
+        ),
     ],
     "trailing_sums": [
         "f8[:, ::1], f8[:, ::1], i8[::1]",
@@ -1227,11 +1226,10 @@ _SIGNATURES: dict[str, list[str]] = {
     ],
     "shift_watch": [
         (
-            f"f8[::1], f8[::1], {client}, {client}, f8[::1], f8[::1], f8[::1], f8[::1], b1[::1], "
+            "f8[::1], f8[::1], f8[::1], f8[::1], f8[::1], f8[::1], f8[::1], f8[::1], b1[::1], "
             "f8[::1], i8[::1], f8[::1], f8[:, ::1], f8[:, ::1], f8[:, :, ::1], f8[:, ::1], "
             "f8[::1], b1[::1], f8[::1], i8[::1], f8, f8"
-        )
-        for client in ("f8[::1]", "f8[:]")  # the client baseline: its own or rows of a matrix
+        ),
     ],
     "zero_correct": [
         "f8[:, ::1], f8[::1], f8",
