@@ -18,6 +18,7 @@ import itertools
 import os
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 import benchkit
@@ -53,21 +54,34 @@ def blocks_of(t_s: np.ndarray, counts: np.ndarray, channels: tuple[str, ...], n:
 PASSES = 3  # each throughput case keeps its fastest pass: the one least disturbed
 
 
+def fastest(
+    work: Callable[[Pipeline], object], make: Callable[[], Pipeline], seconds: float
+) -> tuple[float, float]:
+    """Times real time (wall clock, CPU time) of work(pipeline) on `seconds` of data, each
+    pass on a fresh pipeline from make(); the fastest of PASSES passes (this machine's speed
+    wanders by tens of percent between runs with nothing else running: a virtual machine
+    sharing its host)."""
+    best = (0.0, 0.0)
+    for _ in range(PASSES):
+        p = make()
+        c0, t0 = time.thread_time(), time.perf_counter()
+        work(p)
+        wall, cpu = time.perf_counter() - t0, time.thread_time() - c0
+        best = (max(best[0], seconds / wall), max(best[1], seconds / cpu))
+    return best
+
+
 def throughput(
     rig: Rig, blocks: list[SampleBlock], seconds: float, rate_hz: float
 ) -> tuple[float, float]:
     """Times real time (wall clock, CPU time) for all blocks through a fresh pipeline, the
-    fastest of PASSES passes (this machine's speed wanders by tens of percent between runs
-    with nothing else running: a virtual machine sharing its host)."""
-    best = (0.0, 0.0)
-    for _ in range(PASSES):
-        p = Pipeline(rig, CLIENT, THERAPIST, rate_hz=rate_hz)
-        c0, t0 = time.thread_time(), time.perf_counter()
+    fastest of PASSES passes."""
+
+    def work(p: Pipeline) -> None:
         for b in blocks:
             p.process(b)
-        wall, cpu = time.perf_counter() - t0, time.thread_time() - c0
-        best = (max(best[0], seconds / wall), max(best[1], seconds / cpu))
-    return best
+
+    return fastest(work, lambda: Pipeline(rig, CLIENT, THERAPIST, rate_hz=rate_hz), seconds)
 
 
 def latencies(p: Pipeline, blocks: list[SampleBlock]) -> tuple[np.ndarray, np.ndarray]:
@@ -185,16 +199,12 @@ def main() -> int:
     frames = grid_frames(seconds, 100.0)
     gt = np.arange(len(frames)) / 100.0
     gblocks = [grid_block(gt[i : i + 100], frames[i : i + 100], i) for i in range(0, len(gt), 100)]
-    x = (0.0, 0.0)
-    for _ in range(PASSES):
-        p = Pipeline(grid_rig, CLIENT, THERAPIST, rate_hz=80.0)
-        c0, t0 = time.thread_time(), time.perf_counter()
-        found = 0
-        for g in gblocks:
-            found += int(p.process_grid(g).n_blobs.sum())
-        wall, cpu = time.perf_counter() - t0, time.thread_time() - c0
-        x = (max(x[0], seconds / wall), max(x[1], seconds / cpu))
+
+    def grid_work(p: Pipeline) -> None:
+        found = sum(int(p.process_grid(g).n_blobs.sum()) for g in gblocks)
         assert found > 0, "the grid bench found no feet: the scene or the analysis is broken"
+
+    x = fastest(grid_work, lambda: Pipeline(grid_rig, CLIENT, THERAPIST, rate_hz=80.0), seconds)
     results.append(("64x32 grid @ 100 Hz, 1 s blocks", x, 200.0))
 
     # Live: 1 and 2 samples per block, alternating, 8 channels at 80 Hz, 120 s after 5 s.
